@@ -1,0 +1,71 @@
+# bpfprof: `make` builds build/bpfprof and its argv[0] links.
+# `make deps` installs Debian packages; `make test`, `make demo`, `make bench`.
+CLANG    ?= clang
+CC       ?= gcc
+BPFTOOL  ?= bpftool
+PREFIX   ?= /usr/local
+BUILD    := build
+ARCH     := x86
+
+CFLAGS   ?= -O2 -g
+CFLAGS   += -DBPFPROF_VERSION=\"0.1.0\" -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
+	    -std=gnu11 -D_GNU_SOURCE -I$(BUILD) -Ibpf -Iuser
+LDLIBS   := -lbpf -lelf -lz -lstdc++
+BPFFLAGS := -O2 -g -target bpf -D__TARGET_ARCH_$(ARCH) -Ivmlinux -Ibpf -Wall \
+	    -Wno-unused-function
+
+BPF_SRCS  := $(wildcard bpf/*.bpf.c)
+BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/%.bpf.o,$(BPF_SRCS))
+SKELS     := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
+USER_SRCS := $(wildcard user/*.c)
+USER_OBJS := $(patsubst user/%.c,$(BUILD)/obj/%.o,$(USER_SRCS))
+LIB_OBJS  := $(filter-out $(BUILD)/obj/main.o,$(USER_OBJS))
+ALIASES   := oncpu offcpu lockwait mallocstacks
+
+.PHONY: all deps test demo bench install clean
+.SECONDARY: $(BPF_OBJS)
+all: $(BUILD)/bpfprof $(addprefix $(BUILD)/,$(ALIASES))
+
+$(BUILD)/%.bpf.o: bpf/%.bpf.c bpf/*.h vmlinux/vmlinux.h | $(BUILD)
+	$(CLANG) $(BPFFLAGS) -c $< -o $@
+
+$(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
+	$(BPFTOOL) gen skeleton $< name $*_bpf > $@
+
+$(BUILD)/obj/%.o: user/%.c user/*.h bpf/*.h $(SKELS) | $(BUILD)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/libbpfprof.a: $(LIB_OBJS)
+	ar rcs $@ $^
+
+$(BUILD)/bpfprof: $(BUILD)/obj/main.o $(BUILD)/libbpfprof.a
+	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+
+$(addprefix $(BUILD)/,$(ALIASES)): $(BUILD)/bpfprof
+	ln -sf bpfprof $@
+
+$(BUILD):
+	mkdir -p $(BUILD)/obj
+
+deps:
+	@tools/deps.sh
+
+test: deps
+	@$(MAKE) --no-print-directory all
+	@tests/run.sh
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@tools/demo.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@bench/run.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(BUILD)/bpfprof $(DESTDIR)$(PREFIX)/bin/bpfprof
+	for a in $(ALIASES); do ln -sf bpfprof $(DESTDIR)$(PREFIX)/bin/$$a; done
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,23 @@
+/* Types shared by every BPF program and its loader: fixed-width only. */
+#ifndef BPFPROF_COMMON_H
+#define BPFPROF_COMMON_H
+
+#define TASK_COMM_LEN 16
+
+/* Counters of things lost or degraded in the kernel, one slot each in the
+ * per-CPU "stats" array of every program. The loader sums them over CPUs and
+ * shows them in every output: nothing is lost silently. */
+/* Stack ids in aggregation keys: >= 0 a stack map id, or one of these. */
+#define STACK_NONE (-1) /* no such stack: kernel thread, user-mode sample, -U/-K */
+#define STACK_LOST (-2) /* the walk failed or its map bucket was taken: counted */
+
+enum stat_slot {
+	STAT_EVENTS = 0,        /* events that passed the filters */
+	STAT_USTACK_FAILED,     /* a user task whose user stack could not be walked */
+	STAT_KSTACK_FAILED,     /* kernel context whose kernel stack could not be walked */
+	STAT_STACK_COLLISION,   /* stack map bucket taken by another stack (-EEXIST) */
+	STAT_MAP_FULL,          /* aggregation map full: the event was dropped */
+	STAT_NSLOTS,
+};
+
+#endif

@@ -1,0 +1,76 @@
+/* Target filtering and loss accounting shared by the BPF programs.
+ * Include once per program, after vmlinux.h and bpf_helpers.h. */
+#ifndef BPFPROF_FILTER_BPF_H
+#define BPFPROF_FILTER_BPF_H
+
+#include "common.h"
+
+#ifndef EEXIST
+#define EFAULT 14
+#define EEXIST 17
+#endif
+
+/* Set by the loader between open and load. */
+const volatile bool filter_pid = false;
+const volatile bool filter_tid = false;
+const volatile bool filter_cgroup = false;
+
+/* Sized by the loader at open time to the number of targets (no fixed cap). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u8);
+} target_pids SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u8);
+} target_tids SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_CGROUP_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} target_cgroup SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, STAT_NSLOTS);
+	__type(key, __u32);
+	__type(value, __u64);
+} stats SEC(".maps");
+
+static __always_inline void stat_inc(__u32 slot)
+{
+	__u64 *v = bpf_map_lookup_elem(&stats, &slot);
+
+	if (v)
+		(*v)++; /* per-CPU slot: no atomic needed */
+}
+
+/* A stack id, or STACK_LOST after counting why the stack was lost. */
+static __always_inline __s32 stack_or_stat(__s32 id, __u32 fail_slot)
+{
+	if (id >= 0)
+		return id;
+	stat_inc(id == -EEXIST ? STAT_STACK_COLLISION : fail_slot);
+	return STACK_LOST;
+}
+
+/* True when the thread (tgid, pid) is one we profile. */
+static __always_inline bool target_match(__u32 tgid, __u32 pid)
+{
+	if (filter_pid && !bpf_map_lookup_elem(&target_pids, &tgid))
+		return false;
+	if (filter_tid && !bpf_map_lookup_elem(&target_tids, &pid))
+		return false;
+	if (filter_cgroup && bpf_current_task_under_cgroup(&target_cgroup, 0) != 1)
+		return false;
+	return true;
+}
+
+#endif

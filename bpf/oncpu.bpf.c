@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: GPL-2.0
+/* oncpu: sample the stacks of running threads on a perf cpu-clock event.
+ * Counts live in kernel maps; user space only reads them. The maps come in
+ * two sets selected by `gen`, so the loader can read one interval's set while
+ * the other fills (nothing lost, nothing counted twice between intervals). */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "oncpu.h"
+#include "filter.bpf.h"
+
+const volatile bool include_idle = false;
+const volatile bool user_stacks = true;
+const volatile bool kernel_stacks = true;
+
+/* Which map set the programs write; flipped by the loader. */
+volatile __u32 gen = 0;
+
+#define PF_KTHREAD 0x00200000
+
+/* Sizes (max_entries, stack value size) are set by the loader at open time. */
+struct stack_map {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(max_entries, 1024);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, 127 * sizeof(__u64));
+};
+struct count_map {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, struct oncpu_key);
+	__type(value, __u64);
+};
+struct stack_map stacks0 SEC(".maps"), stacks1 SEC(".maps");
+struct count_map counts0 SEC(".maps"), counts1 SEC(".maps");
+
+static __always_inline __s32 get_stack(void *ctx, __u32 set, __u64 flags)
+{
+	/* bpf_get_stackid needs a constant map pointer at each call site. */
+	if (set)
+		return bpf_get_stackid(ctx, &stacks1, flags);
+	return bpf_get_stackid(ctx, &stacks0, flags);
+}
+
+
+SEC("perf_event")
+int oncpu_sample(struct bpf_perf_event_data *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32, pid = (__u32)id;
+	struct task_struct *task;
+	struct oncpu_key key = {};
+	__u32 set = gen & 1;
+	__u64 one = 1, *val;
+	bool in_kernel, kthread;
+	long err;
+
+	if (pid == 0 && !include_idle)
+		return 0;
+	if (!target_match(tgid, pid))
+		return 0;
+	stat_inc(STAT_EVENTS);
+
+	task = (struct task_struct *)bpf_get_current_task();
+	kthread = BPF_CORE_READ(task, flags) & PF_KTHREAD;
+	/* Kernel text lives in the upper half of the address space. */
+	in_kernel = (long)PT_REGS_IP(&ctx->regs) < 0;
+
+	key.pid = tgid;
+	key.tid = pid;
+	bpf_get_current_comm(&key.comm, sizeof(key.comm));
+	key.ustack = STACK_NONE;
+	key.kstack = STACK_NONE;
+	if (user_stacks && !kthread && pid != 0)
+		key.ustack = stack_or_stat(get_stack(ctx, set, BPF_F_USER_STACK),
+					   STAT_USTACK_FAILED);
+	if (kernel_stacks && in_kernel)
+		key.kstack = stack_or_stat(get_stack(ctx, set, 0), STAT_KSTACK_FAILED);
+
+	if (set)
+		val = bpf_map_lookup_elem(&counts1, &key);
+	else
+		val = bpf_map_lookup_elem(&counts0, &key);
+	if (val) {
+		__sync_fetch_and_add(val, 1);
+		return 0;
+	}
+	if (set)
+		err = bpf_map_update_elem(&counts1, &key, &one, BPF_NOEXIST);
+	else
+		err = bpf_map_update_elem(&counts0, &key, &one, BPF_NOEXIST);
+	if (err == -EEXIST) { /* another CPU created it meanwhile */
+		val = set ? bpf_map_lookup_elem(&counts1, &key)
+			  : bpf_map_lookup_elem(&counts0, &key);
+		if (val)
+			__sync_fetch_and_add(val, 1);
+	} else if (err) {
+		stat_inc(STAT_MAP_FULL);
+	}
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,17 @@
+/* oncpu: shared between oncpu.bpf.c and user/oncpu.c. */
+#ifndef BPFPROF_ONCPU_H
+#define BPFPROF_ONCPU_H
+
+#include "common.h"
+
+/* One aggregation key per (thread, user stack, kernel stack). A stack id of
+ * -1 means "no such stack" (kernel thread, user-only sample, -U/-K). */
+struct oncpu_key {
+	__u32 pid;
+	__u32 tid;
+	__s32 ustack;
+	__s32 kstack;
+	char comm[TASK_COMM_LEN];
+};
+
+#endif

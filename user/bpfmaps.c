@@ -1,0 +1,200 @@
+#include "bpfmaps.h"
+
+#include <bpf/bpf.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+int filter_configure(struct session *s, volatile bool *fpid, volatile bool *ftid,
+		     volatile bool *fcgroup, struct bpf_map *pids, struct bpf_map *tids)
+{
+	*fpid = s->o.pids.n > 0;
+	*ftid = s->o.tids.n > 0;
+	*fcgroup = s->o.cgroup != NULL;
+	return bpf_map__set_max_entries(pids, s->o.pids.n ? s->o.pids.n : 1) ?:
+	       bpf_map__set_max_entries(tids, s->o.tids.n ? s->o.tids.n : 1);
+}
+
+int filter_fill(struct session *s, struct bpf_map *pids, struct bpf_map *tids,
+		struct bpf_map *cgroup)
+{
+	uint8_t one = 1;
+	uint32_t zero = 0;
+	int err = 0;
+
+	for (size_t i = 0; i < s->o.pids.n && !err; i++) {
+		uint32_t id = s->o.pids.v[i];
+
+		err = bpf_map__update_elem(pids, &id, sizeof(id), &one, sizeof(one), BPF_ANY);
+	}
+	for (size_t i = 0; i < s->o.tids.n && !err; i++) {
+		uint32_t id = s->o.tids.v[i];
+
+		err = bpf_map__update_elem(tids, &id, sizeof(id), &one, sizeof(one), BPF_ANY);
+	}
+	if (!err && s->cgroup_fd >= 0) {
+		uint32_t fd = s->cgroup_fd;
+
+		err = bpf_map__update_elem(cgroup, &zero, sizeof(zero), &fd, sizeof(fd), BPF_ANY);
+	}
+	if (err)
+		err_msg("cannot fill the target filter: %s", strerror(-err));
+	return err;
+}
+
+int stackmap_size(struct session *s, struct bpf_map *m)
+{
+	return bpf_map__set_value_size(m, s->o.max_depth * sizeof(uint64_t)) ?:
+	       bpf_map__set_max_entries(m, s->o.max_stacks);
+}
+
+struct stack_reader {
+	struct bpf_map *map;
+	int depth;
+	struct hmap cache;       /* id -> index into stacks + 1 (0 = unreadable) */
+	VEC(uint64_t *) stacks;
+	VEC(uint32_t) ids;
+};
+
+struct stack_reader *stack_reader_new(struct bpf_map *m, int max_depth)
+{
+	struct stack_reader *r = xcalloc(1, sizeof(*r));
+
+	r->map = m;
+	r->depth = max_depth;
+	return r;
+}
+
+void stack_reader_add(struct stack_reader *r, struct stack_builder *b, int32_t id,
+		      pid_t pid, enum stack_kind kind)
+{
+	bool found;
+	uint64_t *slot;
+	uint64_t *ips;
+
+	if (id == STACK_NONE)
+		return;
+	if (id < 0) {
+		stack_add_pseudo(b, kind == STACK_USER ? "[user stack lost]" : "[kernel stack lost]");
+		return;
+	}
+	slot = hmap_upsert(&r->cache, (uint32_t)id, 0, 0, &found);
+	if (!found) {
+		ips = xcalloc(r->depth, sizeof(uint64_t));
+		if (bpf_map__lookup_elem(r->map, &id, sizeof(id), ips, r->depth * sizeof(uint64_t), 0) == 0) {
+			vec_push(&r->stacks, ips);
+			*slot = r->stacks.n;
+		} else {
+			free(ips);
+		}
+		vec_push(&r->ids, (uint32_t)id);
+	}
+	if (!*slot) {
+		stack_add_pseudo(b, kind == STACK_USER ? "[user stack lost]" : "[kernel stack lost]");
+		return;
+	}
+	ips = r->stacks.v[*slot - 1];
+	if (kind == STACK_USER)
+		stack_add_user(b, pid, ips, r->depth);
+	else
+		stack_add_kernel(b, ips, r->depth);
+}
+
+void stack_reader_clear(struct stack_reader *r)
+{
+	uint32_t key, next;
+	void *prev = NULL;
+	VEC(uint32_t) all = { 0 };
+
+	while (bpf_map__get_next_key(r->map, prev, &next, sizeof(next)) == 0) {
+		vec_push(&all, next);
+		key = next;
+		prev = &key;
+	}
+	for (size_t i = 0; i < all.n; i++)
+		bpf_map__delete_elem(r->map, &all.v[i], sizeof(uint32_t), 0);
+	vec_free(&all);
+}
+
+void stack_reader_free(struct stack_reader *r)
+{
+	for (size_t i = 0; i < r->stacks.n; i++)
+		free(r->stacks.v[i]);
+	vec_free(&r->stacks);
+	vec_free(&r->ids);
+	hmap_free(&r->cache);
+	free(r);
+}
+
+int map_drain(struct bpf_map *m, size_t key_size, size_t value_size,
+	      void (*fn)(const void *key, const void *value, void *ctx), void *ctx, bool del)
+{
+	int fd = bpf_map__fd(m);
+	char *keys = NULL, *val = xmalloc(value_size);
+	size_t n = 0, cap = 0;
+	void *prev = NULL;
+	int err = 0;
+
+	/* Collect keys first: deleting while iterating would restart the walk. */
+	for (;;) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 256;
+			keys = xrealloc(keys, cap * key_size);
+		}
+		if (bpf_map_get_next_key(fd, prev, keys + n * key_size) != 0)
+			break;
+		prev = keys + n * key_size;
+		n++;
+	}
+	for (size_t i = 0; i < n; i++) {
+		void *k = keys + i * key_size;
+
+		if (bpf_map_lookup_elem(fd, k, val) != 0)
+			continue;
+		fn(k, val, ctx);
+		if (del)
+			bpf_map_delete_elem(fd, k);
+	}
+	free(keys);
+	free(val);
+	return err;
+}
+
+void set_generation(volatile uint32_t *gen, uint32_t value)
+{
+	struct timespec ts = { 0, 5 * 1000 * 1000 };
+
+	__atomic_store_n(gen, value, __ATOMIC_SEQ_CST);
+	/* Programs run to completion in microseconds (perf and tracepoint
+	 * programs cannot sleep); 5 ms is far beyond any in-flight one. */
+	nanosleep(&ts, NULL);
+}
+
+static const char *const stat_names[STAT_NSLOTS] = {
+	[STAT_USTACK_FAILED] = "user stack walk failed",
+	[STAT_KSTACK_FAILED] = "kernel stack walk failed",
+	[STAT_STACK_COLLISION] = "stack map collisions",
+	[STAT_MAP_FULL] = "map full drops",
+};
+
+void stats_report(struct stat_snapshot *st, struct bpf_map *stats, struct profile *p,
+		  uint64_t unresolved_total)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	uint64_t *vals = xcalloc(ncpus, sizeof(uint64_t));
+
+	for (uint32_t slot = 0; slot < STAT_NSLOTS; slot++) {
+		uint64_t total;
+
+		if (bpf_map__lookup_elem(stats, &slot, sizeof(slot), vals, ncpus * sizeof(uint64_t), 0))
+			continue;
+		total = sum_percpu(vals, ncpus);
+		if (stat_names[slot])
+			profile_add_counter(p, stat_names[slot], total - st->last[slot]);
+		st->last[slot] = total;
+	}
+	free(vals);
+	(void)unresolved_total;
+}

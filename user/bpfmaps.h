@@ -1,0 +1,48 @@
+/* BPF-side plumbing every command shares: target filter maps, stack maps,
+ * draining aggregation maps, map-set generations, and the loss counters. */
+#ifndef BPFPROF_BPFMAPS_H
+#define BPFPROF_BPFMAPS_H
+
+#include <bpf/libbpf.h>
+#include "session.h"
+#include "stacks.h"
+#include "common.h"
+
+/* Sets the rodata filter flags and sizes the target maps (before load). */
+int filter_configure(struct session *s, volatile bool *fpid, volatile bool *ftid,
+		     volatile bool *fcgroup, struct bpf_map *pids, struct bpf_map *tids);
+/* Fills the target maps (after load). */
+int filter_fill(struct session *s, struct bpf_map *pids, struct bpf_map *tids,
+		struct bpf_map *cgroup);
+/* Stack map: --max-depth frames per stack, --max-stacks entries (before load). */
+int stackmap_size(struct session *s, struct bpf_map *m);
+
+enum stack_kind { STACK_USER, STACK_KERNEL };
+
+/* Reads stacks by id from one stack map, each id once. */
+struct stack_reader;
+struct stack_reader *stack_reader_new(struct bpf_map *m, int max_depth);
+/* Appends stack `id` (or a marker for STACK_LOST) to the builder. */
+void stack_reader_add(struct stack_reader *r, struct stack_builder *b, int32_t id,
+		      pid_t pid, enum stack_kind kind);
+/* Deletes every entry of the stack map, for reuse. */
+void stack_reader_clear(struct stack_reader *r);
+void stack_reader_free(struct stack_reader *r);
+
+/* Calls fn on every entry; with del, deletes the entries it visited. */
+int map_drain(struct bpf_map *m, size_t key_size, size_t value_size,
+	      void (*fn)(const void *key, const void *value, void *ctx), void *ctx, bool del);
+
+/* Switches the programs to the other map set and waits until no program
+ * can still be writing to the old one. */
+void set_generation(volatile uint32_t *gen, uint32_t value);
+
+/* Loss counters: adds this interval's increase of each stats slot. */
+struct stat_snapshot {
+	uint64_t last[STAT_NSLOTS];
+	uint64_t last_unresolved;
+};
+void stats_report(struct stat_snapshot *st, struct bpf_map *stats, struct profile *p,
+		  uint64_t unresolved_total);
+
+#endif

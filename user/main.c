@@ -1,0 +1,57 @@
+/* bpfprof: one binary, subcommands; also callable as oncpu, offcpu, ... */
+#include <libgen.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "session.h"
+
+extern const struct command oncpu_command;
+
+static const struct command *const commands[] = {
+	&oncpu_command,
+};
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static const struct command *find_command(const char *name)
+{
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (strcmp(commands[i]->name, name) == 0)
+			return commands[i];
+	return NULL;
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: %s COMMAND [options] [-- CMD ARGS...]\n\ncommands:\n", prog_name);
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		fprintf(out, "  %-13s %s\n", commands[i]->name, commands[i]->summary);
+	fprintf(out, "\n'%s COMMAND --help' lists a command's options. Exit status: 0 ok,"
+		     " 1 runtime failure, 2 bad usage or input.\n", prog_name);
+}
+
+int main(int argc, char **argv)
+{
+	const char *self = basename(argv[0]);
+	const struct command *c = find_command(self);
+
+	if (c) /* called as oncpu, offcpu, ... */
+		return session_main(c, argc, argv);
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		printf("bpfprof %s\n", BPFPROF_VERSION);
+		return EXIT_OK;
+	}
+	c = find_command(argv[1]);
+	if (!c) {
+		err_msg("unknown command '%s' (see %s --help)", argv[1], prog_name);
+		return EXIT_USAGE;
+	}
+	return session_main(c, argc - 1, argv + 1);
+}

@@ -1,0 +1,265 @@
+/* oncpu: where CPU time goes. A perf cpu-clock event on every online CPU
+ * runs oncpu.bpf.c, which counts (thread, user stack, kernel stack). */
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <linux/perf_event.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "session.h"
+#include "bpfmaps.h"
+#include "oncpu.h"
+#include "oncpu.skel.h"
+
+struct oncpu {
+	struct oncpu_bpf *skel;
+	VEC(struct bpf_link *) links;
+	VEC(int) pfds;
+	uint64_t freq;
+	bool include_idle;
+	struct stat_snapshot stats;
+};
+
+enum { OPT_INCLUDE_IDLE = 0x2000 };
+
+static const struct option oncpu_opts[] = {
+	{ "frequency", required_argument, 0, 'F' },
+	{ "include-idle", no_argument, 0, OPT_INCLUDE_IDLE },
+	{ 0 },
+};
+
+static uint64_t max_sample_rate(void)
+{
+	FILE *f = fopen("/proc/sys/kernel/perf_event_max_sample_rate", "r");
+	unsigned long long v = 100000;
+
+	if (f) {
+		if (fscanf(f, "%llu", &v) != 1)
+			v = 100000;
+		fclose(f);
+	}
+	return v;
+}
+
+static int oncpu_parse(struct session *s, int opt, const char *arg)
+{
+	struct oncpu *oc = s->priv;
+
+	switch (opt) {
+	case 'F': {
+		uint64_t max = max_sample_rate();
+
+		if (!parse_u64(arg, &oc->freq) || oc->freq < 1 || oc->freq > max) {
+			err_msg("-F '%s': sampling frequency must be 1..%llu Hz "
+				"(kernel.perf_event_max_sample_rate)", arg, (unsigned long long)max);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	case OPT_INCLUDE_IDLE:
+		oc->include_idle = true;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static void oncpu_describe(struct session *s, struct profile *p)
+{
+	struct oncpu *oc = s->priv;
+
+	profile_add_type(p, "samples", "count");
+	profile_add_type(p, "cpu", "nanoseconds");
+	p->default_type = 0;
+	p->period_type.type = pf_str(p, "cpu");
+	p->period_type.unit = pf_str(p, "nanoseconds");
+	p->period = 1000000000LL / (oc->freq ? oc->freq : 99);
+}
+
+static int open_perf_event(int cpu, uint64_t period)
+{
+	struct perf_event_attr attr = {
+		.type = PERF_TYPE_SOFTWARE,
+		.config = PERF_COUNT_SW_CPU_CLOCK,
+		.size = sizeof(attr),
+		/* cpu-clock counts nanoseconds: a fixed period gives exact Hz
+		 * and makes cpu time = samples x period. */
+		.sample_period = period,
+	};
+
+	return syscall(__NR_perf_event_open, &attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
+}
+
+static int oncpu_start(struct session *s)
+{
+	struct oncpu *oc = s->priv;
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = session_btf_path(s));
+	struct oncpu_bpf *skel;
+	int *cpus = NULL, ncpus, err;
+	uint64_t period;
+
+	if (!oc->freq)
+		oc->freq = 99;
+	period = 1000000000ULL / oc->freq;
+	skel = oc->skel = oncpu_bpf__open_opts(&oo);
+	if (!skel) {
+		err_msg("cannot open the oncpu BPF program: %s", strerror(errno));
+		return -errno;
+	}
+	skel->rodata->include_idle = oc->include_idle;
+	skel->rodata->user_stacks = !s->o.kernel_only;
+	skel->rodata->kernel_stacks = !s->o.user_only;
+	err = filter_configure(s, &skel->rodata->filter_pid, &skel->rodata->filter_tid,
+			       &skel->rodata->filter_cgroup, skel->maps.target_pids,
+			       skel->maps.target_tids);
+	if (!err)
+		err = stackmap_size(s, skel->maps.stacks0) ?: stackmap_size(s, skel->maps.stacks1);
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.counts0, s->o.max_stacks) ?:
+		      bpf_map__set_max_entries(skel->maps.counts1, s->o.max_stacks);
+	if (err) {
+		err_msg("cannot size the oncpu maps: %s", strerror(-err));
+		return err;
+	}
+	if ((err = oncpu_bpf__load(skel)) < 0) {
+		err_msg("cannot load the oncpu BPF program: %s (run with -v for the verifier log)",
+			strerror(-err));
+		return err;
+	}
+	if ((err = filter_fill(s, skel->maps.target_pids, skel->maps.target_tids,
+			       skel->maps.target_cgroup)) < 0)
+		return err;
+
+	ncpus = session_online_cpus(&cpus);
+	if (ncpus <= 0) {
+		err_msg("cannot read the online CPUs: %s", strerror(-ncpus));
+		return ncpus ? ncpus : -ENODEV;
+	}
+	for (int i = 0; i < ncpus; i++) {
+		int fd = open_perf_event(cpus[i], period);
+		struct bpf_link *link;
+
+		if (fd < 0) {
+			if (errno == ENODEV) /* CPU went offline meanwhile */
+				continue;
+			err = -errno;
+			err_msg("cannot open a cpu-clock perf event on CPU %d: %s", cpus[i], strerror(errno));
+			break;
+		}
+		vec_push(&oc->pfds, fd);
+		link = bpf_program__attach_perf_event(skel->progs.oncpu_sample, fd);
+		if (!link) {
+			err = -errno;
+			err_msg("cannot attach to the perf event on CPU %d: %s", cpus[i], strerror(errno));
+			break;
+		}
+		vec_push(&oc->links, link);
+	}
+	free(cpus);
+	if (!err && !oc->links.n) {
+		err_msg("no CPU could be sampled");
+		err = -ENODEV;
+	}
+	return err;
+}
+
+static void oncpu_scan(struct session *s)
+{
+	struct oncpu *oc = s->priv;
+	struct bpf_map *m = oc->skel->bss->gen & 1 ? oc->skel->maps.counts1 : oc->skel->maps.counts0;
+	struct oncpu_key key, next;
+	void *prev = NULL;
+
+	/* System-wide: snapshot new processes while they live. */
+	while (bpf_map_get_next_key(bpf_map__fd(m), prev, &next) == 0) {
+		session_note_pid(s, next.pid);
+		key = next;
+		prev = &key;
+	}
+}
+
+struct oncpu_drain {
+	struct session *s;
+	struct stack_builder *b;
+	struct stack_reader *ustacks, *kstacks;
+	uint64_t period;
+};
+
+static void add_entry(const void *k, const void *v, void *ctx)
+{
+	const struct oncpu_key *key = k;
+	struct oncpu_drain *d = ctx;
+	uint64_t count = *(const uint64_t *)v;
+	int64_t values[2] = { (int64_t)count, (int64_t)(count * d->period) };
+	char comm[TASK_COMM_LEN + 1] = { 0 };
+
+	memcpy(comm, key->comm, TASK_COMM_LEN);
+	stack_begin(d->b);
+	stack_reader_add(d->kstacks, d->b, key->kstack, 0, STACK_KERNEL);
+	stack_reader_add(d->ustacks, d->b, key->ustack, key->pid, STACK_USER);
+	stack_commit(d->b, values, key->pid, key->tid, comm, NULL, 0);
+}
+
+static void add_pid(const void *k, const void *v, void *ctx)
+{
+	session_note_pid(((struct oncpu_drain *)ctx)->s, ((const struct oncpu_key *)k)->pid);
+}
+
+static int oncpu_collect(struct session *s, struct profile *p)
+{
+	struct oncpu *oc = s->priv;
+	struct oncpu_bpf *skel = oc->skel;
+	__u32 old = skel->bss->gen & 1;
+	struct bpf_map *counts = old ? skel->maps.counts1 : skel->maps.counts0;
+	struct bpf_map *stacks = old ? skel->maps.stacks1 : skel->maps.stacks0;
+	struct stack_builder b;
+	struct stack_reader *sr;
+	struct oncpu_drain d = { .s = s, .b = &b, .period = 1000000000ULL / oc->freq };
+	int err;
+
+	/* Flip first: new samples go to the other set while we read this one. */
+	set_generation(&skel->bss->gen, old ^ 1);
+	stack_builder_init(&b, p, s->sym, s->o.max_depth);
+	sr = stack_reader_new(stacks, s->o.max_depth);
+	d.ustacks = d.kstacks = sr;
+	err = map_drain(counts, sizeof(struct oncpu_key), sizeof(uint64_t), add_pid, &d, false);
+	if (!err)
+		err = map_drain(counts, sizeof(struct oncpu_key), sizeof(uint64_t), add_entry, &d, true);
+	stack_reader_clear(sr);
+	stack_reader_free(sr);
+	stack_builder_free(&b);
+	stats_report(&oc->stats, skel->maps.stats, p, sym_unresolved(s->sym));
+	return err;
+}
+
+static void oncpu_stop(struct session *s)
+{
+	struct oncpu *oc = s->priv;
+
+	for (size_t i = 0; i < oc->links.n; i++)
+		bpf_link__destroy(oc->links.v[i]);
+	for (size_t i = 0; i < oc->pfds.n; i++)
+		close(oc->pfds.v[i]);
+	vec_free(&oc->links);
+	vec_free(&oc->pfds);
+	oncpu_bpf__destroy(oc->skel);
+}
+
+const struct command oncpu_command = {
+	.name = "oncpu",
+	.summary = "Sample on-CPU stacks: where CPU time goes (like Go's CPU profile).",
+	.options_help =
+		"  -F, --frequency HZ   samples per second per CPU (default 99)\n"
+		"      --include-idle   count the idle task too (system-wide)\n",
+	.long_opts = oncpu_opts,
+	.short_opts = "F:",
+	.parse_opt = oncpu_parse,
+	.start = oncpu_start,
+	.scan = oncpu_scan,
+	.collect = oncpu_collect,
+	.stop = oncpu_stop,
+	.describe = oncpu_describe,
+	.priv_size = sizeof(struct oncpu),
+};

@@ -1,0 +1,802 @@
+#include "session.h"
+
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/magic.h>
+
+#define DEFAULT_BTF "/sys/kernel/btf/vmlinux"
+
+static const char common_help[] =
+	"  target    -p, --pid PID[,PID...]   processes (all their threads)\n"
+	"            -t, --tid TID[,TID...]   threads\n"
+	"                --cgroup PATH        a cgroup v2 directory\n"
+	"            -- CMD ARGS...           start CMD, attach before it runs, stop when it exits\n"
+	"            (none)                   system-wide\n"
+	"  time      -d, --duration SECONDS   default: until Ctrl-C or target exit\n"
+	"            -i, --interval SECONDS   one profile per interval\n"
+	"            -n, --count N            stop after N intervals\n"
+	"  output    -f, --format FORMAT      %s (default: top)\n"
+	"            -o, --output FILE        format from the extension when -f is absent;\n"
+	"                                     with -i, %%n / %%t expand to sequence / time\n"
+	"                --sample-index NAME  which value top/folded show\n"
+	"                --top N              top: rows to print (default 40, 0 = all)\n"
+	"  stacks    -U, --user-only          user stacks only\n"
+	"            -K, --kernel-only        kernel stacks only\n"
+	"                --max-depth N        frames kept per stack (default 127)\n"
+	"                --max-stacks N       distinct stacks per interval (default 16384)\n"
+	"  misc      -v, --verbose            libbpf messages and timings\n"
+	"                --btf FILE           kernel BTF (default " DEFAULT_BTF ")\n"
+	"            -h, --help, --version\n";
+
+enum {
+	OPT_CGROUP = 0x1000, OPT_SAMPLE_INDEX, OPT_TOP, OPT_MAX_DEPTH, OPT_MAX_STACKS,
+	OPT_BTF, OPT_VERSION,
+};
+
+static const struct option common_opts[] = {
+	{ "pid", required_argument, 0, 'p' },
+	{ "tid", required_argument, 0, 't' },
+	{ "cgroup", required_argument, 0, OPT_CGROUP },
+	{ "duration", required_argument, 0, 'd' },
+	{ "interval", required_argument, 0, 'i' },
+	{ "count", required_argument, 0, 'n' },
+	{ "format", required_argument, 0, 'f' },
+	{ "output", required_argument, 0, 'o' },
+	{ "sample-index", required_argument, 0, OPT_SAMPLE_INDEX },
+	{ "top", required_argument, 0, OPT_TOP },
+	{ "user-only", no_argument, 0, 'U' },
+	{ "kernel-only", no_argument, 0, 'K' },
+	{ "max-depth", required_argument, 0, OPT_MAX_DEPTH },
+	{ "max-stacks", required_argument, 0, OPT_MAX_STACKS },
+	{ "verbose", no_argument, 0, 'v' },
+	{ "btf", required_argument, 0, OPT_BTF },
+	{ "help", no_argument, 0, 'h' },
+	{ "version", no_argument, 0, OPT_VERSION },
+	{ 0 },
+};
+
+static void usage(const struct command *c, FILE *out)
+{
+	fprintf(out, "usage: %s %s [options] [-- CMD ARGS...]\n%s\n\n", prog_name, c->name, c->summary);
+	if (c->options_help && c->options_help[0])
+		fprintf(out, "%s options:\n%s\n", c->name, c->options_help);
+	fprintf(out, "common options:\n");
+	fprintf(out, common_help, renderer_names());
+	fprintf(out, "\nexit status: 0 ok, 1 runtime failure, 2 bad usage or input;"
+		     " with -- CMD, CMD's own status\n");
+}
+
+static int parse_id_list(const char *arg, const char *what, void *vec_ptr)
+{
+	VEC(pid_t) *v = vec_ptr;
+	char *copy = xstrdup(arg), *tok, *save = NULL;
+	int err = 0;
+
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		uint64_t id;
+
+		if (!parse_u64(tok, &id) || id == 0 || id > INT_MAX) {
+			err_msg("%s '%s': not a valid %s (a positive integer)", what, tok, what);
+			err = -EINVAL;
+			break;
+		}
+		vec_push(v, (pid_t)id);
+	}
+	if (!v->n && !err) {
+		err_msg("--%s needs at least one id", what);
+		err = -EINVAL;
+	}
+	free(copy);
+	return err;
+}
+
+static int parse_seconds(const char *arg, const char *opt, int64_t *out)
+{
+	int64_t ns = parse_duration_ns(arg, "s");
+
+	if (ns <= 0) {
+		err_msg("%s '%s': expected a positive duration (e.g. 5, 1.5, 500ms)", opt, arg);
+		return -EINVAL;
+	}
+	*out = ns;
+	return 0;
+}
+
+static int parse_uint(const char *arg, const char *opt, uint64_t lo, uint64_t hi, uint64_t *out)
+{
+	if (!parse_u64(arg, out) || *out < lo || *out > hi) {
+		err_msg("%s '%s': expected an integer from %llu to %llu", opt, arg,
+			(unsigned long long)lo, (unsigned long long)hi);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int parse_args(struct session *s, int argc, char **argv)
+{
+	const struct command *c = s->cmd;
+	struct option opts[64];
+	char shorts[64];
+	size_t n = 0;
+	uint64_t u;
+	int opt, err = 0;
+
+	for (const struct option *o = common_opts; o->name; o++)
+		opts[n++] = *o;
+	for (const struct option *o = c->long_opts; o && o->name && n < 62; o++)
+		opts[n++] = *o;
+	opts[n] = (struct option){ 0 };
+
+	snprintf(shorts, sizeof(shorts), "+:p:t:d:i:n:f:o:UKvh%s", c->short_opts ? c->short_opts : "");
+	s->o.top_n = 40;
+	s->o.max_depth = 127;
+	s->o.max_stacks = 16384;
+	optind = 1;
+	opterr = 0;
+	/* '+' stops at the first non-option so "-- CMD" and CMD's own flags pass. */
+	while ((opt = getopt_long(argc, argv, shorts, opts, NULL)) != -1) {
+		switch (opt) {
+		case 'p': err = parse_id_list(optarg, "pid", &s->o.pids); break;
+		case 't': err = parse_id_list(optarg, "tid", &s->o.tids); break;
+		case OPT_CGROUP: s->o.cgroup = optarg; break;
+		case 'd': err = parse_seconds(optarg, "--duration", &s->o.duration_ns); break;
+		case 'i': err = parse_seconds(optarg, "--interval", &s->o.interval_ns); break;
+		case 'n':
+			err = parse_uint(optarg, "--count", 1, UINT32_MAX, &u);
+			s->o.count = u;
+			break;
+		case 'f': s->o.format = optarg; break;
+		case 'o': s->o.output = optarg; break;
+		case OPT_SAMPLE_INDEX: s->o.sample_index = optarg; break;
+		case OPT_TOP:
+			err = parse_uint(optarg, "--top", 0, 1000000, &u);
+			s->o.top_n = (int)u;
+			break;
+		case 'U': s->o.user_only = true; break;
+		case 'K': s->o.kernel_only = true; break;
+		case OPT_MAX_DEPTH:
+			err = parse_uint(optarg, "--max-depth", 1, 127, &u);
+			s->o.max_depth = (int)u;
+			break;
+		case OPT_MAX_STACKS:
+			err = parse_uint(optarg, "--max-stacks", 64, 1u << 22, &u);
+			s->o.max_stacks = (uint32_t)u;
+			break;
+		case 'v': s->o.verbose = true; break;
+		case OPT_BTF: s->o.btf_path = optarg; break;
+		case 'h': usage(c, stdout); exit(EXIT_OK);
+		case OPT_VERSION: printf("bpfprof %s\n", BPFPROF_VERSION); exit(EXIT_OK);
+		case ':':
+			err_msg("option '%s' needs a value (see %s %s --help)", argv[optind - 1], prog_name, c->name);
+			return -EINVAL;
+		case '?':
+			err_msg("unknown option '%s' (see %s %s --help)", argv[optind - 1], prog_name, c->name);
+			return -EINVAL;
+		default:
+			if (!c->parse_opt) {
+				err_msg("unknown option '%s' (see %s %s --help)", argv[optind - 1], prog_name, c->name);
+				return -EINVAL;
+			}
+			err = c->parse_opt(s, opt, optarg);
+		}
+		if (err)
+			return err;
+	}
+	if (optind < argc) {
+		if (strcmp(argv[optind - 1], "--") != 0) {
+			err_msg("unexpected argument '%s'; a command to run goes after '--'", argv[optind]);
+			return -EINVAL;
+		}
+		s->o.cmd = &argv[optind];
+	} else if (optind > 1 && strcmp(argv[optind - 1], "--") == 0) {
+		err_msg("'--' must be followed by a command to run");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* ---- checks ------------------------------------------------------------- */
+
+static bool have_caps(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	unsigned long long eff = 0;
+
+	if (!f)
+		return geteuid() == 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapEff: %llx", &eff) == 1)
+			break;
+	fclose(f);
+	/* CAP_SYS_ADMIN (21) covers both on older kernels. */
+	if (eff & (1ULL << 21))
+		return true;
+	return (eff & (1ULL << 38)) && (eff & (1ULL << 39));
+}
+
+static int check_btf(struct session *s)
+{
+	const char *path = s->o.btf_path ? s->o.btf_path : DEFAULT_BTF;
+	unsigned char magic[2];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0) {
+		if (s->o.btf_path)
+			err_msg("no BTF at %s: %s", path, strerror(errno));
+		else
+			err_msg("kernel has no BTF at %s (a kernel built with CONFIG_DEBUG_INFO_BTF, or --btf FILE)", path);
+		return -ENOENT;
+	}
+	n = read(fd, magic, 2);
+	close(fd);
+	/* BTF starts with magic 0xeB9F (little endian) */
+	if (n != 2 || !((magic[0] == 0x9f && magic[1] == 0xeb) || (magic[0] == 0xeb && magic[1] == 0x9f))) {
+		/* An ELF file with a .BTF section is also accepted by libbpf. */
+		if (!(n == 2 && magic[0] == 0x7f && magic[1] == 'E')) {
+			err_msg("%s is not a BTF file", path);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+const char *session_btf_path(struct session *s)
+{
+	return s->o.btf_path;
+}
+
+static bool process_exists(pid_t pid)
+{
+	return kill(pid, 0) == 0 || errno == EPERM;
+}
+
+static bool thread_exists(pid_t tid)
+{
+	char p[64];
+
+	snprintf(p, sizeof(p), "/proc/%d", tid); /* /proc/TID works for any thread */
+	return access(p, F_OK) == 0;
+}
+
+static bool any_target_alive(struct session *s)
+{
+	for (size_t i = 0; i < s->o.pids.n; i++)
+		if (process_exists(s->o.pids.v[i]))
+			return true;
+	for (size_t i = 0; i < s->o.tids.n; i++)
+		if (thread_exists(s->o.tids.v[i]))
+			return true;
+	return false;
+}
+
+static int check_targets(struct session *s)
+{
+	struct statfs sfs;
+
+	if (s->o.cmd && (s->o.pids.n || s->o.tids.n)) {
+		err_msg("-- CMD cannot be combined with -p or -t");
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < s->o.pids.n; i++) {
+		if (!process_exists(s->o.pids.v[i])) {
+			err_msg("pid %d: no such process", s->o.pids.v[i]);
+			return -ESRCH;
+		}
+	}
+	for (size_t i = 0; i < s->o.tids.n; i++) {
+		if (!thread_exists(s->o.tids.v[i])) {
+			err_msg("tid %d: no such thread", s->o.tids.v[i]);
+			return -ESRCH;
+		}
+	}
+	if (s->o.cgroup) {
+		s->cgroup_fd = open(s->o.cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (s->cgroup_fd < 0) {
+			err_msg("cgroup %s: %s", s->o.cgroup, strerror(errno));
+			return -ENOENT;
+		}
+		if (fstatfs(s->cgroup_fd, &sfs) < 0 || sfs.f_type != CGROUP2_SUPER_MAGIC) {
+			err_msg("cgroup %s: not a cgroup v2 directory", s->o.cgroup);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* ---- output ------------------------------------------------------------- */
+
+static const struct renderer *pick_renderer(struct session *s)
+{
+	const struct renderer *r;
+
+	if (s->o.format) {
+		r = renderer_find(s->o.format);
+		if (!r)
+			err_msg("unknown format '%s' (valid: %s)", s->o.format, renderer_names());
+		return r;
+	}
+	if (s->o.output) {
+		r = renderer_for_path(s->o.output);
+		if (!r)
+			err_msg("cannot tell the format of '%s' from its extension; use -f (%s)",
+				s->o.output, renderer_names());
+		return r;
+	}
+	return renderer_find("top");
+}
+
+/* Expands %n (sequence) and %t (ISO-8601 UTC time) in an output path. */
+static void expand_path(const char *pattern, uint64_t seq, char *out, size_t n)
+{
+	size_t j = 0;
+
+	for (const char *c = pattern; *c && j + 1 < n; c++) {
+		if (c[0] == '%' && (c[1] == 'n' || c[1] == 't')) {
+			char tmp[64];
+
+			if (c[1] == 'n') {
+				snprintf(tmp, sizeof(tmp), "%llu", (unsigned long long)seq);
+			} else {
+				time_t t = time(NULL);
+				struct tm tm;
+
+				gmtime_r(&t, &tm);
+				strftime(tmp, sizeof(tmp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+			}
+			j += snprintf(out + j, n - j, "%s", tmp);
+			c++;
+		} else {
+			out[j++] = *c;
+		}
+	}
+	out[j < n ? j : n - 1] = 0;
+}
+
+/* Fails early, before anything is attached, if -o cannot be written. */
+static int check_output(struct session *s)
+{
+	char path[PATH_MAX], dir[PATH_MAX], *slash;
+	struct stat st;
+
+	if (!s->o.output)
+		return 0;
+	expand_path(s->o.output, 0, path, sizeof(path));
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash)
+		*(slash == dir ? slash + 1 : slash) = 0;
+	else
+		strcpy(dir, ".");
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+		err_msg("cannot write %s: is a directory", path);
+		return -EISDIR;
+	}
+	if (access(dir, W_OK) < 0 || (stat(path, &st) == 0 && access(path, W_OK) < 0)) {
+		err_msg("cannot write %s: %s", path, strerror(errno));
+		return -EACCES;
+	}
+	return 0;
+}
+
+/* Writes atomically: a temporary file in the same directory, then rename,
+ * so a reader never sees a partial profile. */
+static int write_profile(struct session *s, const struct renderer *r, struct profile *p,
+			 const struct render_opts *ro, uint64_t seq)
+{
+	char path[PATH_MAX], tmp[PATH_MAX + 32];
+	FILE *f;
+	int fd, err;
+
+	if (!s->o.output) {
+		if (r->binary && isatty(STDOUT_FILENO)) {
+			err_msg("%s output is binary; write it to a file with -o", r->name);
+			return -EINVAL;
+		}
+		err = r->render(p, ro, stdout);
+		fflush(stdout);
+		return err;
+	}
+	expand_path(s->o.output, seq, path, sizeof(path));
+	snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path);
+	fd = mkstemp(tmp);
+	if (fd < 0 || !(f = fdopen(fd, "w"))) {
+		err_msg("cannot write %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -errno;
+	}
+	fchmod(fd, 0644);
+	err = r->render(p, ro, f);
+	if (fclose(f) != 0 && !err)
+		err = -errno;
+	if (!err && rename(tmp, path) < 0)
+		err = -errno;
+	if (err) {
+		unlink(tmp);
+		err_msg("cannot write %s: %s", path, strerror(-err));
+	}
+	return err;
+}
+
+/* ---- targets ------------------------------------------------------------ */
+
+static int hold_pipe[2] = { -1, -1 };
+
+/* Forks CMD stopped before exec; released by release_child(). */
+static int spawn_child(struct session *s)
+{
+	int errpipe[2];
+	ssize_t n;
+	int child_errno;
+
+	if (pipe2(hold_pipe, O_CLOEXEC) < 0 || pipe2(errpipe, O_CLOEXEC) < 0)
+		return -errno;
+	s->child = fork();
+	if (s->child < 0)
+		return -errno;
+	if (s->child == 0) {
+		sigset_t none;
+		char c;
+
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		close(hold_pipe[1]);
+		close(errpipe[0]);
+		if (read(hold_pipe[0], &c, 1) != 1)
+			_exit(127); /* the profiler went away before attaching */
+		execvp(s->o.cmd[0], s->o.cmd);
+		child_errno = errno;
+		n = write(errpipe[1], &child_errno, sizeof(child_errno));
+		(void)n;
+		_exit(127);
+	}
+	close(hold_pipe[0]);
+	close(errpipe[1]);
+	hold_pipe[0] = errpipe[0]; /* reused: read end of the exec-error pipe */
+	vec_push(&s->o.pids, s->child);
+	return 0;
+}
+
+/* Lets CMD exec; returns -errno if exec failed. */
+static int release_child(struct session *s)
+{
+	int child_errno = 0;
+	ssize_t n;
+
+	if (write(hold_pipe[1], "x", 1) != 1)
+		return -EPIPE;
+	close(hold_pipe[1]);
+	n = read(hold_pipe[0], &child_errno, sizeof(child_errno)); /* EOF on exec */
+	close(hold_pipe[0]);
+	if (n == sizeof(child_errno)) {
+		waitpid(s->child, NULL, 0);
+		s->child = 0;
+		return -child_errno;
+	}
+	return 0;
+}
+
+static int wait_status_to_exit(int status)
+{
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return EXIT_RUNTIME;
+}
+
+/* ---- helpers for commands ----------------------------------------------- */
+
+void session_note_pid(struct session *s, pid_t pid)
+{
+	if (pid > 0 && !sym_known(s->sym, pid))
+		sym_snapshot(s->sym, pid);
+}
+
+void session_describe_target(struct session *s, struct profile *p)
+{
+	char buf[256];
+	size_t j = 0;
+
+	if (s->o.cmd) {
+		j += snprintf(buf, sizeof(buf), "cmd");
+		for (char **a = s->o.cmd; *a && j < sizeof(buf) - 1; a++)
+			j += snprintf(buf + j, sizeof(buf) - j, " %s", *a);
+	} else if (s->o.pids.n) {
+		j += snprintf(buf, sizeof(buf), "pid");
+		for (size_t i = 0; i < s->o.pids.n && j < sizeof(buf) - 1; i++)
+			j += snprintf(buf + j, sizeof(buf) - j, "%s%d", i ? "," : " ", s->o.pids.v[i]);
+	} else if (s->o.tids.n) {
+		j += snprintf(buf, sizeof(buf), "tid");
+		for (size_t i = 0; i < s->o.tids.n && j < sizeof(buf) - 1; i++)
+			j += snprintf(buf + j, sizeof(buf) - j, "%s%d", i ? "," : " ", s->o.tids.v[i]);
+	} else if (s->o.cgroup) {
+		snprintf(buf, sizeof(buf), "cgroup %s", s->o.cgroup);
+	} else {
+		snprintf(buf, sizeof(buf), "system-wide");
+	}
+	p->target = pf_str(p, buf);
+}
+
+static int parse_cpu_list(const char *path, int **cpus)
+{
+	FILE *f = fopen(path, "r");
+	char buf[4096], *tok, *save = NULL;
+	VEC(int) v = { 0 };
+
+	if (!f)
+		return -errno;
+	if (!fgets(buf, sizeof(buf), f)) {
+		fclose(f);
+		return -EIO;
+	}
+	fclose(f);
+	for (tok = strtok_r(buf, ",\n", &save); tok; tok = strtok_r(NULL, ",\n", &save)) {
+		int a, b;
+
+		if (sscanf(tok, "%d-%d", &a, &b) == 2) {
+			for (int c = a; c <= b; c++)
+				vec_push(&v, c);
+		} else if (sscanf(tok, "%d", &a) == 1) {
+			vec_push(&v, a);
+		}
+	}
+	if (cpus)
+		*cpus = v.v;
+	else
+		free(v.v);
+	return (int)v.n;
+}
+
+int session_online_cpus(int **cpus)
+{
+	return parse_cpu_list("/sys/devices/system/cpu/online", cpus);
+}
+
+int session_possible_cpus(void)
+{
+	return libbpf_num_possible_cpus();
+}
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	return vfprintf(stderr, fmt, ap);
+}
+
+static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	return 0;
+}
+
+/* ---- the run loop ------------------------------------------------------- */
+
+static int emit(struct session *s, const struct renderer *r, uint64_t seq, bool last)
+{
+	struct profile *p = profile_new(s->cmd->name);
+	struct render_opts ro = { .top_n = s->o.top_n };
+	uint64_t now_mono = now_ns(CLOCK_MONOTONIC);
+	int err;
+
+	session_describe_target(s, p);
+	s->cmd->describe(s, p);
+	p->time_ns = s->interval_start_ns;
+	p->duration_ns = now_mono - s->interval_mono_ns;
+	err = s->cmd->collect(s, p);
+	s->interval_start_ns = now_ns(CLOCK_REALTIME);
+	s->interval_mono_ns = now_mono;
+	if (err < 0) {
+		profile_free(p);
+		return err;
+	}
+	ro.sample_index = p->default_type;
+	if (s->o.sample_index) {
+		ro.sample_index = profile_type_index(p, s->o.sample_index);
+		if (ro.sample_index < 0) { /* validated at start; defensive */
+			profile_free(p);
+			return -EINVAL;
+		}
+	}
+	if (s->o.interval_ns && !s->o.output && seq > 0 && !strcmp(r->name, "top"))
+		fputc('\n', stdout);
+	err = write_profile(s, r, p, &ro, seq);
+	(void)last;
+	profile_free(p);
+	return err;
+}
+
+static int check_sample_index(struct session *s)
+{
+	struct profile *p;
+	int ok;
+
+	if (!s->o.sample_index)
+		return 0;
+	p = profile_new(s->cmd->name);
+	s->cmd->describe(s, p);
+	ok = profile_type_index(p, s->o.sample_index) >= 0;
+	if (!ok) {
+		char names[256] = "";
+
+		for (int i = 0; i < p->ntypes; i++) {
+			if (i)
+				strcat(names, ", ");
+			strncat(names, p->types[i].type, sizeof(names) - strlen(names) - 1);
+		}
+		err_msg("--sample-index '%s': %s has %s", s->o.sample_index, s->cmd->name, names);
+	}
+	profile_free(p);
+	return ok ? 0 : -EINVAL;
+}
+
+int session_main(const struct command *cmd, int argc, char **argv)
+{
+	struct session s = { .cmd = cmd, .cgroup_fd = -1 };
+	const struct renderer *r;
+	sigset_t sigs;
+	uint64_t seq = 0, last_scan = 0, deadline = 0, next_emit = 0;
+	int status = EXIT_OK, child_status = -1, err;
+	bool started = false;
+
+	s.priv = xcalloc(1, cmd->priv_size ? cmd->priv_size : 1);
+	if (parse_args(&s, argc, argv) < 0 || (cmd->validate && cmd->validate(&s) < 0)) {
+		status = EXIT_USAGE;
+		goto out;
+	}
+	if (s.o.user_only && s.o.kernel_only) {
+		err_msg("-U (user only) and -K (kernel only) exclude each other");
+		status = EXIT_USAGE;
+		goto out;
+	}
+	if (s.o.count && !s.o.interval_ns) {
+		err_msg("-n/--count needs -i/--interval");
+		status = EXIT_USAGE;
+		goto out;
+	}
+	if (!(r = pick_renderer(&s)) || check_sample_index(&s) < 0 || check_output(&s) < 0) {
+		status = EXIT_USAGE;
+		goto out;
+	}
+	if (check_targets(&s) < 0) {
+		status = EXIT_USAGE;
+		goto out;
+	}
+	if (!have_caps()) {
+		err_msg("needs root (CAP_BPF and CAP_PERFMON)");
+		status = EXIT_RUNTIME;
+		goto out;
+	}
+	if (check_btf(&s) < 0) {
+		status = EXIT_RUNTIME;
+		goto out;
+	}
+	libbpf_set_print(s.o.verbose ? libbpf_print : libbpf_quiet);
+
+	/* Signals are taken synchronously in the loop below. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGCHLD);
+	sigaddset(&sigs, SIGHUP);
+	sigprocmask(SIG_BLOCK, &sigs, NULL);
+
+	s.sym = symbolizer_new();
+	if (s.o.cmd && (err = spawn_child(&s)) < 0) {
+		err_msg("cannot start %s: %s", s.o.cmd[0], strerror(-err));
+		status = EXIT_RUNTIME;
+		goto out;
+	}
+	for (size_t i = 0; i < s.o.pids.n; i++)
+		sym_snapshot(s.sym, s.o.pids.v[i]);
+
+	uint64_t t0 = now_ns(CLOCK_MONOTONIC);
+	err = cmd->start(&s);
+	started = true;
+	s.attach_ns = now_ns(CLOCK_MONOTONIC) - t0;
+	if (err < 0) {
+		status = err == -EINVAL ? EXIT_USAGE : EXIT_RUNTIME;
+		goto out;
+	}
+	if (s.o.verbose)
+		fprintf(stderr, "%s: attached in %.1f ms\n", prog_name, s.attach_ns / 1e6);
+
+	s.start_mono_ns = s.interval_mono_ns = now_ns(CLOCK_MONOTONIC);
+	s.interval_start_ns = now_ns(CLOCK_REALTIME);
+	if (s.o.duration_ns)
+		deadline = s.start_mono_ns + s.o.duration_ns;
+	if (s.o.interval_ns)
+		next_emit = s.start_mono_ns + s.o.interval_ns;
+	if (s.o.cmd && (err = release_child(&s)) < 0) {
+		err_msg("cannot run %s: %s", s.o.cmd[0], strerror(-err));
+		status = EXIT_USAGE;
+		goto out;
+	}
+
+	for (;;) {
+		struct timespec tick = { 0, 100 * 1000 * 1000 };
+		siginfo_t si;
+		int sig = sigtimedwait(&sigs, &si, &tick);
+		uint64_t now = now_ns(CLOCK_MONOTONIC);
+		bool stop = false;
+
+		if (sig == SIGINT || sig == SIGTERM)
+			stop = true;
+		if (s.child > 0) {
+			int st;
+
+			if (waitpid(s.child, &st, WNOHANG) == s.child) {
+				child_status = wait_status_to_exit(st);
+				s.child = 0;
+				stop = true;
+			} else {
+				sym_snapshot(s.sym, s.child); /* it may have loaded libraries */
+			}
+		} else if (!s.o.cmd && (s.o.pids.n || s.o.tids.n)) {
+			if (!any_target_alive(&s)) {
+				fprintf(stderr, "%s: target exited after %.2fs\n", prog_name,
+					(now - s.start_mono_ns) / 1e9);
+				stop = true;
+			} else {
+				for (size_t i = 0; i < s.o.pids.n; i++)
+					sym_snapshot(s.sym, s.o.pids.v[i]);
+			}
+		}
+		if (deadline && now >= deadline)
+			stop = true;
+		if (cmd->scan && now - last_scan >= 1000000000ULL) {
+			cmd->scan(&s);
+			last_scan = now;
+		}
+		if (stop)
+			break;
+		if (next_emit && now >= next_emit) {
+			if ((err = emit(&s, r, seq++, false)) < 0) {
+				status = EXIT_RUNTIME;
+				goto out;
+			}
+			next_emit += s.o.interval_ns;
+			if (s.o.count && seq >= s.o.count)
+				goto done;
+		}
+	}
+	/* The last (or only) profile; an interval run emits the partial last
+	 * interval only when it holds data worth a file. */
+	if (!s.o.interval_ns || now_ns(CLOCK_MONOTONIC) - s.interval_mono_ns > 50000000ULL) {
+		if (emit(&s, r, seq++, true) < 0)
+			status = EXIT_RUNTIME;
+	}
+done:
+out:
+	if (started && cmd->stop)
+		cmd->stop(&s);
+	if (s.child > 0) {
+		/* Collection ended (duration or signal) before CMD did: end it,
+		 * as `timeout` would, and report its status. */
+		int st;
+
+		kill(s.child, SIGTERM);
+		if (waitpid(s.child, &st, 0) == s.child)
+			child_status = wait_status_to_exit(st);
+	}
+	if (s.o.cmd && child_status >= 0 && status == EXIT_OK)
+		status = child_status;
+	symbolizer_free(s.sym);
+	if (s.cgroup_fd >= 0)
+		close(s.cgroup_fd);
+	vec_free(&s.o.pids);
+	vec_free(&s.o.tids);
+	free(s.priv);
+	return status;
+}

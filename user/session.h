@@ -1,0 +1,77 @@
+/* The common command line and run loop shared by every profiling command:
+ * targets, timing, intervals, output, signals, `-- CMD`. A command supplies
+ * only its options and four hooks (start, scan, collect, stop). */
+#ifndef BPFPROF_SESSION_H
+#define BPFPROF_SESSION_H
+
+#include <getopt.h>
+#include <sys/types.h>
+#include "profile.h"
+#include "render.h"
+#include "symbolize.h"
+
+struct session;
+
+struct command {
+	const char *name;
+	const char *summary;
+	const char *options_help;        /* the command's own options, for --help */
+	const struct option *long_opts;  /* the command's own long options */
+	const char *short_opts;          /* and short ones, getopt syntax */
+	/* Returns 0, or -EINVAL after printing a one-line error (exit 2). */
+	int (*parse_opt)(struct session *s, int opt, const char *arg);
+	int (*validate)(struct session *s);       /* after parsing; -EINVAL = usage */
+	int (*start)(struct session *s);          /* open, load, attach; <0 = exit 1 */
+	void (*scan)(struct session *s);          /* optional, periodic: note new pids */
+	int (*collect)(struct session *s, struct profile *p); /* one interval's data */
+	void (*stop)(struct session *s);          /* detach and free; every exit path */
+	void (*describe)(struct session *s, struct profile *p); /* sample types etc. */
+	size_t priv_size;
+};
+
+struct session_opts {
+	VEC(pid_t) pids;
+	VEC(pid_t) tids;
+	const char *cgroup;
+	char **cmd;                 /* argv after "--", or NULL */
+	int64_t duration_ns;        /* 0 = until signal or target exit */
+	int64_t interval_ns;        /* 0 = one profile at the end */
+	uint64_t count;             /* intervals, 0 = unlimited */
+	const char *format;
+	const char *output;
+	const char *sample_index;
+	bool user_only, kernel_only;
+	int max_depth;              /* frames kept per stack (user and kernel each) */
+	uint32_t max_stacks;        /* stack map entries */
+	int top_n;
+	bool verbose;
+	const char *btf_path;
+};
+
+struct session {
+	const struct command *cmd;
+	struct session_opts o;
+	struct symbolizer *sym;
+	void *priv;                 /* the command's own state (priv_size bytes) */
+	pid_t child;                /* -- CMD */
+	int cgroup_fd;              /* -1 unless --cgroup */
+	uint64_t start_mono_ns;     /* when probes were attached */
+	uint64_t interval_start_ns; /* CLOCK_REALTIME, for time_nanos */
+	uint64_t interval_mono_ns;
+	uint64_t attach_ns;         /* start() duration, for -v */
+};
+
+/* Runs a command with argv (argv[0] is the command name); returns the exit status. */
+int session_main(const struct command *cmd, int argc, char **argv);
+
+/* For commands: make sure pid's maps are snapshotted (cheap if already). */
+void session_note_pid(struct session *s, pid_t pid);
+/* libbpf open options with --btf applied. */
+const char *session_btf_path(struct session *s);
+/* The target as words, e.g. "pid 4242", for headers and titles. */
+void session_describe_target(struct session *s, struct profile *p);
+/* Number of possible CPUs (for per-CPU maps) and the online list. */
+int session_online_cpus(int **cpus);
+int session_possible_cpus(void);
+
+#endif

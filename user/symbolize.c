@@ -1,0 +1,483 @@
+#include "symbolize.h"
+
+#include <ctype.h>
+#include <elf.h>
+#include <limits.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct vma {
+	uint64_t start, end, pgoff;
+	const char *path;      /* in symbolizer's string pool */
+	struct elf_syms *elf;  /* NULL when it could not be read */
+};
+
+struct perf_map_entry {
+	uint64_t start, size;
+	const char *name;
+};
+
+struct proc {
+	pid_t pid;
+	VEC(struct vma) vmas;       /* executable mappings, sorted */
+	uint64_t maps_hash;         /* hash of the maps text last read */
+	bool perf_map_loaded;
+	VEC(struct perf_map_entry) perf_map;
+};
+
+struct ksym {
+	uint64_t addr;
+	const char *name;
+};
+
+struct symbolizer {
+	struct strpool strings;
+	struct hmap procs;          /* pid -> struct proc * */
+	struct hmap elfs;           /* (dev, inode) -> struct elf_syms * (0 = unreadable) */
+	VEC(struct elf_syms *) all_elfs;
+	VEC(struct proc *) all_procs;
+	bool kallsyms_loaded;
+	VEC(struct ksym) ksyms;
+	struct elf_syms *vdso;
+	bool vdso_loaded;
+	uint64_t unresolved;
+};
+
+struct symbolizer *symbolizer_new(void)
+{
+	return xcalloc(1, sizeof(struct symbolizer));
+}
+
+void symbolizer_free(struct symbolizer *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->all_elfs.n; i++) {
+		elf_syms_free(s->all_elfs.v[i]);
+		free(s->all_elfs.v[i]);
+	}
+	for (size_t i = 0; i < s->all_procs.n; i++) {
+		vec_free(&s->all_procs.v[i]->vmas);
+		vec_free(&s->all_procs.v[i]->perf_map);
+		free(s->all_procs.v[i]);
+	}
+	vec_free(&s->all_elfs);
+	vec_free(&s->all_procs);
+	vec_free(&s->ksyms);
+	hmap_free(&s->procs);
+	hmap_free(&s->elfs);
+	strpool_free(&s->strings);
+	free(s);
+}
+
+uint64_t sym_unresolved(struct symbolizer *s)
+{
+	return s->unresolved;
+}
+
+/* ---- ELF files ---------------------------------------------------------- */
+
+static struct elf_syms *elf_from_fd(struct symbolizer *s, int fd)
+{
+	struct elf_syms *es = xcalloc(1, sizeof(*es));
+
+	if (elf_syms_load_fd(es, fd) < 0) {
+		elf_syms_free(es);
+		free(es);
+		return NULL;
+	}
+	/* Distro binaries keep full symbols in a separate debug file found by
+	 * build id; use it when installed (e.g. libc6-dbg). */
+	if (!es->has_symtab && es->build_id[0]) {
+		char dbg[PATH_MAX];
+		int dfd;
+
+		snprintf(dbg, sizeof(dbg), "/usr/lib/debug/.build-id/%.2s/%s.debug",
+			 es->build_id, es->build_id + 2);
+		dfd = open(dbg, O_RDONLY | O_CLOEXEC);
+		if (dfd >= 0) {
+			elf_syms_merge_fd(es, dfd);
+			close(dfd);
+		}
+	}
+	vec_push(&s->all_elfs, es);
+	return es;
+}
+
+/* Opens a file once per (device, inode), whichever path reaches it. */
+static struct elf_syms *elf_cached_open(struct symbolizer *s, int fd)
+{
+	struct stat st;
+	bool found;
+	uint64_t *slot;
+
+	if (fstat(fd, &st) < 0)
+		return NULL;
+	slot = hmap_upsert(&s->elfs, st.st_dev, st.st_ino, 0, &found);
+	if (!found)
+		*slot = (uintptr_t)elf_from_fd(s, fd);
+	return (struct elf_syms *)(uintptr_t)*slot;
+}
+
+struct elf_syms *sym_elf_path(struct symbolizer *s, const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct elf_syms *es;
+
+	if (fd < 0)
+		return NULL;
+	es = elf_cached_open(s, fd);
+	close(fd);
+	return es;
+}
+
+static struct elf_syms *vdso_syms(struct symbolizer *s)
+{
+	/* Every process of this kernel maps the same vDSO image as we do. */
+	if (!s->vdso_loaded) {
+		Elf64_Ehdr *img = (Elf64_Ehdr *)getauxval(AT_SYSINFO_EHDR);
+
+		s->vdso_loaded = true;
+		if (img) {
+			/* The image ends with its section headers. */
+			size_t size = img->e_shoff + (size_t)img->e_shnum * img->e_shentsize;
+
+			s->vdso = xcalloc(1, sizeof(*s->vdso));
+			if (elf_syms_load_mem(s->vdso, img, size) < 0) {
+				free(s->vdso);
+				s->vdso = NULL;
+			} else {
+				vec_push(&s->all_elfs, s->vdso);
+			}
+		}
+	}
+	return s->vdso;
+}
+
+static struct elf_syms *open_mapped(struct symbolizer *s, pid_t pid, const struct vma *v)
+{
+	char p[PATH_MAX + 64];
+	struct elf_syms *es;
+	int fd;
+
+	if (!strcmp(v->path, "[vdso]"))
+		return vdso_syms(s);
+	if (v->path[0] != '/')
+		return NULL;
+	/* map_files reaches the exact file mapped, even when deleted or in
+	 * another mount namespace; /proc/PID/root is the container's view. */
+	snprintf(p, sizeof(p), "/proc/%d/map_files/%lx-%lx", pid,
+		 (unsigned long)v->start, (unsigned long)v->end);
+	fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(p, sizeof(p), "/proc/%d/root%s", pid, v->path);
+		fd = open(p, O_RDONLY | O_CLOEXEC);
+	}
+	if (fd < 0)
+		fd = open(v->path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	es = elf_cached_open(s, fd);
+	close(fd);
+	return es;
+}
+
+/* ---- processes ---------------------------------------------------------- */
+
+static struct proc *proc_get(struct symbolizer *s, pid_t pid, bool create)
+{
+	bool found;
+	uint64_t *slot;
+	struct proc *pr;
+
+	if (!create) {
+		slot = hmap_get(&s->procs, (uint32_t)pid, 0);
+		return slot ? (struct proc *)(uintptr_t)*slot : NULL;
+	}
+	slot = hmap_upsert(&s->procs, (uint32_t)pid, 0, 0, &found);
+	if (!found) {
+		pr = xcalloc(1, sizeof(*pr));
+		pr->pid = pid;
+		vec_push(&s->all_procs, pr);
+		*slot = (uintptr_t)pr;
+	}
+	return (struct proc *)(uintptr_t)*slot;
+}
+
+bool sym_known(struct symbolizer *s, pid_t pid)
+{
+	return proc_get(s, pid, false) != NULL;
+}
+
+static char *read_file(const char *path, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t cap = 65536, n = 0;
+	char *buf;
+	ssize_t r;
+
+	if (fd < 0)
+		return NULL;
+	buf = xmalloc(cap + 1);
+	while ((r = read(fd, buf + n, cap - n)) > 0) {
+		n += r;
+		if (n == cap) {
+			cap *= 2;
+			buf = xrealloc(buf, cap + 1);
+		}
+	}
+	close(fd);
+	if (r < 0) {
+		free(buf);
+		return NULL;
+	}
+	buf[n] = 0;
+	*len = n;
+	return buf;
+}
+
+int sym_snapshot(struct symbolizer *s, pid_t pid)
+{
+	char path[64];
+	size_t len;
+	char *text, *line, *save = NULL;
+	struct proc *pr;
+	uint64_t h;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	text = read_file(path, &len);
+	if (!text || !len) { /* gone (or a zombie): keep what we had */
+		free(text);
+		return sym_known(s, pid) ? 0 : -ESRCH;
+	}
+	h = hash_bytes(text, len);
+	pr = proc_get(s, pid, true);
+	if (pr->maps_hash == h) {
+		free(text);
+		return 0;
+	}
+	pr->maps_hash = h;
+	pr->vmas.n = 0;
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		unsigned long start, end, pgoff, ino;
+		char perms[8], dev[16];
+		int name_at = 0;
+		struct vma v;
+
+		if (sscanf(line, "%lx-%lx %7s %lx %15s %lu %n", &start, &end, perms, &pgoff,
+			   dev, &ino, &name_at) < 6 || perms[2] != 'x')
+			continue;
+		v.start = start;
+		v.end = end;
+		v.pgoff = pgoff;
+		v.path = strpool_intern(&s->strings, name_at ? line + name_at : "");
+		v.elf = NULL;
+		vec_push(&pr->vmas, v);
+	}
+	free(text);
+	/* Open the files now, while the process (and its mount namespace and
+	 * deleted files) still exists. */
+	for (size_t i = 0; i < pr->vmas.n; i++)
+		pr->vmas.v[i].elf = open_mapped(s, pid, &pr->vmas.v[i]);
+	return 0;
+}
+
+static const struct vma *find_vma(struct proc *pr, uint64_t addr)
+{
+	size_t lo = 0, hi = pr->vmas.n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		const struct vma *v = &pr->vmas.v[mid];
+
+		if (addr < v->start)
+			hi = mid;
+		else if (addr >= v->end)
+			lo = mid + 1;
+		else
+			return v;
+	}
+	return NULL;
+}
+
+struct elf_syms *sym_elf_at(struct symbolizer *s, pid_t pid, uint64_t addr)
+{
+	struct proc *pr = proc_get(s, pid, false);
+	const struct vma *v = pr ? find_vma(pr, addr) : NULL;
+
+	return v ? v->elf : NULL;
+}
+
+static int cmp_perf_map(const void *a, const void *b)
+{
+	const struct perf_map_entry *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* JIT runtimes (V8, the JVM with perf-map-agent, LuaJIT, ...) write
+ * /tmp/perf-PID.map: "START SIZE name" in hex, PID as seen in the namespace. */
+static void load_perf_map(struct symbolizer *s, struct proc *pr)
+{
+	char path[PATH_MAX], *text = NULL, *line, *save = NULL;
+	pid_t nspid = pr->pid;
+	size_t len;
+
+	pr->perf_map_loaded = true;
+	snprintf(path, sizeof(path), "/proc/%d/status", pr->pid);
+	if ((text = read_file(path, &len))) {
+		char *ns = strstr(text, "\nNSpid:");
+
+		if (ns) {
+			char *end = strchr(ns + 1, '\n'), *last = NULL;
+
+			if (end)
+				*end = 0;
+			for (char *t = strtok_r(ns + 7, " \t", &save); t; t = strtok_r(NULL, " \t", &save))
+				last = t;
+			if (last)
+				nspid = atoi(last);
+		}
+		free(text);
+	}
+	snprintf(path, sizeof(path), "/proc/%d/root/tmp/perf-%d.map", pr->pid, nspid);
+	text = read_file(path, &len);
+	if (!text) {
+		snprintf(path, sizeof(path), "/tmp/perf-%d.map", pr->pid);
+		text = read_file(path, &len);
+	}
+	if (!text)
+		return;
+	save = NULL;
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		unsigned long start, size;
+		int name_at = 0;
+
+		if (sscanf(line, "%lx %lx %n", &start, &size, &name_at) >= 2 && name_at)
+			vec_push(&pr->perf_map, ((struct perf_map_entry){ start, size,
+				strpool_intern(&s->strings, line + name_at) }));
+	}
+	free(text);
+	qsort(pr->perf_map.v, pr->perf_map.n, sizeof(*pr->perf_map.v), cmp_perf_map);
+}
+
+static const char *perf_map_find(struct symbolizer *s, struct proc *pr, uint64_t addr)
+{
+	size_t lo = 0, hi;
+
+	if (!pr->perf_map_loaded)
+		load_perf_map(s, pr);
+	hi = pr->perf_map.n;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (pr->perf_map.v[mid].start <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo && addr < pr->perf_map.v[lo - 1].start + pr->perf_map.v[lo - 1].size)
+		return pr->perf_map.v[lo - 1].name;
+	return NULL;
+}
+
+void sym_user(struct symbolizer *s, pid_t pid, uint64_t addr, struct sym_frame *f)
+{
+	struct proc *pr = proc_get(s, pid, false);
+	const struct vma *v = pr ? find_vma(pr, addr) : NULL;
+	uint64_t vaddr;
+
+	memset(f, 0, sizeof(*f));
+	f->kind = PF_FRAME_USER;
+	if (v) {
+		f->module = v->path[0] ? v->path : "[anon]";
+		f->map_start = v->start;
+		f->map_end = v->end;
+		f->map_pgoff = v->pgoff;
+		f->offset = addr - v->start + v->pgoff;
+		if (v->elf) {
+			f->build_id = v->elf->build_id[0] ? v->elf->build_id : NULL;
+			if (elf_offset_to_vaddr(v->elf, f->offset, &vaddr)) {
+				struct elf_sym *es = (struct elf_sym *)elf_sym_find(v->elf, vaddr);
+
+				if (es) {
+					f->func = elf_sym_pretty(v->elf, es);
+					return;
+				}
+			}
+		}
+	}
+	if (pr && (!v || !v->elf) && (f->func = perf_map_find(s, pr, addr))) {
+		f->kind = PF_FRAME_UNKNOWN; /* JIT code */
+		return;
+	}
+	f->kind = v && v->elf ? PF_FRAME_USER : PF_FRAME_UNKNOWN;
+	if (!v)
+		f->offset = addr;
+	s->unresolved++;
+}
+
+/* ---- kernel ------------------------------------------------------------- */
+
+static int cmp_ksym(const void *a, const void *b)
+{
+	const struct ksym *x = a, *y = b;
+
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+static void load_kallsyms(struct symbolizer *s)
+{
+	size_t len;
+	char *text = read_file("/proc/kallsyms", &len), *line, *save = NULL;
+
+	s->kallsyms_loaded = true;
+	if (!text)
+		return;
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *end, *name;
+		uint64_t addr = strtoull(line, &end, 16);
+		char type;
+
+		if (end == line || !addr || end[0] != ' ')
+			continue;
+		type = tolower((unsigned char)end[1]);
+		if (type != 't' && type != 'w')
+			continue;
+		name = end + 3;
+		name[strcspn(name, " \t")] = 0; /* drop "[module]" */
+		vec_push(&s->ksyms, ((struct ksym){ addr, strpool_intern(&s->strings, name) }));
+	}
+	free(text);
+	qsort(s->ksyms.v, s->ksyms.n, sizeof(*s->ksyms.v), cmp_ksym);
+}
+
+void sym_kernel(struct symbolizer *s, uint64_t addr, struct sym_frame *f)
+{
+	size_t lo = 0, hi;
+
+	if (!s->kallsyms_loaded)
+		load_kallsyms(s);
+	memset(f, 0, sizeof(*f));
+	f->kind = PF_FRAME_KERNEL;
+	f->module = "[kernel.kallsyms]";
+	f->offset = addr;
+	hi = s->ksyms.n;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (s->ksyms.v[mid].addr <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo)
+		f->func = s->ksyms.v[lo - 1].name;
+	else
+		s->unresolved++;
+}

@@ -1,0 +1,44 @@
+/* The one symbolizer: kernel addresses from /proc/kallsyms, user addresses
+ * through a snapshot of /proc/PID/maps and each mapped file's ELF symbols
+ * (read through /proc/PID/map_files or /proc/PID/root, so containers and
+ * deleted files resolve), [vdso], and perf-PID.map files for JIT code. */
+#ifndef BPFPROF_SYMBOLIZE_H
+#define BPFPROF_SYMBOLIZE_H
+
+#include "profile.h"
+#include "elfsym.h"
+#include <sys/types.h>
+
+struct symbolizer;
+
+struct sym_frame {
+	const char *func;        /* function name, or NULL when unresolved */
+	const char *module;      /* mapped file path, "[vdso]", "[kernel.kallsyms]", or NULL */
+	const char *build_id;    /* hex, or NULL */
+	uint64_t map_start, map_end, map_pgoff;
+	uint64_t offset;         /* file offset of the address inside module */
+	enum pf_frame_kind kind;
+};
+
+struct symbolizer *symbolizer_new(void);
+void symbolizer_free(struct symbolizer *s);
+
+/* Reads /proc/PID/maps (again) and opens the files it maps, so the process
+ * can be symbolized after it exits. -ESRCH if the process is gone and was
+ * never seen. Cheap when nothing changed. */
+int sym_snapshot(struct symbolizer *s, pid_t pid);
+bool sym_known(struct symbolizer *s, pid_t pid);
+
+/* Resolve one address; always fills *f (func NULL when unresolved). */
+void sym_user(struct symbolizer *s, pid_t pid, uint64_t addr, struct sym_frame *f);
+void sym_kernel(struct symbolizer *s, uint64_t addr, struct sym_frame *f);
+
+/* The ELF file mapped at addr in pid (NULL if none). */
+struct elf_syms *sym_elf_at(struct symbolizer *s, pid_t pid, uint64_t addr);
+/* Loads (cached) the ELF at a path, for tests and probe resolution. */
+struct elf_syms *sym_elf_path(struct symbolizer *s, const char *path);
+
+/* Counters for the profile: frames left unresolved. */
+uint64_t sym_unresolved(struct symbolizer *s);
+
+#endif
