@@ -81,6 +81,14 @@ static void collect_syms(struct elf_syms *es, Elf *elf, raw_vec *raw, bool symta
 			name = elf_strptr(elf, sh.sh_link, s.st_name);
 			if (!name || !*name)
 				continue;
+			if (!s.st_size) { /* unsized (assembly): bound it by its section */
+				Elf_Scn *home = elf_getscn(elf, s.st_shndx);
+				GElf_Shdr hs;
+
+				if (home && gelf_getshdr(home, &hs) && s.st_value >= hs.sh_addr &&
+				    s.st_value < hs.sh_addr + hs.sh_size)
+					s.st_size = hs.sh_addr + hs.sh_size - s.st_value;
+			}
 			vec_push(raw, ((struct raw_sym){ s.st_value, s.st_size,
 				arena_strdup(&es->arena, name), name_rank(name, GELF_ST_BIND(s.st_info)) }));
 		}

@@ -28,6 +28,7 @@ static const char common_help[] =
 	"            -n, --count N            stop after N intervals\n"
 	"  output    -f, --format FORMAT      %s (default: top)\n"
 	"            -o, --output FILE        format from the extension when -f is absent;\n"
+	"                                     repeat -o for several files from one run;\n"
 	"                                     with -i, %%n / %%t expand to sequence / time\n"
 	"                --sample-index NAME  which value top/folded show\n"
 	"                --top N              top: rows to print (default 40, 0 = all)\n"
@@ -157,7 +158,7 @@ static int parse_args(struct session *s, int argc, char **argv)
 			s->o.count = u;
 			break;
 		case 'f': s->o.format = optarg; break;
-		case 'o': s->o.output = optarg; break;
+		case 'o': vec_push(&s->o.outputs, optarg); break;
 		case OPT_SAMPLE_INDEX: s->o.sample_index = optarg; break;
 		case OPT_TOP:
 			err = parse_uint(optarg, "--top", 0, 1000000, &u);
@@ -318,24 +319,36 @@ static int check_targets(struct session *s)
 
 /* ---- output ------------------------------------------------------------- */
 
-static const struct renderer *pick_renderer(struct session *s)
+/* -f names the format of stdout, or of a single -o file; otherwise each -o
+ * file's extension names its format. */
+static int pick_renderers(struct session *s)
 {
-	const struct renderer *r;
+	size_t n = s->o.outputs.n ? s->o.outputs.n : 1;
 
-	if (s->o.format) {
-		r = renderer_find(s->o.format);
-		if (!r)
-			err_msg("unknown format '%s' (valid: %s)", s->o.format, renderer_names());
-		return r;
+	s->renderers = xcalloc(n, sizeof(*s->renderers));
+	for (size_t i = 0; i < n; i++) {
+		const char *path = s->o.outputs.n ? s->o.outputs.v[i] : NULL;
+		const struct renderer *r = NULL;
+
+		if (s->o.format && (n == 1 || !path || !renderer_for_path(path))) {
+			r = renderer_find(s->o.format);
+			if (!r) {
+				err_msg("unknown format '%s' (valid: %s)", s->o.format, renderer_names());
+				return -EINVAL;
+			}
+		} else if (path) {
+			r = renderer_for_path(path);
+			if (!r) {
+				err_msg("cannot tell the format of '%s' from its extension; use -f (%s)",
+					path, renderer_names());
+				return -EINVAL;
+			}
+		} else {
+			r = renderer_find("top");
+		}
+		s->renderers[i] = r;
 	}
-	if (s->o.output) {
-		r = renderer_for_path(s->o.output);
-		if (!r)
-			err_msg("cannot tell the format of '%s' from its extension; use -f (%s)",
-				s->o.output, renderer_names());
-		return r;
-	}
-	return renderer_find("top");
+	return 0;
 }
 
 /* Expands %n (sequence) and %t (ISO-8601 UTC time) in an output path. */
@@ -366,14 +379,12 @@ static void expand_path(const char *pattern, uint64_t seq, char *out, size_t n)
 }
 
 /* Fails early, before anything is attached, if -o cannot be written. */
-static int check_output(struct session *s)
+static int check_output(struct session *s, const char *output)
 {
 	char path[PATH_MAX], dir[PATH_MAX], *slash;
 	struct stat st;
 
-	if (!s->o.output)
-		return 0;
-	expand_path(s->o.output, 0, path, sizeof(path));
+	expand_path(output, 0, path, sizeof(path));
 	snprintf(dir, sizeof(dir), "%s", path);
 	slash = strrchr(dir, '/');
 	if (slash)
@@ -393,14 +404,14 @@ static int check_output(struct session *s)
 
 /* Writes atomically: a temporary file in the same directory, then rename,
  * so a reader never sees a partial profile. */
-static int write_profile(struct session *s, const struct renderer *r, struct profile *p,
+static int write_profile(const char *output, const struct renderer *r, struct profile *p,
 			 const struct render_opts *ro, uint64_t seq)
 {
 	char path[PATH_MAX], tmp[PATH_MAX + 32];
 	FILE *f;
 	int fd, err;
 
-	if (!s->o.output) {
+	if (!output) {
 		if (r->binary && isatty(STDOUT_FILENO)) {
 			err_msg("%s output is binary; write it to a file with -o", r->name);
 			return -EINVAL;
@@ -409,7 +420,7 @@ static int write_profile(struct session *s, const struct renderer *r, struct pro
 		fflush(stdout);
 		return err;
 	}
-	expand_path(s->o.output, seq, path, sizeof(path));
+	expand_path(output, seq, path, sizeof(path));
 	snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path);
 	fd = mkstemp(tmp);
 	if (fd < 0 || !(f = fdopen(fd, "w"))) {
@@ -583,7 +594,7 @@ static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list 
 
 /* ---- the run loop ------------------------------------------------------- */
 
-static int emit(struct session *s, const struct renderer *r, uint64_t seq, bool last)
+static int emit(struct session *s, uint64_t seq)
 {
 	struct profile *p = profile_new(s->cmd->name);
 	struct render_opts ro = { .top_n = s->o.top_n };
@@ -601,6 +612,9 @@ static int emit(struct session *s, const struct renderer *r, uint64_t seq, bool 
 		profile_free(p);
 		return err;
 	}
+	if (!p->samples.n)
+		warn_msg("no samples in %.2fs: the target did not %s", p->duration_ns / 1e9,
+			 strcmp(s->cmd->name, "oncpu") ? "produce events" : "run on a CPU");
 	ro.sample_index = p->default_type;
 	if (s->o.sample_index) {
 		ro.sample_index = profile_type_index(p, s->o.sample_index);
@@ -609,10 +623,10 @@ static int emit(struct session *s, const struct renderer *r, uint64_t seq, bool 
 			return -EINVAL;
 		}
 	}
-	if (s->o.interval_ns && !s->o.output && seq > 0 && !strcmp(r->name, "top"))
+	if (s->o.interval_ns && !s->o.outputs.n && seq > 0 && !strcmp(s->renderers[0]->name, "top"))
 		fputc('\n', stdout);
-	err = write_profile(s, r, p, &ro, seq);
-	(void)last;
+	for (size_t i = 0; i < (s->o.outputs.n ? s->o.outputs.n : 1) && !err; i++)
+		err = write_profile(s->o.outputs.n ? s->o.outputs.v[i] : NULL, s->renderers[i], p, &ro, seq);
 	profile_free(p);
 	return err;
 }
@@ -644,7 +658,6 @@ static int check_sample_index(struct session *s)
 int session_main(const struct command *cmd, int argc, char **argv)
 {
 	struct session s = { .cmd = cmd, .cgroup_fd = -1 };
-	const struct renderer *r;
 	sigset_t sigs;
 	uint64_t seq = 0, last_scan = 0, deadline = 0, next_emit = 0;
 	int status = EXIT_OK, child_status = -1, err;
@@ -665,9 +678,15 @@ int session_main(const struct command *cmd, int argc, char **argv)
 		status = EXIT_USAGE;
 		goto out;
 	}
-	if (!(r = pick_renderer(&s)) || check_sample_index(&s) < 0 || check_output(&s) < 0) {
+	if (pick_renderers(&s) < 0 || check_sample_index(&s) < 0) {
 		status = EXIT_USAGE;
 		goto out;
+	}
+	for (size_t i = 0; i < s.o.outputs.n; i++) {
+		if (check_output(&s, s.o.outputs.v[i]) < 0) {
+			status = EXIT_USAGE;
+			goto out;
+		}
 	}
 	if (check_targets(&s) < 0) {
 		status = EXIT_USAGE;
@@ -762,7 +781,7 @@ int session_main(const struct command *cmd, int argc, char **argv)
 		if (stop)
 			break;
 		if (next_emit && now >= next_emit) {
-			if ((err = emit(&s, r, seq++, false)) < 0) {
+			if ((err = emit(&s, seq++)) < 0) {
 				status = EXIT_RUNTIME;
 				goto out;
 			}
@@ -774,7 +793,7 @@ int session_main(const struct command *cmd, int argc, char **argv)
 	/* The last (or only) profile; an interval run emits the partial last
 	 * interval only when it holds data worth a file. */
 	if (!s.o.interval_ns || now_ns(CLOCK_MONOTONIC) - s.interval_mono_ns > 50000000ULL) {
-		if (emit(&s, r, seq++, true) < 0)
+		if (emit(&s, seq++) < 0)
 			status = EXIT_RUNTIME;
 	}
 done:
@@ -797,6 +816,8 @@ out:
 		close(s.cgroup_fd);
 	vec_free(&s.o.pids);
 	vec_free(&s.o.tids);
+	vec_free(&s.o.outputs);
+	free(s.renderers);
 	free(s.priv);
 	return status;
 }

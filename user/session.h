@@ -38,7 +38,7 @@ struct session_opts {
 	int64_t interval_ns;        /* 0 = one profile at the end */
 	uint64_t count;             /* intervals, 0 = unlimited */
 	const char *format;
-	const char *output;
+	VEC(const char *) outputs;  /* -o, repeatable */
 	const char *sample_index;
 	bool user_only, kernel_only;
 	int max_depth;              /* frames kept per stack (user and kernel each) */
@@ -59,6 +59,7 @@ struct session {
 	uint64_t interval_start_ns; /* CLOCK_REALTIME, for time_nanos */
 	uint64_t interval_mono_ns;
 	uint64_t attach_ns;         /* start() duration, for -v */
+	const struct renderer **renderers; /* one per output (or one for stdout) */
 };
 
 /* Runs a command with argv (argv[0] is the command name); returns the exit status. */

@@ -1,0 +1,288 @@
+/* Unit tests of the symbolizer, the profile model and the text renderers,
+ * on binaries built by tests/Makefile. Prints "ok - NAME" or
+ * "not ok - NAME: why" per check; tests/run.sh counts them. */
+#include <errno.h>
+#include <stdarg.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "render.h"
+#include "symbolize.h"
+
+static int failures;
+
+static void check(int cond, const char *name, const char *fmt, ...)
+{
+	if (cond) {
+		printf("ok - %s\n", name);
+		return;
+	}
+	va_list ap;
+
+	printf("not ok - %s: ", name);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	failures++;
+}
+
+struct child {
+	pid_t pid;
+	int in, out;
+	char names[8][256];
+	unsigned long addrs[8];
+	int n;
+};
+
+/* Starts a target that prints "name addr" lines then "end", and waits. */
+static int start_target(const char *path, struct child *c)
+{
+	int in[2], out[2];
+	char line[256];
+	FILE *f;
+
+	memset(c, 0, sizeof(*c));
+	if (pipe(in) || pipe(out))
+		return -1;
+	c->pid = fork();
+	if (c->pid == 0) {
+		dup2(in[0], 0);
+		dup2(out[1], 1);
+		close(in[1]);
+		close(out[0]);
+		execl(path, path, (char *)NULL);
+		_exit(127);
+	}
+	close(in[0]);
+	close(out[1]);
+	c->in = in[1];
+	f = fdopen(out[0], "r");
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "end", 3))
+			break;
+		if (c->n < 8) {
+			char *sp = strrchr(line, ' ');
+
+			if (!sp)
+				continue;
+			*sp = 0;
+			snprintf(c->names[c->n], sizeof(c->names[0]), "%s", line);
+			c->addrs[c->n] = strtoul(sp + 1, NULL, 16);
+			c->n++;
+		}
+	}
+	fclose(f);
+	return c->n ? 0 : -1;
+}
+
+static void stop_target(struct child *c)
+{
+	int st;
+
+	if (write(c->in, "x", 1) < 0)
+		kill(c->pid, SIGKILL);
+	close(c->in);
+	waitpid(c->pid, &st, 0);
+}
+
+static unsigned long addr_of(struct child *c, const char *name)
+{
+	for (int i = 0; i < c->n; i++)
+		if (!strcmp(c->names[i], name))
+			return c->addrs[i];
+	return 0;
+}
+
+static void expect_sym(struct symbolizer *s, struct child *c, const char *test,
+		       const char *fn, const char *want, const char *module_suffix)
+{
+	struct sym_frame f;
+	char name[256];
+	unsigned long a = addr_of(c, fn);
+
+	snprintf(name, sizeof(name), "%s: %s", test, fn);
+	if (!a) {
+		check(0, name, "target did not print %s", fn);
+		return;
+	}
+	sym_user(s, c->pid, a + 2, &f); /* inside the function, not at its start */
+	if (want)
+		check(f.func && !strcmp(f.func, want), name, "got %s, want %s", f.func ? f.func : "(none)", want);
+	else
+		check(!f.func, name, "expected unresolved, got %s", f.func);
+	if (module_suffix) {
+		size_t a1 = f.module ? strlen(f.module) : 0, b1 = strlen(module_suffix);
+
+		snprintf(name, sizeof(name), "%s: %s module", test, fn);
+		check(f.module && a1 >= b1 && !strcmp(f.module + a1 - b1, module_suffix), name,
+		      "module %s, want suffix %s", f.module ? f.module : "(none)", module_suffix);
+	}
+}
+
+static void test_binary(const char *dir, const char *bin, bool stripped)
+{
+	struct symbolizer *s = symbolizer_new();
+	char path[512];
+	struct child c;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, bin);
+	if (start_target(path, &c) < 0) {
+		check(0, bin, "cannot start %s", path);
+		symbolizer_free(s);
+		return;
+	}
+	check(sym_snapshot(s, c.pid) == 0, bin, "snapshot of pid %d failed", c.pid);
+	expect_sym(s, &c, bin, "sym_exported", "sym_exported", bin);
+	expect_sym(s, &c, bin, "sym_local", stripped ? NULL : "sym_local", bin);
+	expect_sym(s, &c, bin, "symlib_compute", "symlib_compute", "libsymlib.so");
+	if (stripped) { /* never dropped: module+offset */
+		struct sym_frame f;
+
+		sym_user(s, c.pid, addr_of(&c, "sym_local"), &f);
+		check(f.module && f.offset > 0, "stripped: unresolved frame keeps module+offset",
+		      "module %s offset %llx", f.module ? f.module : "-", (unsigned long long)f.offset);
+	}
+	/* After exit, the snapshot still resolves. */
+	stop_target(&c);
+	expect_sym(s, &c, bin, "sym_exported", "sym_exported", NULL);
+	symbolizer_free(s);
+}
+
+static void test_cxx(const char *dir)
+{
+	struct symbolizer *s = symbolizer_new();
+	char path[512];
+	struct child c;
+
+	snprintf(path, sizeof(path), "%s/symcxx", dir);
+	if (start_target(path, &c) < 0) {
+		check(0, "c++", "cannot start %s", path);
+		symbolizer_free(s);
+		return;
+	}
+	sym_snapshot(s, c.pid);
+	expect_sym(s, &c, "c++ demangled", "demo::Widget::spin(int)", "demo::Widget::spin(int)", "symcxx");
+	stop_target(&c);
+	symbolizer_free(s);
+}
+
+static void test_kernel(void)
+{
+	struct symbolizer *s = symbolizer_new();
+	FILE *f = fopen("/proc/kallsyms", "r");
+	char line[512], name[256], type;
+	unsigned long long addr = 0, found = 0;
+	struct sym_frame fr;
+
+	while (f && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%llx %c %255s", &addr, &type, name) == 3 && !strcmp(name, "schedule") &&
+		    (type == 'T' || type == 't')) {
+			found = addr;
+			break;
+		}
+	}
+	if (f)
+		fclose(f);
+	if (!found) {
+		check(0, "kernel: schedule in kallsyms", "not found (kptr_restrict?)");
+		symbolizer_free(s);
+		return;
+	}
+	sym_kernel(s, found + 4, &fr);
+	check(fr.func && !strcmp(fr.func, "schedule"), "kernel: kallsyms lookup",
+	      "got %s", fr.func ? fr.func : "(none)");
+	symbolizer_free(s);
+}
+
+static void test_util(void)
+{
+	struct strpool sp = { 0 };
+	struct hmap m = { 0 };
+	bool ok = true;
+
+	check(parse_duration_ns("1.5", "s") == 1500000000LL, "duration: seconds", "");
+	check(parse_duration_ns("250ms", "s") == 250000000LL, "duration: ms", "");
+	check(parse_duration_ns("10us", "s") == 10000LL, "duration: us", "");
+	check(parse_duration_ns("-1", "s") < 0 && parse_duration_ns("5x", "s") < 0 &&
+	      parse_duration_ns("", "s") < 0, "duration: rejects junk", "");
+	check(strpool_intern(&sp, "abc") == strpool_intern(&sp, "abc") &&
+	      strpool_intern(&sp, "abc") != strpool_intern(&sp, "abd"), "strpool: interning", "");
+	for (uint64_t i = 0; i < 10000; i++)
+		*hmap_upsert(&m, i, i * 3, 0, NULL) = i + 1;
+	for (uint64_t i = 0; i < 10000; i++)
+		ok &= hmap_get(&m, i, i * 3) && *hmap_get(&m, i, i * 3) == i + 1;
+	check(ok && m.n == 10000 && !hmap_get(&m, 1, 1), "hmap: 10000 keys", "");
+	strpool_free(&sp);
+	hmap_free(&m);
+}
+
+static struct profile *sample_profile(void)
+{
+	struct profile *p = profile_new("oncpu");
+	struct pf_mapping km = { .file = "[kernel.kallsyms]", .kernel = true };
+	uint32_t kmap = profile_add_mapping(p, &km);
+	uint32_t main_ = profile_add_frame(p, 0, 0x10, PF_FRAME_USER, "main");
+	uint32_t a = profile_add_frame(p, 0, 0x20, PF_FRAME_USER, "func_a");
+	uint32_t b = profile_add_frame(p, 0, 0x30, PF_FRAME_USER, "func b;x");
+	uint32_t k = profile_add_frame(p, kmap, 0xffff0, PF_FRAME_KERNEL, "do_syscall_64");
+	uint32_t s1[] = { a, main_ }, s2[] = { k, b, main_ }, s3[] = { a, main_ };
+	int64_t v1[] = { 3, 30 }, v2[] = { 1, 10 }, v3[] = { 2, 20 };
+	struct pf_label l[] = { { .key = "comm", .str = "prog" }, { .key = "pid", .num = 1 } };
+
+	profile_add_type(p, "samples", "count");
+	profile_add_type(p, "cpu", "nanoseconds");
+	profile_add_sample(p, s1, 2, v1, l, 2);
+	profile_add_sample(p, s2, 3, v2, l, 2);
+	profile_add_sample(p, s3, 2, v3, l, 2);
+	check(profile_add_frame(p, 0, 0x20, PF_FRAME_USER, "func_a") == a, "profile: frames interned", "");
+	return p;
+}
+
+static char *render_to_string(int (*fn)(const struct profile *, const struct render_opts *, FILE *),
+			      struct profile *p, int index)
+{
+	struct render_opts o = { .sample_index = index };
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	fn(p, &o, f);
+	fclose(f);
+	return buf;
+}
+
+static void test_render(void)
+{
+	struct profile *p = sample_profile();
+	char *folded = render_to_string(render_folded, p, 0);
+	char *top = render_to_string(render_top, p, 1);
+	const char *want = "prog;main;func_a 5\nprog;main;func_b:x;do_syscall_64_[k] 1\n";
+
+	check(!strcmp(folded, want), "folded: merged, ordered root first, [k] suffix, separators escaped",
+	      "got:\n%s", folded);
+	check(strstr(top, "50ns 83.33% 83.33%       50ns 83.33%  func_a") != NULL,
+	      "top: flat/cum of func_a in ns", "got:\n%s", top);
+	check(strstr(top, "60ns 100.00%  main") != NULL, "top: cum of main", "got:\n%s", top);
+	free(folded);
+	free(top);
+	profile_free(p);
+}
+
+int main(int argc, char **argv)
+{
+	const char *dir = argc > 1 ? argv[1] : "tests/build";
+
+	test_util();
+	test_render();
+	test_binary(dir, "symtarget_pie", false);
+	test_binary(dir, "symtarget_nopie", false);
+	test_binary(dir, "symtarget_stripped", true);
+	test_cxx(dir);
+	test_kernel();
+	return failures ? 1 : 0;
+}
