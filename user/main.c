@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <time.h>
+
 #include "session.h"
 
 extern const struct command oncpu_command;
@@ -31,6 +33,7 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
+	process_start_ns = now_ns(CLOCK_MONOTONIC);
 	const char *self = basename(argv[0]);
 	const struct command *c = find_command(self);
 

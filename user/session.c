@@ -729,7 +729,8 @@ int session_main(const struct command *cmd, int argc, char **argv)
 		goto out;
 	}
 	if (s.o.verbose)
-		fprintf(stderr, "%s: attached in %.1f ms\n", prog_name, s.attach_ns / 1e6);
+		fprintf(stderr, "%s: attached in %.1f ms (%.1f ms after start)\n", prog_name,
+			s.attach_ns / 1e6, (now_ns(CLOCK_MONOTONIC) - process_start_ns) / 1e6);
 
 	s.start_mono_ns = s.interval_mono_ns = now_ns(CLOCK_MONOTONIC);
 	s.interval_start_ns = now_ns(CLOCK_REALTIME);

@@ -8,6 +8,7 @@
 #include <time.h>
 
 const char *prog_name = "bpfprof";
+uint64_t process_start_ns;
 
 static void vmsg(const char *prefix, const char *fmt, va_list ap)
 {

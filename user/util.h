@@ -13,6 +13,7 @@
 #define EXIT_USAGE   2 /* bad usage or bad input */
 
 extern const char *prog_name; /* "bpfprof" */
+extern uint64_t process_start_ns; /* CLOCK_MONOTONIC at main() */
 
 /* One line on stderr: "bpfprof: <message>". */
 void err_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
