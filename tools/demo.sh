@@ -9,10 +9,12 @@ clang -O2 -g -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer \
 
 echo "== bpfprof oncpu -- build/demo/workload 4"
 build/bpfprof oncpu -F 199 \
-	-o demo-out/cpu.txt -o demo-out/cpu.folded \
+	-o demo-out/cpu.txt -o demo-out/cpu.folded -o demo-out/cpu.pb.gz \
+	-o demo-out/cpu.svg -o demo-out/cpu.json -o demo-out/cpu.dot \
 	-- build/demo/workload 4
 echo
 cat demo-out/cpu.txt | head -20
 echo
-echo "profile files:"
+echo "profile files (open cpu.svg in a browser; go tool pprof -top demo-out/cpu.pb.gz;"
+echo "build/bpfprof report demo-out/cpu.pb.gz -f folded):"
 ls -l demo-out | tail -n +2

@@ -1,23 +1,32 @@
 #!/bin/sh
-# Installs the Debian packages that build, test and demo need. Idempotent and
-# quiet when everything is present. Run as root (others: sudo make deps).
+# Installs what build, test and demo need: Debian packages, and the npm
+# package that drives Chromium in the flame-graph tests. Idempotent and quiet
+# when everything is present. Run as root (others: sudo make deps).
 set -e
+cd "$(dirname "$0")/.."
 PKGS="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libdw-dev pkg-config
-      golang-go util-linux procps graphviz python3"
+      golang-go util-linux procps graphviz python3 python3-jsonschema chromium"
 
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
 		missing="$missing $p"
 done
-[ -z "$missing" ] && exit 0
+command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || missing="$missing nodejs npm"
 
-if [ "$(id -u)" -ne 0 ]; then
-	echo "deps: missing packages:$missing; run as root (sudo make deps)" >&2
-	exit 1
+if [ -n "$missing" ]; then
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "deps: missing packages:$missing; run as root (sudo make deps)" >&2
+		exit 1
+	fi
+	echo "deps: installing$missing"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	# shellcheck disable=SC2086
+	apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
-echo "deps: installing$missing"
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-# shellcheck disable=SC2086
-apt-get install -y -qq --no-install-recommends $missing >/dev/null
+
+if [ ! -d tests/browser/node_modules/playwright-core ]; then
+	echo "deps: installing playwright-core (tests/browser)"
+	(cd tests/browser && npm install --no-audit --no-fund --silent >/dev/null)
+fi

@@ -5,6 +5,7 @@
 
 #include <time.h>
 
+#include "report.h"
 #include "session.h"
 
 extern const struct command oncpu_command;
@@ -27,6 +28,7 @@ static void usage(FILE *out)
 	fprintf(out, "usage: %s COMMAND [options] [-- CMD ARGS...]\n\ncommands:\n", prog_name);
 	for (size_t i = 0; i < NCOMMANDS; i++)
 		fprintf(out, "  %-13s %s\n", commands[i]->name, commands[i]->summary);
+	fprintf(out, "  %-13s %s\n", "report", "Render a saved pprof profile (ours or Go's) in any format.");
 	fprintf(out, "\n'%s COMMAND --help' lists a command's options. Exit status: 0 ok,"
 		     " 1 runtime failure, 2 bad usage or input.\n", prog_name);
 }
@@ -51,6 +53,8 @@ int main(int argc, char **argv)
 		printf("bpfprof %s\n", BPFPROF_VERSION);
 		return EXIT_OK;
 	}
+	if (!strcmp(argv[1], "report"))
+		return report_main(argc - 1, argv + 1);
 	c = find_command(argv[1]);
 	if (!c) {
 		err_msg("unknown command '%s' (see %s --help)", argv[1], prog_name);

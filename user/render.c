@@ -6,6 +6,10 @@
 static const struct renderer renderers[] = {
 	{ "top", ".txt", false, render_top },
 	{ "folded", ".folded", false, render_folded },
+	{ "pprof", ".pb.gz .pprof .pb", true, render_pprof },
+	{ "svg", ".svg", false, render_svg },
+	{ "json", ".json", false, render_json },
+	{ "dot", ".dot", false, render_dot },
 };
 #define NRENDERERS (sizeof(renderers) / sizeof(renderers[0]))
 
@@ -71,7 +75,9 @@ void format_value(char *buf, size_t n, int64_t v, const char *unit)
 {
 	double a = v < 0 ? -(double)v : (double)v;
 
-	if (!strcmp(unit, "nanoseconds")) {
+	if (v == 0) {
+		snprintf(buf, n, "0");
+	} else if (!strcmp(unit, "nanoseconds")) {
 		if (a >= 1e9)
 			trim_fixed(buf, n, v / 1e9, "s");
 		else if (a >= 1e6)
@@ -134,4 +140,34 @@ void render_header(const struct profile *p, const struct render_opts *o, FILE *o
 		fputc(')', out);
 	}
 	fputc('\n', out);
+}
+
+void json_string(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+		/* <, > and & escaped too: the string may sit inside HTML or CDATA. */
+		if (*c == '"' || *c == '\\')
+			fprintf(out, "\\%c", *c);
+		else if (*c < 0x20 || *c == '<' || *c == '>' || *c == '&')
+			fprintf(out, "\\u%04x", *c);
+		else
+			fputc(*c, out);
+	}
+	fputc('"', out);
+}
+
+void xml_escape(FILE *out, const char *s)
+{
+	for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+		switch (*c) {
+		case '<': fputs("&lt;", out); break;
+		case '>': fputs("&gt;", out); break;
+		case '&': fputs("&amp;", out); break;
+		case '"': fputs("&quot;", out); break;
+		default:
+			if (*c >= 0x20 || *c == '\t' || *c == '\n')
+				fputc(*c, out);
+		}
+	}
 }

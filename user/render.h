@@ -31,7 +31,14 @@ size_t sample_frames(const struct profile *p, const struct pf_sample *s,
 		     const char **names, uint8_t *kinds, size_t max);
 
 int render_top(const struct profile *p, const struct render_opts *o, FILE *out);
+int render_pprof(const struct profile *p, const struct render_opts *o, FILE *out);
+int render_svg(const struct profile *p, const struct render_opts *o, FILE *out);
+int render_json(const struct profile *p, const struct render_opts *o, FILE *out);
+int render_dot(const struct profile *p, const struct render_opts *o, FILE *out);
 int render_folded(const struct profile *p, const struct render_opts *o, FILE *out);
+/* A quoted JSON string (also safe inside HTML/CDATA), and XML text. */
+void json_string(FILE *out, const char *s);
+void xml_escape(FILE *out, const char *s);
 /* The header line every text renderer shares. */
 void render_header(const struct profile *p, const struct render_opts *o, FILE *out, const char *prefix);
 

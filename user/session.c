@@ -1,4 +1,5 @@
 #include "session.h"
+#include "output.h"
 
 #include <bpf/libbpf.h>
 #include <errno.h>
@@ -319,129 +320,6 @@ static int check_targets(struct session *s)
 
 /* ---- output ------------------------------------------------------------- */
 
-/* -f names the format of stdout, or of a single -o file; otherwise each -o
- * file's extension names its format. */
-static int pick_renderers(struct session *s)
-{
-	size_t n = s->o.outputs.n ? s->o.outputs.n : 1;
-
-	s->renderers = xcalloc(n, sizeof(*s->renderers));
-	for (size_t i = 0; i < n; i++) {
-		const char *path = s->o.outputs.n ? s->o.outputs.v[i] : NULL;
-		const struct renderer *r = NULL;
-
-		if (s->o.format && (n == 1 || !path || !renderer_for_path(path))) {
-			r = renderer_find(s->o.format);
-			if (!r) {
-				err_msg("unknown format '%s' (valid: %s)", s->o.format, renderer_names());
-				return -EINVAL;
-			}
-		} else if (path) {
-			r = renderer_for_path(path);
-			if (!r) {
-				err_msg("cannot tell the format of '%s' from its extension; use -f (%s)",
-					path, renderer_names());
-				return -EINVAL;
-			}
-		} else {
-			r = renderer_find("top");
-		}
-		s->renderers[i] = r;
-	}
-	return 0;
-}
-
-/* Expands %n (sequence) and %t (ISO-8601 UTC time) in an output path. */
-static void expand_path(const char *pattern, uint64_t seq, char *out, size_t n)
-{
-	size_t j = 0;
-
-	for (const char *c = pattern; *c && j + 1 < n; c++) {
-		if (c[0] == '%' && (c[1] == 'n' || c[1] == 't')) {
-			char tmp[64];
-
-			if (c[1] == 'n') {
-				snprintf(tmp, sizeof(tmp), "%llu", (unsigned long long)seq);
-			} else {
-				time_t t = time(NULL);
-				struct tm tm;
-
-				gmtime_r(&t, &tm);
-				strftime(tmp, sizeof(tmp), "%Y-%m-%dT%H:%M:%SZ", &tm);
-			}
-			j += snprintf(out + j, n - j, "%s", tmp);
-			c++;
-		} else {
-			out[j++] = *c;
-		}
-	}
-	out[j < n ? j : n - 1] = 0;
-}
-
-/* Fails early, before anything is attached, if -o cannot be written. */
-static int check_output(struct session *s, const char *output)
-{
-	char path[PATH_MAX], dir[PATH_MAX], *slash;
-	struct stat st;
-
-	expand_path(output, 0, path, sizeof(path));
-	snprintf(dir, sizeof(dir), "%s", path);
-	slash = strrchr(dir, '/');
-	if (slash)
-		*(slash == dir ? slash + 1 : slash) = 0;
-	else
-		strcpy(dir, ".");
-	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-		err_msg("cannot write %s: is a directory", path);
-		return -EISDIR;
-	}
-	if (access(dir, W_OK) < 0 || (stat(path, &st) == 0 && access(path, W_OK) < 0)) {
-		err_msg("cannot write %s: %s", path, strerror(errno));
-		return -EACCES;
-	}
-	return 0;
-}
-
-/* Writes atomically: a temporary file in the same directory, then rename,
- * so a reader never sees a partial profile. */
-static int write_profile(const char *output, const struct renderer *r, struct profile *p,
-			 const struct render_opts *ro, uint64_t seq)
-{
-	char path[PATH_MAX], tmp[PATH_MAX + 32];
-	FILE *f;
-	int fd, err;
-
-	if (!output) {
-		if (r->binary && isatty(STDOUT_FILENO)) {
-			err_msg("%s output is binary; write it to a file with -o", r->name);
-			return -EINVAL;
-		}
-		err = r->render(p, ro, stdout);
-		fflush(stdout);
-		return err;
-	}
-	expand_path(output, seq, path, sizeof(path));
-	snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path);
-	fd = mkstemp(tmp);
-	if (fd < 0 || !(f = fdopen(fd, "w"))) {
-		err_msg("cannot write %s: %s", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -errno;
-	}
-	fchmod(fd, 0644);
-	err = r->render(p, ro, f);
-	if (fclose(f) != 0 && !err)
-		err = -errno;
-	if (!err && rename(tmp, path) < 0)
-		err = -errno;
-	if (err) {
-		unlink(tmp);
-		err_msg("cannot write %s: %s", path, strerror(-err));
-	}
-	return err;
-}
-
 /* ---- targets ------------------------------------------------------------ */
 
 static int hold_pipe[2] = { -1, -1 };
@@ -623,10 +501,9 @@ static int emit(struct session *s, uint64_t seq)
 			return -EINVAL;
 		}
 	}
-	if (s->o.interval_ns && !s->o.outputs.n && seq > 0 && !strcmp(s->renderers[0]->name, "top"))
+	if (s->o.interval_ns && !s->o.outputs.n && seq > 0 && !strcmp(s->out.renderers[0]->name, "top"))
 		fputc('\n', stdout);
-	for (size_t i = 0; i < (s->o.outputs.n ? s->o.outputs.n : 1) && !err; i++)
-		err = write_profile(s->o.outputs.n ? s->o.outputs.v[i] : NULL, s->renderers[i], p, &ro, seq);
+	err = output_write(&s->out, p, &ro, seq);
 	profile_free(p);
 	return err;
 }
@@ -678,15 +555,9 @@ int session_main(const struct command *cmd, int argc, char **argv)
 		status = EXIT_USAGE;
 		goto out;
 	}
-	if (pick_renderers(&s) < 0 || check_sample_index(&s) < 0) {
+	if (output_setup(&s.out, s.o.format, s.o.outputs.v, s.o.outputs.n) < 0 || check_sample_index(&s) < 0) {
 		status = EXIT_USAGE;
 		goto out;
-	}
-	for (size_t i = 0; i < s.o.outputs.n; i++) {
-		if (check_output(&s, s.o.outputs.v[i]) < 0) {
-			status = EXIT_USAGE;
-			goto out;
-		}
 	}
 	if (check_targets(&s) < 0) {
 		status = EXIT_USAGE;
@@ -818,7 +689,7 @@ out:
 	vec_free(&s.o.pids);
 	vec_free(&s.o.tids);
 	vec_free(&s.o.outputs);
-	free(s.renderers);
+	output_free(&s.out);
 	free(s.priv);
 	return status;
 }

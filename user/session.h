@@ -9,6 +9,7 @@
 #include "profile.h"
 #include "render.h"
 #include "symbolize.h"
+#include "output.h"
 
 struct session;
 
@@ -59,7 +60,7 @@ struct session {
 	uint64_t interval_start_ns; /* CLOCK_REALTIME, for time_nanos */
 	uint64_t interval_mono_ns;
 	uint64_t attach_ns;         /* start() duration, for -v */
-	const struct renderer **renderers; /* one per output (or one for stdout) */
+	struct output_set out;      /* -f / -o */
 };
 
 /* Runs a command with argv (argv[0] is the command name); returns the exit status. */

@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "pprof.h"
 #include "render.h"
 #include "symbolize.h"
 
@@ -273,12 +274,51 @@ static void test_render(void)
 	profile_free(p);
 }
 
+/* The pprof decoder on every truncation and on random corruptions of a
+ * valid profile: it must reject or accept, never crash or hang. */
+static void test_pprof_fuzz(void)
+{
+	struct profile *p = sample_profile(), *q;
+	struct pb_buf raw;
+	char why[256];
+	size_t accepted = 0, rejected = 0;
+	unsigned seed = 12345;
+
+	pprof_encode(p, &raw);
+	q = pprof_decode(raw.data, raw.len, why, sizeof(why));
+	check(q && q->samples.n == 3 && q->ntypes == 2, "pprof: encode/decode round trip", "%s", why);
+	profile_free(q);
+	for (size_t n = 0; n < raw.len; n++) {
+		q = pprof_decode(raw.data, n, why, sizeof(why));
+		q ? accepted++ : rejected++;
+		profile_free(q);
+	}
+	for (int iter = 0; iter < 20000; iter++) {
+		uint8_t *d = xmalloc(raw.len);
+
+		memcpy(d, raw.data, raw.len);
+		for (int k = 0; k < 1 + iter % 4; k++) {
+			seed = seed * 1103515245 + 12345;
+			d[(seed >> 8) % raw.len] ^= (uint8_t)(seed >> 3) | 1;
+		}
+		q = pprof_decode(d, raw.len, why, sizeof(why));
+		q ? accepted++ : rejected++;
+		profile_free(q);
+		free(d);
+	}
+	check(rejected > 0, "pprof: decoder survives truncations and corruptions",
+	      "accepted %zu rejected %zu", accepted, rejected);
+	pb_free(&raw);
+	profile_free(p);
+}
+
 int main(int argc, char **argv)
 {
 	const char *dir = argc > 1 ? argv[1] : "tests/build";
 
 	test_util();
 	test_render();
+	test_pprof_fuzz();
 	test_binary(dir, "symtarget_pie", false);
 	test_binary(dir, "symtarget_nopie", false);
 	test_binary(dir, "symtarget_stripped", true);
