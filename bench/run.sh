@@ -96,5 +96,40 @@ echo "| peak RSS of that run (MB) | $(awk '{ print $4 / 1024 }' "$TMP/ru-trivial
 echo
 } >> "$RES"
 
+# ---- renderers ------------------------------------------------------------
+gcc -O2 -Iuser -Ibpf -o $B/gen_profile bench/gen_profile.c build/libbpfprof.a -lbpf -lelf -lz -lstdc++ -lm
+$B/gen_profile "$TMP/big.pb.gz" 50000
+nstacks=$("$BPFPROF" report "$TMP/big.pb.gz" | awk 'NR == 1 { gsub(/[()]/, ""); for (i = 1; i <= NF; i++) if ($i ~ /^stacks/) print $(i - 1) }')
+{
+echo "## Rendering a profile of $nstacks distinct stacks (\`bpfprof report big.pb.gz -f FORMAT\`)"
+echo
+echo "| format | wall (s), median | spread | output size (bytes) |"
+echo "|---|---|---|---|"
+} >> "$RES"
+for fmt in top folded pprof svg json dot; do
+	ext=$fmt; [ $fmt = pprof ] && ext=pb.gz; [ $fmt = top ] && ext=txt
+	: > "$TMP/rt-$fmt"
+	for r in $(seq 1 "$REPS"); do
+		RUSAGE_OUT=$TMP/rt-$fmt $B/rusage "$BPFPROF" report "$TMP/big.pb.gz" -o "$TMP/big-out.$ext" --top 0
+	done
+	echo "| $fmt | $(awk '{ print $1 }' "$TMP/rt-$fmt" | median) | $(awk '{ print $1 }' "$TMP/rt-$fmt" | spread) | $(stat -c %s "$TMP/big-out.$ext") |" >> "$RES"
+done
+if have go && HOME=$TMP go tool pprof -proto "$TMP/big.pb.gz" > "$TMP/go.pb.gz" 2>/dev/null; then
+	echo "| go tool pprof -proto (same profile) | | | $(stat -c %s "$TMP/go.pb.gz") |" >> "$RES"
+else
+	echo "| go tool pprof -proto | failed or missing | | |" >> "$RES"
+fi
+if [ -x /usr/bin/chromium ] && [ -d tests/browser/node_modules/playwright-core ]; then
+	read -r load zoom search frames < <(PLAYWRIGHT=$ROOT/tests/browser/node_modules/playwright-core node bench/svg_timing.js "$TMP/big-out.svg")
+	{
+	echo
+	echo "The $nstacks-stack flame graph in headless Chromium: loaded and drawn in ${load} ms ($frames frames wider"
+	echo "than 0.1 px drawn), click-to-zoom redraw ${zoom} ms, search ${search} ms."
+	} >> "$RES"
+else
+	echo "Chromium or playwright-core missing: flame-graph timing not measured." >> "$RES"
+fi
+echo >> "$RES"
+
 cat "$RES"
 rm -rf "$TMP"
