@@ -9,9 +9,11 @@
 #include "session.h"
 
 extern const struct command oncpu_command;
+extern const struct command offcpu_command;
 
 static const struct command *const commands[] = {
 	&oncpu_command,
+	&offcpu_command,
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

@@ -55,9 +55,31 @@ static uint32_t frame_location(struct stack_builder *b, const struct sym_frame *
 	return profile_add_frame(p, mapping, addr, f->kind, name);
 }
 
+/* The tracing machinery that ran our program (bpf_prog_*, bpf_trace_run*,
+ * __traceiter_*) sits at the leaf end of kernel stacks: not the target's. */
+static bool is_tracing_frame(const char *name)
+{
+	static const char *const prefixes[] = { "bpf_prog_", "bpf_trace_run", "__bpf_trace_",
+						"__traceiter_", "bpf_trampoline_", "perf_trace_" };
+
+	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+		if (!strncmp(name, prefixes[i], strlen(prefixes[i])))
+			return true;
+	return false;
+}
+
 void stack_add_kernel(struct stack_builder *b, const uint64_t *ips, size_t n)
 {
-	for (size_t i = 0; i < n && ips[i] && room(b); i++) {
+	size_t i = 0;
+
+	for (; i < n && ips[i]; i++) {
+		struct sym_frame f;
+
+		sym_kernel(b->sym, i ? ips[i] - 1 : ips[i], &f);
+		if (!f.func || !is_tracing_frame(f.func))
+			break;
+	}
+	for (; i < n && ips[i] && room(b); i++) {
 		/* Callers' addresses are return addresses: step back into the
 		 * call instruction so a call at a function's end resolves right. */
 		uint64_t addr = i ? ips[i] - 1 : ips[i];

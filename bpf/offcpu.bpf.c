@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: GPL-2.0
+/* offcpu: time threads spend off CPU, by the stack where they left it.
+ * At sched_switch, the thread leaving the CPU (prev) records when, in what
+ * state and with which stacks; when it is switched in again (next), the
+ * elapsed time is added to that stack's totals. Counts live in two map sets
+ * selected by `gen` (see oncpu.bpf.c); start records are per thread and are
+ * deleted when the thread runs again or exits. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "offcpu.h"
+#include "filter.bpf.h"
+
+const volatile bool user_stacks = true;
+const volatile bool kernel_stacks = true;
+const volatile __u32 state_mask = 0xff;
+const volatile __u64 min_block_ns = 1;
+const volatile __u64 max_block_ns = ~0ULL;
+
+volatile __u32 gen = 0;
+
+#define PF_KTHREAD 0x00200000
+#define TASK_INTERRUPTIBLE 0x1
+#define TASK_UNINTERRUPTIBLE 0x2
+#define TASK_NOLOAD 0x400
+
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(max_entries, 1024);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, 127 * sizeof(__u64));
+} stacks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32); /* tid */
+	__type(value, struct offcpu_start);
+} starts SEC(".maps");
+
+struct count_map {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, struct offcpu_key);
+	__type(value, struct offcpu_val);
+};
+struct count_map counts0 SEC(".maps"), counts1 SEC(".maps");
+
+/* task_struct->__state was ->state before 5.14 */
+struct task_struct___old {
+	long state;
+} __attribute__((preserve_access_index));
+
+static __always_inline __u32 task_state(struct task_struct *t)
+{
+	if (bpf_core_field_exists(t->__state))
+		return BPF_CORE_READ(t, __state);
+	return BPF_CORE_READ((struct task_struct___old *)t, state);
+}
+
+static __always_inline __u8 classify(__u32 s)
+{
+	if (s == 0)
+		return OFFCPU_PREEMPTED;
+	if (s & TASK_INTERRUPTIBLE)
+		return OFFCPU_SLEEPING;
+	if (s & TASK_UNINTERRUPTIBLE)
+		return (s & TASK_NOLOAD) ? OFFCPU_IDLE : OFFCPU_UNINTERRUPTIBLE;
+	return OFFCPU_OTHER;
+}
+
+static __always_inline void add(struct offcpu_key *key, __u64 delta)
+{
+	__u32 set = gen & 1;
+	struct offcpu_val zero = {}, *v;
+
+	v = set ? bpf_map_lookup_elem(&counts1, key) : bpf_map_lookup_elem(&counts0, key);
+	if (!v) {
+		long err = set ? bpf_map_update_elem(&counts1, key, &zero, BPF_NOEXIST)
+			       : bpf_map_update_elem(&counts0, key, &zero, BPF_NOEXIST);
+
+		if (err && err != -EEXIST) {
+			stat_inc(STAT_MAP_FULL);
+			return;
+		}
+		v = set ? bpf_map_lookup_elem(&counts1, key) : bpf_map_lookup_elem(&counts0, key);
+		if (!v)
+			return;
+	}
+	__sync_fetch_and_add(&v->count, 1);
+	__sync_fetch_and_add(&v->total_ns, delta);
+}
+
+static __always_inline int on_switch(void *ctx, struct task_struct *prev, struct task_struct *next)
+{
+	__u32 prev_tid = BPF_CORE_READ(prev, pid), prev_tgid = BPF_CORE_READ(prev, tgid);
+	__u32 next_tid = BPF_CORE_READ(next, pid);
+	__u64 now = bpf_ktime_get_ns();
+	struct offcpu_start *st;
+
+	/* prev leaves the CPU: remember where (current is still prev). */
+	if (prev_tid != 0 && target_match(prev_tgid, prev_tid)) {
+		__u8 state = classify(task_state(prev));
+
+		if (state_mask & (1u << state)) {
+			struct offcpu_start s = { .start = now, .ts = now, .pid = prev_tgid, .state = state,
+						  .ustack = STACK_NONE, .kstack = STACK_NONE };
+
+			bpf_get_current_comm(&s.comm, sizeof(s.comm)); /* current is prev */
+			s.kthread = !!(BPF_CORE_READ(prev, flags) & PF_KTHREAD);
+			if (user_stacks && !s.kthread)
+				s.ustack = stack_or_stat(bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK),
+							 STAT_USTACK_FAILED);
+			if (kernel_stacks)
+				s.kstack = stack_or_stat(bpf_get_stackid(ctx, &stacks, 0),
+							 STAT_KSTACK_FAILED);
+			if (bpf_map_update_elem(&starts, &prev_tid, &s, BPF_ANY))
+				stat_inc(STAT_MAP_FULL);
+			else
+				stat_inc(STAT_EVENTS);
+		}
+	}
+
+	/* next runs again: account the time it was away. */
+	st = bpf_map_lookup_elem(&starts, &next_tid);
+	if (st) {
+		__u64 blocked = now - st->start;
+
+		/* Filter on the whole block; add what is not yet accounted. */
+		if (now > st->ts && blocked >= min_block_ns && blocked <= max_block_ns) {
+			struct offcpu_key key = { .pid = st->pid, .tid = next_tid, .ustack = st->ustack,
+						  .kstack = st->kstack, .state = st->state,
+						  .kthread = st->kthread };
+
+			__builtin_memcpy(key.comm, st->comm, sizeof(key.comm));
+			add(&key, now - st->ts);
+		}
+		bpf_map_delete_elem(&starts, &next_tid);
+	}
+	return 0;
+}
+
+/* tp_btf where the kernel has it (cheapest, typed); raw_tp otherwise. The
+ * loader keeps one of the two (feature probe in user/offcpu.c). */
+SEC("tp_btf/sched_switch")
+int BPF_PROG(offcpu_switch_btf, bool preempt, struct task_struct *prev, struct task_struct *next)
+{
+	return on_switch(ctx, prev, next);
+}
+
+SEC("raw_tp/sched_switch")
+int BPF_PROG(offcpu_switch_raw, bool preempt, struct task_struct *prev, struct task_struct *next)
+{
+	return on_switch(ctx, prev, next);
+}
+
+/* A thread that exits while it has a start record (it never runs again, or
+ * exits right after waking) must not stay in the map. */
+SEC("raw_tp/sched_process_exit")
+int BPF_PROG(offcpu_exit, struct task_struct *task)
+{
+	__u32 tid = bpf_get_current_pid_tgid();
+
+	bpf_map_delete_elem(&starts, &tid);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,46 @@
+/* offcpu: shared between offcpu.bpf.c and user/offcpu.c. */
+#ifndef BPFPROF_OFFCPU_H
+#define BPFPROF_OFFCPU_H
+
+#include "common.h"
+
+/* Thread states, as bits of the --state filter and as the key's state. */
+enum offcpu_state {
+	OFFCPU_PREEMPTED = 0,   /* runnable, descheduled: run-queue delay ("R") */
+	OFFCPU_SLEEPING = 1,    /* interruptible sleep ("S") */
+	OFFCPU_UNINTERRUPTIBLE = 2, /* uninterruptible, e.g. disk I/O ("D") */
+	OFFCPU_IDLE = 3,        /* TASK_IDLE: uninterruptible without load ("I") */
+	OFFCPU_OTHER = 4,       /* stopped, traced, ... */
+	OFFCPU_NSTATES,
+};
+
+/* Where a thread left the CPU, kept until it runs again. */
+struct offcpu_start {
+	__u64 start;    /* when it left the CPU */
+	__u64 ts;       /* accounted up to here (the loader advances it at intervals) */
+	char comm[TASK_COMM_LEN];
+	__s32 ustack;
+	__s32 kstack;
+	__u32 pid;
+	__u8 state;
+	__u8 kthread;
+	__u8 pad[2];
+};
+
+struct offcpu_key {
+	__u32 pid;
+	__u32 tid;
+	__s32 ustack;
+	__s32 kstack;
+	__u8 state;
+	__u8 kthread;
+	__u8 pad[2];
+	char comm[TASK_COMM_LEN];
+};
+
+struct offcpu_val {
+	__u64 count;
+	__u64 total_ns;
+};
+
+#endif

@@ -1,0 +1,315 @@
+/* offcpu: where threads block, and for how long. sched_switch runs
+ * offcpu.bpf.c, which times each off-CPU period and sums it by stack. */
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "bpfmaps.h"
+#include "offcpu.h"
+#include "offcpu.skel.h"
+#include "session.h"
+
+struct offcpu {
+	struct offcpu_bpf *skel;
+	int64_t min_ns, max_ns;
+	uint32_t state_mask;
+	uint64_t last_boundary;   /* CLOCK_MONOTONIC of the previous collect */
+	struct stat_snapshot stats;
+	bool used_raw_tp;
+};
+
+enum { OPT_MIN_BLOCK = 0x3000, OPT_MAX_BLOCK, OPT_STATE };
+
+static const struct option offcpu_opts[] = {
+	{ "min-block", required_argument, 0, OPT_MIN_BLOCK },
+	{ "max-block", required_argument, 0, OPT_MAX_BLOCK },
+	{ "state", required_argument, 0, OPT_STATE },
+	{ 0 },
+};
+
+static const char *const state_names[OFFCPU_NSTATES] = {
+	[OFFCPU_PREEMPTED] = "preempted",
+	[OFFCPU_SLEEPING] = "sleeping",
+	[OFFCPU_UNINTERRUPTIBLE] = "uninterruptible",
+	[OFFCPU_IDLE] = "idle",
+	[OFFCPU_OTHER] = "other",
+};
+
+static int parse_block(const char *arg, const char *opt, int64_t *out)
+{
+	int64_t ns = parse_duration_ns(arg, "ns");
+
+	if (ns < 0) {
+		err_msg("%s '%s': expected a duration with a unit: ns, us, ms or s (e.g. 1ms)", opt, arg);
+		return -EINVAL;
+	}
+	*out = ns;
+	return 0;
+}
+
+static int offcpu_parse(struct session *s, int opt, const char *arg)
+{
+	struct offcpu *oc = s->priv;
+
+	switch (opt) {
+	case OPT_MIN_BLOCK: return parse_block(arg, "--min-block", &oc->min_ns);
+	case OPT_MAX_BLOCK: return parse_block(arg, "--max-block", &oc->max_ns);
+	case OPT_STATE: {
+		char *copy = xstrdup(arg), *tok, *save = NULL;
+		int err = 0;
+
+		oc->state_mask = 0;
+		for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+			int i;
+
+			if (!strcmp(tok, "all")) {
+				oc->state_mask = (1u << OFFCPU_NSTATES) - 1;
+				continue;
+			}
+			for (i = 0; i < OFFCPU_NSTATES; i++)
+				if (!strcmp(tok, state_names[i]))
+					break;
+			if (i == OFFCPU_NSTATES) {
+				err_msg("--state '%s': unknown state (valid: all, sleeping, uninterruptible, "
+					"preempted, idle, other; comma-separated)", tok);
+				err = -EINVAL;
+				break;
+			}
+			oc->state_mask |= 1u << i;
+		}
+		free(copy);
+		return err;
+	}
+	}
+	return -EINVAL;
+}
+
+static int offcpu_validate(struct session *s)
+{
+	struct offcpu *oc = s->priv;
+
+	if (oc->max_ns && oc->min_ns > oc->max_ns) {
+		err_msg("--min-block is greater than --max-block");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static void offcpu_describe(struct session *s, struct profile *p)
+{
+	profile_add_type(p, "events", "count");
+	profile_add_type(p, "offcpu", "nanoseconds");
+	p->default_type = 1;
+	p->period_type.type = pf_str(p, "offcpu");
+	p->period_type.unit = pf_str(p, "nanoseconds");
+	p->period = 1;
+}
+
+/* tp_btf needs the kernel's BTF to describe the tracepoint. */
+static bool have_tp_btf(struct session *s)
+{
+	const char *path = session_btf_path(s);
+	struct btf *btf = path ? btf__parse(path, NULL) : btf__load_vmlinux_btf();
+	bool ok;
+
+	if (!btf)
+		return false;
+	ok = btf__find_by_name_kind(btf, "btf_trace_sched_switch", BTF_KIND_TYPEDEF) > 0;
+	btf__free(btf);
+	return ok;
+}
+
+static int offcpu_start(struct session *s)
+{
+	struct offcpu *oc = s->priv;
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = session_btf_path(s));
+	struct offcpu_bpf *skel;
+	int err;
+
+	skel = oc->skel = offcpu_bpf__open_opts(&oo);
+	if (!skel) {
+		err_msg("cannot open the offcpu BPF program: %s", strerror(errno));
+		return -errno;
+	}
+	skel->rodata->user_stacks = !s->o.kernel_only;
+	skel->rodata->kernel_stacks = !s->o.user_only;
+	skel->rodata->state_mask = oc->state_mask ? oc->state_mask : (1u << OFFCPU_NSTATES) - 1;
+	skel->rodata->min_block_ns = oc->min_ns ? oc->min_ns : 1;
+	skel->rodata->max_block_ns = oc->max_ns ? (uint64_t)oc->max_ns : ~0ULL;
+	oc->used_raw_tp = !have_tp_btf(s);
+	bpf_program__set_autoload(oc->used_raw_tp ? skel->progs.offcpu_switch_btf
+						  : skel->progs.offcpu_switch_raw, false);
+	err = filter_configure(s, &skel->rodata->filter_pid, &skel->rodata->filter_tid,
+			       &skel->rodata->filter_cgroup, skel->maps.target_pids,
+			       skel->maps.target_tids);
+	if (!err)
+		err = stackmap_size(s, skel->maps.stacks) ?:
+		      bpf_map__set_max_entries(skel->maps.starts, 65536) ?:
+		      bpf_map__set_max_entries(skel->maps.counts0, s->o.max_stacks) ?:
+		      bpf_map__set_max_entries(skel->maps.counts1, s->o.max_stacks);
+	if (err) {
+		err_msg("cannot size the offcpu maps: %s", strerror(-err));
+		return err;
+	}
+	if ((err = offcpu_bpf__load(skel)) < 0) {
+		err_msg("cannot load the offcpu BPF program: %s (run with -v for the verifier log)",
+			strerror(-err));
+		return err;
+	}
+	if ((err = filter_fill(s, skel->maps.target_pids, skel->maps.target_tids,
+			       skel->maps.target_cgroup)) < 0)
+		return err;
+	if ((err = offcpu_bpf__attach(skel)) < 0) {
+		err_msg("cannot attach to sched_switch (%s): %s", oc->used_raw_tp ? "raw_tp" : "tp_btf",
+			strerror(-err));
+		return err;
+	}
+	oc->last_boundary = now_ns(CLOCK_MONOTONIC);
+	if (s->o.verbose)
+		fprintf(stderr, "%s: offcpu attached with %s\n", prog_name, oc->used_raw_tp ? "raw_tp" : "tp_btf");
+	return 0;
+}
+
+static void offcpu_scan(struct session *s)
+{
+	struct offcpu *oc = s->priv;
+	uint32_t key, next;
+	void *prev = NULL;
+	struct offcpu_start st;
+
+	while (bpf_map_get_next_key(bpf_map__fd(oc->skel->maps.starts), prev, &next) == 0) {
+		if (bpf_map_lookup_elem(bpf_map__fd(oc->skel->maps.starts), &next, &st) == 0)
+			session_note_pid(s, st.pid);
+		key = next;
+		prev = &key;
+	}
+}
+
+struct offcpu_drain {
+	struct session *s;
+	struct stack_builder *b;
+	struct stack_reader *sr;
+};
+
+static void add_sample(struct offcpu_drain *d, const struct offcpu_key *key, uint64_t count, uint64_t ns)
+{
+	int64_t values[2] = { (int64_t)count, (int64_t)ns };
+	struct pf_label state = { .key = "state", .str = state_names[key->state < OFFCPU_NSTATES ? key->state : OFFCPU_OTHER] };
+	char comm[TASK_COMM_LEN + 1] = { 0 };
+
+	memcpy(comm, key->comm, TASK_COMM_LEN);
+	stack_begin(d->b);
+	stack_reader_add(d->sr, d->b, key->kstack, 0, STACK_KERNEL);
+	stack_reader_add(d->sr, d->b, key->ustack, key->pid, STACK_USER);
+	if (key->kthread)
+		stack_add_pseudo(d->b, "[kernel thread]");
+	stack_commit(d->b, values, key->pid, key->tid, comm, &state, 1);
+}
+
+static void add_entry(const void *k, const void *v, void *ctx)
+{
+	const struct offcpu_val *val = v;
+
+	add_sample(ctx, k, val->count, val->total_ns);
+}
+
+static void note_pid(const void *k, const void *v, void *ctx)
+{
+	session_note_pid(((struct offcpu_drain *)ctx)->s, ((const struct offcpu_key *)k)->pid);
+}
+
+/* Threads still off CPU at the boundary: count them up to now, and move
+ * their accounting start forward so the rest lands in the next interval. */
+static void add_pending(struct offcpu *oc, struct offcpu_drain *d, uint64_t boundary)
+{
+	int fd = bpf_map__fd(oc->skel->maps.starts);
+	uint32_t key, next;
+	void *prev = NULL;
+	VEC(uint32_t) tids = { 0 };
+
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		vec_push(&tids, next);
+		key = next;
+		prev = &key;
+	}
+	for (size_t i = 0; i < tids.n; i++) {
+		struct offcpu_start st;
+		uint64_t blocked;
+
+		if (bpf_map_lookup_elem(fd, &tids.v[i], &st) || st.ts >= boundary)
+			continue;
+		blocked = boundary - st.start;
+		if (blocked < oc->skel->rodata->min_block_ns || blocked > oc->skel->rodata->max_block_ns)
+			continue;
+		uint64_t delta = boundary - st.ts;
+		struct offcpu_key k = { .pid = st.pid, .tid = tids.v[i], .ustack = st.ustack,
+					.kstack = st.kstack, .state = st.state, .kthread = st.kthread };
+
+		memcpy(k.comm, st.comm, sizeof(k.comm));
+		st.ts = boundary;
+		/* Only if the thread has not run meanwhile (the record is gone
+		 * then, and the BPF side counted the whole block). */
+		if (bpf_map_update_elem(fd, &tids.v[i], &st, BPF_EXIST) == 0) {
+			session_note_pid(d->s, st.pid);
+			add_sample(d, &k, 0, delta);
+		}
+	}
+	vec_free(&tids);
+}
+
+static int offcpu_collect(struct session *s, struct profile *p)
+{
+	struct offcpu *oc = s->priv;
+	struct offcpu_bpf *skel = oc->skel;
+	__u32 old = skel->bss->gen & 1;
+	struct bpf_map *counts = old ? skel->maps.counts1 : skel->maps.counts0;
+	struct stack_builder b;
+	struct offcpu_drain d = { .s = s, .b = &b };
+	uint64_t boundary = now_ns(CLOCK_MONOTONIC);
+	int err;
+
+	set_generation(&skel->bss->gen, old ^ 1);
+	stack_builder_init(&b, p, s->sym, s->o.max_depth);
+	d.sr = stack_reader_new(skel->maps.stacks, s->o.max_depth);
+	err = map_drain(counts, sizeof(struct offcpu_key), sizeof(struct offcpu_val), note_pid, &d, false);
+	if (!err)
+		err = map_drain(counts, sizeof(struct offcpu_key), sizeof(struct offcpu_val), add_entry, &d, true);
+	add_pending(oc, &d, boundary);
+	oc->last_boundary = boundary;
+	/* The stack map is shared by pending records; it is recycled only
+	 * between runs of a long interval series (see docs/offcpu.md). */
+	stack_reader_free(d.sr);
+	stack_builder_free(&b);
+	stats_report(&oc->stats, skel->maps.stats, p, 0);
+	return err;
+}
+
+static void offcpu_stop(struct session *s)
+{
+	struct offcpu *oc = s->priv;
+
+	offcpu_bpf__destroy(oc->skel);
+}
+
+const struct command offcpu_command = {
+	.name = "offcpu",
+	.summary = "Off-CPU time by stack: where threads block, and for how long.",
+	.options_help =
+		"      --min-block DURATION  count only blocks at least this long (e.g. 1ms)\n"
+		"      --max-block DURATION  count only blocks at most this long\n"
+		"      --state LIST          all (default), sleeping, uninterruptible, preempted,\n"
+		"                            idle, other; comma-separated\n",
+	.long_opts = offcpu_opts,
+	.parse_opt = offcpu_parse,
+	.validate = offcpu_validate,
+	.start = offcpu_start,
+	.scan = offcpu_scan,
+	.collect = offcpu_collect,
+	.stop = offcpu_stop,
+	.describe = offcpu_describe,
+	.priv_size = sizeof(struct offcpu),
+};
