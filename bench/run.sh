@@ -11,6 +11,7 @@ mkdir -p "$B"
 CFL="-O2 -g -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer"
 clang $CFL -o $B/rusage bench/rusage.c
 clang $CFL -o $B/cpubound bench/workloads/cpubound.c
+clang $CFL -o $B/pingpong bench/workloads/pingpong.c
 TMP=$(mktemp -d /tmp/bpfprof-bench.XXXXXX)
 RES=bench/results.md
 BPFPROF=$ROOT/build/bpfprof
@@ -93,6 +94,68 @@ echo "|---|---|---|"
 echo "| process start to probes attached (ms) | $(median < "$TMP/attach") | $(spread < "$TMP/attach") |"
 echo "| whole run of \`oncpu -d 0.1\` (s, wall) | $(awk '{ print $1 }' "$TMP/ru-trivial" | median) | $(awk '{ print $1 }' "$TMP/ru-trivial" | spread) |"
 echo "| peak RSS of that run (MB) | $(awk '{ print $4 / 1024 }' "$TMP/ru-trivial" | median) | |"
+echo
+} >> "$RES"
+
+# ---- offcpu -------------------------------------------------------------
+# Pipe ping-pong pinned to one CPU: every message is a context switch.
+run_switch() {
+	local tool=$1 log=$TMP/sw-$1.log tp=""
+	case $tool in
+	bpfprof) RUSAGE_OUT=$TMP/swru-$tool $B/rusage "$BPFPROF" offcpu -f folded -o "$TMP/sw.folded" 2>/dev/null & tp=$! ;;
+	offcputime) RUSAGE_OUT=$TMP/swru-$tool $B/rusage offcputime > "$TMP/sw-oc.txt" 2>/dev/null & tp=$! ;;
+	bpftrace) RUSAGE_OUT=$TMP/swru-$tool $B/rusage bpftrace -e 'tracepoint:sched:sched_switch { @[kstack, ustack, comm] = count(); }' > "$TMP/sw-bt.txt" 2>/dev/null & tp=$! ;;
+	esac
+	[ -n "$tp" ] && sleep "${WARM:-1.5}"
+	taskset -c 0 $B/pingpong "$SECS" > "$log"
+	awk '/ops_per_sec/ { print $2 }' "$log" >> "$TMP/swops-$tool"
+	if [ -n "$tp" ]; then
+		pkill -INT -P "$tp" 2>/dev/null; wait "$tp" 2>/dev/null
+	fi
+}
+swtools="none bpfprof"
+have offcputime && swtools="$swtools offcputime"
+have bpftrace && swtools="$swtools bpftrace"
+mount | grep -q ' /sys/kernel/tracing ' || mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
+for r in $(seq 1 "$REPS"); do
+	for t in $swtools; do run_switch "$t"; done
+done
+base=$(median < "$TMP/swops-none")
+{
+echo "## offcpu: pipe ping-pong on one CPU, ${SECS}s (all tools system-wide)"
+echo
+echo "| tool | round trips/s | vs unprofiled | slowdown per round trip (us) | tool CPU (s) | tool peak RSS (MB) |"
+echo "|---|---|---|---|---|---|"
+for t in none bpfprof offcputime bpftrace; do
+	name=$t
+	case $t in
+	none) name="unprofiled" ;;
+	bpfprof) name="bpfprof offcpu" ;;
+	offcputime) name="libbpf-tools offcputime" ;;
+	bpftrace) name="bpftrace sched_switch { @[kstack, ustack, comm] = count(); }" ;;
+	esac
+	if [ ! -s "$TMP/swops-$t" ]; then
+		echo "| $name | missing or failed on this machine | | | | |"
+		continue
+	fi
+	m=$(median < "$TMP/swops-$t")
+	if [ "$t" = none ]; then
+		echo "| $name | $m ($(spread < "$TMP/swops-$t")) | 1 | 0 | | |"
+	else
+		echo "| $name | $m ($(spread < "$TMP/swops-$t")) | $(awk -v a="$m" -v b="$base" 'BEGIN { printf "%.3f", a / b }') | $(awk -v a="$m" -v b="$base" 'BEGIN { printf "%.2f", 1e6 / a - 1e6 / b }') | $(awk '{ print $2 + $3 }' "$TMP/swru-$t" | median) | $(awk '{ print $4 / 1024 }' "$TMP/swru-$t" | median) |"
+	fi
+done
+echo
+} >> "$RES"
+
+# Loader memory over a long interval run (system-wide offcpu, 1 s intervals).
+"$BPFPROF" offcpu -i 1 -n ${LONGRUN:-30} -f folded > /dev/null 2>&1 &
+lp=$!
+sleep 3; rss3=$(awk '/VmRSS/ { print $2 }' /proc/$lp/status)
+sleep $(( ${LONGRUN:-30} - 5 )); rssN=$(awk '/VmRSS/ { print $2 }' /proc/$lp/status)
+wait $lp
+{
+echo "Loader RSS during \`offcpu -i 1 -n ${LONGRUN:-30}\` system-wide: $((rss3 / 1024)) MB after 3 s, $((rssN / 1024)) MB after $(( ${LONGRUN:-30} - 2 )) s."
 echo
 } >> "$RES"
 

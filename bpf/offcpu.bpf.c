@@ -52,8 +52,15 @@ struct task_struct___old {
 	long state;
 } __attribute__((preserve_access_index));
 
-static __always_inline __u32 task_state(struct task_struct *t)
+/* With tp_btf, task pointers are BTF-typed and read directly (no helper
+ * call per field); raw_tp needs probe reads. `btf` is a constant at each
+ * call site, so each program keeps only its own kind of read. */
+#define TASK_READ(btf, t, field) ((btf) ? (t)->field : BPF_CORE_READ(t, field))
+
+static __always_inline __u32 task_state(struct task_struct *t, bool btf)
 {
+	if (btf && bpf_core_field_exists(t->__state))
+		return t->__state;
 	if (bpf_core_field_exists(t->__state))
 		return BPF_CORE_READ(t, __state);
 	return BPF_CORE_READ((struct task_struct___old *)t, state);
@@ -92,23 +99,24 @@ static __always_inline void add(struct offcpu_key *key, __u64 delta)
 	__sync_fetch_and_add(&v->total_ns, delta);
 }
 
-static __always_inline int on_switch(void *ctx, struct task_struct *prev, struct task_struct *next)
+static __always_inline int on_switch(void *ctx, struct task_struct *prev, struct task_struct *next,
+				     bool btf)
 {
-	__u32 prev_tid = BPF_CORE_READ(prev, pid), prev_tgid = BPF_CORE_READ(prev, tgid);
-	__u32 next_tid = BPF_CORE_READ(next, pid);
+	__u32 prev_tid = TASK_READ(btf, prev, pid), prev_tgid = TASK_READ(btf, prev, tgid);
+	__u32 next_tid = TASK_READ(btf, next, pid);
 	__u64 now = bpf_ktime_get_ns();
 	struct offcpu_start *st;
 
 	/* prev leaves the CPU: remember where (current is still prev). */
 	if (prev_tid != 0 && target_match(prev_tgid, prev_tid)) {
-		__u8 state = classify(task_state(prev));
+		__u8 state = classify(task_state(prev, btf));
 
 		if (state_mask & (1u << state)) {
 			struct offcpu_start s = { .start = now, .ts = now, .pid = prev_tgid, .state = state,
 						  .ustack = STACK_NONE, .kstack = STACK_NONE };
 
 			bpf_get_current_comm(&s.comm, sizeof(s.comm)); /* current is prev */
-			s.kthread = !!(BPF_CORE_READ(prev, flags) & PF_KTHREAD);
+			s.kthread = !!(TASK_READ(btf, prev, flags) & PF_KTHREAD);
 			if (user_stacks && !s.kthread)
 				s.ustack = stack_or_stat(bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK),
 							 STAT_USTACK_FAILED);
@@ -117,8 +125,6 @@ static __always_inline int on_switch(void *ctx, struct task_struct *prev, struct
 							 STAT_KSTACK_FAILED);
 			if (bpf_map_update_elem(&starts, &prev_tid, &s, BPF_ANY))
 				stat_inc(STAT_MAP_FULL);
-			else
-				stat_inc(STAT_EVENTS);
 		}
 	}
 
@@ -146,13 +152,13 @@ static __always_inline int on_switch(void *ctx, struct task_struct *prev, struct
 SEC("tp_btf/sched_switch")
 int BPF_PROG(offcpu_switch_btf, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
-	return on_switch(ctx, prev, next);
+	return on_switch(ctx, prev, next, true);
 }
 
 SEC("raw_tp/sched_switch")
 int BPF_PROG(offcpu_switch_raw, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
-	return on_switch(ctx, prev, next);
+	return on_switch(ctx, prev, next, false);
 }
 
 /* A thread that exits while it has a start record (it never runs again, or

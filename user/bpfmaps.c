@@ -104,17 +104,23 @@ void stack_reader_add(struct stack_reader *r, struct stack_builder *b, int32_t i
 
 void stack_reader_clear(struct stack_reader *r)
 {
+	stackmap_recycle(r->map, NULL);
+}
+
+void stackmap_recycle(struct bpf_map *m, const struct hmap *keep)
+{
 	uint32_t key, next;
 	void *prev = NULL;
 	VEC(uint32_t) all = { 0 };
 
-	while (bpf_map__get_next_key(r->map, prev, &next, sizeof(next)) == 0) {
-		vec_push(&all, next);
+	while (bpf_map__get_next_key(m, prev, &next, sizeof(next)) == 0) {
+		if (!keep || !hmap_get(keep, next, 0))
+			vec_push(&all, next);
 		key = next;
 		prev = &key;
 	}
 	for (size_t i = 0; i < all.n; i++)
-		bpf_map__delete_elem(r->map, &all.v[i], sizeof(uint32_t), 0);
+		bpf_map__delete_elem(m, &all.v[i], sizeof(uint32_t), 0);
 	vec_free(&all);
 }
 

@@ -28,6 +28,8 @@ void stack_reader_add(struct stack_reader *r, struct stack_builder *b, int32_t i
 /* Deletes every entry of the stack map, for reuse. */
 void stack_reader_clear(struct stack_reader *r);
 void stack_reader_free(struct stack_reader *r);
+/* Deletes every stack map entry whose id is not a key of keep (NULL: all). */
+void stackmap_recycle(struct bpf_map *m, const struct hmap *keep);
 
 /* Calls fn on every entry; with del, deletes the entries it visited. */
 int map_drain(struct bpf_map *m, size_t key_size, size_t value_size,

@@ -140,7 +140,8 @@ static int offcpu_start(struct session *s)
 	skel->rodata->state_mask = oc->state_mask ? oc->state_mask : (1u << OFFCPU_NSTATES) - 1;
 	skel->rodata->min_block_ns = oc->min_ns ? oc->min_ns : 1;
 	skel->rodata->max_block_ns = oc->max_ns ? (uint64_t)oc->max_ns : ~0ULL;
-	oc->used_raw_tp = !have_tp_btf(s);
+	/* BPFPROF_FORCE_RAW_TP=1 exercises the fallback on kernels that have both. */
+	oc->used_raw_tp = getenv("BPFPROF_FORCE_RAW_TP") || !have_tp_btf(s);
 	bpf_program__set_autoload(oc->used_raw_tp ? skel->progs.offcpu_switch_btf
 						  : skel->progs.offcpu_switch_raw, false);
 	err = filter_configure(s, &skel->rodata->filter_pid, &skel->rodata->filter_tid,
@@ -230,6 +231,7 @@ static void add_pending(struct offcpu *oc, struct offcpu_drain *d, uint64_t boun
 	uint32_t key, next;
 	void *prev = NULL;
 	VEC(uint32_t) tids = { 0 };
+	struct hmap keep = { 0 };
 
 	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
 		vec_push(&tids, next);
@@ -240,7 +242,14 @@ static void add_pending(struct offcpu *oc, struct offcpu_drain *d, uint64_t boun
 		struct offcpu_start st;
 		uint64_t blocked;
 
-		if (bpf_map_lookup_elem(fd, &tids.v[i], &st) || st.ts >= boundary)
+		if (bpf_map_lookup_elem(fd, &tids.v[i], &st))
+			continue;
+		/* Its stacks stay in the stack map until it runs again. */
+		if (st.ustack >= 0)
+			hmap_upsert(&keep, (uint32_t)st.ustack, 0, 1, NULL);
+		if (st.kstack >= 0)
+			hmap_upsert(&keep, (uint32_t)st.kstack, 0, 1, NULL);
+		if (st.ts >= boundary)
 			continue;
 		blocked = boundary - st.start;
 		if (blocked < oc->skel->rodata->min_block_ns || blocked > oc->skel->rodata->max_block_ns)
@@ -258,6 +267,12 @@ static void add_pending(struct offcpu *oc, struct offcpu_drain *d, uint64_t boun
 			add_sample(d, &k, 0, delta);
 		}
 	}
+	/* Recycle the rest, so a long run does not fill the stack map. A
+	 * thread that blocks on an existing stack in the few microseconds
+	 * between the walk above and this delete loses that stack (counted
+	 * as "[... stack lost]", not silently). */
+	stackmap_recycle(oc->skel->maps.stacks, &keep);
+	hmap_free(&keep);
 	vec_free(&tids);
 }
 
@@ -280,8 +295,6 @@ static int offcpu_collect(struct session *s, struct profile *p)
 		err = map_drain(counts, sizeof(struct offcpu_key), sizeof(struct offcpu_val), add_entry, &d, true);
 	add_pending(oc, &d, boundary);
 	oc->last_boundary = boundary;
-	/* The stack map is shared by pending records; it is recycled only
-	 * between runs of a long interval series (see docs/offcpu.md). */
 	stack_reader_free(d.sr);
 	stack_builder_free(&b);
 	stats_report(&oc->stats, skel->maps.stats, p, 0);

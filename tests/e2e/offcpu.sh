@@ -66,6 +66,11 @@ check "offcpu: BPF machinery frames trimmed" lacks "$OUT/sys.folded" "bpf_trace_
 "$ROOT/build/offcpu" -o "$OUT/alias.folded" -- "$S" sleep > /dev/null 2>&1
 check "argv[0] offcpu" contains "$OUT/alias.folded" "sleep_fifty"
 
+# The raw_tp fallback (kernels without tp_btf) gives the same result.
+BPFPROF_FORCE_RAW_TP=1 "$BPFPROF" offcpu -v -o "$OUT/raw.folded" -- "$S" sleep > /dev/null 2> "$OUT/raw.err"
+check "offcpu raw_tp fallback: attached with raw_tp" contains "$OUT/raw.err" "attached with raw_tp"
+check "offcpu raw_tp fallback: sleep_fifty 500 ms +-15%" between "$(ms_in "$OUT/raw.folded" sleep_fifty)" 425 575
+
 # Bad input.
 for args in "--min-block 5xs" "--min-block 10ms --max-block 1ms" "--state napping" "-p 999999" "--max-block -1ms"; do
 	# shellcheck disable=SC2086
