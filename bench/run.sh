@@ -12,6 +12,7 @@ CFL="-O2 -g -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer"
 clang $CFL -o $B/rusage bench/rusage.c
 clang $CFL -o $B/cpubound bench/workloads/cpubound.c
 clang $CFL -o $B/pingpong bench/workloads/pingpong.c
+clang $CFL -pthread -o $B/locks tests/targets/locks.c
 TMP=$(mktemp -d /tmp/bpfprof-bench.XXXXXX)
 RES=bench/results.md
 BPFPROF=$ROOT/build/bpfprof
@@ -156,6 +157,43 @@ sleep $(( ${LONGRUN:-30} - 5 )); rssN=$(awk '/VmRSS/ { print $2 }' /proc/$lp/sta
 wait $lp
 {
 echo "Loader RSS during \`offcpu -i 1 -n ${LONGRUN:-30}\` system-wide: $((rss3 / 1024)) MB after 3 s, $((rssN / 1024)) MB after $(( ${LONGRUN:-30} - 2 )) s."
+echo
+} >> "$RES"
+
+# ---- lockwait -------------------------------------------------------------
+# 10M uncontended pthread_mutex lock/unlock pairs (1M under uprobe designs,
+# which would take minutes otherwise); throughput measured by the target.
+LIBC=$(ldd $B/locks | awk '/libc.so/ { print $3 }')
+run_locks() {
+	local tool=$1 n=10000000 log=$TMP/lk-$1.log
+	case $tool in
+	none) $B/locks uncontended 0 $n > "$log" ;;
+	bpfprof) RUSAGE_OUT=$TMP/lkru-$tool $B/rusage "$BPFPROF" lockwait --user -o "$TMP/lk.folded" -- $B/locks uncontended 0 $n > "$log" 2>/dev/null ;;
+	bpftrace) n=1000000; timeout 300 bpftrace -e "uprobe:$LIBC:pthread_mutex_lock { @s[tid] = nsecs; } uretprobe:$LIBC:pthread_mutex_lock /@s[tid]/ { @[ustack] = sum(nsecs - @s[tid]); delete(@s[tid]); }" -c "$B/locks uncontended 0 $n" > "$log" 2>/dev/null ;;
+	esac
+	awk '/ops_per_sec/ { print $2 }' "$log" >> "$TMP/lkops-$tool"
+}
+lktools="none bpfprof"
+have bpftrace && lktools="$lktools bpftrace"
+for r in $(seq 1 "$REPS"); do
+	for t in $lktools; do run_locks "$t"; done
+done
+base=$(median < "$TMP/lkops-none")
+{
+echo "## lockwait: uncontended lock-heavy target (pthread_mutex lock/unlock pairs)"
+echo
+echo "| tool | pairs/s | vs unprofiled | added per pair (ns) |"
+echo "|---|---|---|---|"
+for t in none bpfprof bpftrace; do
+	case $t in
+	none) name="unprofiled" ;;
+	bpfprof) name="bpfprof lockwait --user (futex waits only)" ;;
+	bpftrace) name="bpftrace uprobe+uretprobe on pthread_mutex_lock, @[ustack] = sum(wait)" ;;
+	esac
+	if [ ! -s "$TMP/lkops-$t" ]; then echo "| $name | missing or failed | | |"; continue; fi
+	m=$(median < "$TMP/lkops-$t")
+	echo "| $name | $m ($(spread < "$TMP/lkops-$t")) | $(awk -v a="$m" -v b="$base" 'BEGIN { printf "%.3f", a / b }') | $(awk -v a="$m" -v b="$base" 'BEGIN { printf "%.1f", 1e9 / a - 1e9 / b }') |"
+done
 echo
 } >> "$RES"
 

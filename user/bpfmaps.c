@@ -70,34 +70,23 @@ struct stack_reader *stack_reader_new(struct bpf_map *m, int max_depth)
 void stack_reader_add(struct stack_reader *r, struct stack_builder *b, int32_t id,
 		      pid_t pid, enum stack_kind kind)
 {
-	bool found;
-	uint64_t *slot;
-	uint64_t *ips;
+	stack_reader_add_entry(r, b, id, pid, kind, 0);
+}
+
+void stack_reader_add_entry(struct stack_reader *r, struct stack_builder *b, int32_t id,
+			    pid_t pid, enum stack_kind kind, uint64_t entry_ret)
+{
+	const uint64_t *ips;
 
 	if (id == STACK_NONE)
 		return;
-	if (id < 0) {
+	ips = stack_reader_get(r, id);
+	if (!ips) {
 		stack_add_pseudo(b, kind == STACK_USER ? "[user stack lost]" : "[kernel stack lost]");
 		return;
 	}
-	slot = hmap_upsert(&r->cache, (uint32_t)id, 0, 0, &found);
-	if (!found) {
-		ips = xcalloc(r->depth, sizeof(uint64_t));
-		if (bpf_map__lookup_elem(r->map, &id, sizeof(id), ips, r->depth * sizeof(uint64_t), 0) == 0) {
-			vec_push(&r->stacks, ips);
-			*slot = r->stacks.n;
-		} else {
-			free(ips);
-		}
-		vec_push(&r->ids, (uint32_t)id);
-	}
-	if (!*slot) {
-		stack_add_pseudo(b, kind == STACK_USER ? "[user stack lost]" : "[kernel stack lost]");
-		return;
-	}
-	ips = r->stacks.v[*slot - 1];
 	if (kind == STACK_USER)
-		stack_add_user(b, pid, ips, r->depth);
+		stack_add_user_entry(b, pid, ips, r->depth, entry_ret);
 	else
 		stack_add_kernel(b, ips, r->depth);
 }
@@ -203,4 +192,25 @@ void stats_report(struct stat_snapshot *st, struct bpf_map *stats, struct profil
 	}
 	free(vals);
 	(void)unresolved_total;
+}
+
+const uint64_t *stack_reader_get(struct stack_reader *r, int32_t id)
+{
+	bool found;
+	uint64_t *slot, *ips;
+
+	if (id < 0)
+		return NULL;
+	slot = hmap_upsert(&r->cache, (uint32_t)id, 0, 0, &found);
+	if (!found) {
+		ips = xcalloc(r->depth, sizeof(uint64_t));
+		if (bpf_map__lookup_elem(r->map, &id, sizeof(id), ips, r->depth * sizeof(uint64_t), 0) == 0) {
+			vec_push(&r->stacks, ips);
+			*slot = r->stacks.n;
+		} else {
+			free(ips);
+		}
+		vec_push(&r->ids, (uint32_t)id);
+	}
+	return *slot ? r->stacks.v[*slot - 1] : NULL;
 }

@@ -25,6 +25,10 @@ struct stack_reader *stack_reader_new(struct bpf_map *m, int max_depth);
 /* Appends stack `id` (or a marker for STACK_LOST) to the builder. */
 void stack_reader_add(struct stack_reader *r, struct stack_builder *b, int32_t id,
 		      pid_t pid, enum stack_kind kind);
+void stack_reader_add_entry(struct stack_reader *r, struct stack_builder *b, int32_t id,
+			    pid_t pid, enum stack_kind kind, uint64_t entry_ret);
+/* The raw addresses of stack id (leaf first, zero-terminated), or NULL. */
+const uint64_t *stack_reader_get(struct stack_reader *r, int32_t id);
 /* Deletes every entry of the stack map, for reuse. */
 void stack_reader_clear(struct stack_reader *r);
 void stack_reader_free(struct stack_reader *r);

@@ -10,10 +10,12 @@
 
 extern const struct command oncpu_command;
 extern const struct command offcpu_command;
+extern const struct command lockwait_command;
 
 static const struct command *const commands[] = {
 	&oncpu_command,
 	&offcpu_command,
+	&lockwait_command,
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

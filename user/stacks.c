@@ -144,3 +144,20 @@ void stack_commit(struct stack_builder *b, const int64_t *values, uint32_t pid,
 		labels[n++] = extra[i];
 	profile_add_sample(b->p, b->locs.v, b->locs.n, values, labels, n);
 }
+
+void stack_add_user_entry(struct stack_builder *b, pid_t pid, const uint64_t *ips, size_t n,
+			  uint64_t entry_ret)
+{
+	uint64_t tmp[130];
+	size_t m = 0;
+
+	if (!entry_ret || !n || !ips[0] || n > 128) {
+		stack_add_user(b, pid, ips, n);
+		return;
+	}
+	tmp[m++] = ips[0];
+	tmp[m++] = entry_ret;
+	for (size_t i = 1; i < n && ips[i]; i++)
+		tmp[m++] = ips[i];
+	stack_add_user(b, pid, tmp, m);
+}

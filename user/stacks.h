@@ -23,6 +23,11 @@ void stack_begin(struct stack_builder *b);
 /* ips are leaf first (as bpf_get_stackid stores them); zeros end the stack. */
 void stack_add_kernel(struct stack_builder *b, const uint64_t *ips, size_t n);
 void stack_add_user(struct stack_builder *b, pid_t pid, const uint64_t *ips, size_t n);
+/* For a probe at a function's first instruction: the caller's return
+ * address (read from [sp]) goes after the leaf, where frame-pointer walking
+ * cannot see it yet. */
+void stack_add_user_entry(struct stack_builder *b, pid_t pid, const uint64_t *ips, size_t n,
+			  uint64_t entry_ret);
 /* A frame with a fixed name (e.g. "[no user stack]"), placed next. */
 void stack_add_pseudo(struct stack_builder *b, const char *name);
 /* Adds the sample: values are one per profile type; labels pid, tid, comm. */

@@ -34,6 +34,7 @@ struct ksym {
 	uint64_t addr;
 	const char *name;
 };
+typedef VEC(struct ksym) ksym_vec;
 
 struct symbolizer {
 	struct strpool strings;
@@ -42,7 +43,8 @@ struct symbolizer {
 	VEC(struct elf_syms *) all_elfs;
 	VEC(struct proc *) all_procs;
 	bool kallsyms_loaded;
-	VEC(struct ksym) ksyms;
+	ksym_vec ksyms;
+	ksym_vec kdata;             /* data symbols, for naming kernel locks */
 	struct elf_syms *vdso;
 	bool vdso_loaded;
 	uint64_t unresolved;
@@ -69,6 +71,7 @@ void symbolizer_free(struct symbolizer *s)
 	vec_free(&s->all_elfs);
 	vec_free(&s->all_procs);
 	vec_free(&s->ksyms);
+	vec_free(&s->kdata);
 	hmap_free(&s->procs);
 	hmap_free(&s->elfs);
 	strpool_free(&s->strings);
@@ -447,14 +450,40 @@ static void load_kallsyms(struct symbolizer *s)
 		if (end == line || !addr || end[0] != ' ')
 			continue;
 		type = tolower((unsigned char)end[1]);
-		if (type != 't' && type != 'w')
+		if (type != 't' && type != 'w' && type != 'd' && type != 'b')
 			continue;
 		name = end + 3;
 		name[strcspn(name, " \t")] = 0; /* drop "[module]" */
-		vec_push(&s->ksyms, ((struct ksym){ addr, strpool_intern(&s->strings, name) }));
+		ksym_vec *v = type == 'd' || type == 'b' ? &s->kdata : &s->ksyms;
+
+		vec_push(v, ((struct ksym){ addr, strpool_intern(&s->strings, name) }));
 	}
 	free(text);
 	qsort(s->ksyms.v, s->ksyms.n, sizeof(*s->ksyms.v), cmp_ksym);
+	qsort(s->kdata.v, s->kdata.n, sizeof(*s->kdata.v), cmp_ksym);
+}
+
+const char *sym_kernel_data(struct symbolizer *s, uint64_t addr, uint64_t *off)
+{
+	size_t lo = 0, hi;
+
+	if (!s->kallsyms_loaded)
+		load_kallsyms(s);
+	hi = s->kdata.n;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (s->kdata.v[mid].addr <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	/* Data symbols carry no size: trust only a near one (a lock is
+	 * usually at or close to the start of its variable). */
+	if (!lo || addr - s->kdata.v[lo - 1].addr > 4096)
+		return NULL;
+	*off = addr - s->kdata.v[lo - 1].addr;
+	return s->kdata.v[lo - 1].name;
 }
 
 void sym_kernel(struct symbolizer *s, uint64_t addr, struct sym_frame *f)

@@ -33,6 +33,9 @@ bool sym_known(struct symbolizer *s, pid_t pid);
 void sym_user(struct symbolizer *s, pid_t pid, uint64_t addr, struct sym_frame *f);
 void sym_kernel(struct symbolizer *s, uint64_t addr, struct sym_frame *f);
 
+/* A kernel data symbol near addr (static locks), or NULL. */
+const char *sym_kernel_data(struct symbolizer *s, uint64_t addr, uint64_t *off);
+
 /* The ELF file mapped at addr in pid (NULL if none). */
 struct elf_syms *sym_elf_at(struct symbolizer *s, pid_t pid, uint64_t addr);
 /* Loads (cached) the ELF at a path, for tests and probe resolution. */

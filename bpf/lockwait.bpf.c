@@ -1,0 +1,255 @@
+// SPDX-License-Identifier: GPL-2.0
+/* lockwait: time threads wait for locks, by waiting stack.
+ * User locks: contended pthread locks end in a futex wait; uncontended ones
+ * never enter the kernel, so timing futex waits (sys_enter/sys_exit raw
+ * tracepoints) costs nothing on the uncontended path. The futex op and the
+ * value the waiter expects tell lock waits from condition variables,
+ * semaphores and joins (see classify()).
+ * Kernel locks: lock:contention_begin/end.
+ * Go: an entry uprobe on sync.runtime_SemacquireMutex counts contended
+ * sync.Mutex/RWMutex acquisitions (never a return probe on Go code). */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "lockwait.h"
+#include "filter.bpf.h"
+
+const volatile bool user_stacks = true;
+const volatile bool kernel_stacks = true;
+const volatile bool by_lock = false;
+const volatile __u64 min_wait_ns = 0;
+
+volatile __u32 gen = 0;
+
+#define NR_futex 202
+#define FUTEX_WAIT 0
+#define FUTEX_LOCK_PI 6
+#define FUTEX_WAIT_BITSET 9
+#define FUTEX_LOCK_PI2 13
+#define FUTEX_CMD_MASK 0x7f
+
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(max_entries, 1024);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, 127 * sizeof(__u64));
+} stacks SEC(".maps");
+
+/* In-progress waits by thread: user (futex) and kernel separately, since a
+ * futex wait can itself contend on kernel locks. */
+struct start_map {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, struct lock_start);
+};
+struct start_map ustarts SEC(".maps"), kstarts SEC(".maps");
+
+struct count_map {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, struct lock_key);
+	__type(value, struct lock_val);
+};
+struct count_map counts0 SEC(".maps"), counts1 SEC(".maps");
+
+static __always_inline void add(struct lock_key *key, __u64 delta, __u64 count)
+{
+	__u32 set = gen & 1;
+	struct lock_val zero = {}, *v;
+
+	bpf_get_current_comm(&key->comm, sizeof(key->comm));
+	v = set ? bpf_map_lookup_elem(&counts1, key) : bpf_map_lookup_elem(&counts0, key);
+	if (!v) {
+		long err = set ? bpf_map_update_elem(&counts1, key, &zero, BPF_NOEXIST)
+			       : bpf_map_update_elem(&counts0, key, &zero, BPF_NOEXIST);
+
+		if (err && err != -EEXIST) {
+			stat_inc(STAT_MAP_FULL);
+			return;
+		}
+		v = set ? bpf_map_lookup_elem(&counts1, key) : bpf_map_lookup_elem(&counts0, key);
+		if (!v)
+			return;
+	}
+	__sync_fetch_and_add(&v->count, count);
+	__sync_fetch_and_add(&v->total_ns, delta);
+	if (delta > v->max_ns)
+		v->max_ns = delta; /* racy max: good enough for a report */
+}
+
+static __always_inline void finish(struct lock_start *st, __u32 tid, __u64 now)
+{
+	__u64 delta = now - st->ts;
+	struct lock_key key = { .pid = st->pid, .tid = tid, .ustack = st->ustack,
+				.kstack = st->kstack, .kind = st->kind, .flags = st->flags };
+
+	if (now < st->ts || delta < min_wait_ns)
+		return;
+	if (by_lock)
+		key.lock = st->lock;
+	add(&key, delta, 1);
+}
+
+/* Which futex waits are lock waits (glibc): a mutex waits with FUTEX_WAIT
+ * (or FUTEX_WAIT_BITSET when timed) expecting 2 ("locked, with waiters"),
+ * or with FUTEX_LOCK_PI; an rwlock waits with FUTEX_WAIT_BITSET expecting
+ * 3 (1 | PTHREAD_RWLOCK_FUTEX_USED). A timed mutex and an rwlock reader can
+ * both wait for 2: a locked mutex has its owner's tid 8 bytes after the
+ * futex word, where an rwlock has a small phase counter. Condition
+ * variables and semaphores wait for 0, pthread_join for a tid: not counted. */
+static __always_inline int classify(__u32 cmd, __u32 val, __u64 uaddr)
+{
+	__u32 owner = 0;
+
+	if (cmd == FUTEX_LOCK_PI || cmd == FUTEX_LOCK_PI2)
+		return LOCK_USER_MUTEX;
+	if (cmd == FUTEX_WAIT && val == 2)
+		return LOCK_USER_MUTEX;
+	if (cmd == FUTEX_WAIT_BITSET && val == 3)
+		return LOCK_USER_RWLOCK;
+	if (cmd == FUTEX_WAIT_BITSET && val == 2) {
+		bpf_probe_read_user(&owner, sizeof(owner), (void *)(uaddr + 8));
+		return owner > 3 ? LOCK_USER_MUTEX : LOCK_USER_RWLOCK;
+	}
+	return -1;
+}
+
+const volatile bool trace_user = true;
+const volatile bool trace_kernel = true;
+
+SEC("raw_tp/sys_enter")
+int BPF_PROG(lw_sys_enter, struct pt_regs *regs, long id)
+{
+	__u64 pt = bpf_get_current_pid_tgid();
+	__u32 tgid = pt >> 32, tid = (__u32)pt;
+	struct lock_start st = { .ustack = STACK_NONE, .kstack = STACK_NONE };
+	int kind;
+
+	if (id != NR_futex || !trace_user || !target_match(tgid, tid))
+		return 0;
+	kind = classify(BPF_CORE_READ(regs, si) & FUTEX_CMD_MASK, (__u32)BPF_CORE_READ(regs, dx),
+			BPF_CORE_READ(regs, di));
+	if (kind < 0)
+		return 0;
+	st.ts = bpf_ktime_get_ns();
+	st.lock = BPF_CORE_READ(regs, di);
+	st.pid = tgid;
+	st.kind = kind;
+	if (user_stacks)
+		st.ustack = stack_or_stat(bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK), STAT_USTACK_FAILED);
+	if (bpf_map_update_elem(&ustarts, &tid, &st, BPF_ANY))
+		stat_inc(STAT_MAP_FULL);
+	return 0;
+}
+
+SEC("raw_tp/sys_exit")
+int BPF_PROG(lw_sys_exit, struct pt_regs *regs, long ret)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct lock_start *st;
+
+	if (!trace_user || BPF_CORE_READ(regs, orig_ax) != NR_futex)
+		return 0;
+	st = bpf_map_lookup_elem(&ustarts, &tid);
+	if (!st)
+		return 0;
+	finish(st, tid, bpf_ktime_get_ns());
+	bpf_map_delete_elem(&ustarts, &tid);
+	return 0;
+}
+
+static __always_inline int kbegin(void *ctx, __u64 lock, __u32 flags)
+{
+	__u64 pt = bpf_get_current_pid_tgid();
+	__u32 tgid = pt >> 32, tid = (__u32)pt;
+	struct lock_start st = { .ustack = STACK_NONE, .kstack = STACK_NONE };
+
+	if (!target_match(tgid, tid) || bpf_map_lookup_elem(&kstarts, &tid))
+		return 0; /* a wait may "begin" again (spin, then sleep): keep the first */
+	st.ts = bpf_ktime_get_ns();
+	st.lock = lock;
+	st.pid = tgid;
+	st.flags = flags;
+	st.kind = LOCK_KERNEL;
+	if (kernel_stacks)
+		st.kstack = stack_or_stat(bpf_get_stackid(ctx, &stacks, 0), STAT_KSTACK_FAILED);
+	if (user_stacks && tgid)
+		st.ustack = stack_or_stat(bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK), STAT_USTACK_FAILED);
+	if (bpf_map_update_elem(&kstarts, &tid, &st, BPF_ANY))
+		stat_inc(STAT_MAP_FULL);
+	return 0;
+}
+
+static __always_inline int kend(void)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct lock_start *st = bpf_map_lookup_elem(&kstarts, &tid);
+
+	if (!st)
+		return 0;
+	finish(st, tid, bpf_ktime_get_ns());
+	bpf_map_delete_elem(&kstarts, &tid);
+	return 0;
+}
+
+SEC("tp_btf/contention_begin")
+int BPF_PROG(lw_kbegin_btf, void *lock, unsigned int flags)
+{
+	return kbegin(ctx, (__u64)lock, flags);
+}
+
+SEC("tp_btf/contention_end")
+int BPF_PROG(lw_kend_btf, void *lock, int ret)
+{
+	return kend();
+}
+
+SEC("raw_tp/contention_begin")
+int BPF_PROG(lw_kbegin_raw, void *lock, unsigned int flags)
+{
+	return kbegin(ctx, (__u64)lock, flags);
+}
+
+SEC("raw_tp/contention_end")
+int BPF_PROG(lw_kend_raw, void *lock, int ret)
+{
+	return kend();
+}
+
+/* Go: entry of sync.runtime_SemacquireMutex, attached by the loader. At a
+ * function's first instruction the caller is not on the frame-pointer chain
+ * yet; its return address is at [sp], recorded so the stack is complete. */
+SEC("uprobe")
+int lw_go_semacquire(struct pt_regs *ctx)
+{
+	__u64 pt = bpf_get_current_pid_tgid();
+	__u32 tgid = pt >> 32, tid = (__u32)pt;
+	struct lock_key key = { .pid = tgid, .tid = tid, .kind = LOCK_GO_MUTEX,
+				.ustack = STACK_NONE, .kstack = STACK_NONE };
+
+	if (!target_match(tgid, tid))
+		return 0;
+	if (user_stacks) {
+		key.ustack = stack_or_stat(bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK), STAT_USTACK_FAILED);
+		bpf_probe_read_user(&key.entry_ret, sizeof(key.entry_ret), (void *)PT_REGS_SP(ctx));
+	}
+	if (by_lock)
+		key.lock = ctx->ax; /* Go's register ABI: the first argument is in rax */
+	add(&key, 0, 1);
+	return 0;
+}
+
+/* Threads that exit mid-wait leave no records behind. */
+SEC("raw_tp/sched_process_exit")
+int BPF_PROG(lw_exit, struct task_struct *task)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+
+	bpf_map_delete_elem(&ustarts, &tid);
+	bpf_map_delete_elem(&kstarts, &tid);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";
