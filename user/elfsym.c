@@ -22,7 +22,9 @@ static void elf_init_once(void)
 /* Higher is a better name for an address that has several. */
 static int name_rank(const char *name, int bind)
 {
-	int r = bind == STB_GLOBAL ? 300 : bind == STB_WEAK ? 200 : 100;
+	/* The plainest name wins (calloc over __libc_calloc, though glibc's
+	 * calloc is a weak alias); binding only breaks ties. */
+	int r = 300 + (bind == STB_GLOBAL ? 2 : bind == STB_WEAK ? 1 : 0);
 
 	while (*name == '_') {
 		r -= 10;
@@ -111,6 +113,8 @@ static void finish_syms(struct elf_syms *es, raw_vec *raw)
 
 			if (!last->size)
 				last->size = r->size;
+			if (strcmp(last->name, r->name))
+				vec_push(&es->aliases, ((struct elf_sym){ r->addr, r->size, r->name, NULL }));
 			continue;
 		}
 		vec_push(&es->syms, ((struct elf_sym){ r->addr, r->size, r->name, NULL }));
@@ -228,6 +232,7 @@ void elf_syms_free(struct elf_syms *es)
 {
 	vec_free(&es->syms);
 	vec_free(&es->segs);
+	vec_free(&es->aliases);
 	arena_free(&es->arena);
 }
 
@@ -272,6 +277,9 @@ uint64_t elf_sym_addr(const struct elf_syms *es, const char *name)
 	for (size_t i = 0; i < es->syms.n; i++)
 		if (strcmp(es->syms.v[i].name, name) == 0)
 			return es->syms.v[i].addr;
+	for (size_t i = 0; i < es->aliases.n; i++)
+		if (strcmp(es->aliases.v[i].name, name) == 0)
+			return es->aliases.v[i].addr;
 	return 0;
 }
 
@@ -289,4 +297,17 @@ const char *elf_sym_pretty(struct elf_syms *es, struct elf_sym *s)
 		}
 	}
 	return s->demangled;
+}
+
+bool elf_vaddr_to_offset(const struct elf_syms *es, uint64_t vaddr, uint64_t *off)
+{
+	for (size_t i = 0; i < es->segs.n; i++) {
+		const struct elf_seg *s = &es->segs.v[i];
+
+		if (vaddr >= s->vaddr && vaddr < s->vaddr + s->filesz) {
+			*off = vaddr - s->vaddr + s->offset;
+			return true;
+		}
+	}
+	return false;
 }

@@ -17,6 +17,7 @@ struct elf_seg {
 struct elf_syms {
 	struct arena arena;
 	VEC(struct elf_sym) syms;  /* sorted by addr, one per address */
+	VEC(struct elf_sym) aliases; /* the other names of those addresses */
 	VEC(struct elf_seg) segs;  /* PT_LOAD segments */
 	char build_id[41];         /* hex, "" when absent */
 	char debuglink[256];       /* .gnu_debuglink file name, "" when absent */
@@ -36,6 +37,8 @@ void elf_syms_free(struct elf_syms *es);
 
 /* File offset -> ELF virtual address; false if in no PT_LOAD segment. */
 bool elf_offset_to_vaddr(const struct elf_syms *es, uint64_t off, uint64_t *vaddr);
+/* ELF virtual address -> file offset (for uprobe attach offsets). */
+bool elf_vaddr_to_offset(const struct elf_syms *es, uint64_t vaddr, uint64_t *off);
 /* The symbol containing vaddr, or NULL. */
 const struct elf_sym *elf_sym_find(const struct elf_syms *es, uint64_t vaddr);
 /* Address of a symbol by name (exact), 0 if absent; for probes and tests. */

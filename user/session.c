@@ -1,5 +1,6 @@
 #include "session.h"
 #include "output.h"
+#include "mmapwatch.h"
 
 #include <bpf/libbpf.h>
 #include <errno.h>
@@ -535,6 +536,7 @@ static int check_sample_index(struct session *s)
 int session_main(const struct command *cmd, int argc, char **argv)
 {
 	struct session s = { .cmd = cmd, .cgroup_fd = -1 };
+	struct mmap_watch watch = { 0 };
 	sigset_t sigs;
 	uint64_t seq = 0, last_scan = 0, deadline = 0, next_emit = 0;
 	int status = EXIT_OK, child_status = -1, err;
@@ -588,8 +590,15 @@ int session_main(const struct command *cmd, int argc, char **argv)
 		status = EXIT_RUNTIME;
 		goto out;
 	}
-	for (size_t i = 0; i < s.o.pids.n; i++)
-		sym_snapshot(s.sym, s.o.pids.v[i]);
+	if (s.o.cmd) {
+		/* Its mappings as they are made: a short command that exits
+		 * before a snapshot still symbolizes. */
+		if ((err = mmap_watch_open(&watch, s.child)) < 0 && s.o.verbose)
+			warn_msg("cannot follow %s's mappings: %s", s.o.cmd[0], strerror(-err));
+	} else {
+		for (size_t i = 0; i < s.o.pids.n; i++)
+			sym_snapshot(s.sym, s.o.pids.v[i]);
+	}
 
 	uint64_t t0 = now_ns(CLOCK_MONOTONIC);
 	err = cmd->start(&s);
@@ -622,6 +631,8 @@ int session_main(const struct command *cmd, int argc, char **argv)
 		uint64_t now = now_ns(CLOCK_MONOTONIC);
 		bool stop = false;
 
+		mmap_watch_drain(&watch, s.sym);
+
 		if (sig == SIGINT || sig == SIGTERM)
 			stop = true;
 		if (s.child > 0) {
@@ -653,6 +664,7 @@ int session_main(const struct command *cmd, int argc, char **argv)
 		if (stop)
 			break;
 		if (next_emit && now >= next_emit) {
+			mmap_watch_drain(&watch, s.sym);
 			if ((err = emit(&s, seq++)) < 0) {
 				status = EXIT_RUNTIME;
 				goto out;
@@ -664,6 +676,10 @@ int session_main(const struct command *cmd, int argc, char **argv)
 	}
 	/* The last (or only) profile; an interval run emits the partial last
 	 * interval only when it holds data worth a file. */
+	mmap_watch_drain(&watch, s.sym);
+	if (watch.lost)
+		warn_msg("%llu mapping records lost: some frames of %s may be unnamed",
+			 (unsigned long long)watch.lost, s.o.cmd[0]);
 	if (!s.o.interval_ns || now_ns(CLOCK_MONOTONIC) - s.interval_mono_ns > 50000000ULL) {
 		if (emit(&s, seq++) < 0)
 			status = EXIT_RUNTIME;
@@ -683,6 +699,7 @@ out:
 	}
 	if (s.o.cmd && child_status >= 0 && status == EXIT_OK)
 		status = child_status;
+	mmap_watch_close(&watch);
 	symbolizer_free(s.sym);
 	if (s.cgroup_fd >= 0)
 		close(s.cgroup_fd);

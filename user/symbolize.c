@@ -510,3 +510,61 @@ void sym_kernel(struct symbolizer *s, uint64_t addr, struct sym_frame *f)
 	else
 		s->unresolved++;
 }
+
+/* ---- mapping events (perf mmap2/comm/fork records) ----------------------- */
+
+static int cmp_vma(const void *a, const void *b)
+{
+	const struct vma *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+void sym_mmap_event(struct symbolizer *s, pid_t pid, uint64_t start, uint64_t len,
+		    uint64_t pgoff, const char *path)
+{
+	struct proc *pr = proc_get(s, pid, true);
+	struct vma v = { start, start + len, pgoff, strpool_intern(&s->strings, path), NULL };
+	size_t j = 0;
+
+	/* A new mapping replaces whatever it overlaps. */
+	for (size_t i = 0; i < pr->vmas.n; i++)
+		if (pr->vmas.v[i].end <= v.start || pr->vmas.v[i].start >= v.end)
+			pr->vmas.v[j++] = pr->vmas.v[i];
+	pr->vmas.n = j;
+	v.elf = open_mapped(s, pid, &v);
+	if (!v.elf && path[0] == '/') { /* the process may be gone: the host path */
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+		if (fd >= 0) {
+			v.elf = elf_cached_open(s, fd);
+			close(fd);
+		}
+	}
+	vec_push(&pr->vmas, v);
+	qsort(pr->vmas.v, pr->vmas.n, sizeof(*pr->vmas.v), cmp_vma);
+	pr->maps_hash = 0; /* the next snapshot re-reads /proc/PID/maps */
+}
+
+void sym_exec_event(struct symbolizer *s, pid_t pid)
+{
+	struct proc *pr = proc_get(s, pid, true);
+
+	pr->vmas.n = 0;
+	pr->maps_hash = 0;
+	pr->perf_map_loaded = false;
+	pr->perf_map.n = 0;
+}
+
+void sym_fork_event(struct symbolizer *s, pid_t ppid, pid_t pid)
+{
+	struct proc *parent = proc_get(s, ppid, false), *child;
+
+	if (!parent || ppid == pid)
+		return;
+	child = proc_get(s, pid, true);
+	parent = proc_get(s, ppid, false); /* proc_get may have grown the table */
+	child->vmas.n = 0;
+	for (size_t i = 0; i < parent->vmas.n; i++)
+		vec_push(&child->vmas, parent->vmas.v[i]);
+}

@@ -29,6 +29,14 @@ void symbolizer_free(struct symbolizer *s);
 int sym_snapshot(struct symbolizer *s, pid_t pid);
 bool sym_known(struct symbolizer *s, pid_t pid);
 
+/* Mapping changes reported by the kernel as they happen (perf mmap2,
+ * comm-exec and fork records), so short-lived processes resolve even if
+ * they exit before a snapshot. */
+void sym_mmap_event(struct symbolizer *s, pid_t pid, uint64_t start, uint64_t len,
+		    uint64_t pgoff, const char *path);
+void sym_exec_event(struct symbolizer *s, pid_t pid);
+void sym_fork_event(struct symbolizer *s, pid_t ppid, pid_t pid);
+
 /* Resolve one address; always fills *f (func NULL when unresolved). */
 void sym_user(struct symbolizer *s, pid_t pid, uint64_t addr, struct sym_frame *f);
 void sym_kernel(struct symbolizer *s, uint64_t addr, struct sym_frame *f);

@@ -1,0 +1,55 @@
+/* mallocstacks: shared between mallocstacks.bpf.c and user/mallocstacks.c. */
+#ifndef BPFPROF_MALLOCSTACKS_H
+#define BPFPROF_MALLOCSTACKS_H
+
+#include "common.h"
+
+/* Allocator entry points, passed to the entry program as the attach cookie. */
+enum alloc_fn {
+	FN_MALLOC = 0,        /* (size); also valloc, pvalloc */
+	FN_CALLOC,            /* (nmemb, size) */
+	FN_REALLOC,           /* (ptr, size) */
+	FN_REALLOCARRAY,      /* (ptr, nmemb, size) */
+	FN_MEMALIGN,          /* (align, size); also aligned_alloc */
+	FN_POSIX_MEMALIGN,    /* (void **memptr, align, size) -> int */
+	FN_GO_MALLOCGC,       /* Go runtime.mallocgc(size, ...): size in rax */
+	FN_COUNT,
+};
+
+#define LN_TABLE_SIZE 256
+
+/* Where allocations are attributed: process, stack, and the caller's
+ * return address read at the allocator's entry. */
+struct heap_key {
+	__u32 pid;
+	__s32 ustack;
+	__u64 entry_ret;
+	char comm[TASK_COMM_LEN];
+};
+
+struct heap_val {
+	__s64 alloc_objects;
+	__s64 alloc_bytes;
+	__s64 inuse_objects;
+	__s64 inuse_bytes;
+};
+
+/* A live allocation: its size, weight (sampling) and where it came from. */
+struct heap_alloc {
+	__u64 size;
+	__u64 weight;
+	struct heap_key key;
+};
+
+/* An allocator call in progress on a thread. */
+struct heap_pending {
+	__u64 size;
+	__u64 old_ptr;       /* realloc */
+	__u64 memptr;        /* posix_memalign */
+	__u64 weight;        /* 0 = not sampled */
+	__u32 fn;
+	__u32 pad;
+	struct heap_key key;
+};
+
+#endif

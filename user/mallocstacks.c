@@ -1,0 +1,482 @@
+/* mallocstacks: allocation and in-use (leak) profiles by stack, through
+ * probes on the allocator the target actually uses. */
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bpfmaps.h"
+#include "mallocstacks.h"
+#include "mallocstacks.skel.h"
+#include "session.h"
+
+struct heap_last {
+	struct heap_key key;
+	struct heap_val val;
+};
+
+struct mallocstacks {
+	struct mallocstacks_bpf *skel;
+	VEC(struct bpf_link *) links;
+	const char *lib;
+	const char *prefix;
+	bool alloc_only;
+	uint64_t sample_bytes;
+	struct hmap last_index;          /* key hash -> index into last */
+	VEC(struct heap_last) last;      /* alloc values already reported */
+	struct stat_snapshot stats;
+	uint64_t probed_fns;
+};
+
+enum { OPT_LIB = 0x5000, OPT_PREFIX, OPT_ALLOC_ONLY, OPT_SAMPLE_BYTES };
+
+static const struct option mallocstacks_opts[] = {
+	{ "lib", required_argument, 0, OPT_LIB },
+	{ "symbol-prefix", required_argument, 0, OPT_PREFIX },
+	{ "alloc-only", no_argument, 0, OPT_ALLOC_ONLY },
+	{ "sample-bytes", required_argument, 0, OPT_SAMPLE_BYTES },
+	{ 0 },
+};
+
+static const struct {
+	const char *name;
+	enum alloc_fn fn;
+} alloc_fns[] = {
+	{ "malloc", FN_MALLOC }, { "calloc", FN_CALLOC }, { "realloc", FN_REALLOC },
+	{ "reallocarray", FN_REALLOCARRAY }, { "posix_memalign", FN_POSIX_MEMALIGN },
+	{ "aligned_alloc", FN_MEMALIGN }, { "memalign", FN_MEMALIGN },
+	{ "valloc", FN_MALLOC }, { "pvalloc", FN_MALLOC },
+};
+
+static int mallocstacks_parse(struct session *s, int opt, const char *arg)
+{
+	struct mallocstacks *ms = s->priv;
+
+	switch (opt) {
+	case OPT_LIB: ms->lib = arg; return 0;
+	case OPT_PREFIX: ms->prefix = arg; return 0;
+	case OPT_ALLOC_ONLY: ms->alloc_only = true; return 0;
+	case OPT_SAMPLE_BYTES:
+		if (!parse_u64(arg, &ms->sample_bytes) || ms->sample_bytes < 1 || ms->sample_bytes > (1ULL << 40)) {
+			err_msg("--sample-bytes '%s': expected a number of bytes from 1 to 2^40", arg);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static void sym_name(struct mallocstacks *ms, const char *fn, char *out, size_t n)
+{
+	snprintf(out, n, "%s%s", ms->prefix ? ms->prefix : "", fn);
+}
+
+/* An allocator library must be an ELF file with malloc and free. */
+static int check_lib(struct session *s, struct mallocstacks *ms, const char *path, bool usage)
+{
+	struct elf_syms *es = sym_elf_path(s->sym, path);
+	char m[128], f[128];
+
+	sym_name(ms, "malloc", m, sizeof(m));
+	sym_name(ms, "free", f, sizeof(f));
+	if (access(path, R_OK) < 0) {
+		err_msg("--lib %s: %s", path, strerror(errno));
+		return -EINVAL;
+	}
+	if (!es) {
+		err_msg("%s %s: not an ELF file", usage ? "--lib" : "allocator", path);
+		return -EINVAL;
+	}
+	if (!elf_sym_addr(es, m) || !elf_sym_addr(es, f)) {
+		err_msg("%s %s: has no %s/%s (use --symbol-prefix for prefixed allocators)",
+			usage ? "--lib" : "allocator", path, m, f);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int mallocstacks_validate(struct session *s)
+{
+	struct mallocstacks *ms = s->priv;
+	int err = 0;
+
+	if (ms->lib) {
+		struct symbolizer *sym = s->sym;
+
+		s->sym = symbolizer_new(); /* the session's is made later */
+		err = check_lib(s, ms, ms->lib, true);
+		symbolizer_free(s->sym);
+		s->sym = sym;
+	}
+	return err;
+}
+
+static void mallocstacks_describe(struct session *s, struct profile *p)
+{
+	struct mallocstacks *ms = s->priv;
+
+	profile_add_type(p, "alloc_objects", "count");
+	profile_add_type(p, "alloc_space", "bytes");
+	profile_add_type(p, "inuse_objects", "count");
+	profile_add_type(p, "inuse_space", "bytes");
+	p->default_type = ms->alloc_only ? 1 : 3;
+	p->period_type.type = pf_str(p, "space");
+	p->period_type.unit = pf_str(p, "bytes");
+	p->period = ms->sample_bytes ? (int64_t)ms->sample_bytes : 1;
+}
+
+static bool is_named(const char *path, const char *const *prefixes)
+{
+	const char *base = strrchr(path, '/');
+
+	base = base ? base + 1 : path;
+	for (; *prefixes; prefixes++)
+		if (!strncmp(base, *prefixes, strlen(*prefixes)))
+			return true;
+	return false;
+}
+
+/* The allocator a process uses: a mapped jemalloc/tcmalloc/mimalloc, else
+ * its libc; found through /proc/PID/maps, opened through /proc/PID/root. */
+static bool find_allocator(pid_t pid, char *out, size_t n)
+{
+	static const char *const special[] = { "libjemalloc", "libtcmalloc", "libmimalloc", NULL };
+	static const char *const libc[] = { "libc.so", "libc-", NULL };
+	char path[64], line[PATH_MAX + 128], best[PATH_MAX] = "", libcp[PATH_MAX] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	if (!(f = fopen(path, "r")))
+		return false;
+	while (fgets(line, sizeof(line), f)) {
+		char *p = strchr(line, '/');
+
+		if (!p)
+			continue;
+		p[strcspn(p, "\n")] = 0;
+		if (!best[0] && is_named(p, special))
+			snprintf(best, sizeof(best), "%s", p);
+		if (!libcp[0] && is_named(p, libc))
+			snprintf(libcp, sizeof(libcp), "%s", p);
+	}
+	fclose(f);
+	if (!best[0] && !libcp[0])
+		return false;
+	snprintf(out, n, "/proc/%d/root%s", pid, best[0] ? best : libcp);
+	return true;
+}
+
+static int attach_one(struct mallocstacks *ms, struct bpf_program *prog, bool ret, pid_t pid,
+		      const char *path, uint64_t off, enum alloc_fn fn)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, uo, .retprobe = ret, .bpf_cookie = fn);
+	struct bpf_link *link = bpf_program__attach_uprobe_opts(prog, pid, path, off, &uo);
+
+	if (!link)
+		return -errno;
+	vec_push(&ms->links, link);
+	return 0;
+}
+
+/* glibc's free begins with `test %rdi,%rdi; je`: the test would be
+ * single-stepped (~10x the cost of an emulated probe), the je is emulated
+ * and rdi still holds the pointer there. */
+static uint64_t free_probe_offset(const char *path, uint64_t off)
+{
+	unsigned char b[5];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	bool skip;
+
+	if (fd < 0)
+		return off;
+	skip = pread(fd, b, sizeof(b), off) == sizeof(b) && b[0] == 0x48 && b[1] == 0x85 &&
+	       b[2] == 0xff && (b[3] == 0x74 || (b[3] == 0x0f && b[4] == 0x84));
+	close(fd);
+	return skip ? off + 3 : off;
+}
+
+static int attach_allocator(struct session *s, struct mallocstacks *ms, pid_t pid, const char *path)
+{
+	struct elf_syms *es = sym_elf_path(s->sym, path);
+	struct mallocstacks_bpf *skel = ms->skel;
+	uint64_t done[16];
+	size_t ndone = 0;
+	char name[128];
+	uint64_t vaddr, off;
+	int err;
+
+	if (!es)
+		return -ENOEXEC;
+	for (size_t i = 0; i < sizeof(alloc_fns) / sizeof(alloc_fns[0]); i++) {
+		bool dup = false;
+
+		sym_name(ms, alloc_fns[i].name, name, sizeof(name));
+		if (!(vaddr = elf_sym_addr(es, name)) || !elf_vaddr_to_offset(es, vaddr, &off))
+			continue;
+		for (size_t j = 0; j < ndone; j++)
+			dup |= done[j] == off; /* aliases (aligned_alloc = memalign) */
+		if (dup)
+			continue;
+		done[ndone++] = off;
+		if ((err = attach_one(ms, skel->progs.heap_enter, false, pid, path, off, alloc_fns[i].fn)) < 0 ||
+		    (!ms->alloc_only &&
+		     (err = attach_one(ms, skel->progs.heap_exit, true, pid, path, off, alloc_fns[i].fn)) < 0)) {
+			err_msg("cannot probe %s in %s: %s", name, path, strerror(-err));
+			return err;
+		}
+		ms->probed_fns++;
+	}
+	if (!ms->alloc_only) {
+		sym_name(ms, "free", name, sizeof(name));
+		if ((vaddr = elf_sym_addr(es, name)) && elf_vaddr_to_offset(es, vaddr, &off) &&
+		    (err = attach_one(ms, skel->progs.heap_free, false, pid, path,
+				      free_probe_offset(path, off), FN_COUNT)) < 0) {
+			err_msg("cannot probe %s in %s: %s", name, path, strerror(-err));
+			return err;
+		}
+	}
+	if (s->o.verbose)
+		fprintf(stderr, "%s: probing the allocator in %s%s\n", prog_name, path,
+			pid > 0 ? "" : " (all processes)");
+	return 0;
+}
+
+/* Go: runtime.mallocgc's entry (allocations only: Go frees by garbage
+ * collection, and a return probe would crash the program). */
+static int attach_go(struct session *s, struct mallocstacks *ms, pid_t pid, const char *exe)
+{
+	struct elf_syms *es = sym_elf_path(s->sym, exe);
+	uint64_t vaddr, off;
+	int err;
+
+	if (!es || !es->is_go || !(vaddr = elf_sym_addr(es, "runtime.mallocgc")) ||
+	    !elf_vaddr_to_offset(es, vaddr, &off))
+		return 0;
+	if ((err = attach_one(ms, ms->skel->progs.heap_enter, false, pid, exe, off, FN_GO_MALLOCGC)) < 0) {
+		err_msg("cannot probe runtime.mallocgc in %s: %s", exe, strerror(-err));
+		return err;
+	}
+	ms->probed_fns++;
+	if (s->o.verbose)
+		fprintf(stderr, "%s: Go target %d: probing runtime.mallocgc\n", prog_name, pid);
+	return 1;
+}
+
+static bool cmd_path(struct session *s, char *out, size_t n)
+{
+	const char *cmd = s->o.cmd[0];
+	char *path, *dir, *save = NULL;
+
+	if (strchr(cmd, '/')) {
+		snprintf(out, n, "%s", cmd);
+		return true;
+	}
+	path = xstrdup(getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin");
+	for (dir = strtok_r(path, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
+		snprintf(out, n, "%s/%s", dir, cmd);
+		if (access(out, X_OK) == 0) {
+			free(path);
+			return true;
+		}
+	}
+	free(path);
+	return false;
+}
+
+static int attach_targets(struct session *s, struct mallocstacks *ms)
+{
+	char lib[PATH_MAX], exe[PATH_MAX];
+	int err;
+
+	if (!s->o.pids.n) { /* system-wide or a cgroup: every user of our libc */
+		if (!ms->lib && !find_allocator(getpid(), lib, sizeof(lib)))
+			return -ENOENT;
+		return attach_allocator(s, ms, -1, ms->lib ? ms->lib : lib);
+	}
+	for (size_t i = 0; i < s->o.pids.n; i++) {
+		pid_t pid = s->o.pids.v[i];
+		bool is_cmd = s->o.cmd && pid == s->child;
+		bool go = false;
+
+		if (is_cmd ? cmd_path(s, exe, sizeof(exe)) : (snprintf(exe, sizeof(exe), "/proc/%d/exe", pid), true)) {
+			if ((err = attach_go(s, ms, pid, exe)) < 0)
+				return err;
+			go = err > 0;
+		}
+		if (ms->lib) {
+			snprintf(lib, sizeof(lib), "%s", ms->lib);
+		} else if (is_cmd) {
+			/* Not exec'd yet: it will load the libc we use, or what
+			 * LD_PRELOAD names. */
+			const char *pre = getenv("LD_PRELOAD");
+
+			if (pre && *pre && !strchr(pre, ' ') && !strchr(pre, ':'))
+				snprintf(lib, sizeof(lib), "%s", pre);
+			else if (!find_allocator(getpid(), lib, sizeof(lib)))
+				continue;
+		} else if (!find_allocator(pid, lib, sizeof(lib))) {
+			if (go)
+				continue; /* a pure Go program: mallocgc is all there is */
+			err_msg("pid %d: no malloc library mapped (a static binary? use --lib PATH)", pid);
+			return -EINVAL;
+		}
+		if ((err = attach_allocator(s, ms, pid, lib)) < 0)
+			return err;
+	}
+	return ms->probed_fns ? 0 : -ENOENT;
+}
+
+static int mallocstacks_start(struct session *s)
+{
+	struct mallocstacks *ms = s->priv;
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = session_btf_path(s));
+	struct mallocstacks_bpf *skel;
+	int err;
+
+	skel = ms->skel = mallocstacks_bpf__open_opts(&oo);
+	if (!skel) {
+		err_msg("cannot open the mallocstacks BPF program: %s", strerror(errno));
+		return -errno;
+	}
+	skel->rodata->alloc_only = ms->alloc_only;
+	skel->rodata->sample_bytes = ms->sample_bytes;
+	err = filter_configure(s, &skel->rodata->filter_pid, &skel->rodata->filter_tid,
+			       &skel->rodata->filter_cgroup, skel->maps.target_pids,
+			       skel->maps.target_tids);
+	if (!err)
+		err = stackmap_size(s, skel->maps.stacks) ?:
+		      bpf_map__set_max_entries(skel->maps.heap, s->o.max_stacks) ?:
+		      bpf_map__set_max_entries(skel->maps.allocs, 1 << 20) ?:
+		      bpf_map__set_max_entries(skel->maps.pending, 65536) ?:
+		      bpf_map__set_max_entries(skel->maps.sample_left, 65536);
+	if (err) {
+		err_msg("cannot size the mallocstacks maps: %s", strerror(-err));
+		return err;
+	}
+	if ((err = mallocstacks_bpf__load(skel)) < 0) {
+		err_msg("cannot load the mallocstacks BPF program: %s (run with -v for the verifier log)",
+			strerror(-err));
+		return err;
+	}
+	for (uint32_t i = 0; i < LN_TABLE_SIZE; i++) {
+		uint32_t v = (uint32_t)(-log((i + 0.5) / LN_TABLE_SIZE) * 1024);
+
+		bpf_map__update_elem(skel->maps.ln_table, &i, sizeof(i), &v, sizeof(v), BPF_ANY);
+	}
+	if ((err = filter_fill(s, skel->maps.target_pids, skel->maps.target_tids,
+			       skel->maps.target_cgroup)) < 0)
+		return err;
+	if (!bpf_program__attach(skel->progs.heap_thread_exit)) {
+		err_msg("cannot attach to sched_process_exit: %s", strerror(errno));
+		return -errno;
+	}
+	err = attach_targets(s, ms);
+	if (err == -ENOENT)
+		err_msg("found no allocator to probe (use --lib PATH)");
+	return err == -EINVAL ? -EINVAL : err;
+}
+
+static void mallocstacks_scan(struct session *s)
+{
+	struct mallocstacks *ms = s->priv;
+	struct heap_key key, next;
+	void *prev = NULL;
+
+	while (bpf_map_get_next_key(bpf_map__fd(ms->skel->maps.heap), prev, &next) == 0) {
+		session_note_pid(s, next.pid);
+		key = next;
+		prev = &key;
+	}
+}
+
+struct ms_drain {
+	struct session *s;
+	struct mallocstacks *ms;
+	struct stack_builder *b;
+	struct stack_reader *sr;
+};
+
+/* alloc values per interval (difference from what was reported before);
+ * in-use values as they are now. */
+static void add_entry(const void *kp, const void *vp, void *ctx)
+{
+	const struct heap_key *k = kp;
+	const struct heap_val *v = vp;
+	struct ms_drain *d = ctx;
+	struct mallocstacks *ms = d->ms;
+	bool found;
+	uint64_t *slot = hmap_upsert(&ms->last_index, hash_bytes(k, sizeof(*k)), 0, ms->last.n, &found);
+	struct heap_last *last;
+	int64_t values[4];
+	char comm[TASK_COMM_LEN + 1] = { 0 };
+
+	if (!found)
+		vec_push(&ms->last, ((struct heap_last){ *k, { 0 } }));
+	last = &ms->last.v[*slot];
+	values[0] = v->alloc_objects - last->val.alloc_objects;
+	values[1] = v->alloc_bytes - last->val.alloc_bytes;
+	values[2] = v->inuse_objects;
+	values[3] = v->inuse_bytes;
+	last->val = *v;
+	if (!values[0] && !values[1] && !values[2] && !values[3])
+		return;
+	session_note_pid(d->s, k->pid);
+	memcpy(comm, k->comm, TASK_COMM_LEN);
+	stack_begin(d->b);
+	stack_reader_add_entry(d->sr, d->b, k->ustack, k->pid, STACK_USER, k->entry_ret);
+	stack_commit(d->b, values, k->pid, k->pid, comm, NULL, 0);
+}
+
+static int mallocstacks_collect(struct session *s, struct profile *p)
+{
+	struct mallocstacks *ms = s->priv;
+	struct stack_builder b;
+	struct ms_drain d = { .s = s, .ms = ms, .b = &b };
+	int err;
+
+	stack_builder_init(&b, p, s->sym, s->o.max_depth);
+	d.sr = stack_reader_new(ms->skel->maps.stacks, s->o.max_depth);
+	err = map_drain(ms->skel->maps.heap, sizeof(struct heap_key), sizeof(struct heap_val), add_entry, &d, false);
+	stack_reader_free(d.sr);
+	stack_builder_free(&b);
+	stats_report(&ms->stats, ms->skel->maps.stats, p, 0);
+	return err;
+}
+
+static void mallocstacks_stop(struct session *s)
+{
+	struct mallocstacks *ms = s->priv;
+
+	for (size_t i = 0; i < ms->links.n; i++)
+		bpf_link__destroy(ms->links.v[i]);
+	vec_free(&ms->links);
+	vec_free(&ms->last);
+	hmap_free(&ms->last_index);
+	mallocstacks_bpf__destroy(ms->skel);
+}
+
+const struct command mallocstacks_command = {
+	.name = "mallocstacks",
+	.summary = "Allocations and in-use (leaked) memory by stack (Go's heap profile).",
+	.options_help =
+		"      --alloc-only         allocation volume only: entry probes, no frees (cheaper)\n"
+		"      --sample-bytes N     record about one allocation per N bytes, scaled (like\n"
+		"                           Go's MemProfileRate)\n"
+		"      --lib PATH           the allocator library (default: a mapped jemalloc,\n"
+		"                           tcmalloc or mimalloc, else libc)\n"
+		"      --symbol-prefix PFX  allocator symbols are PFX + malloc, free, ... (e.g. je_)\n",
+	.long_opts = mallocstacks_opts,
+	.parse_opt = mallocstacks_parse,
+	.validate = mallocstacks_validate,
+	.start = mallocstacks_start,
+	.scan = mallocstacks_scan,
+	.collect = mallocstacks_collect,
+	.stop = mallocstacks_stop,
+	.describe = mallocstacks_describe,
+	.priv_size = sizeof(struct mallocstacks),
+};
