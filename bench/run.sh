@@ -13,6 +13,10 @@ clang $CFL -o $B/rusage bench/rusage.c
 clang $CFL -o $B/cpubound bench/workloads/cpubound.c
 clang $CFL -o $B/pingpong bench/workloads/pingpong.c
 clang $CFL -pthread -o $B/locks tests/targets/locks.c
+clang $CFL -o $B/mallocfree bench/workloads/mallocfree.c
+clang -O2 -g -target bpf -D__TARGET_ARCH_x86 -Ivmlinux -c bench/floor.bpf.c -o $B/floor.bpf.o
+bpftool gen skeleton $B/floor.bpf.o name floor_bpf > $B/floor.skel.h
+gcc -O2 -D_GNU_SOURCE -Iuser -I$B -o $B/uprobe_floor bench/uprobe_floor.c build/libbpfprof.a -lbpf -lelf -lz -lstdc++ -lm
 TMP=$(mktemp -d /tmp/bpfprof-bench.XXXXXX)
 RES=bench/results.md
 BPFPROF=$ROOT/build/bpfprof
@@ -193,6 +197,55 @@ for t in none bpfprof bpftrace; do
 	if [ ! -s "$TMP/lkops-$t" ]; then echo "| $name | missing or failed | | |"; continue; fi
 	m=$(median < "$TMP/lkops-$t")
 	echo "| $name | $m ($(spread < "$TMP/lkops-$t")) | $(awk -v a="$m" -v b="$base" 'BEGIN { printf "%.3f", a / b }') | $(awk -v a="$m" -v b="$base" 'BEGIN { printf "%.1f", 1e9 / a - 1e9 / b }') |"
+done
+echo
+} >> "$RES"
+
+# ---- mallocstacks ----------------------------------------------------------
+MF_N=${MF_N:-300000}
+run_heap() {
+	local tool=$1 log=$TMP/hp-$1.log
+	case $tool in
+	none) $B/mallocfree $MF_N > "$log" ;;
+	full) "$BPFPROF" mallocstacks -o "$TMP/hp.folded" -- $B/mallocfree $MF_N > "$log" 2>/dev/null ;;
+	alloc) "$BPFPROF" mallocstacks --alloc-only -o "$TMP/hp.folded" -- $B/mallocfree $MF_N > "$log" 2>/dev/null ;;
+	sampled) "$BPFPROF" mallocstacks --sample-bytes 524288 -o "$TMP/hp.folded" -- $B/mallocfree $MF_N > "$log" 2>/dev/null ;;
+	alloc_sampled) "$BPFPROF" mallocstacks --alloc-only --sample-bytes 524288 -o "$TMP/hp.folded" -- $B/mallocfree $MF_N > "$log" 2>/dev/null ;;
+	floor_m) $B/uprobe_floor "$LIBC" malloc -- $B/mallocfree $MF_N > "$log" 2>/dev/null ;;
+	floor_mf0) $B/uprobe_floor "$LIBC" malloc free -- $B/mallocfree $MF_N > "$log" 2>/dev/null ;;
+	floor_mf3) $B/uprobe_floor "$LIBC" malloc free+3 -- $B/mallocfree $MF_N > "$log" 2>/dev/null ;;
+	floor_pair) $B/uprobe_floor "$LIBC" malloc ret:malloc free+3 -- $B/mallocfree $MF_N > "$log" 2>/dev/null ;;
+	bpftrace) bpftrace -e "uprobe:$LIBC:malloc { @[ustack] = sum(arg0); }" -c "$B/mallocfree $MF_N" > "$log" 2>/dev/null ;;
+	esac
+	awk '/ns_per_op/ { print $2 }' "$log" >> "$TMP/hpns-$tool"
+}
+hptools="none full alloc sampled alloc_sampled floor_m floor_mf0 floor_mf3 floor_pair"
+have bpftrace && hptools="$hptools bpftrace"
+for r in $(seq 1 "$REPS"); do
+	for t in $hptools; do run_heap "$t"; done
+done
+base=$(median < "$TMP/hpns-none")
+{
+echo "## mallocstacks: malloc(64)+free pairs ($MF_N per run)"
+echo
+echo "| configuration | ns per pair | added per pair (us) |"
+echo "|---|---|---|"
+for t in none floor_m bpftrace alloc alloc_sampled floor_mf0 floor_mf3 floor_pair full sampled; do
+	case $t in
+	none) name="unprofiled" ;;
+	floor_m) name="floor: empty uprobe on malloc" ;;
+	bpftrace) name="bpftrace \`uprobe:libc:malloc { @[ustack] = sum(arg0); }\`" ;;
+	alloc) name="bpfprof mallocstacks --alloc-only (malloc entry only)" ;;
+	floor_mf0) name="floor: empty uprobes on malloc and free (free at +0, single-stepped)" ;;
+	floor_mf3) name="floor: empty uprobes on malloc and free+3 (emulated)" ;;
+	floor_pair) name="floor: empty malloc entry+return and free+3" ;;
+	full) name="bpfprof mallocstacks (alloc + in-use)" ;;
+	sampled) name="bpfprof mallocstacks --sample-bytes 524288" ;;
+	alloc_sampled) name="bpfprof mallocstacks --alloc-only --sample-bytes 524288" ;;
+	esac
+	if [ ! -s "$TMP/hpns-$t" ]; then echo "| $name | missing or failed | |"; continue; fi
+	m=$(median < "$TMP/hpns-$t")
+	echo "| $name | $m ($(spread < "$TMP/hpns-$t")) | $(awk -v a="$m" -v b="$base" 'BEGIN { printf "%.2f", (a - b) / 1000 }') |"
 done
 echo
 } >> "$RES"
