@@ -491,6 +491,10 @@ static int emit(struct session *s, uint64_t seq)
 		profile_free(p);
 		return err;
 	}
+	/* --sample-index also makes that value the profile's default (pprof's
+	 * default_sample_type), as Go's /debug/pprof/allocs does. */
+	if (s->o.sample_index && profile_type_index(p, s->o.sample_index) >= 0)
+		p->default_type = profile_type_index(p, s->o.sample_index);
 	if (!p->samples.n)
 		warn_msg("no samples in %.2fs: the target did not %s", p->duration_ns / 1e9,
 			 strcmp(s->cmd->name, "oncpu") ? "produce events" : "run on a CPU");
@@ -502,10 +506,26 @@ static int emit(struct session *s, uint64_t seq)
 			return -EINVAL;
 		}
 	}
-	if (s->o.interval_ns && !s->o.outputs.n && seq > 0 && !strcmp(s->out.renderers[0]->name, "top"))
-		fputc('\n', stdout);
+	if (s->o.interval_ns && !s->o.outputs.n) {
+		const char *fmt = s->out.renderers[0]->name;
+
+		if (seq > 0 && !strcmp(fmt, "top"))
+			fputc('\n', stdout);
+		if (!strcmp(fmt, "folded")) { /* folded intervals: a comment line each */
+			char when[64];
+			time_t t = p->time_ns / 1000000000LL;
+			struct tm tm;
+
+			gmtime_r(&t, &tm);
+			strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+			printf("# interval %llu %s %.3fs\n", (unsigned long long)seq, when, p->duration_ns / 1e9);
+		}
+	}
 	err = output_write(&s->out, p, &ro, seq);
 	profile_free(p);
+	/* Samples are symbolized: processes gone by now are not needed again. */
+	if (s->o.interval_ns)
+		sym_evict_exited(s->sym);
 	return err;
 }
 

@@ -568,3 +568,26 @@ void sym_fork_event(struct symbolizer *s, pid_t ppid, pid_t pid)
 	for (size_t i = 0; i < parent->vmas.n; i++)
 		vec_push(&child->vmas, parent->vmas.v[i]);
 }
+
+size_t sym_evict_exited(struct symbolizer *s)
+{
+	size_t j = 0, evicted = 0;
+
+	for (size_t i = 0; i < s->all_procs.n; i++) {
+		struct proc *pr = s->all_procs.v[i];
+		char path[32];
+
+		snprintf(path, sizeof(path), "/proc/%d", pr->pid);
+		if (access(path, F_OK) == 0) {
+			s->all_procs.v[j++] = pr;
+			continue;
+		}
+		hmap_delete(&s->procs, (uint32_t)pr->pid, 0);
+		vec_free(&pr->vmas);
+		vec_free(&pr->perf_map);
+		free(pr);
+		evicted++;
+	}
+	s->all_procs.n = j;
+	return evicted;
+}

@@ -49,6 +49,10 @@ struct elf_syms *sym_elf_at(struct symbolizer *s, pid_t pid, uint64_t addr);
 /* Loads (cached) the ELF at a path, for tests and probe resolution. */
 struct elf_syms *sym_elf_path(struct symbolizer *s, const char *path);
 
+/* Forgets processes that have exited (after their samples were symbolized),
+ * so long runs do not grow. Returns how many. */
+size_t sym_evict_exited(struct symbolizer *s);
+
 /* Counters for the profile: frames left unresolved. */
 uint64_t sym_unresolved(struct symbolizer *s);
 

@@ -307,3 +307,27 @@ uint64_t sum_percpu(const uint64_t *vals, int ncpus)
 		s += vals[i];
 	return s;
 }
+
+bool hmap_delete(struct hmap *m, uint64_t k1, uint64_t k2)
+{
+	size_t mask, i, j;
+
+	if (!m->cap)
+		return false;
+	mask = m->cap - 1;
+	i = hmap_slot(m, k1, k2);
+	if (!m->e[i].used)
+		return false;
+	/* Backward-shift deletion keeps linear probing chains intact. */
+	for (j = (i + 1) & mask; m->e[j].used; j = (j + 1) & mask) {
+		size_t home = hash64(m->e[j].k1 ^ hash64(m->e[j].k2)) & mask;
+
+		if (((j - home) & mask) >= ((j - i) & mask)) {
+			m->e[i] = m->e[j];
+			i = j;
+		}
+	}
+	m->e[i].used = false;
+	m->n--;
+	return true;
+}

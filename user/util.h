@@ -57,6 +57,7 @@ uint64_t hash_bytes(const void *p, size_t n);
  * *found tells which. */
 uint64_t *hmap_upsert(struct hmap *m, uint64_t k1, uint64_t k2, uint64_t val_if_new, bool *found);
 uint64_t *hmap_get(const struct hmap *m, uint64_t k1, uint64_t k2);
+bool hmap_delete(struct hmap *m, uint64_t k1, uint64_t k2);
 void hmap_free(struct hmap *m);
 
 /* Interned strings: equal strings get the same pointer (compare with ==). */

@@ -7,12 +7,15 @@
  *            posix_memalign(64, 512) and 2 x aligned_alloc(64, 256) kept;
  *            fail_alloc: 2 x malloc(huge) -> NULL; free(NULL)
  *   threads  4 threads: 10000 x malloc(64)+free each, and 100 x malloc(32) kept
+ *   steady SECS  steady_alloc: malloc(32)+free every ms for SECS; prints
+ *            "ready PID" first and "allocations N" at the end
  * Prints a checksum of what it wrote, so a test can see the output unchanged. */
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static void *volatile keep[1024];
@@ -164,9 +167,32 @@ static void *worker(void *a)
 	return a;
 }
 
+__attribute__((noinline)) long steady_alloc(double secs)
+{
+	struct timespec ts = { 0, 1000000 };
+	long n = 0, iters = (long)(secs * 1000);
+
+	for (long i = 0; i < iters; i++) {
+		void *p = malloc(32);
+
+		touch(p, 32);
+		free(p);
+		n++;
+		nanosleep(&ts, NULL);
+	}
+	return n;
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "leak";
+
+	if (!strcmp(mode, "steady")) {
+		printf("ready %d\n", getpid());
+		fflush(stdout);
+		printf("allocations %ld\n", steady_alloc(argc > 2 ? atof(argv[2]) : 3));
+		return 0;
+	}
 
 	if (!strcmp(mode, "leak")) {
 		leak_some();

@@ -218,6 +218,11 @@ static void test_util(void)
 	for (uint64_t i = 0; i < 10000; i++)
 		ok &= hmap_get(&m, i, i * 3) && *hmap_get(&m, i, i * 3) == i + 1;
 	check(ok && m.n == 10000 && !hmap_get(&m, 1, 1), "hmap: 10000 keys", "");
+	for (uint64_t i = 0; i < 10000; i += 2)
+		ok &= hmap_delete(&m, i, i * 3);
+	for (uint64_t i = 0; i < 10000; i++)
+		ok &= (i % 2) ? (hmap_get(&m, i, i * 3) && *hmap_get(&m, i, i * 3) == i + 1) : !hmap_get(&m, i, i * 3);
+	check(ok && m.n == 5000, "hmap: delete keeps the other keys reachable", "");
 	strpool_free(&sp);
 	hmap_free(&m);
 }

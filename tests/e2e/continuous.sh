@@ -1,0 +1,96 @@
+# Continuous profiling: intervals that add up exactly, atomic rotation, flat
+# memory, and the /debug/pprof/ HTTP endpoints.
+export HOME=$OUT PPROF_TMPDIR=$OUT
+
+# mallocstacks alloc_objects over several intervals = the target's own count.
+"$BPFPROF" mallocstacks -i 0.7 -o "$OUT/iv-%n.json" -- "$TB/heap" steady 2.5 > "$OUT/iv.out" 2>/dev/null
+want=$(awk '/allocations/ { print $2 }' "$OUT/iv.out")
+n=$(ls "$OUT"/iv-*.json | wc -l)
+got=0
+for f in "$OUT"/iv-*.json; do
+	got=$(( got + $(python3 "$ROOT/tests/heap_values.py" "$f" steady_alloc malloc | cut -d' ' -f1) ))
+done
+check "intervals: $n files (>= 3)" ge "$n" 3
+check "intervals: alloc_objects add up exactly to the target's count ($want)" eq "$got" "$want"
+check "intervals: no temporary files left behind" eq "$(ls "$OUT" | grep -c '\.tmp\.')" 0
+
+# offcpu across interval boundaries: events and time add up.
+"$BPFPROF" offcpu -i 0.15 -f folded -- "$TB/sleeper" sleep > "$OUT/ivo.folded" 2>/dev/null
+check "intervals folded: a comment line per interval" ge "$(grep -c '^# interval ' "$OUT/ivo.folded")" 3
+ms=$(grep -v '^#' "$OUT/ivo.folded" | awk '/sleep_fifty/ { t += $NF } END { printf "%d", t / 1e6 }')
+check "intervals offcpu: blocks split across intervals still total 500 ms +-15%" between "$ms" 425 575
+"$BPFPROF" offcpu -i 0.15 -f json -- "$TB/sleeper" sleep > "$OUT/ivo.json" 2>/dev/null
+check "intervals json: one document per line" python3 -c "
+import json; lines = [l for l in open('$OUT/ivo.json').read().splitlines() if l.startswith('{')]
+assert len(lines) >= 3, len(lines)
+ev = 0
+for l in lines:
+    d = json.loads(l)
+    for s in d['samples']:
+        if any(d['frames'][i]['function'] == 'sleep_fifty' for i in s['stack']): ev += s['values'][0]
+assert ev == 10, ev"
+
+# Files rotated with %n appear atomically: every file is a complete profile.
+start_target "$TB/hot" 6 single
+"$BPFPROF" oncpu -p "$TPID" -i 0.3 -n 5 -o "$OUT/rot-%n.pb.gz" 2>/dev/null
+ok=0
+for f in "$OUT"/rot-*.pb.gz; do "$BPFPROF" report "$f" > /dev/null 2>&1 && ok=$((ok + 1)); done
+check "rotation: -n 5 gives 5 complete pprof files" eq "$ok" 5
+
+# Loader memory stays flat over a long interval run.
+"$BPFPROF" oncpu -i 0.2 -n 60 -f folded > /dev/null 2>&1 &
+lp=$!
+sleep 2.5; r1=$(awk '/VmRSS/ { print $2 }' /proc/$lp/status)
+sleep 9; r2=$(awk '/VmRSS/ { print $2 }' /proc/$lp/status)
+wait $lp
+check "60 intervals: loader RSS flat (${r1} -> ${r2} kB, within 3 MB)" ge $(( r1 + 3072 )) "$r2"
+stop_targets
+
+# serve: each endpoint through go tool pprof, bad parameters, parallel
+# requests, a client that disconnects.
+PORT=$(( 20000 + RANDOM % 20000 ))
+"$BPFPROF" serve --listen 127.0.0.1:$PORT --max-seconds 20 --max-concurrent 3 2> "$OUT/serve.err" &
+sp=$!
+TARGET_PIDS+=("$sp")
+for _ in $(seq 50); do curl -s "http://127.0.0.1:$PORT/healthz" > /dev/null && break; sleep 0.1; done
+U=http://127.0.0.1:$PORT
+check "serve: /healthz" eq "$(curl -s $U/healthz)" ok
+check "serve: index lists the endpoints" bash -c "curl -s $U/debug/pprof/ | grep -q 'debug/pprof/mutex'"
+start_target "$TB/hot" 30 single
+hot=$TPID
+go tool pprof -top "$U/debug/pprof/profile?pid=$hot&seconds=2" > "$OUT/s-prof.txt" 2>&1
+check "serve /profile: go tool pprof shows hot_spin" contains "$OUT/s-prof.txt" "hot_spin"
+start_target "$TB/heap" steady 20
+heap=$TPID
+go tool pprof -top "$U/debug/pprof/allocs?pid=$heap&seconds=2" > "$OUT/s-allocs.txt" 2>&1
+check "serve /allocs: alloc_space by default, steady_alloc" bash -c "grep -q 'Type: alloc_space' '$OUT/s-allocs.txt' && grep -q steady_alloc '$OUT/s-allocs.txt'"
+go tool pprof -top "$U/debug/pprof/heap?pid=$heap&seconds=1" > "$OUT/s-heap.txt" 2>&1
+check "serve /heap: inuse_space" contains "$OUT/s-heap.txt" "Type: inuse_space"
+start_target "$TB/locks" mutex 20
+go tool pprof -top "$U/debug/pprof/mutex?pid=$TPID&seconds=2" > "$OUT/s-mutex.txt" 2>&1
+check "serve /mutex: delay by stack" bash -c "grep -q 'Type: delay' '$OUT/s-mutex.txt' && grep -q mutex_worker '$OUT/s-mutex.txt'"
+start_target "$TB/sleeper" nap 20
+go tool pprof -top "$U/debug/pprof/block?pid=$TPID&seconds=1" > "$OUT/s-block.txt" 2>&1
+check "serve /block: off-CPU time" bash -c "grep -q 'Type: offcpu' '$OUT/s-block.txt' && grep -q long_nap '$OUT/s-block.txt'"
+for q in "pid=abc" "pid=$hot&seconds=0" "pid=$hot&seconds=99999" "seconds=1" "pid=999999&seconds=1" "pid=$hot&hz=0"; do
+	check "serve: 400 for ?$q" eq "$(curl -s -o "$OUT/s-bad" -w '%{http_code}' "$U/debug/pprof/profile?$q")" 400
+done
+check "serve: 400 body is one line" one_line "$OUT/s-bad"
+check "serve: 404 for an unknown path" eq "$(curl -s -o /dev/null -w '%{http_code}' "$U/debug/pprof/goroutine")" 404
+curl -s -o "$OUT/par1.pb.gz" "$U/debug/pprof/profile?pid=$hot&seconds=2" &
+c1=$!
+curl -s -o "$OUT/par2.pb.gz" "$U/debug/pprof/allocs?pid=$heap&seconds=2" &
+c2=$!
+wait $c1 $c2
+check "serve: parallel request 1 (pid $hot)" bash -c "'$BPFPROF' report '$OUT/par1.pb.gz' | grep -q hot_spin"
+check "serve: parallel request 2 (pid $heap)" bash -c "'$BPFPROF' report '$OUT/par2.pb.gz' | grep -q steady_alloc"
+busy=()
+for i in 1 2 3; do curl -s -o /dev/null "$U/debug/pprof/profile?pid=$hot&seconds=4" & busy+=($!); done
+sleep 0.5
+check "serve: past --max-concurrent, 503" eq "$(curl -s -o /dev/null -w '%{http_code}' "$U/debug/pprof/profile?pid=$hot&seconds=1")" 503
+wait "${busy[@]}"
+curl -s -m 1 -o /dev/null "$U/debug/pprof/profile?pid=$hot&seconds=15"
+sleep 1.5
+check "serve: a client that disconnects leaves no profile running" eq "$(pgrep -P $sp | wc -l)" 0
+check "serve: ... and no probes attached" eq "$(bpftool prog show 2>/dev/null | grep -c oncpu_sample)" 0
+stop_targets

@@ -1,0 +1,355 @@
+/* bpfprof serve: Go-style /debug/pprof/ endpoints for any process, for
+ * `go tool pprof`, Parca, Grafana Alloy and anything that scrapes pprof.
+ * HTTP comes from libmicrohttpd (one thread per connection). Each profile
+ * runs as a child `bpfprof COMMAND -p PID -d SECONDS -o TMP.pb.gz`: requests
+ * are isolated from one another, and a child's probes are released by the
+ * kernel when it exits, whatever happens to it. A client that disconnects
+ * ends its child at once. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <microhttpd.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "serve.h"
+#include "util.h"
+
+struct endpoint {
+	const char *path;
+	const char *command;
+	const char *sample_index;   /* the pprof default, as Go's endpoint has it */
+	int default_seconds;
+	const char *doc;
+};
+
+static const struct endpoint endpoints[] = {
+	{ "profile", "oncpu", NULL, 30, "CPU profile (oncpu); pid or cgroup, seconds, hz" },
+	{ "heap", "mallocstacks", "inuse_space", 30, "in-use memory by stack (mallocstacks); pid, seconds" },
+	{ "allocs", "mallocstacks", "alloc_space", 30, "allocations by stack (mallocstacks); pid, seconds" },
+	{ "mutex", "lockwait", NULL, 30, "lock contention (lockwait); pid or cgroup, seconds" },
+	{ "block", "offcpu", NULL, 30, "off-CPU time (offcpu); pid or cgroup, seconds" },
+};
+
+static struct {
+	char self[PATH_MAX];
+	int max_seconds;
+	int max_concurrent;
+	int running;            /* profiles in flight */
+	pthread_mutex_t lock;
+} srv = { .max_seconds = 300, .max_concurrent = 4, .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static enum MHD_Result reply(struct MHD_Connection *c, unsigned int status, const char *type,
+			     const void *body, size_t len, bool copy)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(len, (void *)body,
+		copy ? MHD_RESPMEM_MUST_COPY : MHD_RESPMEM_MUST_FREE);
+	enum MHD_Result ret;
+
+	MHD_add_response_header(r, "Content-Type", type);
+	ret = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result reply_text(struct MHD_Connection *c, unsigned int status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static enum MHD_Result reply_text(struct MHD_Connection *c, unsigned int status, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf) - 1, fmt, ap);
+	va_end(ap);
+	strcat(buf, "\n");
+	return reply(c, status, "text/plain; charset=utf-8", buf, strlen(buf), true);
+}
+
+static enum MHD_Result index_page(struct MHD_Connection *c)
+{
+	char *buf = xmalloc(4096);
+	size_t n = 0;
+
+	n += snprintf(buf + n, 4096 - n, "<html><head><title>bpfprof /debug/pprof/</title></head><body>\n"
+		      "<h1>bpfprof /debug/pprof/</h1>\n<p>Profiles of any process: add <code>?pid=PID</code> "
+		      "(or <code>cgroup=PATH</code>) and <code>seconds=N</code> (at most %d).</p>\n<ul>\n",
+		      srv.max_seconds);
+	for (size_t i = 0; i < sizeof(endpoints) / sizeof(endpoints[0]); i++)
+		n += snprintf(buf + n, 4096 - n, "<li><a href=\"/debug/pprof/%s\">%s</a>: %s</li>\n",
+			      endpoints[i].path, endpoints[i].path, endpoints[i].doc);
+	n += snprintf(buf + n, 4096 - n, "</ul>\n<p>e.g. <code>go tool pprof "
+		      "'http://HOST:PORT/debug/pprof/profile?pid=4242&amp;seconds=10'</code></p>\n</body></html>\n");
+	return reply(c, MHD_HTTP_OK, "text/html; charset=utf-8", buf, n, false);
+}
+
+/* An integer parameter: absent (def), or 1..max; -1 when malformed. */
+static long int_param(struct MHD_Connection *c, const char *name, long def, long max)
+{
+	const char *v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, name);
+	uint64_t u;
+
+	if (!v)
+		return def;
+	if (!parse_u64(v, &u) || u < 1 || u > (uint64_t)max)
+		return -1;
+	return (long)u;
+}
+
+static bool client_gone(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+	struct pollfd p;
+
+	if (!ci)
+		return false;
+	p.fd = ci->connect_fd;
+	p.events = POLLIN | POLLRDHUP;
+	if (poll(&p, 1, 0) <= 0)
+		return false;
+	if (p.revents & (POLLRDHUP | POLLHUP | POLLERR))
+		return true;
+	if (p.revents & POLLIN) { /* data or EOF? peek without consuming */
+		char ch;
+
+		return recv(p.fd, &ch, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+	}
+	return false;
+}
+
+static enum MHD_Result run_profile(struct MHD_Connection *c, const struct endpoint *ep)
+{
+	const char *cgroup = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "cgroup");
+	long pid = int_param(c, "pid", 0, INT32_MAX);
+	long seconds = int_param(c, "seconds", ep->default_seconds < srv.max_seconds ? ep->default_seconds
+								     : srv.max_seconds, srv.max_seconds);
+	long hz = int_param(c, "hz", 99, 100000);
+	char tmp[] = "/tmp/bpfprof-serve.XXXXXX", out[64], err_text[512] = "";
+	char ssec[32], spid[32], shz[32];
+	const char *argv[20];
+	int argc = 0, errpipe[2], st = 0;
+	pid_t child;
+	struct stat fst;
+	enum MHD_Result ret;
+	bool aborted = false;
+
+	if (pid < 0 || (!pid && !cgroup))
+		return reply_text(c, MHD_HTTP_BAD_REQUEST, "bad request: pid must be a positive integer (or give cgroup=PATH)");
+	if (pid && cgroup)
+		return reply_text(c, MHD_HTTP_BAD_REQUEST, "bad request: give pid or cgroup, not both");
+	if (seconds < 0)
+		return reply_text(c, MHD_HTTP_BAD_REQUEST, "bad request: seconds must be an integer from 1 to %d", srv.max_seconds);
+	if (hz < 0)
+		return reply_text(c, MHD_HTTP_BAD_REQUEST, "bad request: hz must be an integer from 1 to 100000");
+	if (cgroup && (!strcmp(ep->path, "heap") || !strcmp(ep->path, "allocs")))
+		return reply_text(c, MHD_HTTP_BAD_REQUEST, "bad request: %s needs pid", ep->path);
+
+	pthread_mutex_lock(&srv.lock);
+	if (srv.running >= srv.max_concurrent) {
+		pthread_mutex_unlock(&srv.lock);
+		return reply_text(c, MHD_HTTP_SERVICE_UNAVAILABLE, "busy: %d profiles in progress (--max-concurrent)",
+				  srv.max_concurrent);
+	}
+	srv.running++;
+	pthread_mutex_unlock(&srv.lock);
+
+	if (!mkdtemp(tmp)) {
+		ret = reply_text(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot make a temporary directory: %s", strerror(errno));
+		goto done;
+	}
+	snprintf(out, sizeof(out), "%s/p.pb.gz", tmp);
+	snprintf(ssec, sizeof(ssec), "%ld", seconds);
+	snprintf(spid, sizeof(spid), "%ld", pid);
+	snprintf(shz, sizeof(shz), "%ld", hz);
+	argv[argc++] = srv.self;
+	argv[argc++] = ep->command;
+	if (pid) {
+		argv[argc++] = "-p";
+		argv[argc++] = spid;
+	} else {
+		argv[argc++] = "--cgroup";
+		argv[argc++] = cgroup;
+	}
+	argv[argc++] = "-d";
+	argv[argc++] = ssec;
+	argv[argc++] = "-o";
+	argv[argc++] = out;
+	if (!strcmp(ep->command, "oncpu")) {
+		argv[argc++] = "-F";
+		argv[argc++] = shz;
+	}
+	if (ep->sample_index) {
+		argv[argc++] = "--sample-index";
+		argv[argc++] = ep->sample_index;
+	}
+	argv[argc] = NULL;
+
+	if (pipe2(errpipe, O_CLOEXEC) < 0 || (child = fork()) < 0) {
+		ret = reply_text(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot start a profile: %s", strerror(errno));
+		goto cleanup;
+	}
+	if (child == 0) {
+		dup2(errpipe[1], 2);
+		execv(srv.self, (char **)argv);
+		_exit(127);
+	}
+	close(errpipe[1]);
+	while (waitpid(child, &st, WNOHANG) == 0) {
+		if (!aborted && client_gone(c)) {
+			kill(child, SIGTERM); /* its exit path detaches the probes */
+			aborted = true;
+		}
+		usleep(100000);
+	}
+	ssize_t n = read(errpipe[0], err_text, sizeof(err_text) - 1);
+	close(errpipe[0]);
+	err_text[n > 0 ? n : 0] = 0;
+	err_text[strcspn(err_text, "\n")] = 0;
+	if (aborted) {
+		ret = MHD_NO; /* nobody to answer */
+	} else if (!WIFEXITED(st) || WEXITSTATUS(st) != 0 || stat(out, &fst) < 0) {
+		bool usage = WIFEXITED(st) && WEXITSTATUS(st) == 2;
+
+		ret = reply_text(c, usage ? MHD_HTTP_BAD_REQUEST : MHD_HTTP_INTERNAL_SERVER_ERROR, "%s",
+				 err_text[0] ? err_text : "profile failed");
+	} else {
+		int fd = open(out, O_RDONLY | O_CLOEXEC);
+		struct MHD_Response *r = MHD_create_response_from_fd((size_t)fst.st_size, fd);
+
+		MHD_add_response_header(r, "Content-Type", "application/octet-stream");
+		MHD_add_response_header(r, "Content-Disposition", "attachment; filename=\"profile.pb.gz\"");
+		ret = MHD_queue_response(c, MHD_HTTP_OK, r);
+		MHD_destroy_response(r); /* closes fd once sent */
+	}
+cleanup:
+	unlink(out);
+	rmdir(tmp);
+done:
+	pthread_mutex_lock(&srv.lock);
+	srv.running--;
+	pthread_mutex_unlock(&srv.lock);
+	return ret;
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+			      const char *version, const char *upload, size_t *upload_size, void **state)
+{
+	static int first;
+
+	if (*state == NULL) { /* called once for headers, again to answer */
+		*state = &first;
+		return MHD_YES;
+	}
+	if (strcmp(method, "GET") && strcmp(method, "HEAD"))
+		return reply_text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET");
+	if (!strcmp(url, "/healthz"))
+		return reply_text(c, MHD_HTTP_OK, "ok");
+	if (!strcmp(url, "/debug/pprof/") || !strcmp(url, "/debug/pprof") || !strcmp(url, "/"))
+		return index_page(c);
+	if (!strncmp(url, "/debug/pprof/", 13)) {
+		for (size_t i = 0; i < sizeof(endpoints) / sizeof(endpoints[0]); i++)
+			if (!strcmp(url + 13, endpoints[i].path))
+				return run_profile(c, &endpoints[i]);
+	}
+	return reply_text(c, MHD_HTTP_NOT_FOUND, "not found: %s (see /debug/pprof/)", url);
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: %s serve [--listen ADDR:PORT] [--max-seconds N] [--max-concurrent N]\n"
+		"Serves /debug/pprof/{profile,heap,allocs,mutex,block}?pid=PID&seconds=N, an index\n"
+		"at /debug/pprof/ and /healthz. Default 127.0.0.1:6060; other addresses need --listen.\n"
+		"\nexit status: 0 on SIGINT/SIGTERM, 1 runtime failure, 2 bad usage\n", prog_name);
+}
+
+int serve_main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "listen", required_argument, 0, 'l' },
+		{ "max-seconds", required_argument, 0, 's' },
+		{ "max-concurrent", required_argument, 0, 'c' },
+		{ "help", no_argument, 0, 'h' },
+		{ 0 },
+	};
+	const char *listen = "127.0.0.1:6060";
+	struct sockaddr_in addr = { .sin_family = AF_INET };
+	struct MHD_Daemon *d;
+	char host[64];
+	uint64_t u;
+	int opt, port;
+	sigset_t sigs;
+	const char *colon;
+
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":l:h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'l': listen = optarg; break;
+		case 's':
+			if (!parse_u64(optarg, &u) || u < 1 || u > 86400) {
+				err_msg("--max-seconds '%s': expected 1..86400", optarg);
+				return EXIT_USAGE;
+			}
+			srv.max_seconds = (int)u;
+			break;
+		case 'c':
+			if (!parse_u64(optarg, &u) || u < 1 || u > 1024) {
+				err_msg("--max-concurrent '%s': expected 1..1024", optarg);
+				return EXIT_USAGE;
+			}
+			srv.max_concurrent = (int)u;
+			break;
+		case 'h': usage(stdout); return EXIT_OK;
+		case ':': err_msg("option '%s' needs a value", argv[optind - 1]); return EXIT_USAGE;
+		default: err_msg("unknown option '%s' (see %s serve --help)", argv[optind - 1], prog_name); return EXIT_USAGE;
+		}
+	}
+	colon = strrchr(listen, ':');
+	if (!colon || colon - listen >= (long)sizeof(host) || !parse_u64(colon + 1, &u) || u < 1 || u > 65535) {
+		err_msg("--listen '%s': expected IPV4ADDR:PORT, e.g. 127.0.0.1:6060", listen);
+		return EXIT_USAGE;
+	}
+	port = (int)u;
+	snprintf(host, sizeof(host), "%.*s", (int)(colon - listen), listen);
+	if (inet_pton(AF_INET, host, &addr.sin_addr) != 1) {
+		err_msg("--listen '%s': '%s' is not an IPv4 address", listen, host);
+		return EXIT_USAGE;
+	}
+	addr.sin_port = htons(port);
+	if (geteuid() != 0) {
+		err_msg("needs root (CAP_BPF and CAP_PERFMON) to run profiles");
+		return EXIT_RUNTIME;
+	}
+	if (readlink("/proc/self/exe", srv.self, sizeof(srv.self) - 1) < 0) {
+		err_msg("cannot find my own executable: %s", strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG,
+			     0, NULL, NULL, handle, NULL,
+			     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)(srv.max_seconds + 60),
+			     MHD_OPTION_END);
+	if (!d) {
+		err_msg("cannot listen on %s: %s", listen, strerror(errno ? errno : EADDRINUSE));
+		return EXIT_RUNTIME;
+	}
+	fprintf(stderr, "%s: serving /debug/pprof/ on http://%s\n", prog_name, listen);
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	sigprocmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	sigwaitinfo(&sigs, NULL);
+	MHD_stop_daemon(d);
+	return EXIT_OK;
+}
