@@ -10,10 +10,10 @@
 int filter_configure(struct session *s, volatile bool *fpid, volatile bool *ftid,
 		     volatile bool *fcgroup, struct bpf_map *pids, struct bpf_map *tids)
 {
-	*fpid = s->o.pids.n > 0;
+	*fpid = s->o.pids.n > 0 || s->o.follow;
 	*ftid = s->o.tids.n > 0;
 	*fcgroup = s->o.cgroup != NULL;
-	return bpf_map__set_max_entries(pids, s->o.pids.n ? s->o.pids.n : 1) ?:
+	return bpf_map__set_max_entries(pids, session_pid_capacity(s)) ?:
 	       bpf_map__set_max_entries(tids, s->o.tids.n ? s->o.tids.n : 1);
 }
 
@@ -213,4 +213,12 @@ const uint64_t *stack_reader_get(struct stack_reader *r, int32_t id)
 		vec_push(&r->ids, (uint32_t)id);
 	}
 	return *slot ? r->stacks.v[*slot - 1] : NULL;
+}
+
+int filter_add_pid(struct bpf_map *pids, pid_t pid)
+{
+	uint32_t id = pid;
+	uint8_t one = 1;
+
+	return bpf_map__update_elem(pids, &id, sizeof(id), &one, sizeof(one), BPF_ANY);
 }

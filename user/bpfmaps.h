@@ -14,6 +14,8 @@ int filter_configure(struct session *s, volatile bool *fpid, volatile bool *ftid
 /* Fills the target maps (after load). */
 int filter_fill(struct session *s, struct bpf_map *pids, struct bpf_map *tids,
 		struct bpf_map *cgroup);
+/* --follow: one more target process (after load). */
+int filter_add_pid(struct bpf_map *pids, pid_t pid);
 /* Stack map: --max-depth frames per stack, --max-stacks entries (before load). */
 int stackmap_size(struct session *s, struct bpf_map *m);
 

@@ -407,6 +407,26 @@ static void lockwait_stop(struct session *s)
 	lockwait_bpf__destroy(lw->skel);
 }
 
+static int lockwait_add_pid(struct session *s, pid_t pid)
+{
+	struct lockwait *x = s->priv;
+	int err = filter_add_pid(x->skel->maps.target_pids, pid);
+	char exe[PATH_MAX];
+	struct elf_syms *es;
+
+	if (err || !x->user)
+		return err;
+	snprintf(exe, sizeof(exe), "/proc/%d/exe", pid);
+	if ((es = sym_elf_path(s->sym, exe)) && es->is_go && elf_sym_addr(es, "sync.runtime_SemacquireMutex")) {
+		LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = "sync.runtime_SemacquireMutex");
+		struct bpf_link *link = bpf_program__attach_uprobe_opts(x->skel->progs.lw_go_semacquire,
+									pid, exe, 0, &uo);
+		if (link)
+			vec_push(&x->links, link);
+	}
+	return 0;
+}
+
 const struct command lockwait_command = {
 	.name = "lockwait",
 	.summary = "Lock contention by waiting stack: pthread, Go and kernel locks (Go's mutex profile).",
@@ -425,5 +445,6 @@ const struct command lockwait_command = {
 	.collect = lockwait_collect,
 	.stop = lockwait_stop,
 	.describe = lockwait_describe,
+	.add_pid = lockwait_add_pid,
 	.priv_size = sizeof(struct lockwait),
 };

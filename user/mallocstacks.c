@@ -293,6 +293,8 @@ static int attach_targets(struct session *s, struct mallocstacks *ms)
 	char lib[PATH_MAX], exe[PATH_MAX];
 	int err;
 
+	if (!s->o.pids.n && s->o.follow)
+		return 0; /* --follow attaches to each process as it appears */
 	if (!s->o.pids.n) { /* system-wide or a cgroup: every user of our libc */
 		if (!ms->lib && !find_allocator(getpid(), lib, sizeof(lib)))
 			return -ENOENT;
@@ -328,7 +330,7 @@ static int attach_targets(struct session *s, struct mallocstacks *ms)
 		if ((err = attach_allocator(s, ms, pid, lib)) < 0)
 			return err;
 	}
-	return ms->probed_fns ? 0 : -ENOENT;
+	return ms->probed_fns || s->o.follow ? 0 : -ENOENT;
 }
 
 static int mallocstacks_start(struct session *s)
@@ -460,6 +462,24 @@ static void mallocstacks_stop(struct session *s)
 	mallocstacks_bpf__destroy(ms->skel);
 }
 
+static int mallocstacks_add_pid(struct session *s, pid_t pid)
+{
+	struct mallocstacks *x = s->priv;
+	char lib[PATH_MAX], exe[PATH_MAX];
+	int err = filter_add_pid(x->skel->maps.target_pids, pid);
+
+	if (err)
+		return err;
+	snprintf(exe, sizeof(exe), "/proc/%d/exe", pid);
+	if ((err = attach_go(s, x, pid, exe)) < 0)
+		return err;
+	if (x->lib)
+		snprintf(lib, sizeof(lib), "%s", x->lib);
+	else if (!find_allocator(pid, lib, sizeof(lib)))
+		return err > 0 ? 0 : -ENOENT;
+	return attach_allocator(s, x, pid, lib);
+}
+
 const struct command mallocstacks_command = {
 	.name = "mallocstacks",
 	.summary = "Allocations and in-use (leaked) memory by stack (Go's heap profile).",
@@ -478,5 +498,6 @@ const struct command mallocstacks_command = {
 	.collect = mallocstacks_collect,
 	.stop = mallocstacks_stop,
 	.describe = mallocstacks_describe,
+	.add_pid = mallocstacks_add_pid,
 	.priv_size = sizeof(struct mallocstacks),
 };

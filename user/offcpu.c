@@ -308,6 +308,13 @@ static void offcpu_stop(struct session *s)
 	offcpu_bpf__destroy(oc->skel);
 }
 
+static int offcpu_add_pid(struct session *s, pid_t pid)
+{
+	struct offcpu *x = s->priv;
+
+	return filter_add_pid(x->skel->maps.target_pids, pid);
+}
+
 const struct command offcpu_command = {
 	.name = "offcpu",
 	.summary = "Off-CPU time by stack: where threads block, and for how long.",
@@ -324,5 +331,6 @@ const struct command offcpu_command = {
 	.collect = offcpu_collect,
 	.stop = offcpu_stop,
 	.describe = offcpu_describe,
+	.add_pid = offcpu_add_pid,
 	.priv_size = sizeof(struct offcpu),
 };

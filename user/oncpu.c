@@ -247,6 +247,13 @@ static void oncpu_stop(struct session *s)
 	oncpu_bpf__destroy(oc->skel);
 }
 
+static int oncpu_add_pid(struct session *s, pid_t pid)
+{
+	struct oncpu *x = s->priv;
+
+	return filter_add_pid(x->skel->maps.target_pids, pid);
+}
+
 const struct command oncpu_command = {
 	.name = "oncpu",
 	.summary = "Sample on-CPU stacks: where CPU time goes (like Go's CPU profile).",
@@ -261,5 +268,6 @@ const struct command oncpu_command = {
 	.collect = oncpu_collect,
 	.stop = oncpu_stop,
 	.describe = oncpu_describe,
+	.add_pid = oncpu_add_pid,
 	.priv_size = sizeof(struct oncpu),
 };

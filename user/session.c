@@ -3,6 +3,7 @@
 #include "mmapwatch.h"
 
 #include <bpf/libbpf.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -28,6 +29,8 @@ static const char common_help[] =
 	"  time      -d, --duration SECONDS   default: until Ctrl-C or target exit\n"
 	"            -i, --interval SECONDS   one profile per interval\n"
 	"            -n, --count N            stop after N intervals\n"
+	"                --follow NAME        keep profiling processes named NAME (comm) as they\n"
+	"                                     come and go, instead of ending with the target\n"
 	"  output    -f, --format FORMAT      %s (default: top)\n"
 	"            -o, --output FILE        format from the extension when -f is absent;\n"
 	"                                     repeat -o for several files from one run;\n"
@@ -44,7 +47,7 @@ static const char common_help[] =
 
 enum {
 	OPT_CGROUP = 0x1000, OPT_SAMPLE_INDEX, OPT_TOP, OPT_MAX_DEPTH, OPT_MAX_STACKS,
-	OPT_BTF, OPT_VERSION,
+	OPT_BTF, OPT_VERSION, OPT_FOLLOW,
 };
 
 static const struct option common_opts[] = {
@@ -64,6 +67,7 @@ static const struct option common_opts[] = {
 	{ "max-stacks", required_argument, 0, OPT_MAX_STACKS },
 	{ "verbose", no_argument, 0, 'v' },
 	{ "btf", required_argument, 0, OPT_BTF },
+	{ "follow", required_argument, 0, OPT_FOLLOW },
 	{ "help", no_argument, 0, 'h' },
 	{ "version", no_argument, 0, OPT_VERSION },
 	{ 0 },
@@ -178,6 +182,7 @@ static int parse_args(struct session *s, int argc, char **argv)
 			break;
 		case 'v': s->o.verbose = true; break;
 		case OPT_BTF: s->o.btf_path = optarg; break;
+		case OPT_FOLLOW: s->o.follow = optarg; break;
 		case 'h': usage(c, stdout); exit(EXIT_OK);
 		case OPT_VERSION: printf("bpfprof %s\n", BPFPROF_VERSION); exit(EXIT_OK);
 		case ':':
@@ -388,6 +393,68 @@ static int wait_status_to_exit(int status)
 	return EXIT_RUNTIME;
 }
 
+/* ---- --follow ---------------------------------------------------------- */
+
+size_t session_pid_capacity(struct session *s)
+{
+	size_t n = s->o.pids.n;
+
+	return s->o.follow ? n + 4096 : (n ? n : 1);
+}
+
+static bool comm_is(pid_t pid, const char *name)
+{
+	char path[64], comm[64] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+	if (!(f = fopen(path, "r")))
+		return false;
+	if (!fgets(comm, sizeof(comm), f))
+		comm[0] = 0;
+	fclose(f);
+	comm[strcspn(comm, "\n")] = 0;
+	return !strcmp(comm, name);
+}
+
+/* New processes named --follow: make them targets. Each pid's name is read
+ * once (the set is forgotten every minute, for reused pids). */
+static void follow_scan(struct session *s)
+{
+	static struct hmap seen;
+	static uint64_t seen_since;
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+
+	if (!d)
+		return;
+	if (now_ns(CLOCK_MONOTONIC) - seen_since > 60000000000ULL) {
+		hmap_free(&seen);
+		seen_since = now_ns(CLOCK_MONOTONIC);
+	}
+	while ((e = readdir(d))) {
+		uint64_t pid;
+		bool known = false, found;
+
+		if (!parse_u64(e->d_name, &pid))
+			continue;
+		hmap_upsert(&seen, pid, 0, 1, &found);
+		if (found || !comm_is((pid_t)pid, s->o.follow))
+			continue;
+		for (size_t i = 0; i < s->o.pids.n && !known; i++)
+			known = s->o.pids.v[i] == (pid_t)pid;
+		if (known || s->o.pids.n >= session_pid_capacity(s))
+			continue;
+		if (s->cmd->add_pid && s->cmd->add_pid(s, (pid_t)pid) == 0) {
+			vec_push(&s->o.pids, (pid_t)pid);
+			sym_snapshot(s->sym, (pid_t)pid);
+			if (s->o.verbose)
+				fprintf(stderr, "%s: following pid %d (%s)\n", prog_name, (int)pid, s->o.follow);
+		}
+	}
+	closedir(d);
+}
+
 /* ---- helpers for commands ----------------------------------------------- */
 
 void session_note_pid(struct session *s, pid_t pid)
@@ -558,7 +625,7 @@ int session_main(const struct command *cmd, int argc, char **argv)
 	struct session s = { .cmd = cmd, .cgroup_fd = -1 };
 	struct mmap_watch watch = { 0 };
 	sigset_t sigs;
-	uint64_t seq = 0, last_scan = 0, deadline = 0, next_emit = 0;
+	uint64_t seq = 0, last_scan = 0, last_follow = 0, deadline = 0, next_emit = 0;
 	int status = EXIT_OK, child_status = -1, err;
 	bool started = false;
 
@@ -569,6 +636,12 @@ int session_main(const struct command *cmd, int argc, char **argv)
 	}
 	if (s.o.user_only && s.o.kernel_only) {
 		err_msg("-U (user only) and -K (kernel only) exclude each other");
+		status = EXIT_USAGE;
+		goto out;
+	}
+	if (s.o.follow && (s.o.cmd || s.o.tids.n || s.o.cgroup || !cmd->add_pid)) {
+		err_msg(cmd->add_pid ? "--follow works with -p or alone, not with -- CMD, -t or --cgroup"
+				     : "--follow is not supported by this command");
 		status = EXIT_USAGE;
 		goto out;
 	}
@@ -628,6 +701,12 @@ int session_main(const struct command *cmd, int argc, char **argv)
 		status = err == -EINVAL ? EXIT_USAGE : EXIT_RUNTIME;
 		goto out;
 	}
+	if (s.o.follow)
+		follow_scan(&s);
+	/* Kernel symbols are needed by the first profile; read them now,
+	 * after attaching (not on the start-up path), so memory is flat. */
+	if (!s.o.user_only)
+		sym_preload_kernel(s.sym);
 	if (s.o.verbose)
 		fprintf(stderr, "%s: attached in %.1f ms (%.1f ms after start)\n", prog_name,
 			s.attach_ns / 1e6, (now_ns(CLOCK_MONOTONIC) - process_start_ns) / 1e6);
@@ -666,7 +745,7 @@ int session_main(const struct command *cmd, int argc, char **argv)
 				sym_snapshot(s.sym, s.child); /* it may have loaded libraries */
 			}
 		} else if (!s.o.cmd && (s.o.pids.n || s.o.tids.n)) {
-			if (!any_target_alive(&s)) {
+			if (!s.o.follow && !any_target_alive(&s)) {
 				fprintf(stderr, "%s: target exited after %.2fs\n", prog_name,
 					(now - s.start_mono_ns) / 1e9);
 				stop = true;
@@ -677,6 +756,10 @@ int session_main(const struct command *cmd, int argc, char **argv)
 		}
 		if (deadline && now >= deadline)
 			stop = true;
+		if (s.o.follow && now - last_follow >= 250000000ULL) {
+			follow_scan(&s);
+			last_follow = now;
+		}
 		if (cmd->scan && now - last_scan >= 1000000000ULL) {
 			cmd->scan(&s);
 			last_scan = now;

@@ -27,6 +27,7 @@ struct command {
 	int (*collect)(struct session *s, struct profile *p); /* one interval's data */
 	void (*stop)(struct session *s);          /* detach and free; every exit path */
 	void (*describe)(struct session *s, struct profile *p); /* sample types etc. */
+	int (*add_pid)(struct session *s, pid_t pid);  /* --follow: a new target process */
 	size_t priv_size;
 };
 
@@ -47,6 +48,7 @@ struct session_opts {
 	int top_n;
 	bool verbose;
 	const char *btf_path;
+	const char *follow;         /* --follow COMM */
 };
 
 struct session {
@@ -66,6 +68,8 @@ struct session {
 /* Runs a command with argv (argv[0] is the command name); returns the exit status. */
 int session_main(const struct command *cmd, int argc, char **argv);
 
+/* Target map capacity: room for --follow's newcomers. */
+size_t session_pid_capacity(struct session *s);
 /* For commands: make sure pid's maps are snapshotted (cheap if already). */
 void session_note_pid(struct session *s, pid_t pid);
 /* libbpf open options with --btf applied. */

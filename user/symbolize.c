@@ -45,6 +45,8 @@ struct symbolizer {
 	bool kallsyms_loaded;
 	ksym_vec ksyms;
 	ksym_vec kdata;             /* data symbols, for naming kernel locks */
+	bool kdata_loaded;
+	struct arena knames;        /* kernel symbol names (unique: no interning) */
 	struct elf_syms *vdso;
 	bool vdso_loaded;
 	uint64_t unresolved;
@@ -72,6 +74,7 @@ void symbolizer_free(struct symbolizer *s)
 	vec_free(&s->all_procs);
 	vec_free(&s->ksyms);
 	vec_free(&s->kdata);
+	arena_free(&s->knames);
 	hmap_free(&s->procs);
 	hmap_free(&s->elfs);
 	strpool_free(&s->strings);
@@ -434,12 +437,14 @@ static int cmp_ksym(const void *a, const void *b)
 	return x->addr < y->addr ? -1 : x->addr > y->addr;
 }
 
-static void load_kallsyms(struct symbolizer *s)
+/* Text symbols, or with data, the data symbols (static locks), which only
+ * --by-lock needs. */
+static void load_kallsyms_kind(struct symbolizer *s, bool data)
 {
 	size_t len;
 	char *text = read_file("/proc/kallsyms", &len), *line, *save = NULL;
+	ksym_vec *v = data ? &s->kdata : &s->ksyms;
 
-	s->kallsyms_loaded = true;
 	if (!text)
 		return;
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
@@ -450,25 +455,36 @@ static void load_kallsyms(struct symbolizer *s)
 		if (end == line || !addr || end[0] != ' ')
 			continue;
 		type = tolower((unsigned char)end[1]);
-		if (type != 't' && type != 'w' && type != 'd' && type != 'b')
+		if (data ? (type != 'd' && type != 'b') : (type != 't' && type != 'w'))
 			continue;
 		name = end + 3;
 		name[strcspn(name, " \t")] = 0; /* drop "[module]" */
-		ksym_vec *v = type == 'd' || type == 'b' ? &s->kdata : &s->ksyms;
-
-		vec_push(v, ((struct ksym){ addr, strpool_intern(&s->strings, name) }));
+		vec_push(v, ((struct ksym){ addr, arena_strdup(&s->knames, name) }));
 	}
 	free(text);
-	qsort(s->ksyms.v, s->ksyms.n, sizeof(*s->ksyms.v), cmp_ksym);
-	qsort(s->kdata.v, s->kdata.n, sizeof(*s->kdata.v), cmp_ksym);
+	qsort(v->v, v->n, sizeof(*v->v), cmp_ksym);
+}
+
+static void load_kallsyms(struct symbolizer *s)
+{
+	s->kallsyms_loaded = true;
+	load_kallsyms_kind(s, false);
+}
+
+void sym_preload_kernel(struct symbolizer *s)
+{
+	if (!s->kallsyms_loaded)
+		load_kallsyms(s);
 }
 
 const char *sym_kernel_data(struct symbolizer *s, uint64_t addr, uint64_t *off)
 {
 	size_t lo = 0, hi;
 
-	if (!s->kallsyms_loaded)
-		load_kallsyms(s);
+	if (!s->kdata_loaded) {
+		s->kdata_loaded = true;
+		load_kallsyms_kind(s, true);
+	}
 	hi = s->kdata.n;
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;

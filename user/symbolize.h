@@ -41,6 +41,8 @@ void sym_fork_event(struct symbolizer *s, pid_t ppid, pid_t pid);
 void sym_user(struct symbolizer *s, pid_t pid, uint64_t addr, struct sym_frame *f);
 void sym_kernel(struct symbolizer *s, uint64_t addr, struct sym_frame *f);
 
+/* Reads /proc/kallsyms now rather than at the first kernel frame. */
+void sym_preload_kernel(struct symbolizer *s);
 /* A kernel data symbol near addr (static locks), or NULL. */
 const char *sym_kernel_data(struct symbolizer *s, uint64_t addr, uint64_t *off);
 

@@ -94,3 +94,16 @@ sleep 1.5
 check "serve: a client that disconnects leaves no profile running" eq "$(pgrep -P $sp | wc -l)" 0
 check "serve: ... and no probes attached" eq "$(bpftool prog show 2>/dev/null | grep -c oncpu_sample)" 0
 stop_targets
+
+# --follow NAME: processes of that name are picked up as they come and go.
+cp "$TB/hot" "$OUT/followme"
+"$BPFPROF" oncpu --follow followme -d 5.5 -o "$OUT/follow.folded" 2>/dev/null &
+fp=$!
+sleep 0.5; "$OUT/followme" 2 single > /dev/null
+sleep 0.3; "$OUT/followme" 2 single > /dev/null
+wait $fp
+check "--follow: exit 0 after the duration" eq "$?" 0
+check "--follow: both runs profiled (>= 300 of ~396 samples of hot_spin)" ge "$(awk '/hot_spin/ { t += $NF } END { print t + 0 }' "$OUT/follow.folded")" 300
+check "--follow: nothing else" eq "$(grep -vc '^followme;' "$OUT/follow.folded")" 0
+"$BPFPROF" oncpu --follow x -- true > /dev/null 2> "$OUT/ferr"
+check "--follow with -- CMD: usage error" eq "$?" 2
