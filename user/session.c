@@ -703,10 +703,6 @@ int session_main(const struct command *cmd, int argc, char **argv)
 	}
 	if (s.o.follow)
 		follow_scan(&s);
-	/* Kernel symbols are needed by the first profile; read them now,
-	 * after attaching (not on the start-up path), so memory is flat. */
-	if (!s.o.user_only)
-		sym_preload_kernel(s.sym);
 	if (s.o.verbose)
 		fprintf(stderr, "%s: attached in %.1f ms (%.1f ms after start)\n", prog_name,
 			s.attach_ns / 1e6, (now_ns(CLOCK_MONOTONIC) - process_start_ns) / 1e6);
@@ -722,6 +718,11 @@ int session_main(const struct command *cmd, int argc, char **argv)
 		status = EXIT_USAGE;
 		goto out;
 	}
+
+	/* Kernel symbols are needed by the first profile; read them now,
+	 * after attaching (not on the start-up path), so memory is flat. */
+	if (!s.o.user_only)
+		sym_preload_kernel(s.sym);
 
 	for (;;) {
 		struct timespec tick = { 0, 100 * 1000 * 1000 };

@@ -107,3 +107,9 @@ check "--follow: both runs profiled (>= 300 of ~396 samples of hot_spin)" ge "$(
 check "--follow: nothing else" eq "$(grep -vc '^followme;' "$OUT/follow.folded")" 0
 "$BPFPROF" oncpu --follow x -- true > /dev/null 2> "$OUT/ferr"
 check "--follow with -- CMD: usage error" eq "$?" 2
+
+# The monitoring-script example raises an alert on a hot function.
+start_target "$TB/hot" 5 single
+BPFPROF=$BPFPROF "$ROOT/tools/cpu-share-alert.sh" "$TPID" hot_spin 50 0.5 3 > "$OUT/alert.txt" 2>/dev/null
+check "tools/cpu-share-alert.sh: alerts when hot_spin > 50%" eq "$(grep -c '^ALERT' "$OUT/alert.txt")" 3
+stop_targets
