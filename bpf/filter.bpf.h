@@ -52,6 +52,23 @@ static __always_inline void stat_inc(__u32 slot)
 		(*v)++; /* per-CPU slot: no atomic needed */
 }
 
+/* The value for key in map, created zeroed if absent; NULL when the map is
+ * full (counted). Another CPU creating it first is fine (-EEXIST). */
+static __always_inline void *lookup_or_init(void *map, const void *key, const void *zero)
+{
+	void *v = bpf_map_lookup_elem(map, key);
+	long err;
+
+	if (v)
+		return v;
+	err = bpf_map_update_elem(map, key, zero, BPF_NOEXIST);
+	if (err && err != -EEXIST) {
+		stat_inc(STAT_MAP_FULL);
+		return NULL;
+	}
+	return bpf_map_lookup_elem(map, key);
+}
+
 /* A stack id, or STACK_LOST after counting why the stack was lost. */
 static __always_inline __s32 stack_or_stat(__s32 id, __u32 fail_slot)
 {

@@ -60,19 +60,9 @@ static __always_inline void add(struct lock_key *key, __u64 delta, __u64 count)
 	struct lock_val zero = {}, *v;
 
 	bpf_get_current_comm(&key->comm, sizeof(key->comm));
-	v = set ? bpf_map_lookup_elem(&counts1, key) : bpf_map_lookup_elem(&counts0, key);
-	if (!v) {
-		long err = set ? bpf_map_update_elem(&counts1, key, &zero, BPF_NOEXIST)
-			       : bpf_map_update_elem(&counts0, key, &zero, BPF_NOEXIST);
-
-		if (err && err != -EEXIST) {
-			stat_inc(STAT_MAP_FULL);
-			return;
-		}
-		v = set ? bpf_map_lookup_elem(&counts1, key) : bpf_map_lookup_elem(&counts0, key);
-		if (!v)
-			return;
-	}
+	v = set ? lookup_or_init(&counts1, key, &zero) : lookup_or_init(&counts0, key, &zero);
+	if (!v)
+		return;
 	__sync_fetch_and_add(&v->count, count);
 	__sync_fetch_and_add(&v->total_ns, delta);
 	if (delta > v->max_ns)

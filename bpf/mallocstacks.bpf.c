@@ -63,15 +63,9 @@ struct {
 
 static __always_inline struct heap_val *heap_get(struct heap_key *key)
 {
-	struct heap_val zero = {}, *v = bpf_map_lookup_elem(&heap, key);
+	struct heap_val zero = {};
 
-	if (v)
-		return v;
-	if (bpf_map_update_elem(&heap, key, &zero, BPF_NOEXIST) && !(v = bpf_map_lookup_elem(&heap, key))) {
-		stat_inc(STAT_MAP_FULL);
-		return NULL;
-	}
-	return v ? v : bpf_map_lookup_elem(&heap, key);
+	return lookup_or_init(&heap, key, &zero);
 }
 
 /* Weight of this allocation: 1 without sampling; with sampling, 0 when

@@ -82,19 +82,9 @@ static __always_inline void add(struct offcpu_key *key, __u64 delta)
 	__u32 set = gen & 1;
 	struct offcpu_val zero = {}, *v;
 
-	v = set ? bpf_map_lookup_elem(&counts1, key) : bpf_map_lookup_elem(&counts0, key);
-	if (!v) {
-		long err = set ? bpf_map_update_elem(&counts1, key, &zero, BPF_NOEXIST)
-			       : bpf_map_update_elem(&counts0, key, &zero, BPF_NOEXIST);
-
-		if (err && err != -EEXIST) {
-			stat_inc(STAT_MAP_FULL);
-			return;
-		}
-		v = set ? bpf_map_lookup_elem(&counts1, key) : bpf_map_lookup_elem(&counts0, key);
-		if (!v)
-			return;
-	}
+	v = set ? lookup_or_init(&counts1, key, &zero) : lookup_or_init(&counts0, key, &zero);
+	if (!v)
+		return;
 	__sync_fetch_and_add(&v->count, 1);
 	__sync_fetch_and_add(&v->total_ns, delta);
 }

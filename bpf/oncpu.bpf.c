@@ -52,9 +52,8 @@ int oncpu_sample(struct bpf_perf_event_data *ctx)
 	struct task_struct *task;
 	struct oncpu_key key = {};
 	__u32 set = gen & 1;
-	__u64 one = 1, *val;
+	__u64 zero = 0, *val;
 	bool in_kernel, kthread;
-	long err;
 
 	if (pid == 0 && !include_idle)
 		return 0;
@@ -78,26 +77,10 @@ int oncpu_sample(struct bpf_perf_event_data *ctx)
 	if (kernel_stacks && in_kernel)
 		key.kstack = stack_or_stat(get_stack(ctx, set, 0), STAT_KSTACK_FAILED);
 
-	if (set)
-		val = bpf_map_lookup_elem(&counts1, &key);
-	else
-		val = bpf_map_lookup_elem(&counts0, &key);
-	if (val) {
+	/* One call site per map: helpers need a constant map pointer. */
+	val = set ? lookup_or_init(&counts1, &key, &zero) : lookup_or_init(&counts0, &key, &zero);
+	if (val)
 		__sync_fetch_and_add(val, 1);
-		return 0;
-	}
-	if (set)
-		err = bpf_map_update_elem(&counts1, &key, &one, BPF_NOEXIST);
-	else
-		err = bpf_map_update_elem(&counts0, &key, &one, BPF_NOEXIST);
-	if (err == -EEXIST) { /* another CPU created it meanwhile */
-		val = set ? bpf_map_lookup_elem(&counts1, &key)
-			  : bpf_map_lookup_elem(&counts0, &key);
-		if (val)
-			__sync_fetch_and_add(val, 1);
-	} else if (err) {
-		stat_inc(STAT_MAP_FULL);
-	}
 	return 0;
 }
 
