@@ -625,7 +625,7 @@ int session_main(const struct command *cmd, int argc, char **argv)
 	struct session s = { .cmd = cmd, .cgroup_fd = -1 };
 	struct mmap_watch watch = { 0 };
 	sigset_t sigs;
-	uint64_t seq = 0, last_scan = 0, last_follow = 0, deadline = 0, next_emit = 0;
+	uint64_t seq = 0, last_scan = 0, last_follow = 0, last_snap = 0, deadline = 0, next_emit = 0;
 	int status = EXIT_OK, child_status = -1, err;
 	bool started = false;
 
@@ -750,9 +750,11 @@ int session_main(const struct command *cmd, int argc, char **argv)
 				fprintf(stderr, "%s: target exited after %.2fs\n", prog_name,
 					(now - s.start_mono_ns) / 1e9);
 				stop = true;
-			} else {
+			} else if (now - last_snap >= 500000000ULL) {
+				/* Re-read maps for libraries loaded since (dlopen). */
 				for (size_t i = 0; i < s.o.pids.n; i++)
 					sym_snapshot(s.sym, s.o.pids.v[i]);
+				last_snap = now;
 			}
 		}
 		if (deadline && now >= deadline)
