@@ -148,6 +148,23 @@ static void test_binary(const char *dir, const char *bin, bool stripped)
 		check(f.module && f.offset > 0, "stripped: unresolved frame keeps module+offset",
 		      "module %s offset %llx", f.module ? f.module : "-", (unsigned long long)f.offset);
 	}
+	if (!stripped) { /* JIT code: a perf-PID.map names addresses outside any file */
+		char map[64];
+		FILE *pm;
+		struct sym_frame f;
+
+		snprintf(map, sizeof(map), "/tmp/perf-%d.map", c.pid);
+		if ((pm = fopen(map, "w"))) {
+			fprintf(pm, "10000 100 jit::compiled_loop\n20000 80 LazyCompile:*hot.js:12\n");
+			fclose(pm);
+		}
+		sym_user(s, c.pid, 0x10040, &f);
+		check(f.func && !strcmp(f.func, "jit::compiled_loop") && f.kind == PF_FRAME_UNKNOWN,
+		      "perf-PID.map: JIT frame named", "got %s", f.func ? f.func : "(none)");
+		sym_user(s, c.pid, 0x20090, &f);
+		check(!f.func, "perf-PID.map: past an entry's size is unresolved", "got %s", f.func ? f.func : "(none)");
+		unlink(map);
+	}
 	/* After exit, the snapshot still resolves. */
 	stop_target(&c);
 	expect_sym(s, &c, bin, "sym_exported", "sym_exported", NULL);
