@@ -2,7 +2,6 @@
  * stack (Go's mutex profile, for any process). See lockwait.bpf.c for how
  * user, kernel and Go lock waits are caught. */
 #include <bpf/bpf.h>
-#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <limits.h>
@@ -103,45 +102,6 @@ static void lockwait_describe(struct session *s, struct profile *p)
 	p->period = 1;
 }
 
-static bool btf_has(struct session *s, const char *name)
-{
-	const char *path = session_btf_path(s);
-	struct btf *btf = path ? btf__parse(path, NULL) : btf__load_vmlinux_btf();
-	bool ok;
-
-	if (!btf)
-		return false;
-	ok = btf__find_by_name_kind(btf, name, BTF_KIND_TYPEDEF) > 0;
-	btf__free(btf);
-	return ok;
-}
-
-/* The path of a target's executable; for -- CMD, found like execvp does. */
-static bool target_exe(struct session *s, pid_t pid, char *out, size_t n)
-{
-	if (s->o.cmd && pid == s->child) {
-		const char *cmd = s->o.cmd[0];
-		char *path, *dir, *save = NULL;
-
-		if (strchr(cmd, '/')) {
-			snprintf(out, n, "%s", cmd);
-			return access(out, X_OK) == 0;
-		}
-		path = xstrdup(getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin");
-		for (dir = strtok_r(path, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
-			snprintf(out, n, "%s/%s", dir, cmd);
-			if (access(out, X_OK) == 0) {
-				free(path);
-				return true;
-			}
-		}
-		free(path);
-		return false;
-	}
-	snprintf(out, n, "/proc/%d/exe", pid);
-	return true;
-}
-
 /* Go targets: count contended sync.Mutex/RWMutex acquisitions at the entry of
  * sync.runtime_SemacquireMutex (an entry probe only: return probes crash Go). */
 static int attach_go(struct session *s, struct lockwait *lw)
@@ -152,7 +112,7 @@ static int attach_go(struct session *s, struct lockwait *lw)
 		struct elf_syms *es;
 		struct bpf_link *link;
 
-		if (!target_exe(s, s->o.pids.v[i], exe, sizeof(exe)) || !(es = sym_elf_path(s->sym, exe)) ||
+		if (!session_target_exe(s, s->o.pids.v[i], exe, sizeof(exe)) || !(es = sym_elf_path(s->sym, exe)) ||
 		    !es->is_go || !elf_sym_addr(es, "sync.runtime_SemacquireMutex"))
 			continue;
 		link = bpf_program__attach_uprobe_opts(lw->skel->progs.lw_go_semacquire,
@@ -174,7 +134,7 @@ static int lockwait_start(struct session *s)
 	struct lockwait *lw = s->priv;
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = session_btf_path(s));
 	struct lockwait_bpf *skel;
-	bool tp_btf = btf_has(s, "btf_trace_contention_begin") && !getenv("BPFPROF_FORCE_RAW_TP");
+	bool tp_btf = session_have_tp_btf(s, "contention_begin");
 	int err;
 
 	skel = lw->skel = lockwait_bpf__open_opts(&oo);

@@ -267,27 +267,6 @@ static int attach_go(struct session *s, struct mallocstacks *ms, pid_t pid, cons
 	return 1;
 }
 
-static bool cmd_path(struct session *s, char *out, size_t n)
-{
-	const char *cmd = s->o.cmd[0];
-	char *path, *dir, *save = NULL;
-
-	if (strchr(cmd, '/')) {
-		snprintf(out, n, "%s", cmd);
-		return true;
-	}
-	path = xstrdup(getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin");
-	for (dir = strtok_r(path, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
-		snprintf(out, n, "%s/%s", dir, cmd);
-		if (access(out, X_OK) == 0) {
-			free(path);
-			return true;
-		}
-	}
-	free(path);
-	return false;
-}
-
 static int attach_targets(struct session *s, struct mallocstacks *ms)
 {
 	char lib[PATH_MAX], exe[PATH_MAX];
@@ -305,7 +284,7 @@ static int attach_targets(struct session *s, struct mallocstacks *ms)
 		bool is_cmd = s->o.cmd && pid == s->child;
 		bool go = false;
 
-		if (is_cmd ? cmd_path(s, exe, sizeof(exe)) : (snprintf(exe, sizeof(exe), "/proc/%d/exe", pid), true)) {
+		if (session_target_exe(s, pid, exe, sizeof(exe))) {
 			if ((err = attach_go(s, ms, pid, exe)) < 0)
 				return err;
 			go = err > 0;
@@ -470,7 +449,7 @@ static int mallocstacks_add_pid(struct session *s, pid_t pid)
 
 	if (err)
 		return err;
-	snprintf(exe, sizeof(exe), "/proc/%d/exe", pid);
+	session_target_exe(s, pid, exe, sizeof(exe));
 	if ((err = attach_go(s, x, pid, exe)) < 0)
 		return err;
 	if (x->lib)

@@ -1,7 +1,6 @@
 /* offcpu: where threads block, and for how long. sched_switch runs
  * offcpu.bpf.c, which times each off-CPU period and sums it by stack. */
 #include <bpf/bpf.h>
-#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -109,20 +108,6 @@ static void offcpu_describe(struct session *s, struct profile *p)
 	p->period = 1;
 }
 
-/* tp_btf needs the kernel's BTF to describe the tracepoint. */
-static bool have_tp_btf(struct session *s)
-{
-	const char *path = session_btf_path(s);
-	struct btf *btf = path ? btf__parse(path, NULL) : btf__load_vmlinux_btf();
-	bool ok;
-
-	if (!btf)
-		return false;
-	ok = btf__find_by_name_kind(btf, "btf_trace_sched_switch", BTF_KIND_TYPEDEF) > 0;
-	btf__free(btf);
-	return ok;
-}
-
 static int offcpu_start(struct session *s)
 {
 	struct offcpu *oc = s->priv;
@@ -140,8 +125,7 @@ static int offcpu_start(struct session *s)
 	skel->rodata->state_mask = oc->state_mask ? oc->state_mask : (1u << OFFCPU_NSTATES) - 1;
 	skel->rodata->min_block_ns = oc->min_ns ? oc->min_ns : 1;
 	skel->rodata->max_block_ns = oc->max_ns ? (uint64_t)oc->max_ns : ~0ULL;
-	/* BPFPROF_FORCE_RAW_TP=1 exercises the fallback on kernels that have both. */
-	oc->used_raw_tp = getenv("BPFPROF_FORCE_RAW_TP") || !have_tp_btf(s);
+	oc->used_raw_tp = !session_have_tp_btf(s, "sched_switch");
 	bpf_program__set_autoload(oc->used_raw_tp ? skel->progs.offcpu_switch_btf
 						  : skel->progs.offcpu_switch_raw, false);
 	err = filter_configure(s, &skel->rodata->filter_pid, &skel->rodata->filter_tid,

@@ -2,6 +2,7 @@
 #include "output.h"
 #include "mmapwatch.h"
 
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <dirent.h>
 #include <errno.h>
@@ -456,6 +457,49 @@ static void follow_scan(struct session *s)
 }
 
 /* ---- helpers for commands ----------------------------------------------- */
+
+bool session_have_tp_btf(struct session *s, const char *tracepoint)
+{
+	const char *path = session_btf_path(s);
+	char name[128];
+	struct btf *btf;
+	bool ok;
+
+	if (getenv("BPFPROF_FORCE_RAW_TP")) /* exercises the fallback where both work */
+		return false;
+	btf = path ? btf__parse(path, NULL) : btf__load_vmlinux_btf();
+	if (!btf)
+		return false;
+	snprintf(name, sizeof(name), "btf_trace_%s", tracepoint);
+	ok = btf__find_by_name_kind(btf, name, BTF_KIND_TYPEDEF) > 0;
+	btf__free(btf);
+	return ok;
+}
+
+bool session_target_exe(struct session *s, pid_t pid, char *out, size_t n)
+{
+	if (s->o.cmd && pid == s->child) { /* not exec'd yet: find it as execvp will */
+		const char *cmd = s->o.cmd[0];
+		char *path, *dir, *save = NULL;
+
+		if (strchr(cmd, '/')) {
+			snprintf(out, n, "%s", cmd);
+			return access(out, X_OK) == 0;
+		}
+		path = xstrdup(getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin");
+		for (dir = strtok_r(path, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
+			snprintf(out, n, "%s/%s", dir, cmd);
+			if (access(out, X_OK) == 0) {
+				free(path);
+				return true;
+			}
+		}
+		free(path);
+		return false;
+	}
+	snprintf(out, n, "/proc/%d/exe", pid);
+	return true;
+}
 
 void session_note_pid(struct session *s, pid_t pid)
 {

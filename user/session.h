@@ -68,6 +68,12 @@ struct session {
 /* Runs a command with argv (argv[0] is the command name); returns the exit status. */
 int session_main(const struct command *cmd, int argc, char **argv);
 
+/* Whether the kernel's BTF describes this tracepoint (tp_btf attachable);
+ * else use raw_tp. BPFPROF_FORCE_RAW_TP=1 forces the fallback. */
+bool session_have_tp_btf(struct session *s, const char *tracepoint);
+/* A target's executable: /proc/PID/exe, or for -- CMD (not yet exec'd) the
+ * file execvp will run. */
+bool session_target_exe(struct session *s, pid_t pid, char *out, size_t n);
 /* Target map capacity: room for --follow's newcomers. */
 size_t session_pid_capacity(struct session *s);
 /* For commands: make sure pid's maps are snapshotted (cheap if already). */
