@@ -102,7 +102,7 @@ static __always_inline int on_switch(void *ctx, struct task_struct *prev, struct
 		__u8 state = classify(task_state(prev, btf));
 
 		if (state_mask & (1u << state)) {
-			struct offcpu_start s = { .start = now, .ts = now, .pid = prev_tgid, .state = state,
+			struct offcpu_start s = { .start = now, .pid = prev_tgid, .state = state,
 						  .ustack = STACK_NONE, .kstack = STACK_NONE };
 
 			bpf_get_current_comm(&s.comm, sizeof(s.comm)); /* current is prev */
@@ -123,14 +123,13 @@ static __always_inline int on_switch(void *ctx, struct task_struct *prev, struct
 	if (st) {
 		__u64 blocked = now - st->start;
 
-		/* Filter on the whole block; add what is not yet accounted. */
-		if (now > st->ts && blocked >= min_block_ns && blocked <= max_block_ns) {
+		if (now > st->start && blocked >= min_block_ns && blocked <= max_block_ns) {
 			struct offcpu_key key = { .pid = st->pid, .tid = next_tid, .ustack = st->ustack,
 						  .kstack = st->kstack, .state = st->state,
 						  .kthread = st->kthread };
 
 			__builtin_memcpy(key.comm, st->comm, sizeof(key.comm));
-			add(&key, now - st->ts);
+			add(&key, blocked);
 		}
 		bpf_map_delete_elem(&starts, &next_tid);
 	}

@@ -17,7 +17,6 @@ enum offcpu_state {
 /* Where a thread left the CPU, kept until it runs again. */
 struct offcpu_start {
 	__u64 start;    /* when it left the CPU */
-	__u64 ts;       /* accounted up to here (the loader advances it at intervals) */
 	char comm[TASK_COMM_LEN];
 	__s32 ustack;
 	__s32 kstack;

@@ -16,7 +16,6 @@ struct offcpu {
 	struct offcpu_bpf *skel;
 	int64_t min_ns, max_ns;
 	uint32_t state_mask;
-	uint64_t last_boundary;   /* CLOCK_MONOTONIC of the previous collect */
 	struct stat_snapshot stats;
 	bool used_raw_tp;
 };
@@ -153,7 +152,6 @@ static int offcpu_start(struct session *s)
 			strerror(-err));
 		return err;
 	}
-	oc->last_boundary = now_ns(CLOCK_MONOTONIC);
 	if (s->o.verbose)
 		fprintf(stderr, "%s: offcpu attached with %s\n", prog_name, oc->used_raw_tp ? "raw_tp" : "tp_btf");
 	return 0;
@@ -207,9 +205,11 @@ static void note_pid(const void *k, const void *v, void *ctx)
 	session_note_pid(((struct offcpu_drain *)ctx)->s, ((const struct offcpu_key *)k)->pid);
 }
 
-/* Threads still off CPU at the boundary: count them up to now, and move
- * their accounting start forward so the rest lands in the next interval. */
-static void add_pending(struct offcpu *oc, struct offcpu_drain *d, uint64_t boundary)
+/* Threads still off CPU: their stacks stay in the stack map; at the end of
+ * the run, their blocks so far are counted up to now. Between intervals a
+ * block counts once, in the interval in which it ends: the loader cannot
+ * move a record's accounting start without racing the thread's wake-up. */
+static void add_pending(struct offcpu *oc, struct offcpu_drain *d, uint64_t now, bool final)
 {
 	int fd = bpf_map__fd(oc->skel->maps.starts);
 	uint32_t key, next;
@@ -228,34 +228,28 @@ static void add_pending(struct offcpu *oc, struct offcpu_drain *d, uint64_t boun
 
 		if (bpf_map_lookup_elem(fd, &tids.v[i], &st))
 			continue;
-		/* Its stacks stay in the stack map until it runs again. */
 		if (st.ustack >= 0)
 			hmap_upsert(&keep, (uint32_t)st.ustack, 0, 1, NULL);
 		if (st.kstack >= 0)
 			hmap_upsert(&keep, (uint32_t)st.kstack, 0, 1, NULL);
-		if (st.ts >= boundary)
+		if (!final || st.start >= now)
 			continue;
-		blocked = boundary - st.start;
+		blocked = now - st.start;
 		if (blocked < oc->skel->rodata->min_block_ns || blocked > oc->skel->rodata->max_block_ns)
 			continue;
-		uint64_t delta = boundary - st.ts;
 		struct offcpu_key k = { .pid = st.pid, .tid = tids.v[i], .ustack = st.ustack,
 					.kstack = st.kstack, .state = st.state, .kthread = st.kthread };
 
 		memcpy(k.comm, st.comm, sizeof(k.comm));
-		st.ts = boundary;
-		/* Only if the thread has not run meanwhile (the record is gone
-		 * then, and the BPF side counted the whole block). */
-		if (bpf_map_update_elem(fd, &tids.v[i], &st, BPF_EXIST) == 0) {
-			session_note_pid(d->s, st.pid);
-			add_sample(d, &k, 0, delta);
-		}
+		session_note_pid(d->s, st.pid);
+		add_sample(d, &k, 0, blocked);
 	}
-	/* Recycle the rest, so a long run does not fill the stack map. A
-	 * thread that blocks on an existing stack in the few microseconds
-	 * between the walk above and this delete loses that stack (counted
-	 * as "[... stack lost]", not silently). */
-	stackmap_recycle(oc->skel->maps.stacks, &keep);
+	/* Recycle the other stacks, so a long run does not fill the stack map.
+	 * A thread that blocks on an existing stack in the few microseconds
+	 * between the walk above and this delete loses that stack (counted as
+	 * "[... stack lost]", not silently). */
+	if (!final)
+		stackmap_recycle(oc->skel->maps.stacks, &keep);
 	hmap_free(&keep);
 	vec_free(&tids);
 }
@@ -277,8 +271,7 @@ static int offcpu_collect(struct session *s, struct profile *p)
 	err = map_drain(counts, sizeof(struct offcpu_key), sizeof(struct offcpu_val), note_pid, &d, false);
 	if (!err)
 		err = map_drain(counts, sizeof(struct offcpu_key), sizeof(struct offcpu_val), add_entry, &d, true);
-	add_pending(oc, &d, boundary);
-	oc->last_boundary = boundary;
+	add_pending(oc, &d, boundary, s->final);
 	stack_reader_free(d.sr);
 	stack_builder_free(&b);
 	stats_report(&oc->stats, skel->maps.stats, p, 0);

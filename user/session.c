@@ -815,6 +815,7 @@ int session_main(const struct command *cmd, int argc, char **argv)
 			break;
 		if (next_emit && now >= next_emit) {
 			mmap_watch_drain(&watch, s.sym);
+			s.final = s.o.count && seq + 1 == s.o.count;
 			if ((err = emit(&s, seq++)) < 0) {
 				status = EXIT_RUNTIME;
 				goto out;
@@ -830,6 +831,7 @@ int session_main(const struct command *cmd, int argc, char **argv)
 	if (watch.lost)
 		warn_msg("%llu mapping records lost: some frames of %s may be unnamed",
 			 (unsigned long long)watch.lost, s.o.cmd[0]);
+	s.final = true;
 	if (!s.o.interval_ns || now_ns(CLOCK_MONOTONIC) - s.interval_mono_ns > 50000000ULL) {
 		if (emit(&s, seq++) < 0)
 			status = EXIT_RUNTIME;

@@ -62,6 +62,7 @@ struct session {
 	uint64_t interval_start_ns; /* CLOCK_REALTIME, for time_nanos */
 	uint64_t interval_mono_ns;
 	uint64_t attach_ns;         /* start() duration, for -v */
+	bool final;                 /* the collect in progress is the run's last */
 	struct output_set out;      /* -f / -o */
 };
 
