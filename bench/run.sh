@@ -273,6 +273,38 @@ echo "For scale, OpenTelemetry's eBPF profiler states 1% CPU and 250 MB as its u
 echo
 } >> "$RES"
 
+# ---- kernel memory locked by maps ------------------------------------------
+# Each tool attached for a moment; memlock of the maps it holds open.
+sleep 20 & victim=$!
+mem_of() { # mem_of NAME CMD...: start CMD, measure its maps after 1.5 s
+	local name=$1; shift
+	"$@" > /dev/null 2>&1 &
+	local p=$!
+	sleep 1.5
+	local m; m=$(bench/memlock.sh $p)
+	kill -INT $p 2>/dev/null; wait $p 2>/dev/null
+	echo "| $name | $(awk -v m="$m" 'BEGIN { printf "%.1f", m / 1048576 }') |" >> "$TMP/memlock"
+}
+: > "$TMP/memlock"
+mem_of "bpfprof oncpu -p PID (default --max-stacks 16384, two map sets)" "$BPFPROF" oncpu -p $victim -d 3
+mem_of "bpfprof oncpu -p PID --max-stacks 2048" "$BPFPROF" oncpu -p $victim -d 3 --max-stacks 2048
+mem_of "bpfprof offcpu -p PID" "$BPFPROF" offcpu -p $victim -d 3
+mem_of "bpfprof lockwait -p PID" "$BPFPROF" lockwait -p $victim -d 3
+mem_of "bpfprof mallocstacks -p PID" "$BPFPROF" mallocstacks -p $victim -d 3
+have offcputime && mem_of "libbpf-tools offcputime" offcputime 3
+have bpftrace && mem_of "bpftrace 'profile:hz:99 { @[ustack] = count(); }'" bpftrace -e 'profile:hz:99 { @[ustack] = count(); }'
+kill $victim 2>/dev/null; wait $victim 2>/dev/null
+{
+echo "## Kernel memory locked by BPF maps"
+echo
+echo "Sum of \`memlock\` over the BPF maps each tool holds open (/proc/PID/fdinfo), 1.5 s after start."
+echo
+echo "| tool | MB |"
+echo "|---|---|"
+cat "$TMP/memlock"
+echo
+} >> "$RES"
+
 # ---- renderers ------------------------------------------------------------
 gcc -O2 -Iuser -Ibpf -o $B/gen_profile bench/gen_profile.c build/libbpfprof.a -lbpf -lelf -lz -lstdc++ -lm -lmicrohttpd -lpthread
 $B/gen_profile "$TMP/big.pb.gz" 50000

@@ -41,6 +41,7 @@ struct {
 struct start_map {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 1024);
+	__uint(map_flags, BPF_F_NO_PREALLOC); /* sparse: memory on demand */
 	__type(key, __u32);
 	__type(value, struct lock_start);
 };

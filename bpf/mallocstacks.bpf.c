@@ -35,6 +35,7 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 1024);
+	__uint(map_flags, BPF_F_NO_PREALLOC); /* sparse: memory on demand */
 	__type(key, struct heap_key);
 	__type(value, struct heap_val);
 } heap SEC(".maps");
@@ -42,6 +43,7 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 1024);
+	__uint(map_flags, BPF_F_NO_PREALLOC); /* sparse: memory on demand */
 	__type(key, __u64);              /* pointer */
 	__type(value, struct heap_alloc);
 } allocs SEC(".maps");
@@ -49,6 +51,7 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 1024);
+	__uint(map_flags, BPF_F_NO_PREALLOC); /* sparse: memory on demand */
 	__type(key, __u32);              /* tid */
 	__type(value, struct heap_pending);
 } pending SEC(".maps");
@@ -57,6 +60,7 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 1024);
+	__uint(map_flags, BPF_F_NO_PREALLOC); /* sparse: memory on demand */
 	__type(key, __u32);
 	__type(value, __s64);
 } sample_left SEC(".maps");

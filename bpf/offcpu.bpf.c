@@ -35,6 +35,7 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 1024);
+	__uint(map_flags, BPF_F_NO_PREALLOC); /* sparse: memory on demand */
 	__type(key, __u32); /* tid */
 	__type(value, struct offcpu_start);
 } starts SEC(".maps");
