@@ -37,6 +37,15 @@ struct {
 	__type(value, __u32);
 } target_cgroup SEC(".maps");
 
+/* Stack maps; the loader sets entries (--max-stacks) and value size
+ * (--max-depth frames) at open time. */
+struct stack_map {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(max_entries, 1024);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, 127 * sizeof(__u64));
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, STAT_NSLOTS);

@@ -29,12 +29,7 @@ volatile __u32 gen = 0;
 #define FUTEX_LOCK_PI2 13
 #define FUTEX_CMD_MASK 0x7f
 
-struct {
-	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
-	__uint(max_entries, 1024);
-	__uint(key_size, sizeof(__u32));
-	__uint(value_size, 127 * sizeof(__u64));
-} stacks SEC(".maps");
+struct stack_map stacks SEC(".maps");
 
 /* In-progress waits by thread: user (futex) and kernel separately, since a
  * futex wait can itself contend on kernel locks. */

@@ -20,12 +20,6 @@ volatile __u32 gen = 0;
 #define PF_KTHREAD 0x00200000
 
 /* Sizes (max_entries, stack value size) are set by the loader at open time. */
-struct stack_map {
-	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
-	__uint(max_entries, 1024);
-	__uint(key_size, sizeof(__u32));
-	__uint(value_size, 127 * sizeof(__u64));
-};
 struct count_map {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 1024);

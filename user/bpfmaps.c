@@ -55,7 +55,6 @@ struct stack_reader {
 	int depth;
 	struct hmap cache;       /* id -> index into stacks + 1 (0 = unreadable) */
 	VEC(uint64_t *) stacks;
-	VEC(uint32_t) ids;
 };
 
 struct stack_reader *stack_reader_new(struct bpf_map *m, int max_depth)
@@ -118,7 +117,6 @@ void stack_reader_free(struct stack_reader *r)
 	for (size_t i = 0; i < r->stacks.n; i++)
 		free(r->stacks.v[i]);
 	vec_free(&r->stacks);
-	vec_free(&r->ids);
 	hmap_free(&r->cache);
 	free(r);
 }
@@ -174,8 +172,7 @@ static const char *const stat_names[STAT_NSLOTS] = {
 	[STAT_MAP_FULL] = "map full drops",
 };
 
-void stats_report(struct stat_snapshot *st, struct bpf_map *stats, struct profile *p,
-		  uint64_t unresolved_total)
+void stats_report(struct stat_snapshot *st, struct bpf_map *stats, struct profile *p)
 {
 	int ncpus = libbpf_num_possible_cpus();
 	uint64_t *vals = xcalloc(ncpus, sizeof(uint64_t));
@@ -191,7 +188,6 @@ void stats_report(struct stat_snapshot *st, struct bpf_map *stats, struct profil
 		st->last[slot] = total;
 	}
 	free(vals);
-	(void)unresolved_total;
 }
 
 const uint64_t *stack_reader_get(struct stack_reader *r, int32_t id)
@@ -210,7 +206,6 @@ const uint64_t *stack_reader_get(struct stack_reader *r, int32_t id)
 		} else {
 			free(ips);
 		}
-		vec_push(&r->ids, (uint32_t)id);
 	}
 	return *slot ? r->stacks.v[*slot - 1] : NULL;
 }

@@ -48,9 +48,7 @@ void set_generation(volatile uint32_t *gen, uint32_t value);
 /* Loss counters: adds this interval's increase of each stats slot. */
 struct stat_snapshot {
 	uint64_t last[STAT_NSLOTS];
-	uint64_t last_unresolved;
 };
-void stats_report(struct stat_snapshot *st, struct bpf_map *stats, struct profile *p,
-		  uint64_t unresolved_total);
+void stats_report(struct stat_snapshot *st, struct bpf_map *stats, struct profile *p);
 
 #endif

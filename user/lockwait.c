@@ -348,7 +348,7 @@ static int lockwait_collect(struct session *s, struct profile *p)
 	hmap_free(&keep);
 	stack_reader_free(d.sr);
 	stack_builder_free(&b);
-	stats_report(&lw->stats, skel->maps.stats, p, 0);
+	stats_report(&lw->stats, skel->maps.stats, p);
 	if (lw->outside_lib) {
 		fprintf(stderr, "%s: %llu futex lock waits made outside %s were not counted\n",
 			prog_name, (unsigned long long)lw->outside_lib, lw->lib);

@@ -425,7 +425,7 @@ static int mallocstacks_collect(struct session *s, struct profile *p)
 	err = map_drain(ms->skel->maps.heap, sizeof(struct heap_key), sizeof(struct heap_val), add_entry, &d, false);
 	stack_reader_free(d.sr);
 	stack_builder_free(&b);
-	stats_report(&ms->stats, ms->skel->maps.stats, p, 0);
+	stats_report(&ms->stats, ms->skel->maps.stats, p);
 	return err;
 }
 

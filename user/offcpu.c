@@ -274,7 +274,7 @@ static int offcpu_collect(struct session *s, struct profile *p)
 	add_pending(oc, &d, boundary, s->final);
 	stack_reader_free(d.sr);
 	stack_builder_free(&b);
-	stats_report(&oc->stats, skel->maps.stats, p, 0);
+	stats_report(&oc->stats, skel->maps.stats, p);
 	return err;
 }
 

@@ -230,7 +230,7 @@ static int oncpu_collect(struct session *s, struct profile *p)
 	stack_reader_clear(sr);
 	stack_reader_free(sr);
 	stack_builder_free(&b);
-	stats_report(&oc->stats, skel->maps.stats, p, sym_unresolved(s->sym));
+	stats_report(&oc->stats, skel->maps.stats, p);
 	return err;
 }
 

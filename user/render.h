@@ -23,7 +23,6 @@ const char *renderer_names(void); /* "top|folded|..." for messages */
 
 /* "3.49s", "12ms", "1.5MB", "42": a value in its unit, for people. */
 void format_value(char *buf, size_t n, int64_t v, const char *unit);
-/* A short name for a sample type: "cpu (nanoseconds)". */
 
 /* Walks a sample's frames leaf first, expanding inlined lines.
  * Returns the number of frames written to names/kinds (at most max). */

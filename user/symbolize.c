@@ -49,7 +49,6 @@ struct symbolizer {
 	struct arena knames;        /* kernel symbol names (unique: no interning) */
 	struct elf_syms *vdso;
 	bool vdso_loaded;
-	uint64_t unresolved;
 };
 
 struct symbolizer *symbolizer_new(void)
@@ -79,11 +78,6 @@ void symbolizer_free(struct symbolizer *s)
 	hmap_free(&s->elfs);
 	strpool_free(&s->strings);
 	free(s);
-}
-
-uint64_t sym_unresolved(struct symbolizer *s)
-{
-	return s->unresolved;
 }
 
 /* ---- ELF files ---------------------------------------------------------- */
@@ -425,7 +419,6 @@ void sym_user(struct symbolizer *s, pid_t pid, uint64_t addr, struct sym_frame *
 	f->kind = v && v->elf ? PF_FRAME_USER : PF_FRAME_UNKNOWN;
 	if (!v)
 		f->offset = addr;
-	s->unresolved++;
 }
 
 /* ---- kernel ------------------------------------------------------------- */
@@ -523,8 +516,6 @@ void sym_kernel(struct symbolizer *s, uint64_t addr, struct sym_frame *f)
 	}
 	if (lo)
 		f->func = s->ksyms.v[lo - 1].name;
-	else
-		s->unresolved++;
 }
 
 /* ---- mapping events (perf mmap2/comm/fork records) ----------------------- */

@@ -55,7 +55,5 @@ struct elf_syms *sym_elf_path(struct symbolizer *s, const char *path);
  * so long runs do not grow. Returns how many. */
 size_t sym_evict_exited(struct symbolizer *s);
 
-/* Counters for the profile: frames left unresolved. */
-uint64_t sym_unresolved(struct symbolizer *s);
 
 #endif
