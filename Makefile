@@ -10,7 +10,7 @@ ARCH     := x86
 CFLAGS   ?= -O2 -g
 CFLAGS   += -DBPFPROF_VERSION=\"0.1.0\" -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
 	    -std=gnu11 -D_GNU_SOURCE -I$(BUILD) -Ibpf -Iuser
-LDLIBS   := -lbpf -lelf -lz -lstdc++ -lm -lmicrohttpd -lpthread
+LDLIBS   := -lbpf -ldw -lelf -lz -lstdc++ -lm -lmicrohttpd -lpthread
 BPFFLAGS := -O2 -g -target bpf -D__TARGET_ARCH_$(ARCH) -Ivmlinux -Ibpf -Wall \
 	    -Wno-unused-function
 

@@ -16,7 +16,7 @@ clang $CFL -pthread -o $B/locks tests/targets/locks.c
 clang $CFL -o $B/mallocfree bench/workloads/mallocfree.c
 clang -O2 -g -target bpf -D__TARGET_ARCH_x86 -Ivmlinux -c bench/floor.bpf.c -o $B/floor.bpf.o
 bpftool gen skeleton $B/floor.bpf.o name floor_bpf > $B/floor.skel.h
-gcc -O2 -D_GNU_SOURCE -Iuser -I$B -o $B/uprobe_floor bench/uprobe_floor.c build/libbpfprof.a -lbpf -lelf -lz -lstdc++ -lm -lmicrohttpd -lpthread
+gcc -O2 -D_GNU_SOURCE -Iuser -I$B -o $B/uprobe_floor bench/uprobe_floor.c build/libbpfprof.a -lbpf -ldw -lelf -lz -lstdc++ -lm -lmicrohttpd -lpthread
 TMP=$(mktemp -d /tmp/bpfprof-bench.XXXXXX)
 RES=bench/results.md
 BPFPROF=$ROOT/build/bpfprof
@@ -306,7 +306,7 @@ echo
 } >> "$RES"
 
 # ---- renderers ------------------------------------------------------------
-gcc -O2 -Iuser -Ibpf -o $B/gen_profile bench/gen_profile.c build/libbpfprof.a -lbpf -lelf -lz -lstdc++ -lm -lmicrohttpd -lpthread
+gcc -O2 -Iuser -Ibpf -o $B/gen_profile bench/gen_profile.c build/libbpfprof.a -lbpf -ldw -lelf -lz -lstdc++ -lm -lmicrohttpd -lpthread
 $B/gen_profile "$TMP/big.pb.gz" 50000
 nstacks=$("$BPFPROF" report "$TMP/big.pb.gz" | awk 'NR == 1 { gsub(/[()]/, ""); for (i = 1; i <= NF; i++) if ($i ~ /^stacks/) print $(i - 1) }')
 {

@@ -17,6 +17,7 @@ enum stat_slot {
 	STAT_KSTACK_FAILED,     /* kernel context whose kernel stack could not be walked */
 	STAT_STACK_COLLISION,   /* stack map bucket taken by another stack (-EEXIST) */
 	STAT_MAP_FULL,          /* aggregation map full: the event was dropped */
+	STAT_RINGBUF_FULL,      /* --unwind dwarf: a record found the ring buffer full */
 	STAT_NSLOTS,
 };
 

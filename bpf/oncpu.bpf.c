@@ -9,6 +9,7 @@
 #include <bpf/bpf_core_read.h>
 #include "oncpu.h"
 #include "filter.bpf.h"
+#include "unwind.bpf.h"
 
 const volatile bool include_idle = false;
 const volatile bool user_stacks = true;
@@ -65,6 +66,21 @@ int oncpu_sample(struct bpf_perf_event_data *ctx)
 	bpf_get_current_comm(&key.comm, sizeof(key.comm));
 	key.ustack = STACK_NONE;
 	key.kstack = STACK_NONE;
+	if (user_stacks && !kthread && pid != 0 && uw_wanted(tgid)) {
+		/* --unwind dwarf: user space unwinds and counts. */
+		struct uw_record *r = uw_scratch_get();
+
+		if (!r)
+			return 0;
+		r->type = 0;
+		r->pid = tgid;
+		r->tid = pid;
+		uw_capture(ctx, r, (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf()),
+			   kernel_stacks && in_kernel);
+		__builtin_memcpy(r->payload, &key, sizeof(key));
+		uw_submit(r);
+		return 0;
+	}
 	if (user_stacks && !kthread && pid != 0)
 		key.ustack = stack_or_stat(get_stack(ctx, set, BPF_F_USER_STACK),
 					   STAT_USTACK_FAILED);

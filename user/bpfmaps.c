@@ -1,4 +1,5 @@
 #include "bpfmaps.h"
+#include "unwinder.h"
 
 #include <bpf/bpf.h>
 #include <errno.h>
@@ -17,6 +18,8 @@ int filter_configure(struct session *s, volatile bool *fpid, volatile bool *ftid
 	       bpf_map__set_max_entries(tids, s->o.tids.n ? s->o.tids.n : 1);
 }
 
+int filter_add_pid(struct session *s, struct bpf_map *pids, pid_t pid);
+
 int filter_fill(struct session *s, struct bpf_map *pids, struct bpf_map *tids,
 		struct bpf_map *cgroup)
 {
@@ -24,11 +27,8 @@ int filter_fill(struct session *s, struct bpf_map *pids, struct bpf_map *tids,
 	uint32_t zero = 0;
 	int err = 0;
 
-	for (size_t i = 0; i < s->o.pids.n && !err; i++) {
-		uint32_t id = s->o.pids.v[i];
-
-		err = bpf_map__update_elem(pids, &id, sizeof(id), &one, sizeof(one), BPF_ANY);
-	}
+	for (size_t i = 0; i < s->o.pids.n && !err; i++)
+		err = filter_add_pid(s, pids, s->o.pids.v[i]);
 	for (size_t i = 0; i < s->o.tids.n && !err; i++) {
 		uint32_t id = s->o.tids.v[i];
 
@@ -52,6 +52,7 @@ int stackmap_size(struct session *s, struct bpf_map *m)
 
 struct stack_reader {
 	struct bpf_map *map;
+	const struct uw_store *store;
 	int depth;
 	struct hmap cache;       /* id -> index into stacks + 1 (0 = unreadable) */
 	VEC(uint64_t *) stacks;
@@ -62,6 +63,15 @@ struct stack_reader *stack_reader_new(struct bpf_map *m, int max_depth)
 	struct stack_reader *r = xcalloc(1, sizeof(*r));
 
 	r->map = m;
+	r->depth = max_depth;
+	return r;
+}
+
+struct stack_reader *stack_reader_new_store(const struct uw_store *st, int max_depth)
+{
+	struct stack_reader *r = xcalloc(1, sizeof(*r));
+
+	r->store = st;
 	r->depth = max_depth;
 	return r;
 }
@@ -92,7 +102,8 @@ void stack_reader_add_entry(struct stack_reader *r, struct stack_builder *b, int
 
 void stack_reader_clear(struct stack_reader *r)
 {
-	stackmap_recycle(r->map, NULL);
+	if (r->map)
+		stackmap_recycle(r->map, NULL);
 }
 
 void stackmap_recycle(struct bpf_map *m, const struct hmap *keep)
@@ -170,6 +181,7 @@ static const char *const stat_names[STAT_NSLOTS] = {
 	[STAT_KSTACK_FAILED] = "kernel stack walk failed",
 	[STAT_STACK_COLLISION] = "stack map collisions",
 	[STAT_MAP_FULL] = "map full drops",
+	[STAT_RINGBUF_FULL] = "records lost (ring buffer full)",
 };
 
 void stats_report(struct stat_snapshot *st, struct bpf_map *stats, struct profile *p)
@@ -197,6 +209,8 @@ const uint64_t *stack_reader_get(struct stack_reader *r, int32_t id)
 
 	if (id < 0)
 		return NULL;
+	if (r->store)
+		return uw_store_get(r->store, id);
 	slot = hmap_upsert(&r->cache, (uint32_t)id, 0, 0, &found);
 	if (!found) {
 		ips = xcalloc(r->depth, sizeof(uint64_t));
@@ -210,10 +224,17 @@ const uint64_t *stack_reader_get(struct stack_reader *r, int32_t id)
 	return *slot ? r->stacks.v[*slot - 1] : NULL;
 }
 
-int filter_add_pid(struct bpf_map *pids, pid_t pid)
+/* The target_pids value: a target, and with --unwind auto whether its
+ * user stacks are unwound from .eh_frame. */
+static uint8_t target_value(struct session *s, pid_t pid)
+{
+	return TARGET_PID | (s->o.unwind == UNWIND_AUTO && uw_pid_needs_dwarf(s, pid) ? TARGET_DWARF : 0);
+}
+
+int filter_add_pid(struct session *s, struct bpf_map *pids, pid_t pid)
 {
 	uint32_t id = pid;
-	uint8_t one = 1;
+	uint8_t v = target_value(s, pid);
 
-	return bpf_map__update_elem(pids, &id, sizeof(id), &one, sizeof(one), BPF_ANY);
+	return bpf_map__update_elem(pids, &id, sizeof(id), &v, sizeof(v), BPF_ANY);
 }

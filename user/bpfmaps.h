@@ -15,7 +15,7 @@ int filter_configure(struct session *s, volatile bool *fpid, volatile bool *ftid
 int filter_fill(struct session *s, struct bpf_map *pids, struct bpf_map *tids,
 		struct bpf_map *cgroup);
 /* --follow: one more target process (after load). */
-int filter_add_pid(struct bpf_map *pids, pid_t pid);
+int filter_add_pid(struct session *s, struct bpf_map *pids, pid_t pid);
 /* Stack map: --max-depth frames per stack, --max-stacks entries (before load). */
 int stackmap_size(struct session *s, struct bpf_map *m);
 
@@ -24,6 +24,9 @@ enum stack_kind { STACK_USER, STACK_KERNEL };
 /* Reads stacks by id from one stack map, each id once. */
 struct stack_reader;
 struct stack_reader *stack_reader_new(struct bpf_map *m, int max_depth);
+/* Or from stacks unwound in user space (--unwind dwarf). */
+struct uw_store;
+struct stack_reader *stack_reader_new_store(const struct uw_store *st, int max_depth);
 /* Appends stack `id` (or a marker for STACK_LOST) to the builder. */
 void stack_reader_add(struct stack_reader *r, struct stack_builder *b, int32_t id,
 		      pid_t pid, enum stack_kind kind);

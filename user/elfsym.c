@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <gelf.h>
 #include <libelf.h>
+#include <elfutils/libdw.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,6 +18,25 @@ static void elf_init_once(void)
 		elf_version(EV_CURRENT);
 		done = true;
 	}
+}
+
+static bool keep_elf;
+
+void elf_syms_keep_elf(bool keep)
+{
+	keep_elf = keep;
+}
+
+/* Keeps elf (mapped, so the fd can close) or ends it. */
+static void keep_or_end(struct elf_syms *es, Elf *elf, int err, bool has_fd)
+{
+	if (!elf)
+		return;
+	if (keep_elf && !err && (!has_fd || elf_cntl(elf, ELF_C_FDDONE) == 0)) {
+		es->elf = elf;
+		return;
+	}
+	elf_end(elf);
 }
 
 /* Higher is a better name for an address that has several. */
@@ -191,8 +211,7 @@ int elf_syms_load_fd(struct elf_syms *es, int fd)
 	memset(es, 0, sizeof(*es));
 	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
 	err = load_elf(es, elf);
-	if (elf)
-		elf_end(elf);
+	keep_or_end(es, elf, err, true);
 	return err;
 }
 
@@ -205,8 +224,7 @@ int elf_syms_load_mem(struct elf_syms *es, void *image, size_t size)
 	memset(es, 0, sizeof(*es));
 	elf = elf_memory(image, size);
 	err = load_elf(es, elf);
-	if (elf)
-		elf_end(elf);
+	keep_or_end(es, elf, err, false);
 	return err;
 }
 
@@ -230,6 +248,10 @@ int elf_syms_merge_fd(struct elf_syms *es, int fd)
 
 void elf_syms_free(struct elf_syms *es)
 {
+	if (es->cfi)
+		dwarf_cfi_end(es->cfi);
+	if (es->elf)
+		elf_end(es->elf);
 	vec_free(&es->syms);
 	vec_free(&es->segs);
 	vec_free(&es->aliases);

@@ -25,7 +25,14 @@ struct elf_syms {
 	bool has_symtab;           /* full .symtab (not only .dynsym) */
 	bool is_go;                /* has a .go.buildinfo / .gopclntab section */
 	bool warned;
+	void *elf;                 /* libelf handle, kept for unwinding (see below) */
+	void *cfi;                 /* its .eh_frame CFI (user/unwind.c), lazily */
+	bool cfi_tried;
 };
+
+/* --unwind dwarf needs each file's .eh_frame after loading: keep the (mapped)
+ * ELF of every file loaded from now on. */
+void elf_syms_keep_elf(bool keep);
 
 /* Reads an ELF from an open fd or from memory. Negative errno on failure
  * (-ENOEXEC: not an ELF). */

@@ -370,7 +370,7 @@ static void lockwait_stop(struct session *s)
 static int lockwait_add_pid(struct session *s, pid_t pid)
 {
 	struct lockwait *x = s->priv;
-	int err = filter_add_pid(x->skel->maps.target_pids, pid);
+	int err = filter_add_pid(s, x->skel->maps.target_pids, pid);
 	char exe[PATH_MAX];
 	struct elf_syms *es;
 

@@ -445,7 +445,7 @@ static int mallocstacks_add_pid(struct session *s, pid_t pid)
 {
 	struct mallocstacks *x = s->priv;
 	char lib[PATH_MAX], exe[PATH_MAX];
-	int err = filter_add_pid(x->skel->maps.target_pids, pid);
+	int err = filter_add_pid(s, x->skel->maps.target_pids, pid);
 
 	if (err)
 		return err;

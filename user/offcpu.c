@@ -289,7 +289,7 @@ static int offcpu_add_pid(struct session *s, pid_t pid)
 {
 	struct offcpu *x = s->priv;
 
-	return filter_add_pid(x->skel->maps.target_pids, pid);
+	return filter_add_pid(s, x->skel->maps.target_pids, pid);
 }
 
 const struct command offcpu_command = {

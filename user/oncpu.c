@@ -13,6 +13,7 @@
 #include "bpfmaps.h"
 #include "oncpu.h"
 #include "oncpu.skel.h"
+#include "unwinder.h"
 
 struct oncpu {
 	struct oncpu_bpf *skel;
@@ -21,6 +22,7 @@ struct oncpu {
 	uint64_t freq;
 	bool include_idle;
 	struct stat_snapshot stats;
+	struct uw_ctx uw;           /* --unwind dwarf: counts kept here */
 };
 
 enum { OPT_INCLUDE_IDLE = 0x2000 };
@@ -92,6 +94,30 @@ static int open_perf_event(int cpu, uint64_t period)
 	return syscall(__NR_perf_event_open, &attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
 }
 
+static void merge_count(void *dst, const void *src)
+{
+	*(uint64_t *)dst += *(const uint64_t *)src;
+}
+
+/* --unwind dwarf: one sample, unwound, counted like the kernel would. */
+static void oncpu_record(struct uw_ctx *u, const struct uw_record *r, size_t len)
+{
+	struct oncpu_key key;
+	uint64_t one = 1;
+
+	if (len < sizeof(*r))
+		return;
+	memcpy(&key, r->payload, sizeof(key));
+	key.ustack = uw_user_stack(u, r, len);
+	key.kstack = uw_kernel_stack(u, r);
+	uw_table_add(&u->table, &key, &one);
+}
+
+static bool oncpu_poll(struct session *s, int timeout_ms)
+{
+	return uw_poll(&((struct oncpu *)s->priv)->uw, timeout_ms);
+}
+
 static int oncpu_start(struct session *s)
 {
 	struct oncpu *oc = s->priv;
@@ -117,6 +143,9 @@ static int oncpu_start(struct session *s)
 	if (!err)
 		err = stackmap_size(s, skel->maps.stacks0) ?: stackmap_size(s, skel->maps.stacks1);
 	if (!err)
+		err = uw_configure(s, &skel->rodata->uw_stack_bytes, &skel->rodata->uw_per_pid,
+				   skel->maps.uw_scratch, skel->maps.uw_events, NULL);
+	if (!err)
 		err = bpf_map__set_max_entries(skel->maps.counts0, s->o.max_stacks) ?:
 		      bpf_map__set_max_entries(skel->maps.counts1, s->o.max_stacks);
 	if (err) {
@@ -130,6 +159,9 @@ static int oncpu_start(struct session *s)
 	}
 	if ((err = filter_fill(s, skel->maps.target_pids, skel->maps.target_tids,
 			       skel->maps.target_cgroup)) < 0)
+		return err;
+	if ((err = uw_open(&oc->uw, s, skel->maps.uw_events, oncpu_record, oc,
+			   sizeof(struct oncpu_key), sizeof(uint64_t), merge_count)) < 0)
 		return err;
 
 	ncpus = session_online_cpus(&cpus);
@@ -229,6 +261,16 @@ static int oncpu_collect(struct session *s, struct profile *p)
 		err = map_drain(counts, sizeof(struct oncpu_key), sizeof(uint64_t), add_entry, &d, true);
 	stack_reader_clear(sr);
 	stack_reader_free(sr);
+	if (oc->uw.rb) {
+		/* Records up to the flip; later ones belong to the next interval. */
+		uw_poll(&oc->uw, 0);
+		d.ustacks = d.kstacks = sr = stack_reader_new_store(&oc->uw.store, s->o.max_depth);
+		uw_table_each(&oc->uw.table, add_entry, &d);
+		uw_table_clear(&oc->uw.table);
+		uw_store_free(&oc->uw.store);
+		stack_reader_free(sr);
+		uw_report(&oc->uw, p);
+	}
 	stack_builder_free(&b);
 	stats_report(&oc->stats, skel->maps.stats, p);
 	return err;
@@ -244,6 +286,7 @@ static void oncpu_stop(struct session *s)
 		close(oc->pfds.v[i]);
 	vec_free(&oc->links);
 	vec_free(&oc->pfds);
+	uw_close(&oc->uw);
 	oncpu_bpf__destroy(oc->skel);
 }
 
@@ -251,7 +294,7 @@ static int oncpu_add_pid(struct session *s, pid_t pid)
 {
 	struct oncpu *x = s->priv;
 
-	return filter_add_pid(x->skel->maps.target_pids, pid);
+	return filter_add_pid(s, x->skel->maps.target_pids, pid);
 }
 
 const struct command oncpu_command = {
@@ -269,5 +312,6 @@ const struct command oncpu_command = {
 	.stop = oncpu_stop,
 	.describe = oncpu_describe,
 	.add_pid = oncpu_add_pid,
+	.poll = oncpu_poll,
 	.priv_size = sizeof(struct oncpu),
 };

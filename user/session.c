@@ -1,6 +1,8 @@
 #include "session.h"
 #include "output.h"
 #include "mmapwatch.h"
+#include <linux/types.h>
+#include "unwind.h"
 
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
@@ -42,13 +44,17 @@ static const char common_help[] =
 	"            -K, --kernel-only        kernel stacks only\n"
 	"                --max-depth N        frames kept per stack (default 127)\n"
 	"                --max-stacks N       distinct stacks per interval (default 16384)\n"
+	"                --unwind MODE        fp (frame pointers, default), dwarf (.eh_frame: complete\n"
+	"                                     through code without frame pointers), auto (dwarf\n"
+	"                                     for targets whose executable lacks frame pointers)\n"
+	"                --stack-bytes N      dwarf: user stack bytes copied per event (default 16384)\n"
 	"  misc      -v, --verbose            libbpf messages and timings\n"
 	"                --btf FILE           kernel BTF (default " DEFAULT_BTF ")\n"
 	"            -h, --help, --version\n";
 
 enum {
 	OPT_CGROUP = 0x1000, OPT_SAMPLE_INDEX, OPT_TOP, OPT_MAX_DEPTH, OPT_MAX_STACKS,
-	OPT_BTF, OPT_VERSION, OPT_FOLLOW,
+	OPT_BTF, OPT_VERSION, OPT_FOLLOW, OPT_UNWIND, OPT_STACK_BYTES,
 };
 
 static const struct option common_opts[] = {
@@ -69,6 +75,8 @@ static const struct option common_opts[] = {
 	{ "verbose", no_argument, 0, 'v' },
 	{ "btf", required_argument, 0, OPT_BTF },
 	{ "follow", required_argument, 0, OPT_FOLLOW },
+	{ "unwind", required_argument, 0, OPT_UNWIND },
+	{ "stack-bytes", required_argument, 0, OPT_STACK_BYTES },
 	{ "help", no_argument, 0, 'h' },
 	{ "version", no_argument, 0, OPT_VERSION },
 	{ 0 },
@@ -150,6 +158,7 @@ static int parse_args(struct session *s, int argc, char **argv)
 	s->o.top_n = 40;
 	s->o.max_depth = 127;
 	s->o.max_stacks = 16384;
+	s->o.stack_bytes = 16384;
 	optind = 1;
 	opterr = 0;
 	/* '+' stops at the first non-option so "-- CMD" and CMD's own flags pass. */
@@ -180,6 +189,22 @@ static int parse_args(struct session *s, int argc, char **argv)
 		case OPT_MAX_STACKS:
 			err = parse_uint(optarg, "--max-stacks", 64, 1u << 22, &u);
 			s->o.max_stacks = (uint32_t)u;
+			break;
+		case OPT_UNWIND:
+			if (!strcmp(optarg, "fp"))
+				s->o.unwind = UNWIND_FP;
+			else if (!strcmp(optarg, "dwarf"))
+				s->o.unwind = UNWIND_DWARF;
+			else if (!strcmp(optarg, "auto"))
+				s->o.unwind = UNWIND_AUTO;
+			else {
+				err_msg("--unwind '%s': use fp, dwarf or auto", optarg);
+				err = -EINVAL;
+			}
+			break;
+		case OPT_STACK_BYTES:
+			err = parse_uint(optarg, "--stack-bytes", 512, UW_MAX_STACK, &u);
+			s->o.stack_bytes = (uint32_t)(u & ~7ULL);
 			break;
 		case 'v': s->o.verbose = true; break;
 		case OPT_BTF: s->o.btf_path = optarg; break;
@@ -678,6 +703,8 @@ int session_main(const struct command *cmd, int argc, char **argv)
 		status = EXIT_USAGE;
 		goto out;
 	}
+	if (s.o.unwind != UNWIND_FP)
+		elf_syms_keep_elf(true); /* the unwinder reads each file's .eh_frame */
 	if (s.o.user_only && s.o.kernel_only) {
 		err_msg("-U (user only) and -K (kernel only) exclude each other");
 		status = EXIT_USAGE;
@@ -771,7 +798,13 @@ int session_main(const struct command *cmd, int argc, char **argv)
 	for (;;) {
 		struct timespec tick = { 0, 100 * 1000 * 1000 };
 		siginfo_t si;
-		int sig = sigtimedwait(&sigs, &si, &tick);
+		int sig;
+
+		/* Events (--unwind dwarf records) are read as they come, with
+		 * signals checked between. */
+		if (cmd->poll && cmd->poll(&s, 100))
+			tick.tv_nsec = 0;
+		sig = sigtimedwait(&sigs, &si, &tick);
 		uint64_t now = now_ns(CLOCK_MONOTONIC);
 		bool stop = false;
 

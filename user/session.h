@@ -28,8 +28,14 @@ struct command {
 	void (*stop)(struct session *s);          /* detach and free; every exit path */
 	void (*describe)(struct session *s, struct profile *p); /* sample types etc. */
 	int (*add_pid)(struct session *s, pid_t pid);  /* --follow: a new target process */
+	/* Optional: wait up to timeout_ms for events and read them (--unwind
+	 * dwarf records); true if it waited (the loop then checks signals
+	 * without waiting). */
+	bool (*poll)(struct session *s, int timeout_ms);
 	size_t priv_size;
 };
+
+enum unwind_mode { UNWIND_FP, UNWIND_DWARF, UNWIND_AUTO };
 
 struct session_opts {
 	VEC(pid_t) pids;
@@ -45,6 +51,8 @@ struct session_opts {
 	bool user_only, kernel_only;
 	int max_depth;              /* frames kept per stack (user and kernel each) */
 	uint32_t max_stacks;        /* stack map entries */
+	enum unwind_mode unwind;    /* --unwind */
+	uint32_t stack_bytes;       /* --stack-bytes */
 	int top_n;
 	bool verbose;
 	const char *btf_path;

@@ -313,6 +313,16 @@ struct elf_syms *sym_elf_at(struct symbolizer *s, pid_t pid, uint64_t addr)
 	return v ? v->elf : NULL;
 }
 
+struct elf_syms *sym_user_vaddr(struct symbolizer *s, pid_t pid, uint64_t addr, uint64_t *vaddr)
+{
+	struct proc *pr = proc_get(s, pid, false);
+	const struct vma *v = pr ? find_vma(pr, addr) : NULL;
+
+	if (!v || !v->elf || !elf_offset_to_vaddr(v->elf, addr - v->start + v->pgoff, vaddr))
+		return NULL;
+	return v->elf;
+}
+
 static int cmp_perf_map(const void *a, const void *b)
 {
 	const struct perf_map_entry *x = a, *y = b;

@@ -48,6 +48,8 @@ const char *sym_kernel_data(struct symbolizer *s, uint64_t addr, uint64_t *off);
 
 /* The ELF file mapped at addr in pid (NULL if none). */
 struct elf_syms *sym_elf_at(struct symbolizer *s, pid_t pid, uint64_t addr);
+/* Same, with addr as that file's ELF virtual address (for unwinding). */
+struct elf_syms *sym_user_vaddr(struct symbolizer *s, pid_t pid, uint64_t addr, uint64_t *vaddr);
 /* Loads (cached) the ELF at a path, for tests and probe resolution. */
 struct elf_syms *sym_elf_path(struct symbolizer *s, const char *path);
 

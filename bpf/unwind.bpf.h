@@ -1,0 +1,114 @@
+/* --unwind dwarf, BPF side: copy the user registers and the top of the user
+ * stack into a scratch record and send it to user space, which unwinds it
+ * with .eh_frame (user/unwind.c). Include after filter.bpf.h. */
+#ifndef BPFPROF_UNWIND_BPF_H
+#define BPFPROF_UNWIND_BPF_H
+
+#include "unwind.h"
+
+/* Set by the loader: 0 = frame pointers only (no records); else how many
+ * bytes of user stack to copy. With uw_per_pid, only processes whose
+ * target_pids value has TARGET_DWARF (--unwind auto). */
+const volatile __u32 uw_stack_bytes = 0;
+const volatile bool uw_per_pid = false;
+
+/* One scratch record per CPU (a plain array: per-CPU values are limited to
+ * 32 KiB). Value size = header + stack bytes + one page of slack, set by
+ * the loader; untyped so the size can change at open time. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(struct uw_record) + UW_PAGE);
+} uw_scratch SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 20);
+} uw_events SEC(".maps");
+
+/* Whether this process's user stacks go to user space for DWARF unwinding. */
+static __always_inline bool uw_wanted(__u32 tgid)
+{
+	__u8 *v;
+
+	if (!uw_stack_bytes)
+		return false;
+	if (!uw_per_pid)
+		return true;
+	v = bpf_map_lookup_elem(&target_pids, &tgid);
+	return v && (*v & TARGET_DWARF);
+}
+
+static __always_inline struct uw_record *uw_scratch_get(void)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+
+	return bpf_map_lookup_elem(&uw_scratch, &cpu);
+}
+
+/* Fills r: kernel stack (when kstack), and from uregs (the task's user-mode
+ * registers; NULL = none) the registers and up to uw_stack_bytes of stack,
+ * page by page so a stack that ends before the limit still copies whole. */
+static __always_inline void uw_capture(void *ctx, struct uw_record *r, struct pt_regs *uregs,
+				       bool kstack)
+{
+	struct pt_regs pr;
+	__u64 off = 0, want = uw_stack_bytes, sp;
+
+	r->nkips = 0;
+	r->ulen = 0;
+	r->flags = 0;
+	if (kstack) {
+		long n = bpf_get_stack(ctx, r->kips, sizeof(r->kips), 0);
+
+		if (n > 0)
+			r->nkips = n / sizeof(__u64);
+		else
+			stat_inc(STAT_KSTACK_FAILED);
+	}
+	if (!uregs || bpf_probe_read_kernel(&pr, sizeof(pr), uregs)) {
+		r->flags |= UW_F_NO_USER;
+		return;
+	}
+	r->regs[0] = pr.ax;  r->regs[1] = pr.dx;  r->regs[2] = pr.cx;  r->regs[3] = pr.bx;
+	r->regs[4] = pr.si;  r->regs[5] = pr.di;  r->regs[6] = pr.bp;  r->regs[7] = pr.sp;
+	r->regs[8] = pr.r8;  r->regs[9] = pr.r9;  r->regs[10] = pr.r10; r->regs[11] = pr.r11;
+	r->regs[12] = pr.r12; r->regs[13] = pr.r13; r->regs[14] = pr.r14; r->regs[15] = pr.r15;
+	r->regs[16] = pr.ip;
+	sp = pr.sp;
+	for (int i = 0; i < UW_MAX_STACK / UW_PAGE + 1; i++) {
+		__u64 chunk;
+
+		if (off >= want)
+			break;
+		chunk = UW_PAGE - ((sp + off) & (UW_PAGE - 1));
+		if (chunk > want - off)
+			chunk = want - off;
+		if (chunk == 0 || chunk > UW_PAGE)
+			break;
+		/* Again, for the verifier: the bound must sit on this register. */
+		asm volatile("" : "+r"(off));
+		if (off >= want)
+			break;
+		/* A page that is not there ends the copy (stack top, or a page
+		 * the kernel cannot fault in from here). */
+		if (bpf_probe_read_user(r->stack + off, chunk, (void *)(sp + off)))
+			break;
+		off += chunk;
+	}
+	r->ulen = off;
+}
+
+/* Sends the header and the copied stack. */
+static __always_inline void uw_submit(struct uw_record *r)
+{
+	__u64 len = r->ulen;
+
+	if (len > uw_stack_bytes)
+		len = uw_stack_bytes;
+	if (bpf_ringbuf_output(&uw_events, r, sizeof(*r) + len, 0))
+		stat_inc(STAT_RINGBUF_FULL);
+}
+
+#endif

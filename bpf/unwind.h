@@ -1,0 +1,39 @@
+/* --unwind dwarf: what the BPF side sends so user space can unwind a user
+ * stack from .eh_frame: the task's user registers and a copy of the top of
+ * its user stack. Shared by every program and user/unwind.c. */
+#ifndef BPFPROF_UNWIND_H
+#define BPFPROF_UNWIND_H
+
+#include "common.h"
+
+#define UW_NREGS 17          /* x86-64 DWARF registers 0..16; 16 is the pc */
+#define UW_REG_BP 6
+#define UW_REG_SP 7
+#define UW_REG_IP 16
+#define UW_MAX_STACK 65536   /* --stack-bytes limit */
+#define UW_PAGE 4096
+#define UW_MAX_KFRAMES 127
+#define UW_PAYLOAD 96        /* the command's own key and values */
+
+/* Unwinding choices per target process, in target_pids values (bits). */
+#define TARGET_PID 1
+#define TARGET_DWARF 2
+
+/* One event with a user stack to unwind. The BPF side fills a per-CPU
+ * scratch copy and sends the header plus `ulen` stack bytes. */
+struct uw_record {
+	__u32 type;              /* the command's record type */
+	__u32 pid;
+	__u32 tid;
+	__u32 nkips;             /* kernel frames in kips (0: none) */
+	__u32 ulen;              /* user stack bytes copied from regs[UW_REG_SP] */
+	__u32 flags;             /* UW_F_* */
+	__u64 regs[UW_NREGS];    /* user registers, DWARF numbering */
+	__u8 payload[UW_PAYLOAD];
+	__u64 kips[UW_MAX_KFRAMES];
+	__u8 stack[];
+};
+
+#define UW_F_NO_USER 1       /* no user context (kernel thread) or -K */
+
+#endif
