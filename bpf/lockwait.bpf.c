@@ -14,6 +14,7 @@
 #include <bpf/bpf_core_read.h>
 #include "lockwait.h"
 #include "filter.bpf.h"
+#include "unwind.bpf.h"
 
 const volatile bool user_stacks = true;
 const volatile bool kernel_stacks = true;
@@ -65,7 +66,41 @@ static __always_inline void add(struct lock_key *key, __u64 delta, __u64 count)
 		v->max_ns = delta; /* racy max: good enough for a report */
 }
 
-static __always_inline void finish(struct lock_start *st, __u32 tid, __u64 now)
+/* --unwind dwarf: the waiter is current and its user stack is as it was
+ * when the wait began; send it with the key and values. */
+static __always_inline void add(struct lock_key *key, __u64 delta, __u64 count);
+
+static __always_inline void submit_record(void *ctx, struct lock_key *key, __u64 delta, __u64 count,
+					  bool kstack, struct pt_regs *uregs)
+{
+	struct uw_record *r = uw_scratch_get();
+	struct lock_uw_payload *pl;
+
+	if (!r)
+		goto lost;
+	pl = (void *)r->payload;
+	r->type = 0;
+	r->pid = key->pid;
+	r->tid = key->tid;
+	uw_capture(ctx, r, uregs, kstack);
+	bpf_get_current_comm(&key->comm, sizeof(key->comm));
+	key->ustack = STACK_NONE;
+	key->kstack = STACK_NONE;
+	key->entry_ret = 0;
+	__builtin_memcpy(&pl->key, key, sizeof(*key));
+	pl->val.count = count;
+	pl->val.total_ns = delta;
+	pl->val.max_ns = delta;
+	if (uw_submit(r))
+		return;
+lost:
+	/* Did not fit: counted here, without stacks. */
+	key->ustack = STACK_LOST;
+	key->kstack = kstack ? STACK_LOST : STACK_NONE;
+	add(key, delta, count);
+}
+
+static __always_inline void finish(void *ctx, struct lock_start *st, __u32 tid, __u64 now)
 {
 	__u64 delta = now - st->ts;
 	struct lock_key key = { .pid = st->pid, .tid = tid, .ustack = st->ustack,
@@ -75,6 +110,11 @@ static __always_inline void finish(struct lock_start *st, __u32 tid, __u64 now)
 		return;
 	if (by_lock)
 		key.lock = st->lock;
+	if (user_stacks && st->pid && uw_wanted(st->pid)) {
+		submit_record(ctx, &key, delta, 1, kernel_stacks && st->kind == LOCK_KERNEL,
+			      (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf()));
+		return;
+	}
 	add(&key, delta, 1);
 }
 
@@ -123,7 +163,7 @@ int BPF_PROG(lw_sys_enter, struct pt_regs *regs, long id)
 	st.lock = BPF_CORE_READ(regs, di);
 	st.pid = tgid;
 	st.kind = kind;
-	if (user_stacks)
+	if (user_stacks && !uw_wanted(tgid))
 		st.ustack = stack_or_stat(bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK), STAT_USTACK_FAILED);
 	if (bpf_map_update_elem(&ustarts, &tid, &st, BPF_ANY))
 		stat_inc(STAT_MAP_FULL);
@@ -141,7 +181,7 @@ int BPF_PROG(lw_sys_exit, struct pt_regs *regs, long ret)
 	st = bpf_map_lookup_elem(&ustarts, &tid);
 	if (!st)
 		return 0;
-	finish(st, tid, bpf_ktime_get_ns());
+	finish(ctx, st, tid, bpf_ktime_get_ns());
 	bpf_map_delete_elem(&ustarts, &tid);
 	return 0;
 }
@@ -159,23 +199,26 @@ static __always_inline int kbegin(void *ctx, __u64 lock, __u32 flags)
 	st.pid = tgid;
 	st.flags = flags;
 	st.kind = LOCK_KERNEL;
+	if (tgid && user_stacks && uw_wanted(tgid))
+		goto save; /* stacks taken when the wait ends (finish) */
 	if (kernel_stacks)
 		st.kstack = stack_or_stat(bpf_get_stackid(ctx, &stacks, 0), STAT_KSTACK_FAILED);
 	if (user_stacks && tgid)
 		st.ustack = stack_or_stat(bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK), STAT_USTACK_FAILED);
+save:
 	if (bpf_map_update_elem(&kstarts, &tid, &st, BPF_ANY))
 		stat_inc(STAT_MAP_FULL);
 	return 0;
 }
 
-static __always_inline int kend(void)
+static __always_inline int kend(void *ctx)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct lock_start *st = bpf_map_lookup_elem(&kstarts, &tid);
 
 	if (!st)
 		return 0;
-	finish(st, tid, bpf_ktime_get_ns());
+	finish(ctx, st, tid, bpf_ktime_get_ns());
 	bpf_map_delete_elem(&kstarts, &tid);
 	return 0;
 }
@@ -189,7 +232,7 @@ int BPF_PROG(lw_kbegin_btf, void *lock, unsigned int flags)
 SEC("tp_btf/contention_end")
 int BPF_PROG(lw_kend_btf, void *lock, int ret)
 {
-	return kend();
+	return kend(ctx);
 }
 
 SEC("raw_tp/contention_begin")
@@ -201,7 +244,7 @@ int BPF_PROG(lw_kbegin_raw, void *lock, unsigned int flags)
 SEC("raw_tp/contention_end")
 int BPF_PROG(lw_kend_raw, void *lock, int ret)
 {
-	return kend();
+	return kend(ctx);
 }
 
 /* Go: entry of sync.runtime_SemacquireMutex, attached by the loader. At a
@@ -217,12 +260,16 @@ int lw_go_semacquire(struct pt_regs *ctx)
 
 	if (!target_match(tgid, tid))
 		return 0;
+	if (by_lock)
+		key.lock = ctx->ax; /* Go's register ABI: the first argument is in rax */
+	if (user_stacks && uw_wanted(tgid)) {
+		submit_record(ctx, &key, 0, 1, false, ctx);
+		return 0;
+	}
 	if (user_stacks) {
 		key.ustack = stack_or_stat(bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK), STAT_USTACK_FAILED);
 		bpf_probe_read_user(&key.entry_ret, sizeof(key.entry_ret), (void *)PT_REGS_SP(ctx));
 	}
-	if (by_lock)
-		key.lock = ctx->ax; /* Go's register ABI: the first argument is in rax */
 	add(&key, 0, 1);
 	return 0;
 }

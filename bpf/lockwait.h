@@ -49,4 +49,10 @@ struct lock_val {
 	__u64 max_ns;
 };
 
+/* --unwind dwarf: a record's payload (bpf/unwind.h). */
+struct lock_uw_payload {
+	struct lock_key key;
+	struct lock_val val;
+};
+
 #endif

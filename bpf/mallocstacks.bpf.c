@@ -12,6 +12,7 @@
 #include <bpf/bpf_core_read.h>
 #include "mallocstacks.h"
 #include "filter.bpf.h"
+#include "unwind.bpf.h"
 
 const volatile bool alloc_only = false;
 const volatile __u64 sample_bytes = 0;   /* 0 = every allocation */
@@ -96,6 +97,50 @@ static __always_inline __u64 sample_weight(__u32 tid, __u64 size)
 	return size >= sample_bytes ? 1 : (sample_bytes + size / 2) / (size ? size : 1);
 }
 
+static __always_inline void account_alloc(struct heap_key *key, __u64 size, __u64 weight, __u64 ptr);
+
+/* --unwind dwarf: send the allocation with registers and stack (captured
+ * at the allocator's entry, or at its return: then entry_ip names it);
+ * remember tracked pointers so their frees are sent too. */
+static __always_inline void send_alloc(void *ctx, struct heap_key *key, __u64 size, __u64 weight,
+				       __u64 ptr, __u64 entry_ip)
+{
+	struct uw_record *r = uw_scratch_get();
+	struct heap_uw_payload *pl;
+
+	if (!r)
+		goto lost;
+	pl = (void *)r->payload;
+	r->type = HEAP_REC_ALLOC;
+	r->pid = key->pid;
+	r->tid = (__u32)bpf_get_current_pid_tgid();
+	uw_capture(ctx, r, ctx, false);
+	if (entry_ip)
+		r->flags |= UW_F_RETURN_PC;
+	__builtin_memcpy(&pl->key, key, sizeof(*key));
+	pl->key.ustack = STACK_NONE;
+	pl->key.entry_ret = 0;
+	pl->size = size;
+	pl->weight = weight;
+	pl->ptr = ptr;
+	pl->entry_ip = entry_ip;
+	if (!uw_submit(r))
+		goto lost;
+	if (!ptr)
+		return;
+	struct heap_alloc a = { .size = size, .weight = weight, .key = *key };
+
+	a.key.ustack = STACK_DWARF;
+	if (bpf_map_update_elem(&allocs, &ptr, &a, BPF_ANY))
+		stat_inc(STAT_MAP_FULL);
+	return;
+lost:
+	/* Did not fit: counted here (exactly, frees too), without its stack. */
+	key->ustack = STACK_LOST;
+	key->entry_ret = 0;
+	account_alloc(key, size, weight, ptr);
+}
+
 static __always_inline void account_alloc(struct heap_key *key, __u64 size, __u64 weight, __u64 ptr)
 {
 	struct heap_val *v = heap_get(key);
@@ -126,6 +171,16 @@ static __always_inline void account_free(__u64 ptr)
 	a = bpf_map_lookup_elem(&allocs, &ptr);
 	if (!a)
 		return; /* allocated before we attached, or not sampled */
+	if (a->key.ustack == STACK_DWARF) {
+		struct heap_uw_free fr = { .type = HEAP_REC_FREE, .pid = a->key.pid, .ptr = ptr };
+
+		/* Ordered after the allocation's record (the pointer existed
+		 * only once that was sent); lost only if the buffer is full. */
+		if (bpf_ringbuf_output(&uw_events, &fr, sizeof(fr), 0))
+			stat_inc(STAT_RINGBUF_FULL);
+		bpf_map_delete_elem(&allocs, &ptr);
+		return;
+	}
 	v = bpf_map_lookup_elem(&heap, &a->key);
 	if (v) {
 		__sync_fetch_and_add(&v->inuse_objects, -(__s64)a->weight);
@@ -160,7 +215,16 @@ int heap_enter(struct pt_regs *ctx)
 	}
 	p.size = size;
 	p.weight = size ? sample_weight(tid, size) : 0;
-	if (p.weight) {
+	if (p.weight && uw_wanted(tgid)) {
+		p.key.pid = tgid;
+		p.key.ustack = STACK_DWARF;
+		bpf_get_current_comm(&p.key.comm, sizeof(p.key.comm));
+		if (alloc_only || fn == FN_GO_MALLOCGC) {
+			send_alloc(ctx, &p.key, size, p.weight, 0, 0);
+			return 0;
+		}
+		p.entry_ip = PT_REGS_IP(ctx);
+	} else if (p.weight) {
 		p.key.pid = tgid;
 		p.key.ustack = stack_or_stat(bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK), STAT_USTACK_FAILED);
 		/* At a function's first instruction the caller is not on the
@@ -202,8 +266,13 @@ int heap_exit(struct pt_regs *ctx)
 		if (ptr || p->size == 0)
 			account_free(p->old_ptr);
 	}
-	if (ptr && p->weight)
+	if (p->weight && p->key.ustack == STACK_DWARF) {
+		/* As below: only allocations that succeeded count. */
+		if (ptr)
+			send_alloc(ctx, &p->key, p->size, p->weight, ptr, p->entry_ip);
+	} else if (ptr && p->weight) {
 		account_alloc(&p->key, p->size, p->weight, ptr);
+	}
 	bpf_map_delete_elem(&pending, &tid);
 	return 0;
 }

@@ -47,9 +47,30 @@ struct heap_pending {
 	__u64 old_ptr;       /* realloc */
 	__u64 memptr;        /* posix_memalign */
 	__u64 weight;        /* 0 = not sampled */
+	__u64 entry_ip;      /* --unwind dwarf: the allocator's entry address */
 	__u32 fn;
 	__u32 pad;
 	struct heap_key key;
+};
+
+/* --unwind dwarf: allocations go to user space with their stacks, and so do
+ * frees of the allocations sent. In a live allocation's key, ustack is then
+ * STACK_DWARF: its stack and totals are kept in user space. */
+#define STACK_DWARF (-3)
+enum { HEAP_REC_ALLOC = 0, HEAP_REC_FREE = 1 };
+
+struct heap_uw_payload {
+	struct heap_key key;
+	__u64 size;
+	__u64 weight;
+	__u64 ptr;           /* 0: not tracked (alloc-only, Go, or NULL returned) */
+	__u64 entry_ip;      /* the allocator's entry, when captured at its return */
+};
+
+struct heap_uw_free {
+	__u32 type;          /* HEAP_REC_FREE */
+	__u32 pid;
+	__u64 ptr;
 };
 
 #endif

@@ -11,6 +11,7 @@
 #include <bpf/bpf_core_read.h>
 #include "offcpu.h"
 #include "filter.bpf.h"
+#include "unwind.bpf.h"
 
 const volatile bool user_stacks = true;
 const volatile bool kernel_stacks = true;
@@ -34,6 +35,16 @@ struct {
 	__type(key, __u32); /* tid */
 	__type(value, struct offcpu_start);
 } starts SEC(".maps");
+
+/* --unwind dwarf: a thread's record (registers, stack copy) from when it
+ * left the CPU, sent when it runs again. Value size set by the loader. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(struct uw_record) + UW_PAGE);
+} uw_starts SEC(".maps");
 
 struct count_map {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -97,12 +108,37 @@ static __always_inline int on_switch(void *ctx, struct task_struct *prev, struct
 	if (prev_tid != 0 && target_match(prev_tgid, prev_tid)) {
 		__u8 state = classify(task_state(prev, btf));
 
-		if (state_mask & (1u << state)) {
+		bool kthread = !!(TASK_READ(btf, prev, flags) & PF_KTHREAD);
+
+		if ((state_mask & (1u << state)) && user_stacks && !kthread && uw_wanted(prev_tgid)) {
+			/* --unwind dwarf: keep registers and stack until it wakes. */
+			struct uw_record *r = uw_scratch_get();
+			struct offcpu_uw_payload *pl;
+
+			if (r) {
+				pl = (void *)r->payload;
+				r->type = 0;
+				r->pid = prev_tgid;
+				r->tid = prev_tid;
+				uw_capture(ctx, r, (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf()),
+					   kernel_stacks);
+				__builtin_memset(pl, 0, sizeof(*pl));
+				pl->key.pid = prev_tgid;
+				pl->key.tid = prev_tid;
+				pl->key.state = state;
+				pl->key.ustack = STACK_NONE;
+				pl->key.kstack = STACK_NONE;
+				bpf_get_current_comm(&pl->key.comm, sizeof(pl->key.comm));
+				pl->start = now;
+				if (bpf_map_update_elem(&uw_starts, &prev_tid, r, BPF_ANY))
+					stat_inc(STAT_MAP_FULL);
+			}
+		} else if (state_mask & (1u << state)) {
 			struct offcpu_start s = { .start = now, .pid = prev_tgid, .state = state,
 						  .ustack = STACK_NONE, .kstack = STACK_NONE };
 
 			bpf_get_current_comm(&s.comm, sizeof(s.comm)); /* current is prev */
-			s.kthread = !!(TASK_READ(btf, prev, flags) & PF_KTHREAD);
+			s.kthread = kthread;
 			if (user_stacks && !s.kthread)
 				s.ustack = stack_or_stat(bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK),
 							 STAT_USTACK_FAILED);
@@ -115,6 +151,29 @@ static __always_inline int on_switch(void *ctx, struct task_struct *prev, struct
 	}
 
 	/* next runs again: account the time it was away. */
+	if (uw_stack_bytes) {
+		struct uw_record *r = bpf_map_lookup_elem(&uw_starts, &next_tid);
+
+		if (r) {
+			struct offcpu_uw_payload *pl = (void *)r->payload;
+			__u64 blocked = now - pl->start;
+
+			if (now > pl->start && blocked >= min_block_ns && blocked <= max_block_ns) {
+				pl->val.count = 1;
+				pl->val.total_ns = blocked;
+				if (!uw_submit(r)) {
+					/* Did not fit: counted here, without stacks. */
+					struct offcpu_key key = pl->key;
+
+					key.ustack = STACK_LOST;
+					key.kstack = kernel_stacks ? STACK_LOST : STACK_NONE;
+					add(&key, blocked);
+				}
+			}
+			bpf_map_delete_elem(&uw_starts, &next_tid);
+			return 0;
+		}
+	}
 	st = bpf_map_lookup_elem(&starts, &next_tid);
 	if (st) {
 		__u64 blocked = now - st->start;
@@ -154,6 +213,8 @@ int BPF_PROG(offcpu_exit, struct task_struct *task)
 	__u32 tid = bpf_get_current_pid_tgid();
 
 	bpf_map_delete_elem(&starts, &tid);
+	if (uw_stack_bytes)
+		bpf_map_delete_elem(&uw_starts, &tid);
 	return 0;
 }
 

@@ -42,4 +42,12 @@ struct offcpu_val {
 	__u64 total_ns;
 };
 
+/* --unwind dwarf: a record's payload (bpf/unwind.h). Filled at switch-out
+ * (key, start) and completed at wake-up (val). */
+struct offcpu_uw_payload {
+	struct offcpu_key key;
+	struct offcpu_val val;
+	__u64 start;
+};
+
 #endif

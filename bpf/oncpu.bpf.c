@@ -70,18 +70,19 @@ int oncpu_sample(struct bpf_perf_event_data *ctx)
 		/* --unwind dwarf: user space unwinds and counts. */
 		struct uw_record *r = uw_scratch_get();
 
-		if (!r)
-			return 0;
-		r->type = 0;
-		r->pid = tgid;
-		r->tid = pid;
-		uw_capture(ctx, r, (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf()),
-			   kernel_stacks && in_kernel);
-		__builtin_memcpy(r->payload, &key, sizeof(key));
-		uw_submit(r);
-		return 0;
-	}
-	if (user_stacks && !kthread && pid != 0)
+		if (r) {
+			r->type = 0;
+			r->pid = tgid;
+			r->tid = pid;
+			uw_capture(ctx, r, (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf()),
+				   kernel_stacks && in_kernel);
+			__builtin_memcpy(r->payload, &key, sizeof(key));
+			if (uw_submit(r))
+				return 0;
+		}
+		/* Did not fit: counted here, without its user stack. */
+		key.ustack = STACK_LOST;
+	} else if (user_stacks && !kthread && pid != 0)
 		key.ustack = stack_or_stat(get_stack(ctx, set, BPF_F_USER_STACK),
 					   STAT_USTACK_FAILED);
 	if (kernel_stacks && in_kernel)

@@ -100,15 +100,18 @@ static __always_inline void uw_capture(void *ctx, struct uw_record *r, struct pt
 	r->ulen = off;
 }
 
-/* Sends the header and the copied stack. */
-static __always_inline void uw_submit(struct uw_record *r)
+/* Sends the header and the copied stack; false (counted) if it did not fit. */
+static __always_inline bool uw_submit(struct uw_record *r)
 {
 	__u64 len = r->ulen;
 
 	if (len > uw_stack_bytes)
 		len = uw_stack_bytes;
-	if (bpf_ringbuf_output(&uw_events, r, sizeof(*r) + len, 0))
+	if (bpf_ringbuf_output(&uw_events, r, sizeof(*r) + len, 0)) {
 		stat_inc(STAT_RINGBUF_FULL);
+		return false;
+	}
+	return true;
 }
 
 #endif

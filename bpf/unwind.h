@@ -35,5 +35,6 @@ struct uw_record {
 };
 
 #define UW_F_NO_USER 1       /* no user context (kernel thread) or -K */
+#define UW_F_RETURN_PC 2     /* regs are at a return: the pc is a return address */
 
 #endif

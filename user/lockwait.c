@@ -14,6 +14,7 @@
 #include "lockwait.h"
 #include "lockwait.skel.h"
 #include "session.h"
+#include "unwinder.h"
 
 struct lockwait {
 	struct lockwait_bpf *skel;
@@ -25,6 +26,7 @@ struct lockwait {
 	ino_t lib_ino;
 	uint64_t outside_lib;    /* futex waits from outside --lib, not counted */
 	struct stat_snapshot stats;
+	struct uw_ctx uw;           /* --unwind dwarf: totals kept here */
 };
 
 enum { OPT_USER = 0x4000, OPT_KERNEL, OPT_MIN_WAIT, OPT_BY_LOCK, OPT_LIB };
@@ -129,6 +131,37 @@ static int attach_go(struct session *s, struct lockwait *lw)
 	return 0;
 }
 
+_Static_assert(sizeof(struct lock_uw_payload) <= UW_PAYLOAD, "payload too big");
+
+static void merge_val(void *dst, const void *src)
+{
+	struct lock_val *d = dst;
+	const struct lock_val *v = src;
+
+	d->count += v->count;
+	d->total_ns += v->total_ns;
+	if (v->max_ns > d->max_ns)
+		d->max_ns = v->max_ns;
+}
+
+/* --unwind dwarf: one finished wait, unwound, summed like the kernel would. */
+static void lockwait_record(struct uw_ctx *u, const struct uw_record *r, size_t len)
+{
+	struct lock_uw_payload pl;
+
+	if (len < sizeof(*r))
+		return;
+	memcpy(&pl, r->payload, sizeof(pl));
+	pl.key.ustack = uw_user_stack(u, r, len, 0);
+	pl.key.kstack = uw_kernel_stack(u, r);
+	uw_table_add(&u->table, &pl.key, &pl.val);
+}
+
+static bool lockwait_poll(struct session *s, int timeout_ms)
+{
+	return uw_poll(&((struct lockwait *)s->priv)->uw, timeout_ms);
+}
+
 static int lockwait_start(struct session *s)
 {
 	struct lockwait *lw = s->priv;
@@ -163,7 +196,9 @@ static int lockwait_start(struct session *s)
 		      bpf_map__set_max_entries(skel->maps.ustarts, 65536) ?:
 		      bpf_map__set_max_entries(skel->maps.kstarts, 65536) ?:
 		      bpf_map__set_max_entries(skel->maps.counts0, s->o.max_stacks) ?:
-		      bpf_map__set_max_entries(skel->maps.counts1, s->o.max_stacks);
+		      bpf_map__set_max_entries(skel->maps.counts1, s->o.max_stacks) ?:
+		      uw_configure(s, &skel->rodata->uw_stack_bytes, &skel->rodata->uw_per_pid,
+				   skel->maps.uw_scratch, skel->maps.uw_events, NULL);
 	if (err) {
 		err_msg("cannot size the lockwait maps: %s", strerror(-err));
 		return err;
@@ -175,6 +210,9 @@ static int lockwait_start(struct session *s)
 	}
 	if ((err = filter_fill(s, skel->maps.target_pids, skel->maps.target_tids,
 			       skel->maps.target_cgroup)) < 0)
+		return err;
+	if ((err = uw_open(&lw->uw, s, skel->maps.uw_events, lockwait_record, lw,
+			   sizeof(struct lock_key), sizeof(struct lock_val), merge_val)) < 0)
 		return err;
 	/* The uprobe is attached per Go target below, not by the skeleton. */
 	struct bpf_program *prog;
@@ -347,6 +385,16 @@ static int lockwait_collect(struct session *s, struct profile *p)
 	stackmap_recycle(skel->maps.stacks, &keep);
 	hmap_free(&keep);
 	stack_reader_free(d.sr);
+	if (lw->uw.rb) {
+		uw_poll(&lw->uw, 0);
+		d.sr = stack_reader_new_store(&lw->uw.store, s->o.max_depth);
+		uw_table_each(&lw->uw.table, note_pid, &d);
+		uw_table_each(&lw->uw.table, add_entry, &d);
+		uw_table_clear(&lw->uw.table);
+		uw_store_free(&lw->uw.store);
+		stack_reader_free(d.sr);
+		uw_report(&lw->uw, p);
+	}
 	stack_builder_free(&b);
 	stats_report(&lw->stats, skel->maps.stats, p);
 	if (lw->outside_lib) {
@@ -364,6 +412,7 @@ static void lockwait_stop(struct session *s)
 	for (size_t i = 0; i < lw->links.n; i++)
 		bpf_link__destroy(lw->links.v[i]);
 	vec_free(&lw->links);
+	uw_close(&lw->uw);
 	lockwait_bpf__destroy(lw->skel);
 }
 
@@ -406,5 +455,6 @@ const struct command lockwait_command = {
 	.stop = lockwait_stop,
 	.describe = lockwait_describe,
 	.add_pid = lockwait_add_pid,
+	.poll = lockwait_poll,
 	.priv_size = sizeof(struct lockwait),
 };

@@ -14,6 +14,7 @@
 #include "mallocstacks.h"
 #include "mallocstacks.skel.h"
 #include "session.h"
+#include "unwinder.h"
 
 struct heap_last {
 	struct heap_key key;
@@ -31,6 +32,13 @@ struct mallocstacks {
 	VEC(struct heap_last) last;      /* alloc values already reported */
 	struct stat_snapshot stats;
 	uint64_t probed_fns;
+	/* --unwind dwarf: totals by key in uw.table (cumulative, like the
+	 * kernel's heap map), and the live allocations sent, by (pid, ptr). */
+	struct uw_ctx uw;
+	struct hmap live;                /* (pid, ptr) -> index into live_v + 1 */
+	VEC(struct heap_alloc) live_v;
+	VEC(uint32_t) live_free;         /* unused slots of live_v */
+	uint64_t unknown_frees;
 };
 
 enum { OPT_LIB = 0x5000, OPT_PREFIX, OPT_ALLOC_ONLY, OPT_SAMPLE_BYTES };
@@ -312,6 +320,84 @@ static int attach_targets(struct session *s, struct mallocstacks *ms)
 	return ms->probed_fns || s->o.follow ? 0 : -ENOENT;
 }
 
+_Static_assert(sizeof(struct heap_uw_payload) <= UW_PAYLOAD, "payload too big");
+
+static void merge_heap(void *dst, const void *src)
+{
+	struct heap_val *d = dst;
+	const struct heap_val *v = src;
+
+	d->alloc_objects += v->alloc_objects;
+	d->alloc_bytes += v->alloc_bytes;
+	d->inuse_objects += v->inuse_objects;
+	d->inuse_bytes += v->inuse_bytes;
+}
+
+/* --unwind dwarf: an allocation (unwound; tracked when it has a pointer)
+ * or the free of a tracked one. */
+static void heap_record(struct uw_ctx *u, const struct uw_record *r, size_t len)
+{
+	struct mallocstacks *ms = u->cmd;
+
+	if (r->type == HEAP_REC_FREE && len >= sizeof(struct heap_uw_free)) {
+		const struct heap_uw_free *fr = (const void *)r;
+		uint64_t *slot = hmap_get(&ms->live, fr->pid, fr->ptr);
+		struct heap_alloc *a;
+
+		if (!slot) {
+			ms->unknown_frees++; /* its allocation's record was lost */
+			return;
+		}
+		a = &ms->live_v.v[*slot - 1];
+		struct heap_val v = { .inuse_objects = -(int64_t)a->weight,
+				      .inuse_bytes = -(int64_t)(a->size * a->weight) };
+
+		uw_table_add(&u->table, &a->key, &v);
+		vec_push(&ms->live_free, (uint32_t)(*slot - 1));
+		hmap_delete(&ms->live, fr->pid, fr->ptr);
+		return;
+	}
+	if (r->type != HEAP_REC_ALLOC || len < sizeof(*r))
+		return;
+	struct heap_uw_payload pl;
+
+	memcpy(&pl, r->payload, sizeof(pl));
+	pl.key.ustack = uw_user_stack(u, r, len, pl.entry_ip);
+	struct heap_val v = { .alloc_objects = (int64_t)pl.weight,
+			      .alloc_bytes = (int64_t)(pl.size * pl.weight) };
+
+	if (pl.ptr) {
+		struct heap_alloc a = { .size = pl.size, .weight = pl.weight, .key = pl.key };
+		bool found;
+		uint64_t *slot = hmap_upsert(&ms->live, pl.key.pid, pl.ptr, 0, &found);
+
+		if (found) { /* freed while its free was lost: replace */
+			struct heap_alloc *old = &ms->live_v.v[*slot - 1];
+			struct heap_val ov = { .inuse_objects = -(int64_t)old->weight,
+					       .inuse_bytes = -(int64_t)(old->size * old->weight) };
+
+			uw_table_add(&u->table, &old->key, &ov);
+			*old = a;
+		} else if (ms->live_free.n) {
+			uint32_t i = ms->live_free.v[--ms->live_free.n];
+
+			ms->live_v.v[i] = a;
+			*slot = i + 1;
+		} else {
+			vec_push(&ms->live_v, a);
+			*slot = ms->live_v.n;
+		}
+		v.inuse_objects = v.alloc_objects;
+		v.inuse_bytes = v.alloc_bytes;
+	}
+	uw_table_add(&u->table, &pl.key, &v);
+}
+
+static bool mallocstacks_poll(struct session *s, int timeout_ms)
+{
+	return uw_poll(&((struct mallocstacks *)s->priv)->uw, timeout_ms);
+}
+
 static int mallocstacks_start(struct session *s)
 {
 	struct mallocstacks *ms = s->priv;
@@ -334,7 +420,9 @@ static int mallocstacks_start(struct session *s)
 		      bpf_map__set_max_entries(skel->maps.heap, s->o.max_stacks) ?:
 		      bpf_map__set_max_entries(skel->maps.allocs, 1 << 20) ?:
 		      bpf_map__set_max_entries(skel->maps.pending, 65536) ?:
-		      bpf_map__set_max_entries(skel->maps.sample_left, 65536);
+		      bpf_map__set_max_entries(skel->maps.sample_left, 65536) ?:
+		      uw_configure(s, &skel->rodata->uw_stack_bytes, &skel->rodata->uw_per_pid,
+				   skel->maps.uw_scratch, skel->maps.uw_events, NULL);
 	if (err) {
 		err_msg("cannot size the mallocstacks maps: %s", strerror(-err));
 		return err;
@@ -351,6 +439,9 @@ static int mallocstacks_start(struct session *s)
 	}
 	if ((err = filter_fill(s, skel->maps.target_pids, skel->maps.target_tids,
 			       skel->maps.target_cgroup)) < 0)
+		return err;
+	if ((err = uw_open(&ms->uw, s, skel->maps.uw_events, heap_record, ms,
+			   sizeof(struct heap_key), sizeof(struct heap_val), merge_heap)) < 0)
 		return err;
 	if (!bpf_program__attach(skel->progs.heap_thread_exit)) {
 		err_msg("cannot attach to sched_process_exit: %s", strerror(errno));
@@ -424,6 +515,17 @@ static int mallocstacks_collect(struct session *s, struct profile *p)
 	d.sr = stack_reader_new(ms->skel->maps.stacks, s->o.max_depth);
 	err = map_drain(ms->skel->maps.heap, sizeof(struct heap_key), sizeof(struct heap_val), add_entry, &d, false);
 	stack_reader_free(d.sr);
+	if (ms->uw.rb) {
+		/* Totals stay (in-use is cumulative); stacks stay with them. */
+		uw_poll(&ms->uw, 0);
+		d.sr = stack_reader_new_store(&ms->uw.store, s->o.max_depth);
+		uw_table_each(&ms->uw.table, add_entry, &d);
+		stack_reader_free(d.sr);
+		uw_report(&ms->uw, p);
+		if (ms->unknown_frees)
+			profile_add_counter(p, "frees of unrecorded allocations", ms->unknown_frees);
+		ms->unknown_frees = 0;
+	}
 	stack_builder_free(&b);
 	stats_report(&ms->stats, ms->skel->maps.stats, p);
 	return err;
@@ -438,6 +540,10 @@ static void mallocstacks_stop(struct session *s)
 	vec_free(&ms->links);
 	vec_free(&ms->last);
 	hmap_free(&ms->last_index);
+	uw_close(&ms->uw);
+	hmap_free(&ms->live);
+	vec_free(&ms->live_v);
+	vec_free(&ms->live_free);
 	mallocstacks_bpf__destroy(ms->skel);
 }
 
@@ -478,5 +584,6 @@ const struct command mallocstacks_command = {
 	.stop = mallocstacks_stop,
 	.describe = mallocstacks_describe,
 	.add_pid = mallocstacks_add_pid,
+	.poll = mallocstacks_poll,
 	.priv_size = sizeof(struct mallocstacks),
 };

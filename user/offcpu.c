@@ -11,6 +11,7 @@
 #include "offcpu.h"
 #include "offcpu.skel.h"
 #include "session.h"
+#include "unwinder.h"
 
 struct offcpu {
 	struct offcpu_bpf *skel;
@@ -18,6 +19,7 @@ struct offcpu {
 	uint32_t state_mask;
 	struct stat_snapshot stats;
 	bool used_raw_tp;
+	struct uw_ctx uw;           /* --unwind dwarf: totals kept here */
 };
 
 enum { OPT_MIN_BLOCK = 0x3000, OPT_MAX_BLOCK, OPT_STATE };
@@ -107,6 +109,67 @@ static void offcpu_describe(struct session *s, struct profile *p)
 	p->period = 1;
 }
 
+_Static_assert(sizeof(struct offcpu_uw_payload) <= UW_PAYLOAD, "payload too big");
+
+static void merge_val(void *dst, const void *src)
+{
+	struct offcpu_val *d = dst;
+	const struct offcpu_val *v = src;
+
+	d->count += v->count;
+	d->total_ns += v->total_ns;
+}
+
+/* --unwind dwarf: one finished block, unwound, summed like the kernel would. */
+static void offcpu_record(struct uw_ctx *u, const struct uw_record *r, size_t len)
+{
+	struct offcpu_uw_payload pl;
+
+	if (len < sizeof(*r))
+		return;
+	memcpy(&pl, r->payload, sizeof(pl));
+	pl.key.ustack = uw_user_stack(u, r, len, 0);
+	pl.key.kstack = uw_kernel_stack(u, r);
+	uw_table_add(&u->table, &pl.key, &pl.val);
+}
+
+static bool offcpu_poll(struct session *s, int timeout_ms)
+{
+	return uw_poll(&((struct offcpu *)s->priv)->uw, timeout_ms);
+}
+
+/* --unwind dwarf, end of the run: threads still off CPU count up to now. */
+static void add_pending_records(struct offcpu *oc, uint64_t now)
+{
+	int fd = bpf_map__fd(oc->skel->maps.uw_starts);
+	size_t size = bpf_map__value_size(oc->skel->maps.uw_starts);
+	struct uw_record *r = xmalloc(size);
+	uint32_t key, next;
+	void *prev = NULL;
+	VEC(uint32_t) tids = { 0 };
+
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		vec_push(&tids, next);
+		key = next;
+		prev = &key;
+	}
+	for (size_t i = 0; i < tids.n; i++) {
+		struct offcpu_uw_payload *pl = (void *)r->payload;
+		uint64_t blocked;
+
+		if (bpf_map_lookup_elem(fd, &tids.v[i], r) || pl->start >= now)
+			continue;
+		blocked = now - pl->start;
+		if (blocked < oc->skel->rodata->min_block_ns || blocked > oc->skel->rodata->max_block_ns)
+			continue;
+		pl->val.count = 0; /* not an event yet: it has not ended */
+		pl->val.total_ns = blocked;
+		offcpu_record(&oc->uw, r, size);
+	}
+	vec_free(&tids);
+	free(r);
+}
+
 static int offcpu_start(struct session *s)
 {
 	struct offcpu *oc = s->priv;
@@ -134,7 +197,11 @@ static int offcpu_start(struct session *s)
 		err = stackmap_size(s, skel->maps.stacks) ?:
 		      bpf_map__set_max_entries(skel->maps.starts, 65536) ?:
 		      bpf_map__set_max_entries(skel->maps.counts0, s->o.max_stacks) ?:
-		      bpf_map__set_max_entries(skel->maps.counts1, s->o.max_stacks);
+		      bpf_map__set_max_entries(skel->maps.counts1, s->o.max_stacks) ?:
+		      uw_configure(s, &skel->rodata->uw_stack_bytes, &skel->rodata->uw_per_pid,
+				   skel->maps.uw_scratch, skel->maps.uw_events, skel->maps.uw_starts);
+	if (!err && !uw_enabled(s))
+		err = bpf_map__set_value_size(skel->maps.uw_starts, sizeof(struct uw_record));
 	if (err) {
 		err_msg("cannot size the offcpu maps: %s", strerror(-err));
 		return err;
@@ -146,6 +213,9 @@ static int offcpu_start(struct session *s)
 	}
 	if ((err = filter_fill(s, skel->maps.target_pids, skel->maps.target_tids,
 			       skel->maps.target_cgroup)) < 0)
+		return err;
+	if ((err = uw_open(&oc->uw, s, skel->maps.uw_events, offcpu_record, oc,
+			   sizeof(struct offcpu_key), sizeof(struct offcpu_val), merge_val)) < 0)
 		return err;
 	if ((err = offcpu_bpf__attach(skel)) < 0) {
 		err_msg("cannot attach to sched_switch (%s): %s", oc->used_raw_tp ? "raw_tp" : "tp_btf",
@@ -273,6 +343,18 @@ static int offcpu_collect(struct session *s, struct profile *p)
 		err = map_drain(counts, sizeof(struct offcpu_key), sizeof(struct offcpu_val), add_entry, &d, true);
 	add_pending(oc, &d, boundary, s->final);
 	stack_reader_free(d.sr);
+	if (oc->uw.rb) {
+		uw_poll(&oc->uw, 0);
+		if (s->final)
+			add_pending_records(oc, boundary);
+		d.sr = stack_reader_new_store(&oc->uw.store, s->o.max_depth);
+		uw_table_each(&oc->uw.table, note_pid, &d);
+		uw_table_each(&oc->uw.table, add_entry, &d);
+		uw_table_clear(&oc->uw.table);
+		uw_store_free(&oc->uw.store);
+		stack_reader_free(d.sr);
+		uw_report(&oc->uw, p);
+	}
 	stack_builder_free(&b);
 	stats_report(&oc->stats, skel->maps.stats, p);
 	return err;
@@ -282,6 +364,7 @@ static void offcpu_stop(struct session *s)
 {
 	struct offcpu *oc = s->priv;
 
+	uw_close(&oc->uw);
 	offcpu_bpf__destroy(oc->skel);
 }
 
@@ -309,5 +392,6 @@ const struct command offcpu_command = {
 	.stop = offcpu_stop,
 	.describe = offcpu_describe,
 	.add_pid = offcpu_add_pid,
+	.poll = offcpu_poll,
 	.priv_size = sizeof(struct offcpu),
 };

@@ -94,6 +94,8 @@ static int open_perf_event(int cpu, uint64_t period)
 	return syscall(__NR_perf_event_open, &attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
 }
 
+_Static_assert(sizeof(struct oncpu_key) <= UW_PAYLOAD, "payload too big");
+
 static void merge_count(void *dst, const void *src)
 {
 	*(uint64_t *)dst += *(const uint64_t *)src;
@@ -108,7 +110,7 @@ static void oncpu_record(struct uw_ctx *u, const struct uw_record *r, size_t len
 	if (len < sizeof(*r))
 		return;
 	memcpy(&key, r->payload, sizeof(key));
-	key.ustack = uw_user_stack(u, r, len);
+	key.ustack = uw_user_stack(u, r, len, 0);
 	key.kstack = uw_kernel_stack(u, r);
 	uw_table_add(&u->table, &key, &one);
 }

@@ -526,6 +526,12 @@ bool session_target_exe(struct session *s, pid_t pid, char *out, size_t n)
 	return true;
 }
 
+void session_sync_maps(struct session *s)
+{
+	if (s->watch)
+		mmap_watch_drain(s->watch, s->sym);
+}
+
 void session_note_pid(struct session *s, pid_t pid)
 {
 	if (pid > 0 && !sym_known(s->sym, pid))
@@ -694,6 +700,8 @@ int session_main(const struct command *cmd, int argc, char **argv)
 	struct session s = { .cmd = cmd, .cgroup_fd = -1 };
 	struct mmap_watch watch = { 0 };
 	sigset_t sigs;
+
+	s.watch = &watch;
 	uint64_t seq = 0, last_scan = 0, last_follow = 0, last_snap = 0, deadline = 0, next_emit = 0;
 	int status = EXIT_OK, child_status = -1, err;
 	bool started = false;

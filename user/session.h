@@ -72,6 +72,7 @@ struct session {
 	uint64_t attach_ns;         /* start() duration, for -v */
 	bool final;                 /* the collect in progress is the run's last */
 	struct output_set out;      /* -f / -o */
+	struct mmap_watch *watch;   /* -- CMD: its mapping events */
 };
 
 /* Runs a command with argv (argv[0] is the command name); returns the exit status. */
@@ -85,6 +86,8 @@ bool session_have_tp_btf(struct session *s, const char *tracepoint);
 bool session_target_exe(struct session *s, pid_t pid, char *out, size_t n);
 /* Target map capacity: room for --follow's newcomers. */
 size_t session_pid_capacity(struct session *s);
+/* Applies mapping events seen so far (-- CMD), before reading stacks. */
+void session_sync_maps(struct session *s);
 /* For commands: make sure pid's maps are snapshotted (cheap if already). */
 void session_note_pid(struct session *s, pid_t pid);
 /* libbpf open options with --btf applied. */

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <unistd.h>
 
 /* ---- interned stacks ----------------------------------------------------- */
@@ -237,7 +238,7 @@ size_t uw_unwind(struct symbolizer *sym, pid_t pid, const struct uw_record *r, s
 {
 	struct stack_copy m = { r->regs[UW_REG_SP], r->stack, 0 };
 	struct regset rs;
-	bool exact = true; /* the pc is exact (not a return address) */
+	bool exact = !(r->flags & UW_F_RETURN_PC); /* the pc is not a return address */
 	size_t n = 0;
 
 	*complete = false;
@@ -264,8 +265,17 @@ size_t uw_unwind(struct symbolizer *sym, pid_t pid, const struct uw_record *r, s
 		es = sym_user_vaddr(sym, pid, exact ? pc : pc - 1, &vaddr);
 		cfi = es ? cfi_of(es) : NULL;
 		if (!cfi || dwarf_cfi_addrframe(cfi, vaddr, &fr) != 0) {
-			if (!fp_step(&rs, &m))
+			/* No CFI: at a function's first instruction (an entry
+			 * probe) the return address is at [sp]; elsewhere
+			 * follow frame pointers. */
+			const struct elf_sym *fn = n == 1 && exact && es ? elf_sym_find(es, vaddr) : NULL;
+
+			if (fn && fn->addr == vaddr && read_word(&m, rs.r[UW_REG_SP], &val)) {
+				rs.r[UW_REG_IP] = val;
+				rs.r[UW_REG_SP] += 8;
+			} else if (!fp_step(&rs, &m)) {
 				break;
+			}
 			exact = false;
 			continue;
 		}
@@ -395,9 +405,15 @@ int uw_open(struct uw_ctx *u, struct session *s, struct bpf_map *events, uw_hand
 
 bool uw_poll(struct uw_ctx *u, int timeout_ms)
 {
+	struct epoll_event ev;
+
 	if (!u->rb)
 		return false;
-	ring_buffer__poll(u->rb, timeout_ms);
+	if (timeout_ms)
+		epoll_wait(ring_buffer__epoll_fd(u->rb), &ev, 1, timeout_ms);
+	/* Mappings first: a record's code was mapped before it ran. */
+	session_sync_maps(u->s);
+	ring_buffer__consume(u->rb);
 	return true;
 }
 
@@ -412,19 +428,31 @@ void uw_close(struct uw_ctx *u)
 	u->table.entries.v = NULL;
 }
 
-int32_t uw_user_stack(struct uw_ctx *u, const struct uw_record *r, size_t len)
+int32_t uw_user_stack(struct uw_ctx *u, const struct uw_record *r, size_t len, uint64_t leaf)
 {
 	uint64_t ips[128];
-	size_t max = u->max_depth < 128 ? (size_t)u->max_depth : 128, n;
+	size_t max = u->max_depth < 128 ? (size_t)u->max_depth : 128, n, skip = leaf ? 1 : 0;
 	bool complete;
 
 	if (r->flags & UW_F_NO_USER)
 		return STACK_NONE;
 	session_note_pid(u->s, r->pid);
 	u->records++;
-	n = uw_unwind(u->s->sym, r->pid, r, len, ips, max, &complete);
-	if (!complete && n < max)
+	ips[0] = leaf;
+	n = skip + uw_unwind(u->s->sym, r->pid, r, len, ips + skip, max - skip, &complete);
+	if (!complete && n < max) {
 		u->incomplete++;
+		if (getenv("BPFPROF_UNWIND_DEBUG")) {
+			fprintf(stderr, "unwind incomplete: pid %u ulen %u frames %zu:", r->pid, r->ulen, n);
+			for (size_t i = 0; i < n; i++) {
+				struct sym_frame f;
+
+				sym_user(u->s->sym, r->pid, ips[i], &f);
+				fprintf(stderr, " %s", f.func ? f.func : "?");
+			}
+			fprintf(stderr, "\n");
+		}
+	}
 	if (!n)
 		return STACK_LOST;
 	return uw_store_intern(&u->store, ips, n);

@@ -65,8 +65,10 @@ int uw_open(struct uw_ctx *u, struct session *s, struct bpf_map *events, uw_hand
  * (without waiting) when records are off. */
 bool uw_poll(struct uw_ctx *u, int timeout_ms);
 void uw_close(struct uw_ctx *u);
-/* The record's user stack, unwound and interned (STACK_NONE without one). */
-int32_t uw_user_stack(struct uw_ctx *u, const struct uw_record *r, size_t len);
+/* The record's user stack, unwound and interned (STACK_NONE without one);
+ * leaf, when not 0, goes first (e.g. the allocator, for a record taken at
+ * its return). */
+int32_t uw_user_stack(struct uw_ctx *u, const struct uw_record *r, size_t len, uint64_t leaf);
 /* The record's kernel stack, interned (STACK_NONE without one). */
 int32_t uw_kernel_stack(struct uw_ctx *u, const struct uw_record *r);
 /* This interval's unwinding counters, into the profile's loss counters. */
