@@ -176,7 +176,7 @@ static __always_inline void account_free(__u64 ptr)
 
 		/* Ordered after the allocation's record (the pointer existed
 		 * only once that was sent); lost only if the buffer is full. */
-		if (bpf_ringbuf_output(&uw_events, &fr, sizeof(fr), 0))
+		if (bpf_ringbuf_output(&uw_events, &fr, sizeof(fr), uw_wakeup_flag()))
 			stat_inc(STAT_RINGBUF_FULL);
 		bpf_map_delete_elem(&allocs, &ptr);
 		return;

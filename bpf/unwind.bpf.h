@@ -100,6 +100,17 @@ static __always_inline void uw_capture(void *ctx, struct uw_record *r, struct pt
 	r->ulen = off;
 }
 
+/* Wake the reader only once the buffer is a quarter full: a wake-up per
+ * record would cost the traced thread a cross-CPU wake-up each time (and
+ * show up in lockwait as contention on the reader's wait queue). The
+ * reader also looks at least every 100 ms. */
+static __always_inline __u64 uw_wakeup_flag(void)
+{
+	return bpf_ringbuf_query(&uw_events, BPF_RB_AVAIL_DATA) >
+	       bpf_ringbuf_query(&uw_events, BPF_RB_RING_SIZE) / 4 ? BPF_RB_FORCE_WAKEUP
+								    : BPF_RB_NO_WAKEUP;
+}
+
 /* Sends the header and the copied stack; false (counted) if it did not fit. */
 static __always_inline bool uw_submit(struct uw_record *r)
 {
@@ -107,7 +118,7 @@ static __always_inline bool uw_submit(struct uw_record *r)
 
 	if (len > uw_stack_bytes)
 		len = uw_stack_bytes;
-	if (bpf_ringbuf_output(&uw_events, r, sizeof(*r) + len, 0)) {
+	if (bpf_ringbuf_output(&uw_events, r, sizeof(*r) + len, uw_wakeup_flag())) {
 		stat_inc(STAT_RINGBUF_FULL);
 		return false;
 	}

@@ -393,10 +393,10 @@ static int lockwait_collect(struct session *s, struct profile *p)
 		uw_table_clear(&lw->uw.table);
 		uw_store_free(&lw->uw.store);
 		stack_reader_free(d.sr);
-		uw_report(&lw->uw, p);
 	}
 	stack_builder_free(&b);
 	stats_report(&lw->stats, skel->maps.stats, p);
+	uw_report(&lw->uw, p);
 	if (lw->outside_lib) {
 		fprintf(stderr, "%s: %llu futex lock waits made outside %s were not counted\n",
 			prog_name, (unsigned long long)lw->outside_lib, lw->lib);

@@ -521,13 +521,13 @@ static int mallocstacks_collect(struct session *s, struct profile *p)
 		d.sr = stack_reader_new_store(&ms->uw.store, s->o.max_depth);
 		uw_table_each(&ms->uw.table, add_entry, &d);
 		stack_reader_free(d.sr);
-		uw_report(&ms->uw, p);
 		if (ms->unknown_frees)
 			profile_add_counter(p, "frees of unrecorded allocations", ms->unknown_frees);
 		ms->unknown_frees = 0;
 	}
 	stack_builder_free(&b);
 	stats_report(&ms->stats, ms->skel->maps.stats, p);
+	uw_report(&ms->uw, p);
 	return err;
 }
 

@@ -271,10 +271,10 @@ static int oncpu_collect(struct session *s, struct profile *p)
 		uw_table_clear(&oc->uw.table);
 		uw_store_free(&oc->uw.store);
 		stack_reader_free(sr);
-		uw_report(&oc->uw, p);
 	}
 	stack_builder_free(&b);
 	stats_report(&oc->stats, skel->maps.stats, p);
+	uw_report(&oc->uw, p);
 	return err;
 }
 

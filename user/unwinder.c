@@ -471,6 +471,15 @@ void uw_report(struct uw_ctx *u, struct profile *p)
 {
 	if (!u->rb)
 		return;
+	for (size_t i = 0; i < p->counters.n; i++) {
+		if (!u->warned_full && p->counters.v[i].value &&
+		    !strcmp(p->counters.v[i].name, "records lost (ring buffer full)")) {
+			warn_msg("%llu events came faster than their stacks could be unwound; they are "
+				 "counted without stacks (fewer: --sample-bytes, a lower -F, a smaller "
+				 "--stack-bytes)", (unsigned long long)p->counters.v[i].value);
+			u->warned_full = true;
+		}
+	}
 	profile_add_counter(p, "dwarf unwinds incomplete", u->incomplete - u->reported_incomplete);
 	u->reported_incomplete = u->incomplete;
 	u->reported_records = u->records;
@@ -521,5 +530,14 @@ bool uw_pid_needs_dwarf(struct session *s, pid_t pid)
 		return false;
 	if (!session_target_exe(s, pid, path, sizeof(path)) || !(es = sym_elf_path(s->sym, path)))
 		return true;
-	return !has_frame_pointers(es, path);
+	if (has_frame_pointers(es, path)) {
+		if (s->o.verbose)
+			fprintf(stderr, "%s: pid %d: %s has frame pointers: --unwind auto uses fp\n",
+				prog_name, pid, path);
+		return false;
+	}
+	if (s->o.verbose)
+		fprintf(stderr, "%s: pid %d: %s lacks frame pointers: --unwind auto uses dwarf\n",
+			prog_name, pid, path);
+	return true;
 }

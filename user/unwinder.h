@@ -50,6 +50,7 @@ struct uw_ctx {
 	void *cmd;                /* the command's state, for the handler */
 	uint64_t records, incomplete, reported_records, reported_incomplete;
 	int max_depth;
+	bool warned_full;
 };
 
 /* Whether this run copies user stacks (--unwind dwarf or auto). */

@@ -1,6 +1,6 @@
 /* A target built the way distributions build: -O2, no frame pointers.
  * Each mode has a known call chain that frame-pointer unwinding cannot
- * follow; tests check that --unwind dwarf reports it whole.
+ * follow; tests check that --unwind dwarf reports it whole. Prints "ready PID".
  *   nofp chain SECONDS   main > stage1 > ... > stage5 > spin (CPU)
  *   nofp qsort SECONDS   main > sort_loop > qsort (libc) > cmp_items (CPU)
  *   nofp sleep N         main > wait_loop > nap > usleep (libc), N x 50 ms
@@ -94,6 +94,9 @@ int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "chain";
 	double arg = argc > 2 ? atof(argv[2]) : 2;
+
+	printf("ready %d\n", (int)getpid());
+	fflush(stdout);
 
 	if (!strcmp(mode, "chain")) {
 		double end = now() + arg;

@@ -1,0 +1,82 @@
+# --unwind dwarf|auto: complete user stacks through code without frame
+# pointers (tests/targets/nofp.c: gcc -O2, frame pointers omitted, and
+# Debian's libc). Each case also runs with --unwind fp to show that the
+# difference is real: frame pointers lose the same callers.
+
+# A 5-deep call chain, CPU-bound.
+"$BPFPROF" oncpu --unwind dwarf -o "$OUT/uw_chain.folded" -o "$OUT/uw_chain.txt" -- "$TB/nofp" chain 2 > /dev/null 2> "$OUT/uw.err"
+check "dwarf oncpu: exit 0" eq "$?" 0
+check "dwarf oncpu: main;stage1;...;stage5;spin complete in >= 90% of samples" \
+	ge "$(stack_share "$OUT/uw_chain.folded" "_start;__libc_start_main;__libc_start_call_main;main;stage1;stage2;stage3;stage4;stage5;spin")" 90
+check "dwarf oncpu: ~99 Hz for 2 s (150-250 samples)" between "$(total "$OUT/uw_chain.folded")" 150 250
+check "dwarf oncpu: every unwind complete (header: lost 0)" contains "$OUT/uw_chain.txt" "lost 0"
+"$BPFPROF" oncpu --unwind fp -o "$OUT/fp_chain.folded" -- "$TB/nofp" chain 2 > /dev/null 2>&1
+check "fp oncpu: the same chain is not found (frame pointers lose it)" \
+	eq "$(stack_share "$OUT/fp_chain.folded" "main;stage1;stage2;stage3;stage4;stage5;spin")" 0.00
+
+# A callback called by libc (qsort): its callers through libc's frames.
+"$BPFPROF" oncpu --unwind dwarf -o "$OUT/uw_qsort.folded" -- "$TB/nofp" qsort 2 > /dev/null 2>&1
+cmp=$(leaf_share "$OUT/uw_qsort.folded" cmp_items)
+check "dwarf qsort: cmp_items is where time goes (>= 40%)" ge "$cmp" 40
+check "dwarf qsort: cmp_items seen under main;sort_loop;qsort_r (>= 90% of it)" \
+	ge "$(awk -v c="$cmp" -v s="$(stack_share "$OUT/uw_qsort.folded" "main;sort_loop;qsort_r")" 'BEGIN { print c ? 100 * (s >= c ? c : s) / c : 0 }')" 90
+"$BPFPROF" oncpu --unwind fp -o "$OUT/fp_qsort.folded" -- "$TB/nofp" qsort 2 > /dev/null 2>&1
+check "fp qsort: cmp_items's callers through qsort are lost (< 5%)" \
+	ge 5 "$(stack_share "$OUT/fp_qsort.folded" "sort_loop;qsort_r")"
+
+# Blocking in libc (usleep) for offcpu.
+"$BPFPROF" offcpu --unwind dwarf -o "$OUT/uw_sleep.folded" -- "$TB/nofp" sleep 20 > /dev/null 2>&1
+check "dwarf offcpu: >= 90% of blocked time under main;wait_loop;nap;usleep" \
+	ge "$(stack_share "$OUT/uw_sleep.folded" "main;wait_loop;nap;usleep")" 90
+check "dwarf offcpu: ~1 s blocked (20 x 50 ms, +-15%)" between "$(total "$OUT/uw_sleep.folded")" 850000000 1150000000
+"$BPFPROF" offcpu --unwind fp -o "$OUT/fp_sleep.folded" -- "$TB/nofp" sleep 20 > /dev/null 2>&1
+check "fp offcpu: wait_loop is lost" eq "$(stack_share "$OUT/fp_sleep.folded" "wait_loop")" 0.00
+
+# Allocations from FP-less code: exact bytes under the full chain.
+"$BPFPROF" mallocstacks --unwind dwarf -f folded --sample-index inuse_space -o "$OUT/uw_alloc.folded" \
+	-- "$TB/nofp" alloc 1000 > /dev/null 2>&1
+check "dwarf mallocstacks: 1000 x 248 bytes in use under main;build_list;make_node;malloc" \
+	eq "$(grep -F ';main;build_list;make_node;malloc ' "$OUT/uw_alloc.folded" | awk '{ t += $NF } END { print t + 0 }')" 248000
+"$BPFPROF" mallocstacks --unwind fp -f folded --sample-index inuse_space -o "$OUT/fp_alloc.folded" \
+	-- "$TB/nofp" alloc 1000 > /dev/null 2>&1
+check "fp mallocstacks: make_node's caller build_list is lost" eq "$(stack_share "$OUT/fp_alloc.folded" "build_list")" 0.00
+check "fp mallocstacks: the same 248000 bytes, fewer frames" eq "$(total "$OUT/fp_alloc.folded")" "$(total "$OUT/uw_alloc.folded")"
+
+# lockwait: the direct caller of pthread_mutex_lock, which frame pointers skip.
+start_target "$TB/locks" mutex 3
+"$BPFPROF" lockwait -p "$TPID" --unwind dwarf -d 1.5 -o "$OUT/uw_lock.folded" 2>/dev/null
+check "dwarf lockwait: >= 90% of delay under hold_mutex;pthread_mutex_lock" \
+	ge "$(stack_share "$OUT/uw_lock.folded" "mutex_worker;hold_mutex;pthread_mutex_lock")" 90
+stop_targets
+
+# Unwinding that stops early is counted, and the samples stay.
+"$BPFPROF" oncpu --unwind dwarf --stack-bytes 512 -o "$OUT/uw_short.txt" -o "$OUT/uw_short.folded" \
+	-- "$TB/nofp" qsort 1.5 > /dev/null 2>&1
+check "--stack-bytes 512: incomplete unwinds are counted in the header" \
+	grep -qE "dwarf unwinds incomplete [1-9]" "$OUT/uw_short.txt"
+check "--stack-bytes 512: every sample is still there (100-200)" between "$(total "$OUT/uw_short.folded")" 100 200
+
+# Events faster than the reader: counted without stacks, totals exact.
+"$BPFPROF" mallocstacks --unwind dwarf -f json -o "$OUT/uw_burst.json" -- "$TB/heap" threads > /dev/null 2> "$OUT/uw_burst.err"
+read -r bao _ bio _ <<< "$(python3 "$ROOT/tests/heap_values.py" "$OUT/uw_burst.json" --total)"
+check "dwarf burst: alloc_objects exact (40405) though records were dropped" eq "$bao" 40405
+check "dwarf burst: inuse_objects exact (405)" eq "$bio" 405
+check "dwarf burst: the drop is reported" contains "$OUT/uw_burst.err" "counted without stacks"
+
+# auto: dwarf for the FP-less executable, frame pointers for one that has them.
+"$BPFPROF" oncpu --unwind auto -v -o "$OUT/auto_nofp.folded" -- "$TB/nofp" chain 1.5 > /dev/null 2> "$OUT/auto.err"
+check "auto: FP-less target unwound with dwarf" \
+	ge "$(stack_share "$OUT/auto_nofp.folded" "main;stage1;stage2;stage3;stage4;stage5;spin")" 90
+check "auto: says what it chose" contains "$OUT/auto.err" "dwarf"
+"$BPFPROF" oncpu --unwind auto -v -o "$OUT/auto_fp.folded" -- "$TB/hot" 1.5 single > /dev/null 2> "$OUT/auto2.err"
+check "auto: frame-pointer target kept on fp" contains "$OUT/auto2.err" "frame pointers"
+check "auto: frame-pointer target still complete" \
+	ge "$(stack_share "$OUT/auto_fp.folded" "main;outer_caller;middle_caller;hot_spin")" 70
+
+# Bad input.
+for args in "--unwind bogus" "--unwind" "--stack-bytes 100" "--stack-bytes 1000000" "--stack-bytes x"; do
+	# shellcheck disable=SC2086
+	"$BPFPROF" oncpu $args -d 1 > /dev/null 2> "$OUT/uwerr"
+	check "oncpu $args: exit 2" eq "$?" 2
+	check "oncpu $args: one line" one_line "$OUT/uwerr"
+done
