@@ -198,7 +198,8 @@ static int lockwait_start(struct session *s)
 		      bpf_map__set_max_entries(skel->maps.counts0, s->o.max_stacks) ?:
 		      bpf_map__set_max_entries(skel->maps.counts1, s->o.max_stacks) ?:
 		      uw_configure(s, &skel->rodata->uw_stack_bytes, &skel->rodata->uw_per_pid,
-				   skel->maps.uw_scratch, skel->maps.uw_events, NULL);
+				   skel->maps.uw_scratch, skel->maps.uw_events, NULL,
+				   UW_RING_EVENTS);
 	if (err) {
 		err_msg("cannot size the lockwait maps: %s", strerror(-err));
 		return err;

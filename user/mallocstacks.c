@@ -422,7 +422,8 @@ static int mallocstacks_start(struct session *s)
 		      bpf_map__set_max_entries(skel->maps.pending, 65536) ?:
 		      bpf_map__set_max_entries(skel->maps.sample_left, 65536) ?:
 		      uw_configure(s, &skel->rodata->uw_stack_bytes, &skel->rodata->uw_per_pid,
-				   skel->maps.uw_scratch, skel->maps.uw_events, NULL);
+				   skel->maps.uw_scratch, skel->maps.uw_events, NULL,
+				   UW_RING_EVENTS);
 	if (err) {
 		err_msg("cannot size the mallocstacks maps: %s", strerror(-err));
 		return err;

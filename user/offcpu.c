@@ -199,7 +199,8 @@ static int offcpu_start(struct session *s)
 		      bpf_map__set_max_entries(skel->maps.counts0, s->o.max_stacks) ?:
 		      bpf_map__set_max_entries(skel->maps.counts1, s->o.max_stacks) ?:
 		      uw_configure(s, &skel->rodata->uw_stack_bytes, &skel->rodata->uw_per_pid,
-				   skel->maps.uw_scratch, skel->maps.uw_events, skel->maps.uw_starts);
+				   skel->maps.uw_scratch, skel->maps.uw_events, skel->maps.uw_starts,
+				   UW_RING_EVENTS);
 	if (!err && !uw_enabled(s))
 		err = bpf_map__set_value_size(skel->maps.uw_starts, sizeof(struct uw_record));
 	if (err) {

@@ -146,7 +146,9 @@ static int oncpu_start(struct session *s)
 		err = stackmap_size(s, skel->maps.stacks0) ?: stackmap_size(s, skel->maps.stacks1);
 	if (!err)
 		err = uw_configure(s, &skel->rodata->uw_stack_bytes, &skel->rodata->uw_per_pid,
-				   skel->maps.uw_scratch, skel->maps.uw_events, NULL);
+				   skel->maps.uw_scratch, skel->maps.uw_events, NULL,
+				   /* a quarter second of samples on every CPU */
+				   oc->freq * session_possible_cpus() / 4 + 16);
 	if (!err)
 		err = bpf_map__set_max_entries(skel->maps.counts0, s->o.max_stacks) ?:
 		      bpf_map__set_max_entries(skel->maps.counts1, s->o.max_stacks);

@@ -9,6 +9,7 @@
 #include <limits.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <time.h>
 #include <unistd.h>
 
 /* ---- interned stacks ----------------------------------------------------- */
@@ -350,10 +351,11 @@ bool uw_enabled(struct session *s)
 }
 
 int uw_configure(struct session *s, volatile __u32 *stack_bytes, volatile bool *per_pid,
-		 struct bpf_map *scratch, struct bpf_map *events, struct bpf_map *records)
+		 struct bpf_map *scratch, struct bpf_map *events, struct bpf_map *records,
+		 unsigned ring_records)
 {
 	size_t rec = sizeof(struct uw_record) + s->o.stack_bytes + UW_PAGE;
-	size_t ring = 1u << 20;
+	size_t ring = 1u << 16;
 	int cpus = session_possible_cpus(), err;
 
 	if (!uw_enabled(s))
@@ -361,8 +363,9 @@ int uw_configure(struct session *s, volatile __u32 *stack_bytes, volatile bool *
 	*stack_bytes = s->o.stack_bytes;
 	/* auto picks per target process; system-wide it is dwarf for all. */
 	*per_pid = s->o.unwind == UNWIND_AUTO && (s->o.pids.n || s->o.cmd || s->o.follow);
-	/* Room for about 256 records between reads (a power of two). */
-	while (ring < 256 * rec && ring < (64u << 20))
+	/* Room for ring_records records (a power of two of bytes). The buffer
+	 * is mapped into this process twice (libbpf): its size is RSS. */
+	while (ring < ring_records * rec && ring < (64u << 20))
 		ring <<= 1;
 	err = bpf_map__set_value_size(scratch, rec) ?:
 	      bpf_map__set_max_entries(scratch, cpus > 0 ? cpus : 1) ?:
@@ -419,6 +422,11 @@ bool uw_poll(struct uw_ctx *u, int timeout_ms)
 
 void uw_close(struct uw_ctx *u)
 {
+	if (u->rb && u->s->o.verbose && u->records)
+		fprintf(stderr, "%s: unwound %llu user stacks (%.1f frames each), %.2f us per stack, "
+			"%llu incomplete\n", prog_name, (unsigned long long)u->records,
+			(double)u->frames / u->records, u->unwind_ns / 1e3 / u->records,
+			(unsigned long long)u->incomplete);
 	if (u->rb)
 		ring_buffer__free(u->rb);
 	u->rb = NULL;
@@ -439,7 +447,11 @@ int32_t uw_user_stack(struct uw_ctx *u, const struct uw_record *r, size_t len, u
 	session_note_pid(u->s, r->pid);
 	u->records++;
 	ips[0] = leaf;
+	uint64_t t0 = now_ns(CLOCK_MONOTONIC);
+
 	n = skip + uw_unwind(u->s->sym, r->pid, r, len, ips + skip, max - skip, &complete);
+	u->unwind_ns += now_ns(CLOCK_MONOTONIC) - t0;
+	u->frames += n;
 	if (!complete && n < max) {
 		u->incomplete++;
 		if (getenv("BPFPROF_UNWIND_DEBUG")) {

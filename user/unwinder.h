@@ -49,6 +49,7 @@ struct uw_ctx {
 	uw_handler handle;
 	void *cmd;                /* the command's state, for the handler */
 	uint64_t records, incomplete, reported_records, reported_incomplete;
+	uint64_t unwind_ns, frames;  /* for -v: the cost per stack */
 	int max_depth;
 	bool warned_full;
 };
@@ -58,7 +59,11 @@ bool uw_enabled(struct session *s);
 /* Before load: the rodata knobs and the sizes of the scratch map, the ring
  * buffer and (offcpu) a map that keeps records until a thread wakes. */
 int uw_configure(struct session *s, volatile __u32 *stack_bytes, volatile bool *per_pid,
-		 struct bpf_map *scratch, struct bpf_map *events, struct bpf_map *records);
+		 struct bpf_map *scratch, struct bpf_map *events, struct bpf_map *records,
+		 unsigned ring_records);
+/* Ring sizes, in records: enough for a quarter second of samples, or a
+ * burst of events. */
+#define UW_RING_EVENTS 256
 /* After load: start reading records. */
 int uw_open(struct uw_ctx *u, struct session *s, struct bpf_map *events, uw_handler handle,
 	    void *cmd, size_t key_size, size_t val_size, void (*merge)(void *, const void *));
