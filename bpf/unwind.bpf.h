@@ -24,7 +24,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 1 << 20);
+	__uint(max_entries, 4096); /* grown by the loader for --unwind dwarf */
 } uw_events SEC(".maps");
 
 /* Whether this process's user stacks go to user space for DWARF unwinding. */
