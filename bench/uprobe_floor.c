@@ -2,6 +2,7 @@
  * runs CMD. SPEC is SYMBOL[+OFF] (entry) or ret:SYMBOL (return).
  * For bench/: the floor cost of probing the same places bpfprof does. */
 #include <bpf/libbpf.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

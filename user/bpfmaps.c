@@ -3,6 +3,7 @@
 
 #include <bpf/bpf.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -164,6 +165,29 @@ int map_drain(struct bpf_map *m, size_t key_size, size_t value_size,
 	free(keys);
 	free(val);
 	return err;
+}
+
+static void *destroy_one(void *link)
+{
+	bpf_link__destroy(link);
+	return NULL;
+}
+
+void links_destroy(struct bpf_link **links, size_t n)
+{
+	pthread_t *t = xcalloc(n ? n : 1, sizeof(*t));
+	bool *started = xcalloc(n ? n : 1, sizeof(*started));
+
+	for (size_t i = 0; i < n; i++)
+		started[i] = pthread_create(&t[i], NULL, destroy_one, links[i]) == 0;
+	for (size_t i = 0; i < n; i++) {
+		if (started[i])
+			pthread_join(t[i], NULL);
+		else
+			bpf_link__destroy(links[i]);
+	}
+	free(started);
+	free(t);
 }
 
 void set_generation(volatile uint32_t *gen, uint32_t value)

@@ -410,8 +410,7 @@ static void lockwait_stop(struct session *s)
 {
 	struct lockwait *lw = s->priv;
 
-	for (size_t i = 0; i < lw->links.n; i++)
-		bpf_link__destroy(lw->links.v[i]);
+	links_destroy(lw->links.v, lw->links.n);
 	vec_free(&lw->links);
 	uw_close(&lw->uw);
 	lockwait_bpf__destroy(lw->skel);

@@ -536,8 +536,7 @@ static void mallocstacks_stop(struct session *s)
 {
 	struct mallocstacks *ms = s->priv;
 
-	for (size_t i = 0; i < ms->links.n; i++)
-		bpf_link__destroy(ms->links.v[i]);
+	links_destroy(ms->links.v, ms->links.n);
 	vec_free(&ms->links);
 	vec_free(&ms->last);
 	hmap_free(&ms->last_index);

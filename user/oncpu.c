@@ -284,8 +284,7 @@ static void oncpu_stop(struct session *s)
 {
 	struct oncpu *oc = s->priv;
 
-	for (size_t i = 0; i < oc->links.n; i++)
-		bpf_link__destroy(oc->links.v[i]);
+	links_destroy(oc->links.v, oc->links.n);
 	for (size_t i = 0; i < oc->pfds.n; i++)
 		close(oc->pfds.v[i]);
 	vec_free(&oc->links);

@@ -14,6 +14,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/wait.h>
@@ -892,6 +893,15 @@ out:
 	}
 	if (s.o.cmd && child_status >= 0 && status == EXIT_OK)
 		status = child_status;
+	if (s.o.verbose && started) {
+		/* Our own cost (not CMD's), for bench/ and the curious. */
+		struct rusage ru;
+
+		getrusage(RUSAGE_SELF, &ru);
+		fprintf(stderr, "%s: own cost: %.3f s CPU (user+sys), peak RSS %.1f MB\n", prog_name,
+			ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
+			(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6, ru.ru_maxrss / 1024.0);
+	}
 	mmap_watch_close(&watch);
 	symbolizer_free(s.sym);
 	if (s.cgroup_fd >= 0)

@@ -5,6 +5,8 @@
  *   rwlock    a writer holds the rwlock 5 ms at a time in write_section
  *             while 3 readers wait in read_section
  *   condvar   2 threads ping-pong on a condition variable (no contention)
+ *   contended SECS  4 threads, short critical sections on one mutex: prints
+ *             "ops_per_sec N" (acquisitions, all threads) and measured_wait_ns
  *   uncontended  one thread: 10M (or argv[3]) lock/unlock pairs ("ops_per_sec N")
  *   kernel    4 threads mmap/munmap on one mm (kernel mmap lock contention)
  * Prints "ready PID" first. */
@@ -57,6 +59,33 @@ __attribute__((noinline)) void hold_mutex(void)
 	__atomic_add_fetch(&measured_ns, now_ns() - t0, __ATOMIC_RELAXED);
 	busy_us(1000);
 	pthread_mutex_unlock(&mu);
+}
+
+static long long acquisitions;
+
+/* Short sections, many acquisitions: contended, and sensitive to any cost
+ * added to the lock's slow path. */
+__attribute__((noinline)) void *contended_worker(void *a)
+{
+	long long n = 0, waited = 0;
+
+	while (now() < end_time) {
+		for (int i = 0; i < 1000; i++) {
+			long long t0 = now_ns();
+
+			pthread_mutex_lock(&mu);
+			waited += now_ns() - t0;
+			for (int j = 0; j < 50; j++)
+				sink++;
+			pthread_mutex_unlock(&mu);
+			for (int j = 0; j < 50; j++)
+				sink++;
+			n++;
+		}
+	}
+	__atomic_add_fetch(&acquisitions, n, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&measured_ns, waited, __ATOMIC_RELAXED);
+	return a;
 }
 
 __attribute__((noinline)) void *mutex_worker(void *a)
@@ -165,6 +194,12 @@ int main(int argc, char **argv)
 	fflush(stdout);
 	if (!strcmp(mode, "mutex")) {
 		run(mutex_worker, 4);
+		printf("measured_wait_ns %lld\n", measured_ns);
+	} else if (!strcmp(mode, "contended")) {
+		double t0 = now();
+
+		run(contended_worker, 4);
+		printf("ops_per_sec %.0f\n", acquisitions / (now() - t0));
 		printf("measured_wait_ns %lld\n", measured_ns);
 	} else if (!strcmp(mode, "rwlock")) {
 		pthread_t w;
