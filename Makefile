@@ -12,6 +12,7 @@ CFLAGS   += -DBPFPROF_VERSION=\"0.1.0\" -Wall -Wextra -Wno-unused-parameter -Wno
 	    -std=gnu11 -D_GNU_SOURCE -I$(BUILD) -Ibpf -Iuser
 LDLIBS   := -lbpf -ldw -lelf -lz -lstdc++ -lm -lmicrohttpd -lpthread
 BPFFLAGS := -O2 -g -target bpf -D__TARGET_ARCH_$(ARCH) -Ivmlinux -Ibpf -Wall \
+	    -idirafter /usr/include/$(shell gcc -dumpmachine) \
 	    -Wno-unused-function
 
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)

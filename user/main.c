@@ -7,6 +7,8 @@
 
 #include "report.h"
 #include "serve.h"
+
+int trace_main(int argc, char **argv);
 #include "session.h"
 
 extern const struct command oncpu_command;
@@ -37,6 +39,7 @@ static void usage(FILE *out)
 		fprintf(out, "  %-13s %s\n", commands[i]->name, commands[i]->summary);
 	fprintf(out, "  %-13s %s\n", "report", "Render a saved pprof profile (ours or Go's) in any format.");
 	fprintf(out, "  %-13s %s\n", "serve", "Serve Go-style /debug/pprof/ endpoints for any process.");
+	fprintf(out, "  %-13s %s\n", "trace", "Run a bpftrace-style one-liner (no compiler at run time).");
 	fprintf(out, "\n'%s COMMAND --help' lists a command's options. Exit status: 0 ok,"
 		     " 1 runtime failure, 2 bad usage or input.\n", prog_name);
 }
@@ -65,6 +68,8 @@ int main(int argc, char **argv)
 		return report_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "serve"))
 		return serve_main(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "trace"))
+		return trace_main(argc - 1, argv + 1);
 	c = find_command(argv[1]);
 	if (!c) {
 		err_msg("unknown command '%s' (see %s --help)", argv[1], prog_name);

@@ -417,6 +417,7 @@ void sym_user(struct symbolizer *s, pid_t pid, uint64_t addr, struct sym_frame *
 
 				if (es) {
 					f->func = elf_sym_pretty(v->elf, es);
+					f->sym_off = vaddr - es->addr;
 					return;
 				}
 			}
@@ -524,8 +525,10 @@ void sym_kernel(struct symbolizer *s, uint64_t addr, struct sym_frame *f)
 		else
 			hi = mid;
 	}
-	if (lo)
+	if (lo) {
 		f->func = s->ksyms.v[lo - 1].name;
+		f->sym_off = addr - s->ksyms.v[lo - 1].addr;
+	}
 }
 
 /* ---- mapping events (perf mmap2/comm/fork records) ----------------------- */

@@ -17,6 +17,7 @@ struct sym_frame {
 	const char *build_id;    /* hex, or NULL */
 	uint64_t map_start, map_end, map_pgoff;
 	uint64_t offset;         /* file offset of the address inside module */
+	uint64_t sym_off;        /* address - start of func (when func is set) */
 	enum pf_frame_kind kind;
 };
 
