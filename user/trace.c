@@ -1055,8 +1055,14 @@ int trace_main(int argc, char **argv)
 		status = EXIT_RUNTIME;
 		goto out;
 	}
+	/* As bpftrace counts them: BEGIN, END and interval are probes too. */
+	for (size_t i = 0; i < t.prog.probes.n; i++) {
+		enum tp_type ty = t.prog.probes.v[i].type;
+
+		nattached += ty == PT_BEGIN || ty == PT_END || ty == PT_INTERVAL;
+	}
 	if (t.json)
-		printf("{\"type\": \"attached_probes\", \"data\": {\"probes\": %zu}}\n", nattached + 0);
+		printf("{\"type\": \"attached_probes\", \"data\": {\"probes\": %zu}}\n", nattached);
 	else if (!profile_out)
 		printf("Attaching %zu probe%s...\n", nattached, nattached == 1 ? "" : "s");
 	fflush(stdout);

@@ -236,6 +236,17 @@ static int tracepoints(struct parser *ps, struct tp_probe *pr, int pos, int len)
 	return 0;
 }
 
+static bool is_elf(const char *path)
+{
+	char magic[4];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	bool ok = fd >= 0 && read(fd, magic, 4) == 4 && !memcmp(magic, "\177ELF", 4);
+
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
 bool tp_resolve_binary(const char *name, pid_t pid, char *out, size_t n)
 {
 	static const char *const dirs[] = { "/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu",
@@ -279,7 +290,7 @@ bool tp_resolve_binary(const char *name, pid_t pid, char *out, size_t n)
 
 		for (int j = 0; forms[j]; j++) {
 			snprintf(path, sizeof(path), forms[j], dirs[i], name);
-			if (!access(path, R_OK)) {
+			if (!access(path, R_OK) && is_elf(path)) { /* libc.so is a linker script */
 				snprintf(out, n, "%s", path);
 				return true;
 			}
