@@ -311,10 +311,11 @@ run_heap() {
 	floor_mf3) $B/uprobe_floor "$LIBC" malloc free+3 -- $B/mallocfree $MF_N > "$log" 2>/dev/null ;;
 	floor_pair) $B/uprobe_floor "$LIBC" malloc ret:malloc free+3 -- $B/mallocfree $MF_N > "$log" 2>/dev/null ;;
 	bpftrace) bpftrace -e "uprobe:$LIBC:malloc { @[ustack] = sum(arg0); }" -c "$B/mallocfree $MF_N" > "$log" 2>/dev/null ;;
+	trace) "$BPFPROF" trace -c "$B/mallocfree $MF_N" "uprobe:$LIBC:malloc { @[ustack] = sum(arg0); }" > "$log" 2>/dev/null ;;
 	esac
 	awk '/ns_per_op/ { print $2 }' "$log" >> "$TMP/hpns-$tool"
 }
-hptools="none full alloc sampled alloc_sampled floor_m floor_mf0 floor_mf3 floor_pair"
+hptools="none full alloc sampled alloc_sampled floor_m floor_mf0 floor_mf3 floor_pair trace"
 have bpftrace && hptools="$hptools bpftrace"
 for r in $(seq 1 "$REPS"); do
 	for t in $hptools; do run_heap "$t"; done
@@ -325,11 +326,12 @@ echo "## mallocstacks: malloc(64)+free pairs ($MF_N per run)"
 echo
 echo "| configuration | ns per pair | added per pair (us) | tool CPU (s) | tool peak RSS (MB) | lost |"
 echo "|---|---|---|---|---|---|"
-for t in none floor_m bpftrace alloc alloc_sampled floor_mf0 floor_mf3 floor_pair full sampled; do
+for t in none floor_m bpftrace trace alloc alloc_sampled floor_mf0 floor_mf3 floor_pair full sampled; do
 	case $t in
 	none) name="unprofiled" ;;
 	floor_m) name="floor: empty uprobe on malloc" ;;
 	bpftrace) name="bpftrace \`uprobe:libc:malloc { @[ustack] = sum(arg0); }\`" ;;
+	trace) name="bpfprof trace, the same one-liner" ;;
 	alloc) name="bpfprof mallocstacks --alloc-only (malloc entry only)" ;;
 	floor_mf0) name="floor: empty uprobes on malloc and free (free at +0, single-stepped)" ;;
 	floor_mf3) name="floor: empty uprobes on malloc and free+3 (emulated)" ;;
@@ -344,6 +346,42 @@ for t in none floor_m bpftrace alloc alloc_sampled floor_mf0 floor_mf3 floor_pai
 	[ -s "$TMP/hpcost-$t" ] && cost="$(awk '{ print $1 }' "$TMP/hpcost-$t" | median) | $(awk '{ print $2 }' "$TMP/hpcost-$t" | median) | $(median < "$TMP/hplost-$t")"
 	echo "| $name | $m ($(spread < "$TMP/hpns-$t")) | $(awk -v a="$m" -v b="$base" 'BEGIN { printf "%.2f", (a - b) / 1000 }') | $cost |"
 done
+echo
+} >> "$RES"
+
+# ---- trace vs bpftrace: start-up and footprint ---------------------------------
+TRIVIAL='BEGIN { exit(); }'
+PROFILE1='profile:hz:99 { @[ustack] = count(); } interval:ms:100 { exit(); }'
+for r in $(seq 1 "$REPS"); do
+	RUSAGE_OUT=$TMP/tr-triv-ours $B/rusage "$BPFPROF" trace "$TRIVIAL" > /dev/null 2>&1
+	RUSAGE_OUT=$TMP/tr-prof-ours $B/rusage "$BPFPROF" trace "$PROFILE1" > /dev/null 2>&1
+	"$BPFPROF" trace -v "$PROFILE1" 2>&1 >/dev/null | awk '/attached in/ { print $4 }' >> "$TMP/tr-attach"
+	if have bpftrace; then
+		RUSAGE_OUT=$TMP/tr-triv-bt $B/rusage bpftrace -e "$TRIVIAL" > /dev/null 2>&1
+		RUSAGE_OUT=$TMP/tr-prof-bt $B/rusage bpftrace -e "$PROFILE1" > /dev/null 2>&1
+	fi
+done
+{
+echo "## trace: start-up and footprint against bpftrace (system-wide)"
+echo
+echo "| run | tool | whole run (s, wall) | ratio to bpftrace | peak RSS (MB) | ratio to bpftrace |"
+echo "|---|---|---|---|---|---|"
+for w in triv prof; do
+	prog=$TRIVIAL; [ $w = prof ] && prog=$PROFILE1
+	ow=$(awk '{ print $1 }' "$TMP/tr-$w-ours" | median); orss=$(awk '{ print $4 / 1024 }' "$TMP/tr-$w-ours" | median)
+	if [ -s "$TMP/tr-$w-bt" ]; then
+		bw=$(awk '{ print $1 }' "$TMP/tr-$w-bt" | median); brss=$(awk '{ print $4 / 1024 }' "$TMP/tr-$w-bt" | median)
+		echo "| \`$prog\` | bpfprof trace | $ow ($(awk '{ print $1 }' "$TMP/tr-$w-ours" | spread)) | $(awk -v a="$ow" -v b="$bw" 'BEGIN { printf "1/%.1f", b / (a > 0.001 ? a : 0.001) }') | $(printf %.1f "$orss") | $(awk -v a="$orss" -v b="$brss" 'BEGIN { printf "1/%.1f", b / a }') |"
+		echo "| | bpftrace 0.17 | $bw ($(awk '{ print $1 }' "$TMP/tr-$w-bt" | spread)) | 1 | $(printf %.1f "$brss") | 1 |"
+	else
+		echo "| \`$prog\` | bpfprof trace | $ow | | $(printf %.1f "$orss") | |"
+		echo "| | bpftrace | missing or failed on this machine | | | |"
+	fi
+done
+echo
+echo "bpfprof trace, process start to probes attached for the profile one-liner: $(median < "$TMP/tr-attach") ms"
+echo "($(spread < "$TMP/tr-attach")); bpftrace does not report it. Kernel memory of both: see the table below;"
+echo "the per-event cost of a uprobe one-liner: see the mallocstacks table."
 echo
 } >> "$RES"
 
@@ -393,7 +431,10 @@ mem_of "bpfprof offcpu -p PID" "$BPFPROF" offcpu -p $victim -d 3
 mem_of "bpfprof lockwait -p PID" "$BPFPROF" lockwait -p $victim -d 3
 mem_of "bpfprof mallocstacks -p PID" "$BPFPROF" mallocstacks -p $victim -d 3
 have offcputime && mem_of "libbpf-tools offcputime" offcputime 3
+mem_of "bpfprof trace 'profile:hz:99 { @[ustack] = count(); }'" "$BPFPROF" trace 'profile:hz:99 { @[ustack] = count(); }' -d 3
+mem_of "bpfprof trace 'tracepoint:raw_syscalls:sys_enter { @[comm] = count(); }'" "$BPFPROF" trace 'tracepoint:raw_syscalls:sys_enter { @[comm] = count(); }' -d 3
 have bpftrace && mem_of "bpftrace 'profile:hz:99 { @[ustack] = count(); }'" bpftrace -e 'profile:hz:99 { @[ustack] = count(); }'
+have bpftrace && mem_of "bpftrace 'tracepoint:raw_syscalls:sys_enter { @[comm] = count(); }'" bpftrace -e 'tracepoint:raw_syscalls:sys_enter { @[comm] = count(); }'
 kill $victim 2>/dev/null; wait $victim 2>/dev/null
 {
 echo "## Kernel memory locked by BPF maps"

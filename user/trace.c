@@ -1055,6 +1055,9 @@ int trace_main(int argc, char **argv)
 		status = EXIT_RUNTIME;
 		goto out;
 	}
+	if (t.verbose)
+		fprintf(stderr, "%s: attached in %.1f ms after start\n", prog_name,
+			(now_ns(CLOCK_MONOTONIC) - process_start_ns) / 1e6);
 	/* As bpftrace counts them: BEGIN, END and interval are probes too. */
 	for (size_t i = 0; i < t.prog.probes.n; i++) {
 		enum tp_type ty = t.prog.probes.v[i].type;
