@@ -24,6 +24,10 @@ int mmap_watch_open(struct mmap_watch *w, pid_t pid)
 		.comm_exec = 1,  /* tells exec apart from a rename */
 		.task = 1,       /* fork records */
 		.inherit = 1,    /* its threads and children too */
+		/* A timestamp at the end of every record: the buffers of all
+		 * CPUs are merged in time order (see mmap_watch_drain). */
+		.sample_id_all = 1,
+		.sample_type = PERF_SAMPLE_TIME,
 	};
 	long page = sysconf(_SC_PAGESIZE);
 	int *cpus = NULL, n = session_online_cpus(&cpus), err = 0;
@@ -57,70 +61,106 @@ int mmap_watch_open(struct mmap_watch *w, pid_t pid)
 	return err;
 }
 
-static void drain_one(struct mmap_watch *w, struct mmap_watch_cpu *c, struct symbolizer *s)
+struct watch_rec {
+	uint64_t time;
+	uint32_t seq;
+	uint32_t size;
+	char *data;
+};
+
+typedef VEC(struct watch_rec) rec_vec;
+
+static int cmp_rec(const void *a, const void *b)
+{
+	const struct watch_rec *x = a, *y = b;
+
+	if (x->time != y->time)
+		return x->time < y->time ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Copies one CPU's new records out of its buffer. */
+static void read_one(struct mmap_watch *w, struct mmap_watch_cpu *c, rec_vec *out)
 {
 	struct perf_event_mmap_page *meta = c->base;
-	char *data;
-	uint64_t head, tail;
 	long page = sysconf(_SC_PAGESIZE);
+	char *data = (char *)c->base + page;
+	uint64_t head = __atomic_load_n(&meta->data_head, __ATOMIC_ACQUIRE), tail = meta->data_tail;
 
-	data = (char *)c->base + page;
-	head = __atomic_load_n(&meta->data_head, __ATOMIC_ACQUIRE);
-	tail = meta->data_tail;
 	while (tail < head) {
 		struct perf_event_header hdr;
-		char rec[8192];
 		size_t off = tail % w->size;
+		struct watch_rec r;
 
 		/* Records may wrap around the end of the buffer: copy out. */
 		for (size_t i = 0; i < sizeof(hdr); i++)
 			((char *)&hdr)[i] = data[(off + i) % w->size];
-		if (hdr.size < sizeof(hdr) || hdr.size > sizeof(rec))
+		if (hdr.size < sizeof(hdr) + 8)
 			break;
+		r.data = xmalloc(hdr.size);
 		for (size_t i = 0; i < hdr.size; i++)
-			rec[i] = data[(off + i) % w->size];
+			r.data[i] = data[(off + i) % w->size];
 		tail += hdr.size;
-
-		if (hdr.type == PERF_RECORD_MMAP2) {
-			struct {
-				struct perf_event_header h;
-				uint32_t pid, tid;
-				uint64_t addr, len, pgoff;
-				uint32_t maj, min;
-				uint64_t ino, ino_generation;
-				uint32_t prot, flags;
-				char filename[];
-			} *m = (void *)rec;
-
-			rec[hdr.size - 1] = 0;
-			if (m->prot & PROT_EXEC)
-				sym_mmap_event(s, m->pid, m->addr, m->len, m->pgoff, m->filename);
-		} else if (hdr.type == PERF_RECORD_COMM && (hdr.misc & PERF_RECORD_MISC_COMM_EXEC)) {
-			uint32_t *ids = (uint32_t *)(rec + sizeof(hdr));
-
-			if (ids[0] == ids[1])
-				sym_exec_event(s, ids[0]);
-		} else if (hdr.type == PERF_RECORD_FORK) {
-			uint32_t *ids = (uint32_t *)(rec + sizeof(hdr)); /* pid, ppid, tid, ptid */
-
-			if (ids[0] == ids[2] && ids[0] != ids[1])
-				sym_fork_event(s, ids[1], ids[0]);
-		} else if (hdr.type == PERF_RECORD_LOST) {
-			w->lost += *(uint64_t *)(rec + sizeof(hdr) + 8);
-		}
+		r.size = hdr.size;
+		memcpy(&r.time, r.data + hdr.size - 8, 8); /* sample_id: the time */
+		r.seq = (uint32_t)out->n;
+		vec_push(out, r);
 	}
 	__atomic_store_n(&meta->data_tail, tail, __ATOMIC_RELEASE);
 }
 
-/* Records of one process may sit in several CPUs' buffers; an exec on one
- * CPU and the mappings after it on another keep their order only if read
- * in time order. Each buffer is in order, and exec/mmap of one process
- * happen on the CPU it runs on during exec; reading the buffers one after
- * another is right unless the process migrates in the middle of exec. */
+static void apply(struct mmap_watch *w, const struct watch_rec *r, struct symbolizer *s)
+{
+	struct perf_event_header *hdr = (void *)r->data;
+	char *rec = r->data;
+
+	if (hdr->type == PERF_RECORD_MMAP2) {
+		struct {
+			struct perf_event_header h;
+			uint32_t pid, tid;
+			uint64_t addr, len, pgoff;
+			uint32_t maj, min;
+			uint64_t ino, ino_generation;
+			uint32_t prot, flags;
+			char filename[];
+		} *m = (void *)rec;
+
+		if (r->size < sizeof(*m) + 9)
+			return;
+		rec[r->size - 9] = 0; /* the name is padded and NUL-terminated; be sure */
+		if (m->prot & PROT_EXEC)
+			sym_mmap_event(s, m->pid, m->addr, m->len, m->pgoff, m->filename);
+	} else if (hdr->type == PERF_RECORD_COMM && (hdr->misc & PERF_RECORD_MISC_COMM_EXEC)) {
+		uint32_t *ids = (uint32_t *)(rec + sizeof(*hdr));
+
+		if (ids[0] == ids[1])
+			sym_exec_event(s, ids[0]);
+	} else if (hdr->type == PERF_RECORD_FORK) {
+		uint32_t *ids = (uint32_t *)(rec + sizeof(*hdr)); /* pid, ppid, tid, ptid */
+
+		if (ids[0] == ids[2] && ids[0] != ids[1])
+			sym_fork_event(s, ids[1], ids[0]);
+	} else if (hdr->type == PERF_RECORD_LOST) {
+		w->lost += *(uint64_t *)(rec + sizeof(*hdr) + 8);
+	}
+}
+
+/* Records of one process may sit in several CPUs' buffers: an exec on one
+ * CPU and the library mappings after it on another (the process migrated
+ * meanwhile). Read in CPU order, the exec could wipe mappings made after it
+ * (seen as flaky unnamed libc frames); merged by time, it cannot. */
 void mmap_watch_drain(struct mmap_watch *w, struct symbolizer *s)
 {
+	rec_vec recs = { 0 };
+
 	for (int i = 0; i < w->ncpus; i++)
-		drain_one(w, &w->cpus[i], s);
+		read_one(w, &w->cpus[i], &recs);
+	qsort(recs.v, recs.n, sizeof(recs.v[0]), cmp_rec);
+	for (size_t i = 0; i < recs.n; i++) {
+		apply(w, &recs.v[i], s);
+		free(recs.v[i].data);
+	}
+	vec_free(&recs);
 }
 
 void mmap_watch_close(struct mmap_watch *w)
