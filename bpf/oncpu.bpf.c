@@ -76,7 +76,10 @@ int oncpu_sample(struct bpf_perf_event_data *ctx)
 			r->tid = pid;
 			uw_capture(ctx, r, (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf()),
 				   kernel_stacks && in_kernel);
+			__u64 one = 1;
+
 			__builtin_memcpy(r->payload, &key, sizeof(key));
+			__builtin_memcpy(r->payload + sizeof(key), &one, sizeof(one));
 			if (uw_submit(r))
 				return 0;
 		}

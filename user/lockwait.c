@@ -144,19 +144,6 @@ static void merge_val(void *dst, const void *src)
 		d->max_ns = v->max_ns;
 }
 
-/* --unwind dwarf: one finished wait, unwound, summed like the kernel would. */
-static void lockwait_record(struct uw_ctx *u, const struct uw_record *r, size_t len)
-{
-	struct lock_uw_payload pl;
-
-	if (len < sizeof(*r))
-		return;
-	memcpy(&pl, r->payload, sizeof(pl));
-	pl.key.ustack = uw_user_stack(u, r, len, 0);
-	pl.key.kstack = uw_kernel_stack(u, r);
-	uw_table_add(&u->table, &pl.key, &pl.val);
-}
-
 static bool lockwait_poll(struct session *s, int timeout_ms)
 {
 	return uw_poll(&((struct lockwait *)s->priv)->uw, timeout_ms);
@@ -212,8 +199,10 @@ static int lockwait_start(struct session *s)
 	if ((err = filter_fill(s, skel->maps.target_pids, skel->maps.target_tids,
 			       skel->maps.target_cgroup)) < 0)
 		return err;
-	if ((err = uw_open(&lw->uw, s, skel->maps.uw_events, lockwait_record, lw,
-			   sizeof(struct lock_key), sizeof(struct lock_val), merge_val)) < 0)
+	if ((err = uw_open(&lw->uw, s, skel->maps.uw_events, NULL, lw,
+			   sizeof(struct lock_key), sizeof(struct lock_val), merge_val,
+			   (struct uw_key_layout){ offsetof(struct lock_key, ustack),
+						   offsetof(struct lock_key, kstack) })) < 0)
 		return err;
 	/* The uprobe is attached per Go target below, not by the skeleton. */
 	struct bpf_program *prog;

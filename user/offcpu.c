@@ -120,19 +120,6 @@ static void merge_val(void *dst, const void *src)
 	d->total_ns += v->total_ns;
 }
 
-/* --unwind dwarf: one finished block, unwound, summed like the kernel would. */
-static void offcpu_record(struct uw_ctx *u, const struct uw_record *r, size_t len)
-{
-	struct offcpu_uw_payload pl;
-
-	if (len < sizeof(*r))
-		return;
-	memcpy(&pl, r->payload, sizeof(pl));
-	pl.key.ustack = uw_user_stack(u, r, len, 0);
-	pl.key.kstack = uw_kernel_stack(u, r);
-	uw_table_add(&u->table, &pl.key, &pl.val);
-}
-
 static bool offcpu_poll(struct session *s, int timeout_ms)
 {
 	return uw_poll(&((struct offcpu *)s->priv)->uw, timeout_ms);
@@ -164,7 +151,7 @@ static void add_pending_records(struct offcpu *oc, uint64_t now)
 			continue;
 		pl->val.count = 0; /* not an event yet: it has not ended */
 		pl->val.total_ns = blocked;
-		offcpu_record(&oc->uw, r, size);
+		uw_keyed_record(&oc->uw, r, size);
 	}
 	vec_free(&tids);
 	free(r);
@@ -215,8 +202,10 @@ static int offcpu_start(struct session *s)
 	if ((err = filter_fill(s, skel->maps.target_pids, skel->maps.target_tids,
 			       skel->maps.target_cgroup)) < 0)
 		return err;
-	if ((err = uw_open(&oc->uw, s, skel->maps.uw_events, offcpu_record, oc,
-			   sizeof(struct offcpu_key), sizeof(struct offcpu_val), merge_val)) < 0)
+	if ((err = uw_open(&oc->uw, s, skel->maps.uw_events, NULL, oc,
+			   sizeof(struct offcpu_key), sizeof(struct offcpu_val), merge_val,
+			   (struct uw_key_layout){ offsetof(struct offcpu_key, ustack),
+						   offsetof(struct offcpu_key, kstack) })) < 0)
 		return err;
 	if ((err = offcpu_bpf__attach(skel)) < 0) {
 		err_msg("cannot attach to sched_switch (%s): %s", oc->used_raw_tp ? "raw_tp" : "tp_btf",

@@ -94,25 +94,12 @@ static int open_perf_event(int cpu, uint64_t period)
 	return syscall(__NR_perf_event_open, &attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
 }
 
-_Static_assert(sizeof(struct oncpu_key) <= UW_PAYLOAD, "payload too big");
+/* --unwind dwarf payload: the key, then a count of 1. */
+_Static_assert(sizeof(struct oncpu_key) + sizeof(uint64_t) <= UW_PAYLOAD, "payload too big");
 
 static void merge_count(void *dst, const void *src)
 {
 	*(uint64_t *)dst += *(const uint64_t *)src;
-}
-
-/* --unwind dwarf: one sample, unwound, counted like the kernel would. */
-static void oncpu_record(struct uw_ctx *u, const struct uw_record *r, size_t len)
-{
-	struct oncpu_key key;
-	uint64_t one = 1;
-
-	if (len < sizeof(*r))
-		return;
-	memcpy(&key, r->payload, sizeof(key));
-	key.ustack = uw_user_stack(u, r, len, 0);
-	key.kstack = uw_kernel_stack(u, r);
-	uw_table_add(&u->table, &key, &one);
 }
 
 static bool oncpu_poll(struct session *s, int timeout_ms)
@@ -164,8 +151,10 @@ static int oncpu_start(struct session *s)
 	if ((err = filter_fill(s, skel->maps.target_pids, skel->maps.target_tids,
 			       skel->maps.target_cgroup)) < 0)
 		return err;
-	if ((err = uw_open(&oc->uw, s, skel->maps.uw_events, oncpu_record, oc,
-			   sizeof(struct oncpu_key), sizeof(uint64_t), merge_count)) < 0)
+	if ((err = uw_open(&oc->uw, s, skel->maps.uw_events, NULL, oc,
+			   sizeof(struct oncpu_key), sizeof(uint64_t), merge_count,
+			   (struct uw_key_layout){ offsetof(struct oncpu_key, ustack),
+						   offsetof(struct oncpu_key, kstack) })) < 0)
 		return err;
 
 	ncpus = session_online_cpus(&cpus);

@@ -385,12 +385,29 @@ static int on_record(void *ctx, void *data, size_t len)
 	return 0;
 }
 
+void uw_keyed_record(struct uw_ctx *u, const struct uw_record *r, size_t len)
+{
+	char key[UW_PAYLOAD];
+	int32_t id;
+
+	if (len < sizeof(*r))
+		return;
+	memcpy(key, r->payload, u->table.key_size);
+	id = uw_user_stack(u, r, len, 0);
+	memcpy(key + u->layout.ustack_off, &id, sizeof(id));
+	id = uw_kernel_stack(u, r);
+	memcpy(key + u->layout.kstack_off, &id, sizeof(id));
+	uw_table_add(&u->table, key, r->payload + u->table.key_size);
+}
+
 int uw_open(struct uw_ctx *u, struct session *s, struct bpf_map *events, uw_handler handle,
-	    void *cmd, size_t key_size, size_t val_size, void (*merge)(void *, const void *))
+	    void *cmd, size_t key_size, size_t val_size, void (*merge)(void *, const void *),
+	    struct uw_key_layout layout)
 {
 	memset(u, 0, sizeof(*u));
 	u->s = s;
-	u->handle = handle;
+	u->handle = handle ? handle : uw_keyed_record;
+	u->layout = layout;
 	u->cmd = cmd;
 	u->max_depth = s->o.max_depth;
 	u->table.key_size = key_size;

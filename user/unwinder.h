@@ -38,8 +38,14 @@ void uw_table_clear(struct uw_table *t);
 void uw_merge_sum(void *dst, const void *src, size_t n);
 
 struct uw_ctx;
-/* A command's record handler: unwind (uw_user_stack), then add to table. */
+/* A command's record handler: unwind (uw_user_stack), then add to table.
+ * NULL selects uw_keyed_record. */
 typedef void (*uw_handler)(struct uw_ctx *u, const struct uw_record *r, size_t len);
+
+/* Where a payload's key keeps its stack ids (offsetof in the key struct). */
+struct uw_key_layout {
+	size_t ustack_off, kstack_off;
+};
 
 struct uw_ctx {
 	struct session *s;
@@ -48,6 +54,7 @@ struct uw_ctx {
 	struct uw_table table;
 	uw_handler handle;
 	void *cmd;                /* the command's state, for the handler */
+	struct uw_key_layout layout;
 	uint64_t records, incomplete, reported_records, reported_incomplete;
 	uint64_t unwind_ns, frames;  /* for -v: the cost per stack */
 	int max_depth;
@@ -66,7 +73,12 @@ int uw_configure(struct session *s, volatile __u32 *stack_bytes, volatile bool *
 #define UW_RING_EVENTS 256
 /* After load: start reading records. */
 int uw_open(struct uw_ctx *u, struct session *s, struct bpf_map *events, uw_handler handle,
-	    void *cmd, size_t key_size, size_t val_size, void (*merge)(void *, const void *));
+	    void *cmd, size_t key_size, size_t val_size, void (*merge)(void *, const void *),
+	    struct uw_key_layout layout);
+/* The usual record: a payload of key then value; the key's stack ids are
+ * set from the unwound user stack and the record's kernel stack, and the
+ * value is merged into the table. */
+void uw_keyed_record(struct uw_ctx *u, const struct uw_record *r, size_t len);
 /* Reads what the ring buffer holds, waiting up to timeout_ms; false
  * (without waiting) when records are off. */
 bool uw_poll(struct uw_ctx *u, int timeout_ms);
