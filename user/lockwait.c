@@ -202,7 +202,8 @@ static int lockwait_start(struct session *s)
 	if ((err = uw_open(&lw->uw, s, skel->maps.uw_events, NULL, lw,
 			   sizeof(struct lock_key), sizeof(struct lock_val), merge_val,
 			   (struct uw_key_layout){ offsetof(struct lock_key, ustack),
-						   offsetof(struct lock_key, kstack) })) < 0)
+						   offsetof(struct lock_key, kstack),
+						   offsetof(struct lock_uw_payload, val) })) < 0)
 		return err;
 	/* The uprobe is attached per Go target below, not by the skeleton. */
 	struct bpf_program *prog;

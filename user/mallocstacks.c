@@ -443,7 +443,7 @@ static int mallocstacks_start(struct session *s)
 		return err;
 	if ((err = uw_open(&ms->uw, s, skel->maps.uw_events, heap_record, ms,
 			   sizeof(struct heap_key), sizeof(struct heap_val), merge_heap,
-			   (struct uw_key_layout){ offsetof(struct heap_key, ustack), 0 })) < 0)
+			   (struct uw_key_layout){ offsetof(struct heap_key, ustack), 0, 0 })) < 0)
 		return err;
 	if (!bpf_program__attach(skel->progs.heap_thread_exit)) {
 		err_msg("cannot attach to sched_process_exit: %s", strerror(errno));

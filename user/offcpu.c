@@ -205,7 +205,8 @@ static int offcpu_start(struct session *s)
 	if ((err = uw_open(&oc->uw, s, skel->maps.uw_events, NULL, oc,
 			   sizeof(struct offcpu_key), sizeof(struct offcpu_val), merge_val,
 			   (struct uw_key_layout){ offsetof(struct offcpu_key, ustack),
-						   offsetof(struct offcpu_key, kstack) })) < 0)
+						   offsetof(struct offcpu_key, kstack),
+						   offsetof(struct offcpu_uw_payload, val) })) < 0)
 		return err;
 	if ((err = offcpu_bpf__attach(skel)) < 0) {
 		err_msg("cannot attach to sched_switch (%s): %s", oc->used_raw_tp ? "raw_tp" : "tp_btf",

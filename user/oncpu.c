@@ -154,7 +154,8 @@ static int oncpu_start(struct session *s)
 	if ((err = uw_open(&oc->uw, s, skel->maps.uw_events, NULL, oc,
 			   sizeof(struct oncpu_key), sizeof(uint64_t), merge_count,
 			   (struct uw_key_layout){ offsetof(struct oncpu_key, ustack),
-						   offsetof(struct oncpu_key, kstack) })) < 0)
+						   offsetof(struct oncpu_key, kstack),
+						   sizeof(struct oncpu_key) })) < 0)
 		return err;
 
 	ncpus = session_online_cpus(&cpus);

@@ -397,7 +397,7 @@ void uw_keyed_record(struct uw_ctx *u, const struct uw_record *r, size_t len)
 	memcpy(key + u->layout.ustack_off, &id, sizeof(id));
 	id = uw_kernel_stack(u, r);
 	memcpy(key + u->layout.kstack_off, &id, sizeof(id));
-	uw_table_add(&u->table, key, r->payload + u->table.key_size);
+	uw_table_add(&u->table, key, r->payload + u->layout.val_off);
 }
 
 int uw_open(struct uw_ctx *u, struct session *s, struct bpf_map *events, uw_handler handle,

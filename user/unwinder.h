@@ -42,9 +42,10 @@ struct uw_ctx;
  * NULL selects uw_keyed_record. */
 typedef void (*uw_handler)(struct uw_ctx *u, const struct uw_record *r, size_t len);
 
-/* Where a payload's key keeps its stack ids (offsetof in the key struct). */
+/* Where a payload's key keeps its stack ids (offsets in the key), and
+ * where the value starts in the payload (after the key's padding). */
 struct uw_key_layout {
-	size_t ustack_off, kstack_off;
+	size_t ustack_off, kstack_off, val_off;
 };
 
 struct uw_ctx {
