@@ -5,6 +5,17 @@
  * and where each key part and value comes from. Map entries of every @map
  * share one hash map, keyed by map id and key bytes. */
 #include "vmlinux.h"
+
+/* x86-64 user registers in the kernel's stable layout (uapi asm/ptrace.h).
+ * Our own type, not vmlinux.h's, also for libbpf's PT_REGS_*() (usdt.bpf.h
+ * uses them): with no CO-RE relocation in this object, libbpf never loads
+ * the kernel's BTF (about 10 MB of memory, most of trace's footprint). */
+struct tr_regs {
+	__u64 r15, r14, r13, r12, bp, bx, r11, r10, r9, r8, ax, cx, dx, si, di, orig_ax, ip, cs,
+	      flags, sp, ss;
+};
+
+#define __PT_REGS_CAST(x) ((const struct tr_regs *)(x))
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
@@ -61,7 +72,7 @@ struct stack_map stacks SEC(".maps");
 /* What one event offers: registers (copied), the program's context, and
  * which attachment fired. */
 struct event {
-	struct pt_regs regs;
+	struct tr_regs regs;
 	void *ctx;
 	__u32 kind;
 	__u32 attach;
@@ -125,16 +136,16 @@ __noinline int simple_value(void *ctx __arg_ctx, struct event *ev __arg_nonnull,
 			v = a;
 			break;
 		}
-		switch (s->arg) {
-		case 0: v = PT_REGS_PARM1(&ev->regs); break;
-		case 1: v = PT_REGS_PARM2(&ev->regs); break;
-		case 2: v = PT_REGS_PARM3(&ev->regs); break;
-		case 3: v = PT_REGS_PARM4(&ev->regs); break;
-		case 4: v = PT_REGS_PARM5(&ev->regs); break;
+		switch (s->arg) { /* the SysV calling convention */
+		case 0: v = ev->regs.di; break;
+		case 1: v = ev->regs.si; break;
+		case 2: v = ev->regs.dx; break;
+		case 3: v = ev->regs.cx; break;
+		case 4: v = ev->regs.r8; break;
 		default: v = ev->regs.r9; break;
 		}
 		break;
-	case SRC_RETVAL: v = PT_REGS_RC(&ev->regs); break;
+	case SRC_RETVAL: v = ev->regs.ax; break;
 	case SRC_FIELD: {
 		__u8 size = s->size > 8 ? 8 : s->size;
 
@@ -154,7 +165,7 @@ __noinline int simple_value(void *ctx __arg_ctx, struct event *ev __arg_nonnull,
 	case SRC_UID: v = (__u32)bpf_get_current_uid_gid(); break;
 	case SRC_CGROUP: v = bpf_get_current_cgroup_id(); break;
 	case SRC_PROBE: v = ev->attach; break;
-	case SRC_IP: v = PT_REGS_IP(&ev->regs); break;
+	case SRC_IP: v = ev->regs.ip; break;
 	default:
 		return false;
 	}
@@ -313,9 +324,10 @@ __noinline int predicate(void *ctx __arg_ctx, struct event *ev __arg_nonnull, st
 static __always_inline int run(void *ctx, struct event *ev)
 {
 	__u32 *bi = bpf_map_lookup_elem(&attach_block, &ev->attach);
+	__u64 id = bpf_get_current_pid_tgid();
 	struct tr_block *b;
 
-	if (!bi)
+	if (!bi || !target_match(id >> 32, (__u32)id)) /* -p */
 		return 0;
 	b = bpf_map_lookup_elem(&blocks, bi);
 	if (!b)
@@ -336,7 +348,8 @@ int tr_perf(struct bpf_perf_event_data *ctx)
 {
 	struct event ev = { .kind = TK_PERF, .attach = bpf_get_attach_cookie(ctx) };
 
-	bpf_probe_read_kernel(&ev.regs, sizeof(ev.regs), &ctx->regs);
+	/* regs are bpf_perf_event_data's first member */
+	bpf_probe_read_kernel(&ev.regs, sizeof(ev.regs), (void *)ctx);
 	return run(ctx, &ev);
 }
 

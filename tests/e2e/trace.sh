@@ -5,6 +5,14 @@ LIBC=$(ldd "$TB/heap" | awk '/libc.so/ { print $3 }')
 
 # profile: where a known hot function is.
 start_target "$TB/hot" 6 single
+# -p: only that process's events, whatever the probe.
+"$BPFPROF" trace -p "$TPID" 'profile:hz:99 { @[pid] = count(); }' -d 1 > "$OUT/tr_pid.txt" 2>&1
+check "trace -p: only the target's samples" eq "$(grep -c '^@\[' "$OUT/tr_pid.txt")" 1
+check "trace -p: it is the target" grep -q "^@\[$TPID\]: " "$OUT/tr_pid.txt"
+# A probe list: two probes, one block; probe and func keys.
+"$BPFPROF" trace -c "$TB/usdt 10" "usdt:$TB/usdt:bpfprof:tick,uprobe:$TB/usdt:tick { @[probe] = count(); @f[func] = count(); }" > "$OUT/tr_list.txt" 2>&1
+check "trace probe list: each probe counted (10 + 10)" eq "$(grep -c '^@\[.*tick\]: 10$' "$OUT/tr_list.txt")" 2
+check "trace func key: the probed function" grep -q '^@f\[tick\]: 20$' "$OUT/tr_list.txt"
 "$BPFPROF" trace "profile:hz:99 /pid == $TPID/ { @[ustack] = count(); }" -d 1.5 > "$OUT/tr_prof.txt" 2>&1
 check "trace profile: exit 0" eq "$?" 0
 check "trace profile: bpftrace's header" eq "$(head -1 "$OUT/tr_prof.txt")" "Attaching 1 probe..."
