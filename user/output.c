@@ -73,8 +73,30 @@ static int write_profile(const char *output, const struct renderer *r, struct pr
 			err_msg("%s output is binary; write it to a file with -o", r->name);
 			return -EINVAL;
 		}
-		err = r->render(p, ro, stdout);
+		/* Rendered in memory, then written at once: the profiled
+		 * command (-- CMD) shares our stdout, and its output must not
+		 * land inside a profile (one NDJSON document per line). */
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *mem = open_memstream(&buf, &len);
+
+		if (!mem)
+			return -ENOMEM;
+		err = r->render(p, ro, mem);
+		fclose(mem);
 		fflush(stdout);
+		for (size_t off = 0; off < len;) {
+			ssize_t n = write(STDOUT_FILENO, buf + off, len - off);
+
+			if (n <= 0) {
+				if (n < 0 && errno == EINTR)
+					continue;
+				err = err ?: -EIO;
+				break;
+			}
+			off += (size_t)n;
+		}
+		free(buf);
 		return err;
 	}
 	expand_path(output, seq, path, sizeof(path));
