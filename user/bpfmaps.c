@@ -4,6 +4,7 @@
 #include <bpf/bpf.h>
 #include <errno.h>
 #include <pthread.h>
+#include <sys/syscall.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -188,6 +189,39 @@ void links_destroy(struct bpf_link **links, size_t n)
 	}
 	free(started);
 	free(t);
+}
+
+void uprobe_multi_prepare(struct bpf_program *prog)
+{
+	bpf_program__set_expected_attach_type(prog, (enum bpf_attach_type)BPF_TRACE_UPROBE_MULTI_);
+}
+
+int uprobe_multi_attach(struct bpf_program *prog, const char *path, pid_t pid,
+			const uint64_t *offsets, const uint64_t *cookies, size_t n, bool ret)
+{
+	/* BPF_LINK_CREATE's uprobe_multi layout (uapi linux/bpf.h, 6.6); the
+	 * installed headers predate it. The rest of bpf_attr stays zero. */
+	union {
+		struct {
+			uint32_t prog_fd, target_fd, attach_type, flags;
+			uint64_t path, offsets, ref_ctr_offsets, cookies;
+			uint32_t cnt, flags2, pid;
+		} lc;
+		char bytes[160];
+	} attr;
+	int fd;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.lc.prog_fd = (uint32_t)bpf_program__fd(prog);
+	attr.lc.attach_type = BPF_TRACE_UPROBE_MULTI_;
+	attr.lc.path = (uint64_t)(uintptr_t)path;
+	attr.lc.offsets = (uint64_t)(uintptr_t)offsets;
+	attr.lc.cookies = (uint64_t)(uintptr_t)cookies;
+	attr.lc.cnt = (uint32_t)n;
+	attr.lc.flags2 = ret ? 1 /* BPF_F_UPROBE_MULTI_RETURN */ : 0;
+	attr.lc.pid = pid > 0 ? (uint32_t)pid : 0;
+	fd = (int)syscall(__NR_bpf, BPF_LINK_CREATE, &attr, sizeof(attr));
+	return fd < 0 ? -errno : fd;
 }
 
 void set_generation(volatile uint32_t *gen, uint32_t value)

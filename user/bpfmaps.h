@@ -45,6 +45,15 @@ void stackmap_recycle(struct bpf_map *m, const struct hmap *keep);
  * to exit. */
 void links_destroy(struct bpf_link **links, size_t n);
 
+/* uprobe_multi links (kernel 6.6+): one link for many offsets of one file,
+ * detached with one RCU grace period instead of one per probe (~100 ms
+ * each here). Programs must be loaded for it (uprobe_multi_prepare). */
+#define BPF_TRACE_UPROBE_MULTI_ 48   /* enum bpf_attach_type, kernel 6.6 */
+void uprobe_multi_prepare(struct bpf_program *prog);
+/* Returns a link fd, or -errno. cookies may be NULL. */
+int uprobe_multi_attach(struct bpf_program *prog, const char *path, pid_t pid,
+			const uint64_t *offsets, const uint64_t *cookies, size_t n, bool ret);
+
 /* Calls fn on every entry; with del, deletes the entries it visited. */
 int map_drain(struct bpf_map *m, size_t key_size, size_t value_size,
 	      void (*fn)(const void *key, const void *value, void *ctx), void *ctx, bool del);

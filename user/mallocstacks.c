@@ -39,6 +39,8 @@ struct mallocstacks {
 	VEC(struct heap_alloc) live_v;
 	VEC(uint32_t) live_free;         /* unused slots of live_v */
 	uint64_t unknown_frees;
+	bool multi;                      /* uprobe_multi links (kernel 6.6+) */
+	VEC(int) multi_fds;
 };
 
 enum { OPT_LIB = 0x5000, OPT_PREFIX, OPT_ALLOC_ONLY, OPT_SAMPLE_BYTES };
@@ -183,12 +185,53 @@ static int attach_one(struct mallocstacks *ms, struct bpf_program *prog, bool re
 		      const char *path, uint64_t off, enum alloc_fn fn)
 {
 	LIBBPF_OPTS(bpf_uprobe_opts, uo, .retprobe = ret, .bpf_cookie = fn);
-	struct bpf_link *link = bpf_program__attach_uprobe_opts(prog, pid, path, off, &uo);
+	struct bpf_link *link;
 
+	if (ms->multi) {
+		uint64_t cookie = fn;
+		int fd = uprobe_multi_attach(prog, path, pid, &off, &cookie, 1, ret);
+
+		if (fd < 0)
+			return fd;
+		vec_push(&ms->multi_fds, fd);
+		return 0;
+	}
+	link = bpf_program__attach_uprobe_opts(prog, pid, path, off, &uo);
 	if (!link)
 		return -errno;
 	vec_push(&ms->links, link);
 	return 0;
+}
+
+/* Entry and return probes on the allocator's functions: one link each
+ * with uprobe_multi, else one per function. */
+static int attach_fns(struct mallocstacks *ms, pid_t pid, const char *path, const uint64_t *offs,
+		      const uint64_t *cookies, size_t n, const char *const *names)
+{
+	struct mallocstacks_bpf *skel = ms->skel;
+	int err = 0;
+
+	if (ms->multi && n) {
+		int fd = uprobe_multi_attach(skel->progs.heap_enter, path, pid, offs, cookies, n, false);
+
+		if (fd >= 0)
+			vec_push(&ms->multi_fds, fd);
+		if (fd >= 0 && !ms->alloc_only) {
+			fd = uprobe_multi_attach(skel->progs.heap_exit, path, pid, offs, cookies, n, true);
+			if (fd >= 0)
+				vec_push(&ms->multi_fds, fd);
+		}
+		if (fd < 0)
+			err_msg("cannot probe the allocator in %s: %s", path, strerror(-fd));
+		return fd < 0 ? fd : 0;
+	}
+	for (size_t i = 0; i < n && !err; i++) {
+		if ((err = attach_one(ms, skel->progs.heap_enter, false, pid, path, offs[i], cookies[i])) < 0 ||
+		    (!ms->alloc_only &&
+		     (err = attach_one(ms, skel->progs.heap_exit, true, pid, path, offs[i], cookies[i])) < 0))
+			err_msg("cannot probe %s in %s: %s", names[i], path, strerror(-err));
+	}
+	return err;
 }
 
 /* glibc's free begins with `test %rdi,%rdi; je`: the test would be
@@ -212,7 +255,8 @@ static int attach_allocator(struct session *s, struct mallocstacks *ms, pid_t pi
 {
 	struct elf_syms *es = sym_elf_path(s->sym, path);
 	struct mallocstacks_bpf *skel = ms->skel;
-	uint64_t done[16];
+	uint64_t done[16], cookies[16];
+	const char *names[16];
 	size_t ndone = 0;
 	char name[128];
 	uint64_t vaddr, off;
@@ -220,7 +264,7 @@ static int attach_allocator(struct session *s, struct mallocstacks *ms, pid_t pi
 
 	if (!es)
 		return -ENOEXEC;
-	for (size_t i = 0; i < sizeof(alloc_fns) / sizeof(alloc_fns[0]); i++) {
+	for (size_t i = 0; i < sizeof(alloc_fns) / sizeof(alloc_fns[0]) && ndone < 16; i++) {
 		bool dup = false;
 
 		sym_name(ms, alloc_fns[i].name, name, sizeof(name));
@@ -230,15 +274,13 @@ static int attach_allocator(struct session *s, struct mallocstacks *ms, pid_t pi
 			dup |= done[j] == off; /* aliases (aligned_alloc = memalign) */
 		if (dup)
 			continue;
+		names[ndone] = alloc_fns[i].name;
+		cookies[ndone] = alloc_fns[i].fn;
 		done[ndone++] = off;
-		if ((err = attach_one(ms, skel->progs.heap_enter, false, pid, path, off, alloc_fns[i].fn)) < 0 ||
-		    (!ms->alloc_only &&
-		     (err = attach_one(ms, skel->progs.heap_exit, true, pid, path, off, alloc_fns[i].fn)) < 0)) {
-			err_msg("cannot probe %s in %s: %s", name, path, strerror(-err));
-			return err;
-		}
 		ms->probed_fns++;
 	}
+	if ((err = attach_fns(ms, pid, path, done, cookies, ndone, names)) < 0)
+		return err;
 	if (!ms->alloc_only) {
 		sym_name(ms, "free", name, sizeof(name));
 		if ((vaddr = elf_sym_addr(es, name)) && elf_vaddr_to_offset(es, vaddr, &off) &&
@@ -249,8 +291,8 @@ static int attach_allocator(struct session *s, struct mallocstacks *ms, pid_t pi
 		}
 	}
 	if (s->o.verbose)
-		fprintf(stderr, "%s: probing the allocator in %s%s\n", prog_name, path,
-			pid > 0 ? "" : " (all processes)");
+		fprintf(stderr, "%s: probing the allocator in %s%s (%s)\n", prog_name, path,
+			pid > 0 ? "" : " (all processes)", ms->multi ? "uprobe_multi links" : "a link per probe");
 	return 0;
 }
 
@@ -398,9 +440,10 @@ static bool mallocstacks_poll(struct session *s, int timeout_ms)
 	return uw_poll(&((struct mallocstacks *)s->priv)->uw, timeout_ms);
 }
 
-static int mallocstacks_start(struct session *s)
+/* Opens, configures and loads; with multi, the uprobe programs are loaded
+ * for uprobe_multi links. */
+static int open_and_load(struct session *s, struct mallocstacks *ms, bool multi)
 {
-	struct mallocstacks *ms = s->priv;
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = session_btf_path(s));
 	struct mallocstacks_bpf *skel;
 	int err;
@@ -412,6 +455,11 @@ static int mallocstacks_start(struct session *s)
 	}
 	skel->rodata->alloc_only = ms->alloc_only;
 	skel->rodata->sample_bytes = ms->sample_bytes;
+	if (multi) {
+		uprobe_multi_prepare(skel->progs.heap_enter);
+		uprobe_multi_prepare(skel->progs.heap_exit);
+		uprobe_multi_prepare(skel->progs.heap_free);
+	}
 	err = filter_configure(s, &skel->rodata->filter_pid, &skel->rodata->filter_tid,
 			       &skel->rodata->filter_cgroup, skel->maps.target_pids,
 			       skel->maps.target_tids);
@@ -429,10 +477,29 @@ static int mallocstacks_start(struct session *s)
 		return err;
 	}
 	if ((err = mallocstacks_bpf__load(skel)) < 0) {
+		if (multi) /* an older kernel: fall back to one link per probe */
+			return err;
 		err_msg("cannot load the mallocstacks BPF program: %s (run with -v for the verifier log)",
 			strerror(-err));
 		return err;
 	}
+	ms->multi = multi;
+	return 0;
+}
+
+static int mallocstacks_start(struct session *s)
+{
+	struct mallocstacks *ms = s->priv;
+	struct mallocstacks_bpf *skel;
+	int err;
+
+	if (open_and_load(s, ms, true) < 0) {
+		mallocstacks_bpf__destroy(ms->skel);
+		ms->skel = NULL;
+		if ((err = open_and_load(s, ms, false)) < 0)
+			return err;
+	}
+	skel = ms->skel;
 	for (uint32_t i = 0; i < LN_TABLE_SIZE; i++) {
 		uint32_t v = (uint32_t)(-log((i + 0.5) / LN_TABLE_SIZE) * 1024);
 
@@ -538,6 +605,9 @@ static void mallocstacks_stop(struct session *s)
 	struct mallocstacks *ms = s->priv;
 
 	links_destroy(ms->links.v, ms->links.n);
+	for (size_t i = 0; i < ms->multi_fds.n; i++)
+		close(ms->multi_fds.v[i]);
+	vec_free(&ms->multi_fds);
 	vec_free(&ms->links);
 	vec_free(&ms->last);
 	hmap_free(&ms->last_index);

@@ -45,6 +45,8 @@ struct trace {
 	VEC(const char *) outputs;
 	int stack_depth;
 	struct stat_snapshot stats;
+	bool multi;               /* uprobes through uprobe_multi links */
+	VEC(int) multi_fds;
 };
 
 struct entry {
@@ -759,12 +761,11 @@ static int attach_probe(struct trace *t, const struct tp_probe *pr, uint32_t idx
 	}
 	case PT_UPROBE:
 	case PT_URETPROBE: {
-		LIBBPF_OPTS(bpf_uprobe_opts, o, .bpf_cookie = idx, .retprobe = pr->type == PT_URETPROBE,
-			    .func_name = pr->name);
+		LIBBPF_OPTS(bpf_uprobe_opts, o, .bpf_cookie = idx, .retprobe = pr->type == PT_URETPROBE);
 
 		l = bpf_program__attach_uprobe_opts(pr->type == PT_URETPROBE ? t->skel->progs.tr_uretprobe
 									     : t->skel->progs.tr_uprobe,
-						    t->pid > 0 ? t->pid : -1, pr->target, 0, &o);
+						    t->pid > 0 ? t->pid : -1, pr->target, pr->offset, &o);
 		break;
 	}
 	case PT_USDT: {
@@ -785,6 +786,50 @@ static int attach_probe(struct trace *t, const struct tp_probe *pr, uint32_t idx
 	}
 	vec_push(&t->links, l);
 	return 0;
+}
+
+/* Every uprobe (then uretprobe) of one binary in one uprobe_multi link;
+ * cookies are the attachment indexes, as with single links. */
+static int attach_multi(struct trace *t, size_t *nattached)
+{
+	struct tp_program *p = &t->prog;
+	bool *done = xcalloc(p->probes.n + 1, sizeof(bool));
+	uint64_t *offs = xcalloc(p->probes.n + 1, sizeof(uint64_t));
+	uint64_t *cookies = xcalloc(p->probes.n + 1, sizeof(uint64_t));
+	int err = 0;
+
+	for (size_t i = 0; i < p->probes.n && !err; i++) {
+		const struct tp_probe *first = &p->probes.v[i];
+		bool ret = first->type == PT_URETPROBE;
+		size_t n = 0;
+		int fd;
+
+		if (done[i] || (first->type != PT_UPROBE && !ret))
+			continue;
+		for (size_t j = i; j < p->probes.n; j++) {
+			const struct tp_probe *pr = &p->probes.v[j];
+
+			if (done[j] || pr->type != first->type || strcmp(pr->target, first->target))
+				continue;
+			done[j] = true;
+			offs[n] = pr->offset;
+			cookies[n++] = j;
+		}
+		fd = uprobe_multi_attach(ret ? t->skel->progs.tr_uretprobe : t->skel->progs.tr_uprobe,
+					 first->target, t->pid, offs, cookies, n, ret);
+		if (fd < 0) {
+			err = fd;
+			err_msg("cannot attach %s%s: %s", first->text, n > 1 ? " (and others in that file)" : "",
+				strerror(-fd));
+			break;
+		}
+		vec_push(&t->multi_fds, fd);
+		*nattached += n;
+	}
+	free(done);
+	free(offs);
+	free(cookies);
+	return err;
 }
 
 static bool uses_stacks(const struct tp_program *p)
@@ -813,10 +858,18 @@ static int load_and_attach(struct trace *t, size_t *nattached)
 		default: break;
 		}
 	}
+	/* uprobe_multi where the kernel has it (6.6+): one detach for all the
+	 * uprobes of a binary rather than ~100 ms each; else one link each. */
+	t->multi = have[TK_UPROBE] || have[TK_URETPROBE];
+again:
 	skel = t->skel = trace_bpf__open();
 	if (!skel) {
 		err_msg("cannot open the trace BPF program: %s", strerror(errno));
 		return -errno;
+	}
+	if (t->multi) {
+		uprobe_multi_prepare(skel->progs.tr_uprobe);
+		uprobe_multi_prepare(skel->progs.tr_uretprobe);
 	}
 	bpf_program__set_autoload(skel->progs.tr_perf, have[TK_PERF]);
 	bpf_program__set_autoload(skel->progs.tr_tracepoint, have[TK_TRACEPOINT]);
@@ -837,6 +890,12 @@ static int load_and_attach(struct trace *t, size_t *nattached)
 		return err;
 	}
 	if ((err = trace_bpf__load(skel)) < 0) {
+		if (t->multi) {
+			trace_bpf__destroy(skel);
+			t->skel = NULL;
+			t->multi = false;
+			goto again;
+		}
 		err_msg("cannot load the trace BPF program: %s (run with -v for the verifier log)", strerror(-err));
 		return err;
 	}
@@ -863,10 +922,14 @@ static int load_and_attach(struct trace *t, size_t *nattached)
 
 		if (ty == PT_BEGIN || ty == PT_END || ty == PT_INTERVAL)
 			continue;
+		if (t->multi && (ty == PT_UPROBE || ty == PT_URETPROBE))
+			continue; /* below, a link per binary */
 		if ((err = attach_probe(t, &p->probes.v[i], i)) < 0)
 			return err;
 		(*nattached)++;
 	}
+	if (t->multi && (err = attach_multi(t, nattached)) < 0)
+		return err;
 	return 0;
 }
 
@@ -1179,6 +1242,9 @@ out:
 		waitpid(t.child, &st, 0);
 	}
 	links_destroy(t.links.v, t.links.n);
+	for (size_t i = 0; i < t.multi_fds.n; i++)
+		close(t.multi_fds.v[i]);
+	vec_free(&t.multi_fds);
 	for (size_t i = 0; i < t.pfds.n; i++)
 		close(t.pfds.v[i]);
 	vec_free(&t.links);

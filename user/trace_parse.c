@@ -332,6 +332,10 @@ static int uprobes(struct parser *ps, struct tp_probe *pr, int pos, int len)
 				continue;
 			struct tp_probe one = *pr;
 
+			/* Attached by file offset: libbpf's own lookup by name
+			 * misses some symbols (IFUNCs) that we list. */
+			if (!elf_vaddr_to_offset(&es, v->v[i].addr, &one.offset))
+				continue;
 			snprintf(one.name, sizeof(one.name), "%s", fn);
 			snprintf(one.text, sizeof(one.text), "%s:%s:%s", kind, path, fn);
 			add_probe(ps, &one);

@@ -21,6 +21,7 @@ struct tp_probe {
 	char text[PATH_MAX + 400];/* as bpftrace names it, for the probe key */
 	uint64_t hz, period_ns;   /* profile, interval */
 	uint64_t count;           /* software: events per sample */
+	uint64_t offset;          /* uprobe: file offset of the function */
 	int block;
 };
 
