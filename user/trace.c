@@ -236,12 +236,10 @@ static void merge_val(const struct tp_map *m, struct tr_val *d, const struct tr_
 		d->sum += v->sum;
 }
 
-static int cmp_shown_val;
-static const struct tp_map *cmp_map;
-static int cmp_shown(const void *a, const void *b)
+static int cmp_shown(const void *a, const void *b, void *map)
 {
 	const struct shown *x = a, *y = b;
-	int64_t vx = shown_value(cmp_map, &x->val), vy = shown_value(cmp_map, &y->val);
+	int64_t vx = shown_value(map, &x->val), vy = shown_value(map, &y->val);
 
 	if (vx != vy)
 		return vx < vy ? -1 : 1;
@@ -290,9 +288,7 @@ static void collect_map(struct trace *t, int mi, const entry_vec *all, shown_vec
 		}
 	}
 	hmap_free(&idx);
-	cmp_map = m;
-	(void)cmp_shown_val;
-	qsort(out->v, out->n, sizeof(out->v[0]), cmp_shown);
+	qsort_r(out->v, out->n, sizeof(out->v[0]), cmp_shown, (void *)m);
 }
 
 static void free_shown(shown_vec *v)
@@ -524,8 +520,7 @@ static void print_all(struct trace *t, FILE *out)
 	if (!t->json)
 		fputc('\n', out);
 	for (size_t i = 0; i < t->prog.maps.n; i++)
-		if (t->prog.maps.v[order[i]].agg != TP_AGG_ASSIGN || true)
-			print_map(t, order[i], &all, out);
+		print_map(t, order[i], &all, out);
 	free(order);
 	vec_free(&all);
 }

@@ -1048,7 +1048,7 @@ static int parse_kernel_stmt(struct parser *ps, struct tr_block *b)
 			return err;
 		return push_stmt(ps, b, &st, t.pos);
 	}
-	if (ps->t.kind == T_IDENT && is(ps, "(") == false) {
+	if (ps->t.kind == T_IDENT) {
 		/* an identifier followed by '(' is an unsupported function */
 		const char *s = ps->s + ps->t.pos + ps->t.len;
 
