@@ -33,11 +33,11 @@ struct endpoint {
 };
 
 static const struct endpoint endpoints[] = {
-	{ "profile", "oncpu", NULL, 30, "CPU profile (oncpu); pid or cgroup, seconds, hz" },
-	{ "heap", "mallocstacks", "inuse_space", 30, "in-use memory by stack (mallocstacks); pid, seconds" },
-	{ "allocs", "mallocstacks", "alloc_space", 30, "allocations by stack (mallocstacks); pid, seconds" },
-	{ "mutex", "lockwait", NULL, 30, "lock contention (lockwait); pid or cgroup, seconds" },
-	{ "block", "offcpu", NULL, 30, "off-CPU time (offcpu); pid or cgroup, seconds" },
+	{ "profile", "oncpu", NULL, 30, "CPU profile (oncpu); pid or cgroup, seconds, hz, unwind" },
+	{ "heap", "mallocstacks", "inuse_space", 30, "in-use memory by stack (mallocstacks); pid, seconds, unwind" },
+	{ "allocs", "mallocstacks", "alloc_space", 30, "allocations by stack (mallocstacks); pid, seconds, unwind" },
+	{ "mutex", "lockwait", NULL, 30, "lock contention (lockwait); pid or cgroup, seconds, unwind" },
+	{ "block", "offcpu", NULL, 30, "off-CPU time (offcpu); pid or cgroup, seconds, unwind" },
 };
 
 static struct {
@@ -134,6 +134,7 @@ static enum MHD_Result run_profile(struct MHD_Connection *c, const struct endpoi
 	long seconds = int_param(c, "seconds", ep->default_seconds < srv.max_seconds ? ep->default_seconds
 								     : srv.max_seconds, srv.max_seconds);
 	long hz = int_param(c, "hz", 99, 100000);
+	const char *unwind = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "unwind");
 	char tmp[] = "/tmp/bpfprof-serve.XXXXXX", out[64], err_text[512] = "";
 	char ssec[32], spid[32], shz[32];
 	const char *argv[20];
@@ -151,6 +152,8 @@ static enum MHD_Result run_profile(struct MHD_Connection *c, const struct endpoi
 		return reply_text(c, MHD_HTTP_BAD_REQUEST, "bad request: seconds must be an integer from 1 to %d", srv.max_seconds);
 	if (hz < 0)
 		return reply_text(c, MHD_HTTP_BAD_REQUEST, "bad request: hz must be an integer from 1 to 100000");
+	if (unwind && strcmp(unwind, "fp") && strcmp(unwind, "dwarf") && strcmp(unwind, "auto"))
+		return reply_text(c, MHD_HTTP_BAD_REQUEST, "bad request: unwind must be fp, dwarf or auto");
 	if (cgroup && (!strcmp(ep->path, "heap") || !strcmp(ep->path, "allocs")))
 		return reply_text(c, MHD_HTTP_BAD_REQUEST, "bad request: %s needs pid", ep->path);
 
@@ -187,6 +190,10 @@ static enum MHD_Result run_profile(struct MHD_Connection *c, const struct endpoi
 	if (!strcmp(ep->command, "oncpu")) {
 		argv[argc++] = "-F";
 		argv[argc++] = shz;
+	}
+	if (unwind) {
+		argv[argc++] = "--unwind";
+		argv[argc++] = unwind;
 	}
 	if (ep->sample_index) {
 		argv[argc++] = "--sample-index";

@@ -72,7 +72,10 @@ check "serve /mutex: delay by stack" bash -c "grep -q 'Type: delay' '$OUT/s-mute
 start_target "$TB/sleeper" nap 20
 go tool pprof -top "$U/debug/pprof/block?pid=$TPID&seconds=1" > "$OUT/s-block.txt" 2>&1
 check "serve /block: off-CPU time" bash -c "grep -q 'Type: offcpu' '$OUT/s-block.txt' && grep -q long_nap '$OUT/s-block.txt'"
-for q in "pid=abc" "pid=$hot&seconds=0" "pid=$hot&seconds=99999" "seconds=1" "pid=999999&seconds=1" "pid=$hot&hz=0"; do
+start_target "$TB/nofp" chain 20
+go tool pprof -raw "$U/debug/pprof/profile?pid=$TPID&seconds=1&unwind=dwarf" > "$OUT/s-dwarf.txt" 2>&1
+check "serve /profile?unwind=dwarf: FP-less stacks complete (stage1 under main)" grep -q "stage1" "$OUT/s-dwarf.txt"
+for q in "pid=abc" "pid=$hot&seconds=0" "pid=$hot&seconds=99999" "seconds=1" "pid=999999&seconds=1" "pid=$hot&hz=0" "pid=$hot&unwind=x"; do
 	check "serve: 400 for ?$q" eq "$(curl -s -o "$OUT/s-bad" -w '%{http_code}' "$U/debug/pprof/profile?$q")" 400
 done
 check "serve: 400 body is one line" one_line "$OUT/s-bad"
