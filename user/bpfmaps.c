@@ -3,7 +3,7 @@
 
 #include <bpf/bpf.h>
 #include <errno.h>
-#include <pthread.h>
+#include <linux/perf_event.h>
 #include <sys/syscall.h>
 #include <stdlib.h>
 #include <string.h>
@@ -168,27 +168,48 @@ int map_drain(struct bpf_map *m, size_t key_size, size_t value_size,
 	return err;
 }
 
-static void *destroy_one(void *link)
-{
-	bpf_link__destroy(link);
-	return NULL;
-}
-
 void links_destroy(struct bpf_link **links, size_t n)
 {
-	pthread_t *t = xcalloc(n ? n : 1, sizeof(*t));
-	bool *started = xcalloc(n ? n : 1, sizeof(*started));
-
 	for (size_t i = 0; i < n; i++)
-		started[i] = pthread_create(&t[i], NULL, destroy_one, links[i]) == 0;
-	for (size_t i = 0; i < n; i++) {
-		if (started[i])
-			pthread_join(t[i], NULL);
-		else
-			bpf_link__destroy(links[i]);
+		bpf_link__destroy(links[i]);
+}
+
+int perf_attach_all_cpus(struct bpf_program *prog, struct perf_event_attr *attr, uint64_t cookie,
+			 const char *what, link_vec *links, fd_vec *fds)
+{
+	LIBBPF_OPTS(bpf_perf_event_opts, po, .bpf_cookie = cookie);
+	int *cpus = NULL, ncpus = session_online_cpus(&cpus), err = 0;
+	size_t attached = links->n;
+
+	if (ncpus <= 0) {
+		err_msg("cannot read the online CPUs: %s", strerror(-ncpus));
+		return ncpus ? ncpus : -ENODEV;
 	}
-	free(started);
-	free(t);
+	for (int i = 0; i < ncpus && !err; i++) {
+		int fd = (int)syscall(__NR_perf_event_open, attr, -1, cpus[i], -1, PERF_FLAG_FD_CLOEXEC);
+		struct bpf_link *link;
+
+		if (fd < 0) {
+			if (errno == ENODEV) /* the CPU went offline meanwhile */
+				continue;
+			err = -errno;
+			err_msg("%s: cannot open a perf event on CPU %d: %s", what, cpus[i], strerror(errno));
+			break;
+		}
+		vec_push(fds, fd);
+		if (!(link = bpf_program__attach_perf_event_opts(prog, fd, &po))) {
+			err = -errno;
+			err_msg("%s: cannot attach to the perf event on CPU %d: %s", what, cpus[i], strerror(errno));
+			break;
+		}
+		vec_push(links, link);
+	}
+	free(cpus);
+	if (!err && links->n == attached) {
+		err_msg("%s: no CPU could be sampled", what);
+		err = -ENODEV;
+	}
+	return err;
 }
 
 void uprobe_multi_prepare(struct bpf_program *prog)

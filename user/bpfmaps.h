@@ -40,10 +40,16 @@ void stack_reader_free(struct stack_reader *r);
 /* Deletes every stack map entry whose id is not a key of keep (NULL: all). */
 void stackmap_recycle(struct bpf_map *m, const struct hmap *keep);
 
-/* Detaches links concurrently: each uprobe detach waits for an RCU grace
- * period (~100 ms here), so one after another a run with 20 probes took 2 s
- * to exit. */
+typedef VEC(struct bpf_link *) link_vec;
+typedef VEC(int) fd_vec;
+
 void links_destroy(struct bpf_link **links, size_t n);
+
+/* Opens *attr (a perf event) on every online CPU and attaches prog to each,
+ * with cookie as its attach cookie; a one-line error names `what`. */
+struct perf_event_attr;
+int perf_attach_all_cpus(struct bpf_program *prog, struct perf_event_attr *attr, uint64_t cookie,
+			 const char *what, link_vec *links, fd_vec *fds);
 
 /* uprobe_multi links (kernel 6.6+): one link for many offsets of one file,
  * detached with one RCU grace period instead of one per probe (~100 ms

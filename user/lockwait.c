@@ -376,15 +376,8 @@ static int lockwait_collect(struct session *s, struct profile *p)
 	stackmap_recycle(skel->maps.stacks, &keep);
 	hmap_free(&keep);
 	stack_reader_free(d.sr);
-	if (lw->uw.rb) {
-		uw_poll(&lw->uw, 0);
-		d.sr = stack_reader_new_store(&lw->uw.store, s->o.max_depth);
-		uw_table_each(&lw->uw.table, note_pid, &d);
-		uw_table_each(&lw->uw.table, add_entry, &d);
-		uw_table_clear(&lw->uw.table);
-		uw_store_free(&lw->uw.store);
-		stack_reader_free(d.sr);
-	}
+	uw_poll(&lw->uw, 0); /* --unwind dwarf */
+	uw_drain(&lw->uw, &d.sr, s->o.max_depth, add_entry, &d);
 	stack_builder_free(&b);
 	stats_report(&lw->stats, skel->maps.stats, p);
 	uw_report(&lw->uw, p);

@@ -334,17 +334,12 @@ static int offcpu_collect(struct session *s, struct profile *p)
 		err = map_drain(counts, sizeof(struct offcpu_key), sizeof(struct offcpu_val), add_entry, &d, true);
 	add_pending(oc, &d, boundary, s->final);
 	stack_reader_free(d.sr);
-	if (oc->uw.rb) {
-		uw_poll(&oc->uw, 0);
-		if (s->final)
-			add_pending_records(oc, boundary);
-		d.sr = stack_reader_new_store(&oc->uw.store, s->o.max_depth);
-		uw_table_each(&oc->uw.table, note_pid, &d);
-		uw_table_each(&oc->uw.table, add_entry, &d);
-		uw_table_clear(&oc->uw.table);
-		uw_store_free(&oc->uw.store);
-		stack_reader_free(d.sr);
-	}
+	/* --unwind dwarf: finished blocks so far, then (at the end) those in
+	 * progress, in that order so none counts twice. */
+	uw_poll(&oc->uw, 0);
+	if (oc->uw.rb && s->final)
+		add_pending_records(oc, boundary);
+	uw_drain(&oc->uw, &d.sr, s->o.max_depth, add_entry, &d);
 	stack_builder_free(&b);
 	stats_report(&oc->stats, skel->maps.stats, p);
 	uw_report(&oc->uw, p);

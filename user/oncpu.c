@@ -17,8 +17,8 @@
 
 struct oncpu {
 	struct oncpu_bpf *skel;
-	VEC(struct bpf_link *) links;
-	VEC(int) pfds;
+	link_vec links;
+	fd_vec pfds;
 	uint64_t freq;
 	bool include_idle;
 	struct stat_snapshot stats;
@@ -80,20 +80,6 @@ static void oncpu_describe(struct session *s, struct profile *p)
 	p->period = 1000000000LL / (oc->freq ? oc->freq : 99);
 }
 
-static int open_perf_event(int cpu, uint64_t period)
-{
-	struct perf_event_attr attr = {
-		.type = PERF_TYPE_SOFTWARE,
-		.config = PERF_COUNT_SW_CPU_CLOCK,
-		.size = sizeof(attr),
-		/* cpu-clock counts nanoseconds: a fixed period gives exact Hz
-		 * and makes cpu time = samples x period. */
-		.sample_period = period,
-	};
-
-	return syscall(__NR_perf_event_open, &attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
-}
-
 /* --unwind dwarf payload: the key, then a count of 1. */
 _Static_assert(sizeof(struct oncpu_key) + sizeof(uint64_t) <= UW_PAYLOAD, "payload too big");
 
@@ -112,7 +98,7 @@ static int oncpu_start(struct session *s)
 	struct oncpu *oc = s->priv;
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = session_btf_path(s));
 	struct oncpu_bpf *skel;
-	int *cpus = NULL, ncpus, err;
+	int err;
 	uint64_t period;
 
 	if (!oc->freq)
@@ -158,37 +144,16 @@ static int oncpu_start(struct session *s)
 						   sizeof(struct oncpu_key) })) < 0)
 		return err;
 
-	ncpus = session_online_cpus(&cpus);
-	if (ncpus <= 0) {
-		err_msg("cannot read the online CPUs: %s", strerror(-ncpus));
-		return ncpus ? ncpus : -ENODEV;
-	}
-	for (int i = 0; i < ncpus; i++) {
-		int fd = open_perf_event(cpus[i], period);
-		struct bpf_link *link;
+	struct perf_event_attr attr = {
+		.type = PERF_TYPE_SOFTWARE,
+		.config = PERF_COUNT_SW_CPU_CLOCK,
+		.size = sizeof(attr),
+		/* cpu-clock counts nanoseconds: a fixed period gives exact Hz
+		 * and makes cpu time = samples x period. */
+		.sample_period = period,
+	};
 
-		if (fd < 0) {
-			if (errno == ENODEV) /* CPU went offline meanwhile */
-				continue;
-			err = -errno;
-			err_msg("cannot open a cpu-clock perf event on CPU %d: %s", cpus[i], strerror(errno));
-			break;
-		}
-		vec_push(&oc->pfds, fd);
-		link = bpf_program__attach_perf_event(skel->progs.oncpu_sample, fd);
-		if (!link) {
-			err = -errno;
-			err_msg("cannot attach to the perf event on CPU %d: %s", cpus[i], strerror(errno));
-			break;
-		}
-		vec_push(&oc->links, link);
-	}
-	free(cpus);
-	if (!err && !oc->links.n) {
-		err_msg("no CPU could be sampled");
-		err = -ENODEV;
-	}
-	return err;
+	return perf_attach_all_cpus(skel->progs.oncpu_sample, &attr, 0, "cpu-clock", &oc->links, &oc->pfds);
 }
 
 static void oncpu_scan(struct session *s)
@@ -209,7 +174,7 @@ static void oncpu_scan(struct session *s)
 struct oncpu_drain {
 	struct session *s;
 	struct stack_builder *b;
-	struct stack_reader *ustacks, *kstacks;
+	struct stack_reader *sr;
 	uint64_t period;
 };
 
@@ -223,8 +188,8 @@ static void add_entry(const void *k, const void *v, void *ctx)
 
 	memcpy(comm, key->comm, TASK_COMM_LEN);
 	stack_begin(d->b);
-	stack_reader_add(d->kstacks, d->b, key->kstack, 0, STACK_KERNEL);
-	stack_reader_add(d->ustacks, d->b, key->ustack, key->pid, STACK_USER);
+	stack_reader_add(d->sr, d->b, key->kstack, 0, STACK_KERNEL);
+	stack_reader_add(d->sr, d->b, key->ustack, key->pid, STACK_USER);
 	stack_commit(d->b, values, key->pid, key->tid, comm, NULL, 0);
 }
 
@@ -249,21 +214,15 @@ static int oncpu_collect(struct session *s, struct profile *p)
 	set_generation(&skel->bss->gen, old ^ 1);
 	stack_builder_init(&b, p, s->sym, s->o.max_depth);
 	sr = stack_reader_new(stacks, s->o.max_depth);
-	d.ustacks = d.kstacks = sr;
+	d.sr = sr;
 	err = map_drain(counts, sizeof(struct oncpu_key), sizeof(uint64_t), add_pid, &d, false);
 	if (!err)
 		err = map_drain(counts, sizeof(struct oncpu_key), sizeof(uint64_t), add_entry, &d, true);
 	stack_reader_clear(sr);
 	stack_reader_free(sr);
-	if (oc->uw.rb) {
-		/* Records up to the flip; later ones belong to the next interval. */
-		uw_poll(&oc->uw, 0);
-		d.ustacks = d.kstacks = sr = stack_reader_new_store(&oc->uw.store, s->o.max_depth);
-		uw_table_each(&oc->uw.table, add_entry, &d);
-		uw_table_clear(&oc->uw.table);
-		uw_store_free(&oc->uw.store);
-		stack_reader_free(sr);
-	}
+	/* --unwind dwarf: the records so far, counted in user space. */
+	uw_poll(&oc->uw, 0);
+	uw_drain(&oc->uw, &d.sr, s->o.max_depth, add_entry, &d);
 	stack_builder_free(&b);
 	stats_report(&oc->stats, skel->maps.stats, p);
 	uw_report(&oc->uw, p);

@@ -142,19 +142,27 @@ void render_header(const struct profile *p, const struct render_opts *o, FILE *o
 	fputc('\n', out);
 }
 
-void json_string(FILE *out, const char *s)
+void json_string_as(FILE *out, const char *s, bool html_safe)
 {
 	fputc('"', out);
 	for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
-		/* <, > and & escaped too: the string may sit inside HTML or CDATA. */
+		/* <, > and & escaped too when the string may sit inside HTML or
+		 * CDATA; otherwise newlines as bpftrace writes them. */
 		if (*c == '"' || *c == '\\')
 			fprintf(out, "\\%c", *c);
-		else if (*c < 0x20 || *c == '<' || *c == '>' || *c == '&')
+		else if (*c == '\n' && !html_safe)
+			fputs("\\n", out);
+		else if (*c < 0x20 || (html_safe && (*c == '<' || *c == '>' || *c == '&')))
 			fprintf(out, "\\u%04x", *c);
 		else
 			fputc(*c, out);
 	}
 	fputc('"', out);
+}
+
+void json_string(FILE *out, const char *s)
+{
+	json_string_as(out, s, true);
 }
 
 void xml_escape(FILE *out, const char *s)

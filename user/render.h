@@ -37,6 +37,8 @@ int render_dot(const struct profile *p, const struct render_opts *o, FILE *out);
 int render_folded(const struct profile *p, const struct render_opts *o, FILE *out);
 /* A quoted JSON string (also safe inside HTML/CDATA), and XML text. */
 void json_string(FILE *out, const char *s);
+/* Same; html_safe false: only what JSON needs (bpftrace's NDJSON, trace). */
+void json_string_as(FILE *out, const char *s, bool html_safe);
 void xml_escape(FILE *out, const char *s);
 /* The header line every text renderer shares. */
 void render_header(const struct profile *p, const struct render_opts *o, FILE *out, const char *prefix);

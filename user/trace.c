@@ -33,14 +33,14 @@
 struct trace {
 	struct tp_program prog;
 	struct trace_bpf *skel;
-	VEC(struct bpf_link *) links;
-	VEC(int) pfds;
+	link_vec links;
+	fd_vec pfds;
 	struct symbolizer *sym;
 	struct mmap_watch watch;
 	bool json, verbose;
 	int64_t duration_ns;
 	pid_t pid, child;
-	const char *cmd;
+	const char *cmd;          /* for messages */
 	const char *format;
 	VEC(const char *) outputs;
 	int stack_depth;
@@ -409,22 +409,6 @@ static void print_hist_json(const struct tp_map *m, const struct shown *s, FILE 
 	fputc(']', out);
 }
 
-static void json_str(FILE *out, const char *s)
-{
-	fputc('"', out);
-	for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
-		if (*c == '"' || *c == '\\')
-			fprintf(out, "\\%c", *c);
-		else if (*c == '\n')
-			fputs("\\n", out);
-		else if (*c < 0x20)
-			fprintf(out, "\\u%04x", *c);
-		else
-			fputc(*c, out);
-	}
-	fputc('"', out);
-}
-
 static void print_map(struct trace *t, int mi, const entry_vec *all, FILE *out)
 {
 	const struct tp_map *m = &t->prog.maps.v[mi];
@@ -442,7 +426,7 @@ static void print_map(struct trace *t, int mi, const entry_vec *all, FILE *out)
 		const char *type = hist ? "hist" : m->agg == AGG_AVG || m->agg == AGG_STATS ? "stats" : "map";
 
 		fprintf(out, "{\"type\": \"%s\", \"data\": {", type);
-		json_str(out, m->name);
+		json_string_as(out, m->name, false);
 		fputs(": ", out);
 		if (keyed)
 			fputc('{', out);
@@ -452,7 +436,7 @@ static void print_map(struct trace *t, int mi, const entry_vec *all, FILE *out)
 			if (keyed) {
 				if (i)
 					fputs(", ", out);
-				json_str(out, s->jkey);
+				json_string_as(out, s->jkey, false);
 				fputs(": ", out);
 			}
 			if (hist)
@@ -573,6 +557,23 @@ static bool run_actions(struct trace *t, const struct tp_block *b)
 	return exit_now;
 }
 
+/* Processes whose user addresses are in keys: their maps, while they live. */
+static void snapshot_key_pids(struct trace *t)
+{
+	entry_vec all = { 0 };
+
+	if (!t->skel)
+		return;
+	read_entries(t, &all);
+	for (size_t i = 0; i < all.n; i++) {
+		pid_t pid = hidden_pid(&t->prog.maps.v[all.v[i].key.map_id], &all.v[i].key);
+
+		if (pid > 0 && !sym_known(t->sym, pid))
+			sym_snapshot(t->sym, pid);
+	}
+	vec_free(&all);
+}
+
 /* ---- profiles from stack-keyed maps ---------------------------------------- */
 
 static int write_profile(struct trace *t)
@@ -668,76 +669,14 @@ static int write_profile(struct trace *t)
 
 /* ---- attaching ------------------------------------------------------------- */
 
-static int perf_open(struct perf_event_attr *attr, int cpu)
-{
-	return syscall(__NR_perf_event_open, attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
-}
-
-static bool software_event(const char *name, uint64_t *config, uint64_t *dflt)
-{
-	static const struct { const char *a, *b; uint64_t config, dflt; } ev[] = {
-		{ "cpu-clock", "cpu", PERF_COUNT_SW_CPU_CLOCK, 1000000 },
-		{ "task-clock", NULL, PERF_COUNT_SW_TASK_CLOCK, 1000000 },
-		{ "page-faults", "faults", PERF_COUNT_SW_PAGE_FAULTS, 100 },
-		{ "context-switches", "cs", PERF_COUNT_SW_CONTEXT_SWITCHES, 1000 },
-		{ "cpu-migrations", "migrations", PERF_COUNT_SW_CPU_MIGRATIONS, 1 },
-		{ "minor-faults", NULL, PERF_COUNT_SW_PAGE_FAULTS_MIN, 100 },
-		{ "major-faults", NULL, PERF_COUNT_SW_PAGE_FAULTS_MAJ, 1 },
-		{ "alignment-faults", NULL, PERF_COUNT_SW_ALIGNMENT_FAULTS, 1 },
-		{ "emulation-faults", NULL, PERF_COUNT_SW_EMULATION_FAULTS, 1 },
-	};
-
-	for (size_t i = 0; i < sizeof(ev) / sizeof(ev[0]); i++) {
-		if (!strcmp(name, ev[i].a) || (ev[i].b && !strcmp(name, ev[i].b))) {
-			*config = ev[i].config;
-			*dflt = ev[i].dflt;
-			return true;
-		}
-	}
-	return false;
-}
-
 static int attach_perf(struct trace *t, const struct tp_probe *pr, uint32_t idx)
 {
 	struct perf_event_attr attr = { .size = sizeof(attr), .type = PERF_TYPE_SOFTWARE };
-	LIBBPF_OPTS(bpf_perf_event_opts, po, .bpf_cookie = idx);
-	int *cpus = NULL, ncpus, err = 0;
-	uint64_t dflt = 0, config = 0;
 
-	if (pr->type == PT_PROFILE) {
-		attr.config = PERF_COUNT_SW_CPU_CLOCK;
-		attr.sample_period = pr->period_ns;
-	} else {
-		if (!software_event(pr->target, &config, &dflt)) {
-			err_msg("software:%s: unknown event (cpu-clock, task-clock, page-faults, context-switches, "
-				"cpu-migrations, minor-faults, major-faults, alignment-faults, emulation-faults)", pr->target);
-			return -EINVAL;
-		}
-		attr.config = config;
-		attr.sample_period = pr->count ? pr->count : dflt;
-	}
-	ncpus = session_online_cpus(&cpus);
-	for (int i = 0; i < ncpus && !err; i++) {
-		int fd = perf_open(&attr, cpus[i]);
-		struct bpf_link *l;
-
-		if (fd < 0) {
-			if (errno == ENODEV)
-				continue;
-			err = -errno;
-			err_msg("%s: cannot open a perf event on CPU %d: %s", pr->text, cpus[i], strerror(errno));
-			break;
-		}
-		vec_push(&t->pfds, fd);
-		if (!(l = bpf_program__attach_perf_event_opts(t->skel->progs.tr_perf, fd, &po))) {
-			err = -errno;
-			err_msg("%s: cannot attach: %s", pr->text, strerror(errno));
-			break;
-		}
-		vec_push(&t->links, l);
-	}
-	free(cpus);
-	return err;
+	/* profile: cpu-clock every period; software: the parser's event and count */
+	attr.config = pr->type == PT_PROFILE ? PERF_COUNT_SW_CPU_CLOCK : pr->config;
+	attr.sample_period = pr->type == PT_PROFILE ? pr->period_ns : pr->count;
+	return perf_attach_all_cpus(t->skel->progs.tr_perf, &attr, idx, pr->text, &t->links, &t->pfds);
 }
 
 static int attach_probe(struct trace *t, const struct tp_probe *pr, uint32_t idx)
@@ -933,13 +872,14 @@ again:
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: %s trace [options] 'PROGRAM'   (or -e 'PROGRAM')\n"
+		"usage: %s trace [options] 'PROGRAM' [-- CMD ARGS...]   (or -e 'PROGRAM')\n"
 		"Runs a bpftrace-style one-liner (a subset: docs/trace.md) with a precompiled\n"
 		"BPF program: no compiler at run time.\n\n"
 		"  -e PROGRAM          the program\n"
 		"  -d, --duration SEC  stop after SEC (default: until exit(), Ctrl-C or -c/-p ends)\n"
 		"  -p, --pid PID       only events of PID (uprobes in PID)\n"
-		"  -c CMD              run CMD (split at spaces) once attached; stop when it exits\n"
+		"  -- CMD ARGS...      run CMD once attached; stop when it exits (or -c 'CMD ARGS',\n"
+		"                      split at spaces, as bpftrace takes it)\n"
 		"  -f, --format FMT    text (default, as bpftrace), json (bpftrace's NDJSON), or a\n"
 		"                      profile format for a ustack/kstack-keyed count()/sum() map:\n"
 		"                      %s\n"
@@ -966,17 +906,15 @@ static void mount_tracefs(void)
 static volatile sig_atomic_t stop_signal;
 static void on_signal(int sig) { stop_signal = sig; }
 
-static int spawn(struct trace *t, int *go)
+/* Starts argv held until *go is written (once the probes are attached). */
+static int spawn(struct trace *t, char **argv, int *go)
 {
 	int pfd[2];
-	char *argv[64], *copy = xstrdup(t->cmd), *save = NULL;
-	int n = 0;
 
-	for (char *w = strtok_r(copy, " \t", &save); w && n < 63; w = strtok_r(NULL, " \t", &save))
-		argv[n++] = w;
-	argv[n] = NULL;
-	if (!n || pipe(pfd) < 0)
+	if (!argv[0])
 		return -EINVAL;
+	if (pipe(pfd) < 0)
+		return -errno;
 	t->child = fork();
 	if (t->child < 0)
 		return -errno;
@@ -992,7 +930,6 @@ static int spawn(struct trace *t, int *go)
 	}
 	close(pfd[0]);
 	*go = pfd[1];
-	free(copy);
 	return 0;
 }
 
@@ -1010,9 +947,20 @@ int trace_main(int argc, char **argv)
 	size_t nattached = 0;
 	bool profile_out = false;
 
+	char **cmd_argv = NULL, *words[64], *cmd_copy = NULL, *save = NULL;
+	int nopt = argc;
+
+	/* `-- CMD ARGS...` as every command takes it (bpftrace's -c also works). */
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--")) {
+			nopt = i;
+			cmd_argv = argv + i + 1;
+			break;
+		}
+	}
 	optind = 1;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "e:d:p:c:f:o:vh", opts, NULL)) != -1) {
+	while ((opt = getopt_long(nopt, argv, "e:d:p:c:f:o:vh", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'e': src = optarg; break;
 		case 'd': {
@@ -1036,7 +984,17 @@ int trace_main(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			break;
-		case 'c': t.cmd = optarg; break;
+		case 'c': {
+			int n = 0;
+
+			free(cmd_copy);
+			cmd_copy = xstrdup(optarg);
+			for (char *w = strtok_r(cmd_copy, " \t", &save); w && n < 63; w = strtok_r(NULL, " \t", &save))
+				words[n++] = w;
+			words[n] = NULL;
+			cmd_argv = words;
+			break;
+		}
 		case 'f': t.format = optarg; break;
 		case 'o': vec_push(&t.outputs, optarg); break;
 		case 'v': t.verbose = true; break;
@@ -1045,12 +1003,17 @@ int trace_main(int argc, char **argv)
 		default: err_msg("unknown option '%s' (see %s trace --help)", argv[optind - 1], prog_name); return EXIT_USAGE;
 		}
 	}
-	if (!src && optind < argc)
+	if (!src && optind < nopt)
 		src = argv[optind++];
-	if (!src || optind < argc) {
+	if (!src || optind < nopt) {
 		err_msg(src ? "one program only (quote it)" : "no program (see %s trace --help)", prog_name);
 		return EXIT_USAGE;
 	}
+	if (cmd_argv && !cmd_argv[0]) {
+		err_msg("no command after -- (or -c)");
+		return EXIT_USAGE;
+	}
+	t.cmd = cmd_argv ? cmd_argv[0] : NULL;
 	if (t.format && !strcmp(t.format, "json"))
 		t.json = true;
 	else if (t.format && strcmp(t.format, "text") && !renderer_find(t.format)) {
@@ -1070,9 +1033,10 @@ int trace_main(int argc, char **argv)
 	if (access("/sys/kernel/tracing/events", F_OK))
 		mount_tracefs();
 	t.prog.pid = t.pid;
+	t.sym = t.prog.sym = symbolizer_new();
 	if (tp_parse(src, &t.prog) < 0) {
-		tp_free(&t.prog);
-		return EXIT_USAGE;
+		status = EXIT_USAGE;
+		goto out;
 	}
 	if (profile_out) { /* check the outputs before attaching */
 		struct output_set o = { 0 };
@@ -1084,17 +1048,16 @@ int trace_main(int argc, char **argv)
 					     (t.prog.maps.v[i].disp[j] == DISP_USTACK || t.prog.maps.v[i].disp[j] == DISP_KSTACK);
 		if (!stack_map) {
 			err_msg("profile output needs a count() or sum() map keyed by ustack or kstack");
-			tp_free(&t.prog);
-			return EXIT_USAGE;
+			status = EXIT_USAGE;
+			goto out;
 		}
 		if (output_setup(&o, t.format, t.outputs.v, t.outputs.n) < 0) {
-			tp_free(&t.prog);
-			return EXIT_USAGE;
+			status = EXIT_USAGE;
+			goto out;
 		}
 		output_free(&o);
 	}
 	libbpf_set_print(t.verbose ? print_all_libbpf : print_no_libbpf);
-	t.sym = symbolizer_new();
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 
@@ -1102,7 +1065,7 @@ int trace_main(int argc, char **argv)
 
 	for (size_t i = 0; i < t.prog.blocks.n; i++)
 		kernel |= !t.prog.blocks.v[i].user;
-	if (t.cmd && (err = spawn(&t, &go)) < 0) {
+	if (cmd_argv && (err = spawn(&t, cmd_argv, &go)) < 0) {
 		err_msg("cannot start %s: %s", t.cmd, strerror(-err));
 		status = EXIT_USAGE;
 		goto out;
@@ -1179,36 +1142,14 @@ int trace_main(int argc, char **argv)
 					done = true;
 			}
 		}
-		if (t.skel && now - last_scan >= 250000000ULL) {
-			/* Processes in keys with user addresses: their maps, while they live. */
-			entry_vec all = { 0 };
-
-			read_entries(&t, &all);
-			for (size_t i = 0; i < all.n; i++) {
-				const struct tp_map *m = &t.prog.maps.v[all.v[i].key.map_id];
-				pid_t pid = hidden_pid(m, &all.v[i].key);
-
-				if (pid > 0 && !sym_known(t.sym, pid))
-					sym_snapshot(t.sym, pid);
-			}
-			vec_free(&all);
+		if (now - last_scan >= 250000000ULL) {
+			snapshot_key_pids(&t);
 			last_scan = now;
 		}
 	}
 	if (t.child > 0)
 		mmap_watch_drain(&t.watch, t.sym);
-	if (t.skel) { /* a last look at processes that may exit soon */
-		entry_vec all = { 0 };
-
-		read_entries(&t, &all);
-		for (size_t i = 0; i < all.n; i++) {
-			pid_t pid = hidden_pid(&t.prog.maps.v[all.v[i].key.map_id], &all.v[i].key);
-
-			if (pid > 0 && !sym_known(t.sym, pid))
-				sym_snapshot(t.sym, pid);
-		}
-		vec_free(&all);
-	}
+	snapshot_key_pids(&t); /* a last look at processes that may exit soon */
 	for (size_t i = 0; i < t.prog.blocks.n; i++)
 		if (t.prog.blocks.v[i].type == PT_END)
 			run_actions(&t, &t.prog.blocks.v[i]);
@@ -1249,5 +1190,6 @@ out:
 	symbolizer_free(t.sym);
 	tp_free(&t.prog);
 	vec_free(&t.outputs);
+	free(cmd_copy);
 	return status;
 }

@@ -3,7 +3,7 @@
  * Anything outside the subset is an error at its position, before anything
  * is attached. */
 #include "trace_user.h"
-#include "elfsym.h"
+#include "symbolize.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -13,6 +13,7 @@
 #include <stdarg.h>
 #include <string.h>
 #include <unistd.h>
+#include <linux/perf_event.h>
 
 enum tok_kind { T_END, T_IDENT, T_INT, T_STR, T_MAP, T_PUNCT };
 
@@ -302,26 +303,21 @@ bool tp_resolve_binary(const char *name, pid_t pid, char *out, size_t n)
 static int uprobes(struct parser *ps, struct tp_probe *pr, int pos, int len)
 {
 	char path[PATH_MAX];
-	struct elf_syms es;
-	int fd, found = 0, err;
+	struct elf_syms *es;
+	int found = 0;
 	const char *kind = pr->type == PT_URETPROBE ? "uretprobe" : "uprobe";
 
 	if (!tp_resolve_binary(pr->target, ps->p->pid, path, sizeof(path)))
 		return error_at(ps, pos, len, "%s: no such file or library: %s", kind, pr->target);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return error_at(ps, pos, len, "%s: cannot open %s: %s", kind, path, strerror(errno));
-	err = elf_syms_load_fd(&es, fd);
-	close(fd);
-	if (err < 0)
-		return error_at(ps, pos, len, "%s: %s is not an ELF file", kind, path);
-	if (pr->type == PT_URETPROBE && es.is_go) {
-		elf_syms_free(&es);
+	/* The symbolizer's copy: the stacks printed later need the same file. */
+	if (!(es = sym_elf_path(ps->p->sym, path)))
+		return error_at(ps, pos, len, "%s: %s is not a readable ELF file", kind, path);
+	if (pr->type == PT_URETPROBE && es->is_go)
 		return error_at(ps, pos, len, "uretprobe on a Go binary (%s) would crash it (Go moves its "
 			      "stacks); use uprobe", path);
-	}
 	snprintf(pr->target, sizeof(pr->target), "%s", path);
 	for (int pass = 0; pass < 2; pass++) {
-		VEC(struct elf_sym) *v = pass ? (void *)&es.aliases : (void *)&es.syms;
+		VEC(struct elf_sym) *v = pass ? (void *)&es->aliases : (void *)&es->syms;
 
 		for (size_t i = 0; i < v->n; i++) {
 			const char *fn = v->v[i].name;
@@ -334,7 +330,7 @@ static int uprobes(struct parser *ps, struct tp_probe *pr, int pos, int len)
 
 			/* Attached by file offset: libbpf's own lookup by name
 			 * misses some symbols (IFUNCs) that we list. */
-			if (!elf_vaddr_to_offset(&es, v->v[i].addr, &one.offset))
+			if (!elf_vaddr_to_offset(es, v->v[i].addr, &one.offset))
 				continue;
 			snprintf(one.name, sizeof(one.name), "%s", fn);
 			snprintf(one.text, sizeof(one.text), "%s:%s:%s", kind, path, fn);
@@ -346,10 +342,34 @@ static int uprobes(struct parser *ps, struct tp_probe *pr, int pos, int len)
 		if (found && !has_glob(pr->name))
 			break;
 	}
-	elf_syms_free(&es);
 	if (!found)
 		return error_at(ps, pos, len, "%s: no function %s in %s", kind, pr->name, path);
 	return 0;
+}
+
+/* perf software events by bpftrace's names, with default sample counts. */
+static bool software_event(const char *name, uint64_t *config, uint64_t *dflt)
+{
+	static const struct { const char *a, *b; uint64_t config, dflt; } ev[] = {
+		{ "cpu-clock", "cpu", PERF_COUNT_SW_CPU_CLOCK, 1000000 },
+		{ "task-clock", NULL, PERF_COUNT_SW_TASK_CLOCK, 1000000 },
+		{ "page-faults", "faults", PERF_COUNT_SW_PAGE_FAULTS, 100 },
+		{ "context-switches", "cs", PERF_COUNT_SW_CONTEXT_SWITCHES, 1000 },
+		{ "cpu-migrations", "migrations", PERF_COUNT_SW_CPU_MIGRATIONS, 1 },
+		{ "minor-faults", NULL, PERF_COUNT_SW_PAGE_FAULTS_MIN, 100 },
+		{ "major-faults", NULL, PERF_COUNT_SW_PAGE_FAULTS_MAJ, 1 },
+		{ "alignment-faults", NULL, PERF_COUNT_SW_ALIGNMENT_FAULTS, 1 },
+		{ "emulation-faults", NULL, PERF_COUNT_SW_EMULATION_FAULTS, 1 },
+	};
+
+	for (size_t i = 0; i < sizeof(ev) / sizeof(ev[0]); i++) {
+		if (!strcmp(name, ev[i].a) || (ev[i].b && !strcmp(name, ev[i].b))) {
+			*config = ev[i].config;
+			*dflt = ev[i].dflt;
+			return true;
+		}
+	}
+	return false;
 }
 
 static bool parse_u64s(const char *s, uint64_t *v)
@@ -444,7 +464,10 @@ static int probe_word(struct parser *ps)
 			return error_at(ps, start, len, "software needs EVENT[:COUNT], e.g. software:page-faults:1");
 		pr.type = PT_SOFTWARE;
 		snprintf(pr.target, sizeof(pr.target), "%s", parts[1]);
-		pr.count = 0;
+		if (!software_event(parts[1], &pr.config, &pr.count))
+			return error_at(ps, start, len, "software:%s: unknown event (cpu-clock, task-clock, page-faults, "
+					"context-switches, cpu-migrations, minor-faults, major-faults, alignment-faults, "
+					"emulation-faults)", parts[1]);
 		if (nparts == 3 && !parse_u64s(parts[2], &pr.count))
 			return error_at(ps, start, len, "software: bad count '%s'", parts[2]);
 		snprintf(pr.text, sizeof(pr.text), "software:%s:%s", parts[1], nparts == 3 ? parts[2] : "");

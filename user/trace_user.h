@@ -7,6 +7,7 @@
 #include <linux/types.h>
 #include <limits.h>
 #include "util.h"
+#include "symbolize.h"
 #include "trace.h"
 
 enum tp_type { PT_BEGIN, PT_END, PT_PROFILE, PT_INTERVAL, PT_TRACEPOINT, PT_UPROBE, PT_URETPROBE,
@@ -21,6 +22,7 @@ struct tp_probe {
 	char text[PATH_MAX + 400];/* as bpftrace names it, for the probe key */
 	uint64_t hz, period_ns;   /* profile, interval */
 	uint64_t count;           /* software: events per sample */
+	uint64_t config;          /* software: the perf event */
 	uint64_t offset;          /* uprobe: file offset of the function */
 	int block;
 };
@@ -67,6 +69,7 @@ struct tp_program {
 	VEC(struct tr_keyspec) keyspecs;
 	VEC(struct tp_map) maps;
 	pid_t pid;                /* -p: uprobes in this process, events filtered */
+	struct symbolizer *sym;   /* ELF files are read once, for probes and stacks */
 };
 
 /* Parses and checks src; on error prints bpftrace-style position, the line

@@ -60,14 +60,6 @@ static size_t entry_size(const struct uw_table *t)
 	return t->key_size + t->val_size;
 }
 
-void *uw_table_get(struct uw_table *t, const void *key)
-{
-	uint64_t *slot = hmap_get(&t->index, hash_bytes(key, t->key_size),
-				  hash_words(key, t->key_size / 8));
-
-	return slot ? t->entries.v + (*slot - 1) * entry_size(t) + t->key_size : NULL;
-}
-
 void uw_table_add(struct uw_table *t, const void *key, const void *val)
 {
 	bool found;
@@ -100,15 +92,6 @@ void uw_table_clear(struct uw_table *t)
 {
 	t->n = 0;
 	hmap_free(&t->index);
-}
-
-void uw_merge_sum(void *dst, const void *src, size_t n)
-{
-	uint64_t *d = dst;
-	const uint64_t *s = src;
-
-	for (size_t i = 0; i < n / 8; i++)
-		d[i] += s[i];
 }
 
 /* ---- the unwinder ---------------------------------------------------------- */
@@ -496,6 +479,19 @@ int32_t uw_kernel_stack(struct uw_ctx *u, const struct uw_record *r)
 	return uw_store_intern(&u->store, (const uint64_t *)r->kips, n);
 }
 
+void uw_drain(struct uw_ctx *u, struct stack_reader **sr, int max_depth,
+	      void (*fn)(const void *key, const void *val, void *ctx), void *ctx)
+{
+	if (!u->rb)
+		return;
+	*sr = stack_reader_new_store(&u->store, max_depth);
+	uw_table_each(&u->table, fn, ctx);
+	uw_table_clear(&u->table);
+	uw_store_free(&u->store);
+	stack_reader_free(*sr);
+	*sr = NULL;
+}
+
 void uw_report(struct uw_ctx *u, struct profile *p)
 {
 	if (!u->rb)
@@ -511,7 +507,6 @@ void uw_report(struct uw_ctx *u, struct profile *p)
 	}
 	profile_add_counter(p, "dwarf unwinds incomplete", u->incomplete - u->reported_incomplete);
 	u->reported_incomplete = u->incomplete;
-	u->reported_records = u->records;
 }
 
 /* ---- --unwind auto ---------------------------------------------------------- */

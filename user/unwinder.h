@@ -30,12 +30,9 @@ struct uw_table {
 	size_t n;
 };
 void uw_table_add(struct uw_table *t, const void *key, const void *val);
-void *uw_table_get(struct uw_table *t, const void *key);
 void uw_table_each(struct uw_table *t, void (*fn)(const void *key, const void *val, void *ctx),
 		   void *ctx);
 void uw_table_clear(struct uw_table *t);
-/* Merge functions: every field a 64-bit sum. */
-void uw_merge_sum(void *dst, const void *src, size_t n);
 
 struct uw_ctx;
 /* A command's record handler: unwind (uw_user_stack), then add to table.
@@ -56,7 +53,7 @@ struct uw_ctx {
 	uw_handler handle;
 	void *cmd;                /* the command's state, for the handler */
 	struct uw_key_layout layout;
-	uint64_t records, incomplete, reported_records, reported_incomplete;
+	uint64_t records, incomplete, reported_incomplete;
 	uint64_t unwind_ns, frames;  /* for -v: the cost per stack */
 	int max_depth;
 	bool warned_full;
@@ -90,6 +87,11 @@ void uw_close(struct uw_ctx *u);
 int32_t uw_user_stack(struct uw_ctx *u, const struct uw_record *r, size_t len, uint64_t leaf);
 /* The record's kernel stack, interned (STACK_NONE without one). */
 int32_t uw_kernel_stack(struct uw_ctx *u, const struct uw_record *r);
+/* Calls fn on every aggregated entry with *sr reading the unwound stacks,
+ * then empties the table and the stacks (after uw_poll). */
+struct stack_reader;
+void uw_drain(struct uw_ctx *u, struct stack_reader **sr, int max_depth,
+	      void (*fn)(const void *key, const void *val, void *ctx), void *ctx);
 /* This interval's unwinding counters, into the profile's loss counters. */
 void uw_report(struct uw_ctx *u, struct profile *p);
 

@@ -36,6 +36,8 @@ check "trace uprobe: bytes by stack sum to 1000 x 100 + 64 x 4096 + 4096" \
 "$BPFPROF" trace -c "$TB/usdt 1000" "usdt:$TB/usdt:bpfprof:tick { @ = count(); @s = sum(arg0); @h = lhist(arg0, 0, 1000, 100); }" > "$OUT/tr_usdt.txt" 2>&1
 check "trace usdt: 1000 hits" eq "$(awk '/^@: / { print $2 }' "$OUT/tr_usdt.txt")" 1000
 check "trace usdt: argument sum 499500" eq "$(awk '/^@s: / { print $2 }' "$OUT/tr_usdt.txt")" 499500
+"$BPFPROF" trace "usdt:$TB/usdt:bpfprof:tick { @ = count(); }" -- "$TB/usdt" 25 > "$OUT/tr_dd.txt" 2>&1
+check "trace -- CMD: the command runs once attached (25 hits)" eq "$(awk '/^@: / { print $2 }' "$OUT/tr_dd.txt")" 25
 check "trace usdt: lhist has 10 buckets of 100" eq "$(grep -cE '^\[[0-9]+, [0-9]+\) +100 \|' "$OUT/tr_usdt.txt")" 10
 
 # The latency idiom: six 50 ms naps (uprobe + uretprobe, nsecs - @start[tid]).
