@@ -8,7 +8,7 @@ BUILD    := build
 ARCH     := x86
 
 CFLAGS   ?= -O2 -g
-CFLAGS   += -DBPFPROF_VERSION=\"0.1.0\" -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
+override CFLAGS += -DBPFPROF_VERSION=\"0.1.0\" -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
 	    -std=gnu11 -D_GNU_SOURCE -I$(BUILD) -Ibpf -Iuser
 LDLIBS   := -lbpf -ldw -lelf -lz -lstdc++ -lm -lmicrohttpd -lpthread
 BPFFLAGS := -O2 -g -target bpf -D__TARGET_ARCH_$(ARCH) -Ivmlinux -Ibpf -Wall \
@@ -23,7 +23,7 @@ USER_OBJS := $(patsubst user/%.c,$(BUILD)/obj/%.o,$(USER_SRCS))
 LIB_OBJS  := $(filter-out $(BUILD)/obj/main.o,$(USER_OBJS))
 ALIASES   := oncpu offcpu lockwait mallocstacks
 
-.PHONY: all deps test demo bench install clean
+.PHONY: all deps test demo bench install clean asan
 .SECONDARY: $(BPF_OBJS)
 all: $(BUILD)/bpfprof $(addprefix $(BUILD)/,$(ALIASES))
 
@@ -47,6 +47,11 @@ $(addprefix $(BUILD)/,$(ALIASES)): $(BUILD)/bpfprof
 
 $(BUILD):
 	mkdir -p $(BUILD)/obj
+
+# The same binary under ASan+UBSan, for the suite's sanitizer pass.
+asan:
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)/asan \
+		CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" all
 
 deps:
 	@tools/deps.sh

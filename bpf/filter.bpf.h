@@ -66,7 +66,7 @@ static __always_inline void stat_inc(__u32 slot)
 static __always_inline void *lookup_or_init(void *map, const void *key, const void *zero)
 {
 	void *v = bpf_map_lookup_elem(map, key);
-	long err;
+	int err; /* the helper returns long; the errno fits an int */
 
 	if (v)
 		return v;

@@ -1,6 +1,11 @@
 #!/usr/bin/env bash
-# Runs the whole suite: unit tests, then every tests/e2e/*.sh. The last line
-# is "N passed, N failed". Needs root (the e2e tests load BPF programs).
+# Runs the whole suite: unit tests, then every tests/e2e/*.sh, then the unit
+# tests and a short e2e subset again on a build under ASan+UBSan. The last
+# line is "N passed, N failed". Needs root (the e2e tests load BPF programs).
+#
+# A part fails as a whole (one "not ok" line) when it exits non-zero or does
+# not reach its end marker: a crash, a `set -u` abort or a rejected promise is
+# a failure, not a silence.
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 export ROOT
@@ -8,18 +13,50 @@ cd "$ROOT" || exit 1
 OUT=$(mktemp -d /tmp/bpfprof-test.XXXXXX)
 export OUT
 LOG=$OUT/results
+: > "$LOG"
 
 make -s -C tests all >"$OUT/build.log" 2>&1 || { cat "$OUT/build.log"; echo "0 passed, 1 failed"; exit 1; }
 
+# part NAME CMD...: runs CMD, its output to the terminal and the log; one
+# "not ok" when it exits non-zero or prints no end marker ("# end NAME").
+part() {
+	local name=$1 rc
+	shift
+	{ "$@"; rc=$?; [ $rc -eq 0 ] && echo "# end $name"; exit $rc; } 2>&1 | tee "$OUT/part.log"
+	rc=${PIPESTATUS[0]}
+	cat "$OUT/part.log" >> "$LOG"
+	if [ "$rc" -ne 0 ]; then
+		echo "not ok - $name: exited with status $rc" | tee -a "$LOG"
+	elif ! grep -qx "# end $name" "$OUT/part.log"; then
+		echo "not ok - $name: ended before its last line" | tee -a "$LOG"
+	fi
+}
+
+e2e() { # runs one script in a subshell with the helpers
+	( source tests/lib.sh; source "$1" ) || return $?
+}
+
 start=$(date +%s)
-{
-	tests/build/test_unit tests/build
-	for t in tests/e2e/*.sh; do
-		[ -n "${TESTS:-}" ] && [[ "$t" != *"$TESTS"* ]] && continue
-		echo "# $t"
-		( source tests/lib.sh; source "$t" )
-	done
-} 2>&1 | tee "$LOG"
+part unit tests/build/test_unit tests/build
+for t in tests/e2e/*.sh; do
+	[ -n "${TESTS:-}" ] && [[ "$t" != *"$TESTS"* ]] && continue
+	echo "# $t" | tee -a "$LOG"
+	part "$t" e2e "$t"
+done
+
+# Sanitizers: the unit tests and tests/asan.sh (every command, briefly).
+if [ -z "${TESTS:-}" ] || [ "${TESTS}" = asan ]; then
+	echo "# asan+ubsan" | tee -a "$LOG"
+	if make -s -C tests asan >"$OUT/asan-build.log" 2>&1; then
+		export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=99
+		export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:exitcode=98
+		part "asan: unit" tests/build/test_unit_asan tests/build
+		part "asan: e2e" env BPFPROF="$ROOT/build/asan/bpfprof" bash -c 'source tests/lib.sh; source tests/asan.sh'
+	else
+		cat "$OUT/asan-build.log"
+		echo "not ok - asan: build failed" | tee -a "$LOG"
+	fi
+fi
 
 passed=$(grep -c '^ok - ' "$LOG")
 failed=$(grep -c '^not ok - ' "$LOG")

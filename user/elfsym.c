@@ -124,7 +124,7 @@ static void finish_syms(struct elf_syms *es, raw_vec *raw)
 		vec_push(raw, ((struct raw_sym){ es->syms.v[i].addr, es->syms.v[i].size,
 					 es->syms.v[i].name, 1000 }));
 	es->syms.n = 0;
-	qsort(raw->v, raw->n, sizeof(*raw->v), cmp_raw);
+	vec_sort(raw, cmp_raw);
 	for (size_t i = 0; i < raw->n; i++) {
 		struct raw_sym *r = &raw->v[i];
 

@@ -65,7 +65,7 @@ void flametree_build(struct flametree *t, const struct profile *p, int sample_in
 	sort_tree = t;
 	for (size_t i = 1; i < t->nodes.n; i++)
 		vec_push(&kids, (int32_t)i);
-	qsort(kids.v, kids.n, sizeof(*kids.v), cmp_child);
+	vec_sort(&kids, cmp_child);
 	for (size_t i = kids.n; i-- > 0;) {
 		struct ft_node *nd = &t->nodes.v[kids.v[i]];
 

@@ -120,8 +120,10 @@ static int attach_go(struct session *s, struct lockwait *lw)
 		link = bpf_program__attach_uprobe_opts(lw->skel->progs.lw_go_semacquire,
 						       s->o.pids.v[i], exe, 0, &uo);
 		if (!link) {
-			err_msg("cannot probe sync.runtime_SemacquireMutex in %s: %s", exe, strerror(errno));
-			return -errno;
+			int e = errno;
+
+			err_msg("cannot probe sync.runtime_SemacquireMutex in %s: %s", exe, strerror(e));
+			return -e;
 		}
 		vec_push(&lw->links, link);
 		if (s->o.verbose)
@@ -159,8 +161,10 @@ static int lockwait_start(struct session *s)
 
 	skel = lw->skel = lockwait_bpf__open_opts(&oo);
 	if (!skel) {
-		err_msg("cannot open the lockwait BPF program: %s", strerror(errno));
-		return -errno;
+		int e = errno;
+
+		err_msg("cannot open the lockwait BPF program: %s", strerror(e));
+		return -e;
 	}
 	skel->rodata->user_stacks = !s->o.kernel_only;
 	skel->rodata->kernel_stacks = !s->o.user_only;

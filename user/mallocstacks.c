@@ -450,8 +450,10 @@ static int open_and_load(struct session *s, struct mallocstacks *ms, bool multi)
 
 	skel = ms->skel = mallocstacks_bpf__open_opts(&oo);
 	if (!skel) {
-		err_msg("cannot open the mallocstacks BPF program: %s", strerror(errno));
-		return -errno;
+		int e = errno;
+
+		err_msg("cannot open the mallocstacks BPF program: %s", strerror(e));
+		return -e;
 	}
 	skel->rodata->alloc_only = ms->alloc_only;
 	skel->rodata->sample_bytes = ms->sample_bytes;
@@ -512,10 +514,14 @@ static int mallocstacks_start(struct session *s)
 			   sizeof(struct heap_key), sizeof(struct heap_val), merge_heap,
 			   (struct uw_key_layout){ offsetof(struct heap_key, ustack), 0, 0 })) < 0)
 		return err;
-	if (!bpf_program__attach(skel->progs.heap_thread_exit)) {
-		err_msg("cannot attach to sched_process_exit: %s", strerror(errno));
-		return -errno;
+	struct bpf_link *exit_link = bpf_program__attach(skel->progs.heap_thread_exit);
+
+	if (!exit_link) {
+		err = -errno;
+		err_msg("cannot attach to sched_process_exit: %s", strerror(-err));
+		return err;
 	}
+	vec_push(&ms->links, exit_link);
 	err = attach_targets(s, ms);
 	if (err == -ENOENT)
 		err_msg("found no allocator to probe (use --lib PATH)");

@@ -155,7 +155,7 @@ void mmap_watch_drain(struct mmap_watch *w, struct symbolizer *s)
 
 	for (int i = 0; i < w->ncpus; i++)
 		read_one(w, &w->cpus[i], &recs);
-	qsort(recs.v, recs.n, sizeof(recs.v[0]), cmp_rec);
+	vec_sort(&recs, cmp_rec);
 	for (size_t i = 0; i < recs.n; i++) {
 		apply(w, &recs.v[i], s);
 		free(recs.v[i].data);

@@ -166,8 +166,10 @@ static int offcpu_start(struct session *s)
 
 	skel = oc->skel = offcpu_bpf__open_opts(&oo);
 	if (!skel) {
-		err_msg("cannot open the offcpu BPF program: %s", strerror(errno));
-		return -errno;
+		int e = errno;
+
+		err_msg("cannot open the offcpu BPF program: %s", strerror(e));
+		return -e;
 	}
 	skel->rodata->user_stacks = !s->o.kernel_only;
 	skel->rodata->kernel_stacks = !s->o.user_only;

@@ -106,8 +106,10 @@ static int oncpu_start(struct session *s)
 	period = 1000000000ULL / oc->freq;
 	skel = oc->skel = oncpu_bpf__open_opts(&oo);
 	if (!skel) {
-		err_msg("cannot open the oncpu BPF program: %s", strerror(errno));
-		return -errno;
+		int e = errno;
+
+		err_msg("cannot open the oncpu BPF program: %s", strerror(e));
+		return -e;
 	}
 	skel->rodata->include_idle = oc->include_idle;
 	skel->rodata->user_stacks = !s->o.kernel_only;

@@ -145,6 +145,7 @@ static struct profile *build(struct dec *d, const char *source)
 	VEC(struct pf_line) lines = { 0 };
 	VEC(struct pf_label) labels = { 0 };
 	bool ok = true, found;
+	int64_t totals[PF_MAX_TYPES] = { 0 };
 
 	p->target = pf_str(p, source);
 	for (int i = 0; i < d->ntypes && ok; i++) {
@@ -369,6 +370,20 @@ static struct profile *build(struct dec *d, const char *source)
 			ok = fail(d, "sample %zu has %zu values for %d sample types", i, vals.n, p->ntypes);
 			break;
 		}
+		/* Values a total could not hold would print as nonsense
+		 * (negative totals and shares, invalid colours): refused. */
+		for (size_t j = 0; j < vals.n && ok; j++) {
+			int64_t v = (int64_t)vals.v[j];
+
+			if (v < 0)
+				ok = fail(d, "sample %zu has a negative %s value (%lld; diff profiles are not supported)",
+					  i, p->types[j].type, (long long)v);
+			else if (__builtin_add_overflow(totals[j], v, &totals[j]))
+				ok = fail(d, "%s values add up past the 64-bit range at sample %zu",
+					  p->types[j].type, i);
+		}
+		if (!ok)
+			break;
 		for (size_t j = 0; j < ids.n; j++) {
 			uint64_t *slot = hmap_get(&locs, ids.v[j], 0);
 

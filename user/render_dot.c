@@ -105,7 +105,7 @@ int render_dot(const struct profile *p, const struct render_opts *o, FILE *out)
 	}
 	for (size_t i = 0; i < nodes.n; i++)
 		vec_push(&order, &nodes.v[i]);
-	qsort(order.v, order.n, sizeof(*order.v), cmp_cum);
+	vec_sort(&order, cmp_cum);
 	for (size_t i = 0; i < order.n && kept < MAX_NODES; i++) {
 		if (order.v[i]->cum < total * NODE_FRACTION)
 			break;

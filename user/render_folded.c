@@ -72,7 +72,7 @@ int render_folded(const struct profile *p, const struct render_opts *o, FILE *ou
 			vec_push(&lines, ((struct folded_line){ text, 0 }));
 		lines.v[*slot].value += v;
 	}
-	qsort(lines.v, lines.n, sizeof(*lines.v), cmp_lines);
+	vec_sort(&lines, cmp_lines);
 	for (size_t i = 0; i < lines.n; i++)
 		fprintf(out, "%s %" PRId64 "\n", lines.v[i].text[0] ? lines.v[i].text : "[no stack]",
 			lines.v[i].value);

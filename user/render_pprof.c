@@ -41,6 +41,30 @@ static void value_type(struct pb_buf *out, uint32_t field, struct strtab *t, con
 	pb_free(&m);
 }
 
+/* The mapping most likely the main executable: a user mapping that is not
+ * a shared library nor the vDSO, the lowest-addressed (executables load
+ * below their libraries); else the first user mapping; else 0. */
+static size_t main_mapping(const struct profile *p)
+{
+	size_t best = SIZE_MAX, any_user = SIZE_MAX;
+
+	for (size_t i = 0; i < p->mappings.n; i++) {
+		const struct pf_mapping *mp = &p->mappings.v[i];
+		const char *base = mp->file ? strrchr(mp->file, '/') : NULL;
+
+		if (mp->kernel || !mp->file || !mp->file[0])
+			continue;
+		if (any_user == SIZE_MAX)
+			any_user = i;
+		base = base ? base + 1 : mp->file;
+		if (base[0] == '[' || strstr(base, ".so"))
+			continue;
+		if (best == SIZE_MAX || mp->start < p->mappings.v[best].start)
+			best = i;
+	}
+	return best != SIZE_MAX ? best : any_user != SIZE_MAX ? any_user : 0;
+}
+
 int pprof_encode(const struct profile *p, struct pb_buf *out)
 {
 	struct strtab t = { 0 };
@@ -77,7 +101,12 @@ int pprof_encode(const struct profile *p, struct pb_buf *out)
 		m.len = 0;
 	}
 
-	for (size_t i = 0; i < p->mappings.n; i++) {
+	/* pprof names a profile's "File" after its first mapping: the main
+	 * executable goes first, keeping its id. */
+	size_t first = main_mapping(p);
+
+	for (size_t k = 0; k < p->mappings.n; k++) {
+		size_t i = k == 0 ? first : (k <= first ? k - 1 : k);
 		const struct pf_mapping *mp = &p->mappings.v[i];
 
 		pb_u64(&m, 1, i + 1);

@@ -57,7 +57,7 @@ int render_top(const struct profile *p, const struct render_opts *o, FILE *out)
 			}
 		}
 	}
-	qsort(rows.v, rows.n, sizeof(*rows.v), cmp_rows);
+	vec_sort(&rows, cmp_rows);
 
 	render_header(p, o, out, "");
 	format_value(a, sizeof(a), total, unit);

@@ -17,6 +17,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -259,6 +260,27 @@ static bool have_caps(void)
 	if (eff & (1ULL << 21))
 		return true;
 	return (eff & (1ULL << 38)) && (eff & (1ULL << 39));
+}
+
+/* The newest BPF features every program needs: attach cookies on uprobes
+ * and perf events and bpf_task_pt_regs, both Linux 5.15. Probed on the
+ * running kernel (distributions backport), not read off its version. */
+int session_check_kernel(void)
+{
+	struct utsname u = { 0 };
+	const char *missing = NULL;
+
+	if (libbpf_probe_bpf_helper(BPF_PROG_TYPE_KPROBE, BPF_FUNC_get_attach_cookie, NULL) != 1)
+		missing = "bpf_get_attach_cookie";
+	else if (libbpf_probe_bpf_helper(BPF_PROG_TYPE_PERF_EVENT, BPF_FUNC_get_attach_cookie, NULL) != 1)
+		missing = "bpf_get_attach_cookie in perf events";
+	else if (libbpf_probe_bpf_helper(BPF_PROG_TYPE_PERF_EVENT, BPF_FUNC_task_pt_regs, NULL) != 1)
+		missing = "bpf_task_pt_regs";
+	if (!missing)
+		return 0;
+	uname(&u);
+	err_msg("this kernel (%s) lacks the BPF helper %s; bpfprof needs Linux 5.15 or later", u.release, missing);
+	return -ENOTSUP;
 }
 
 static int check_btf(struct session *s)
@@ -664,7 +686,11 @@ static int emit(struct session *s, uint64_t seq)
 			printf("# interval %llu %s %.3fs\n", (unsigned long long)seq, when, p->duration_ns / 1e9);
 		}
 	}
-	err = output_write(&s->out, p, &ro, seq);
+	/* A write that fails (a full disk) loses this interval's file, not
+	 * the run: counted, warned about once each, and the run goes on. */
+	if (output_write(&s->out, p, &ro, seq) < 0)
+		s->write_failures++;
+	err = 0;
 	profile_free(p);
 	/* Samples are symbolized: processes gone by now are not needed again. */
 	if (s->o.interval_ns)
@@ -743,7 +769,7 @@ int session_main(const struct command *cmd, int argc, char **argv)
 		status = EXIT_RUNTIME;
 		goto out;
 	}
-	if (check_btf(&s) < 0) {
+	if (check_btf(&s) < 0 || session_check_kernel() < 0) {
 		status = EXIT_RUNTIME;
 		goto out;
 	}
@@ -879,6 +905,12 @@ int session_main(const struct command *cmd, int argc, char **argv)
 			status = EXIT_RUNTIME;
 	}
 done:
+	if (s.write_failures) {
+		if (s.o.interval_ns)
+			warn_msg("%llu of %llu profiles not written in full (see the errors above)",
+				 (unsigned long long)s.write_failures, (unsigned long long)seq);
+		status = EXIT_RUNTIME;
+	}
 out:
 	if (started && cmd->stop)
 		cmd->stop(&s);

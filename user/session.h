@@ -73,8 +73,12 @@ struct session {
 	bool final;                 /* the collect in progress is the run's last */
 	struct output_set out;      /* -f / -o */
 	struct mmap_watch *watch;   /* -- CMD: its mapping events */
+	uint64_t write_failures;    /* profiles some output of which failed */
 };
 
+/* Whether the running kernel has the BPF helpers the programs use; else a
+ * one-line error naming the first one missing and -ENOTSUP. */
+int session_check_kernel(void);
 /* Runs a command with argv (argv[0] is the command name); returns the exit status. */
 int session_main(const struct command *cmd, int argc, char **argv);
 

@@ -373,7 +373,7 @@ static void load_perf_map(struct symbolizer *s, struct proc *pr)
 				strpool_intern(&s->strings, line + name_at) }));
 	}
 	free(text);
-	qsort(pr->perf_map.v, pr->perf_map.n, sizeof(*pr->perf_map.v), cmp_perf_map);
+	vec_sort(&pr->perf_map, cmp_perf_map);
 }
 
 static const char *perf_map_find(struct symbolizer *s, struct proc *pr, uint64_t addr)
@@ -466,7 +466,7 @@ static void load_kallsyms_kind(struct symbolizer *s, bool data)
 		vec_push(v, ((struct ksym){ addr, arena_strdup(&s->knames, name) }));
 	}
 	free(text);
-	qsort(v->v, v->n, sizeof(*v->v), cmp_ksym);
+	vec_sort(v, cmp_ksym);
 }
 
 static void load_kallsyms(struct symbolizer *s)
@@ -562,7 +562,7 @@ void sym_mmap_event(struct symbolizer *s, pid_t pid, uint64_t start, uint64_t le
 		}
 	}
 	vec_push(&pr->vmas, v);
-	qsort(pr->vmas.v, pr->vmas.n, sizeof(*pr->vmas.v), cmp_vma);
+	vec_sort(&pr->vmas, cmp_vma);
 	pr->maps_hash = 0; /* the next snapshot re-reads /proc/PID/maps */
 }
 

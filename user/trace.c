@@ -288,7 +288,8 @@ static void collect_map(struct trace *t, int mi, const entry_vec *all, shown_vec
 		}
 	}
 	hmap_free(&idx);
-	qsort_r(out->v, out->n, sizeof(out->v[0]), cmp_shown, (void *)m);
+	if (out->n > 1)
+		qsort_r(out->v, out->n, sizeof(out->v[0]), cmp_shown, (void *)m);
 }
 
 static void free_shown(shown_vec *v)
@@ -500,7 +501,8 @@ static void print_all(struct trace *t, FILE *out)
 	read_entries(t, &all);
 	for (size_t i = 0; i < t->prog.maps.n; i++)
 		order[i] = (int)i;
-	qsort_r(order, t->prog.maps.n, sizeof(int), cmp_map_names, &t->prog);
+	if (t->prog.maps.n > 1)
+		qsort_r(order, t->prog.maps.n, sizeof(int), cmp_map_names, &t->prog);
 	if (!t->json)
 		fputc('\n', out);
 	for (size_t i = 0; i < t->prog.maps.n; i++)
@@ -798,8 +800,10 @@ static int load_and_attach(struct trace *t, size_t *nattached)
 again:
 	skel = t->skel = trace_bpf__open();
 	if (!skel) {
-		err_msg("cannot open the trace BPF program: %s", strerror(errno));
-		return -errno;
+		int e = errno;
+
+		err_msg("cannot open the trace BPF program: %s", strerror(e));
+		return -e;
 	}
 	if (t->multi) {
 		uprobe_multi_prepare(skel->progs.tr_uprobe);
@@ -1029,6 +1033,8 @@ int trace_main(int argc, char **argv)
 		err_msg("needs root (CAP_BPF and CAP_PERFMON)");
 		return EXIT_RUNTIME;
 	}
+	if (session_check_kernel() < 0)
+		return EXIT_RUNTIME;
 	/* Tracepoint names and formats live in tracefs: mount it if needed. */
 	if (access("/sys/kernel/tracing/events", F_OK))
 		mount_tracefs();

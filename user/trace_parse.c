@@ -476,8 +476,10 @@ static int probe_word(struct parser *ps)
 	if (!strcmp(t, "kprobe") || !strcmp(t, "kretprobe") || !strcmp(t, "k") || !strcmp(t, "kr") ||
 	    !strcmp(t, "kfunc") || !strcmp(t, "kretfunc") || !strcmp(t, "fentry") || !strcmp(t, "fexit") ||
 	    !strcmp(t, "f") || !strcmp(t, "fr"))
-		return error_at(ps, start, len, "%s probes are not supported: this kernel has no kprobes and "
-				"locks function tracing (fentry); use tracepoint:, uprobe: or profile:", t);
+		return error_at(ps, start, len, "%s probes are not supported by bpfprof trace%s; use "
+				"tracepoint:, uprobe: or profile:", t,
+				access("/sys/bus/event_source/devices/kprobe", F_OK) == 0 ? ""
+				: " (and this kernel has no kprobe events)");
 	return error_at(ps, start, len, "'%s' probes are not supported; supported: %s", t, SUPPORTED_PROBES);
 }
 

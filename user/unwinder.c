@@ -55,9 +55,16 @@ void uw_store_free(struct uw_store *st)
 
 /* ---- aggregation table ----------------------------------------------------- */
 
+/* Entries are key, then the value at the next 8-byte boundary (offcpu's
+ * key is 36 bytes; its u64 counters must be aligned). */
+static size_t val_offset(const struct uw_table *t)
+{
+	return (t->key_size + 7) & ~(size_t)7;
+}
+
 static size_t entry_size(const struct uw_table *t)
 {
-	return t->key_size + t->val_size;
+	return (val_offset(t) + t->val_size + 7) & ~(size_t)7;
 }
 
 void uw_table_add(struct uw_table *t, const void *key, const void *val)
@@ -73,10 +80,10 @@ void uw_table_add(struct uw_table *t, const void *key, const void *val)
 			t->entries.v = xrealloc(t->entries.v, t->entries.cap);
 		}
 		memcpy(t->entries.v + t->n * es, key, t->key_size);
-		memset(t->entries.v + t->n * es + t->key_size, 0, t->val_size);
+		memset(t->entries.v + t->n * es + t->key_size, 0, es - t->key_size);
 		*slot = ++t->n;
 	}
-	t->merge(t->entries.v + (*slot - 1) * es + t->key_size, val);
+	t->merge(t->entries.v + (*slot - 1) * es + val_offset(t), val);
 }
 
 void uw_table_each(struct uw_table *t, void (*fn)(const void *key, const void *val, void *ctx),
@@ -85,7 +92,7 @@ void uw_table_each(struct uw_table *t, void (*fn)(const void *key, const void *v
 	size_t es = entry_size(t);
 
 	for (size_t i = 0; i < t->n; i++)
-		fn(t->entries.v + i * es, t->entries.v + i * es + t->key_size, ctx);
+		fn(t->entries.v + i * es, t->entries.v + i * es + val_offset(t), ctx);
 }
 
 void uw_table_clear(struct uw_table *t)
@@ -400,8 +407,10 @@ int uw_open(struct uw_ctx *u, struct session *s, struct bpf_map *events, uw_hand
 		return 0;
 	u->rb = ring_buffer__new(bpf_map__fd(events), on_record, u, NULL);
 	if (!u->rb) {
-		err_msg("cannot read the unwinding ring buffer: %s", strerror(errno));
-		return -errno;
+		int e = errno;
+
+		err_msg("cannot read the unwinding ring buffer: %s", strerror(e));
+		return -e;
 	}
 	return 0;
 }
@@ -499,9 +508,15 @@ void uw_report(struct uw_ctx *u, struct profile *p)
 	for (size_t i = 0; i < p->counters.n; i++) {
 		if (!u->warned_full && p->counters.v[i].value &&
 		    !strcmp(p->counters.v[i].name, "records lost (ring buffer full)")) {
+			/* Only options this command takes. */
+			const char *name = u->s->cmd->name;
+			const char *fewer = !strcmp(name, "oncpu") ? "a lower -F, " :
+					    !strcmp(name, "mallocstacks") ? "--sample-bytes, " :
+					    !strcmp(name, "offcpu") ? "a higher --min-block, " : "";
+
 			warn_msg("%llu events came faster than their stacks could be unwound; they are "
-				 "counted without stacks (fewer: --sample-bytes, a lower -F, a smaller "
-				 "--stack-bytes)", (unsigned long long)p->counters.v[i].value);
+				 "counted without stacks (fewer: %sa smaller --stack-bytes)",
+				 (unsigned long long)p->counters.v[i].value, fewer);
 			u->warned_full = true;
 		}
 	}

@@ -34,6 +34,11 @@ char *xstrdup(const char *s);
 	}                                                                    \
 	(vec)->v[(vec)->n++] = (x);                                          \
 } while (0)
+/* Sorts a VEC; an empty one is left alone (qsort's base must not be NULL). */
+#define vec_sort(vec, cmp) do {                                            \
+	if ((vec)->n > 1)                                                    \
+		qsort((vec)->v, (vec)->n, sizeof(*(vec)->v), cmp);            \
+} while (0)
 #define vec_free(vec) do { free((vec)->v); (vec)->v = NULL; (vec)->n = (vec)->cap = 0; } while (0)
 
 /* Bump allocator: everything of one profile is freed at once. */

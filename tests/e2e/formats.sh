@@ -15,6 +15,7 @@ theirs=$(awk '$6 == "hot_spin" { sub("%", "", $2); print $2 }' "$OUT/go-top.txt"
 check "pprof: go tool pprof -top shows hot_spin" contains "$OUT/go-top.txt" "hot_spin"
 check "pprof: go tool pprof's share equals ours ($ours%)" between "${theirs:-0}" "$(awk -v a="$ours" 'BEGIN { print a - 0.01 }')" "$(awk -v a="$ours" 'BEGIN { print a + 0.01 }')"
 check "pprof: default sample type is samples" contains "$OUT/go-top.txt" "Type: samples"
+check "pprof: the profile's File is the executable, not the kernel" contains "$OUT/go-top.txt" "File: hot"
 go tool pprof -raw "$OUT/f.pb.gz" > "$OUT/go-raw.txt" 2>&1
 check "pprof: pid/tid/comm labels" contains "$OUT/go-raw.txt" "comm:[hot]"
 check "pprof: kernel mapping named [kernel.kallsyms] or user-only" \
@@ -54,6 +55,18 @@ for f in trunc.pb.gz trunc.pb text.pb corrupt.pb; do
 	"$BPFPROF" report "$OUT/$f" > /dev/null 2> "$OUT/rep.err"
 	check "report rejects $f: exit 2" eq "$?" 2
 	check "report rejects $f: one line" one_line "$OUT/rep.err"
+done
+# Values a total cannot hold: refused with a message, never a negative share.
+python3 "$ROOT/tests/tools/mkpprof.py" "$OUT/small.pb" 5 7
+"$BPFPROF" report "$OUT/small.pb" > "$OUT/rep-small.txt"
+check "report: a hand-made profile totals 12" contains "$OUT/rep-small.txt" "samples total 12"
+python3 "$ROOT/tests/tools/mkpprof.py" "$OUT/overflow.pb" 9223372036854775807 1
+python3 "$ROOT/tests/tools/mkpprof.py" "$OUT/negative.pb" 5 -100
+for f in overflow negative; do
+	"$BPFPROF" report "$OUT/$f.pb" -f dot > "$OUT/rep-$f.out" 2> "$OUT/rep.err"
+	check "report rejects $f values: exit 2" eq "$?" 2
+	check "report rejects $f values: one line" one_line "$OUT/rep.err"
+	check "report rejects $f values: nothing written" eq "$(wc -c < "$OUT/rep-$f.out")" 0
 done
 "$BPFPROF" report /nonexistent.pb.gz 2> "$OUT/rep.err"
 check "report: missing file, exit 2" eq "$?" 2
