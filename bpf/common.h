@@ -2,6 +2,10 @@
 #ifndef BPFPROF_COMMON_H
 #define BPFPROF_COMMON_H
 
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
 #define TASK_COMM_LEN 16
 
 /* Counters of things lost or degraded in the kernel, one slot each in the
@@ -18,7 +22,16 @@ enum stat_slot {
 	STAT_STACK_COLLISION,   /* stack map bucket taken by another stack (-EEXIST) */
 	STAT_MAP_FULL,          /* aggregation map full: the event was dropped */
 	STAT_RINGBUF_FULL,      /* --unwind dwarf: a record found the ring buffer full */
+	STAT_CHILD_LOST,        /* -- CMD: a child process the target map had no room for */
 	STAT_NSLOTS,
+};
+
+/* Target filtering, one read-only struct in every program (filter.bpf.h),
+ * set by the loader between open and load. */
+struct filter_cfg {
+	_Bool pid, tid, cgroup;   /* filter by target_pids / target_tids / cgroup */
+	_Bool follow_children;    /* -- CMD: its child processes are targets */
+	__u32 root_child;         /* -- CMD's own pid: never removed */
 };
 
 #endif

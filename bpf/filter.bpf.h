@@ -10,10 +10,8 @@
 #define EEXIST 17
 #endif
 
-/* Set by the loader between open and load. */
-const volatile bool filter_pid = false;
-const volatile bool filter_tid = false;
-const volatile bool filter_cgroup = false;
+/* Set by the loader between open and load (struct filter_cfg, common.h). */
+const volatile struct filter_cfg filter = {};
 
 /* Sized by the loader at open time to the number of targets (no fixed cap). */
 struct {
@@ -90,13 +88,50 @@ static __always_inline __s32 stack_or_stat(__s32 id, __u32 fail_slot)
 /* True when the thread (tgid, pid) is one we profile. */
 static __always_inline bool target_match(__u32 tgid, __u32 pid)
 {
-	if (filter_pid && !bpf_map_lookup_elem(&target_pids, &tgid))
+	if (filter.pid && !bpf_map_lookup_elem(&target_pids, &tgid))
 		return false;
-	if (filter_tid && !bpf_map_lookup_elem(&target_tids, &pid))
+	if (filter.tid && !bpf_map_lookup_elem(&target_tids, &pid))
 		return false;
-	if (filter_cgroup && bpf_current_task_under_cgroup(&target_cgroup, 0) != 1)
+	if (filter.cgroup && bpf_current_task_under_cgroup(&target_cgroup, 0) != 1)
 		return false;
 	return true;
 }
+
+/* The fork-following programs. The parent is current; a new thread of a
+ * target (CLONE_THREAD) shares its tgid and needs nothing. A child that does
+ * not fit in the map is counted (STAT_CHILD_LOST), its events not seen. */
+static __always_inline void follow_fork(__u32 child_tgid)
+{
+	__u32 parent = bpf_get_current_pid_tgid() >> 32;
+	__u8 *v;
+
+	if (!filter.follow_children || child_tgid == parent)
+		return;
+	v = bpf_map_lookup_elem(&target_pids, &parent);
+	if (v && bpf_map_update_elem(&target_pids, &child_tgid, v, BPF_ANY))
+		stat_inc(STAT_CHILD_LOST);
+}
+
+#ifndef FILTER_NO_FOLLOW /* trace.bpf.c: no CO-RE, and -- CMD is not a filter there */
+SEC("raw_tp/sched_process_fork")
+int BPF_PROG(filter_fork, struct task_struct *parent, struct task_struct *child)
+{
+	follow_fork(BPF_CORE_READ(child, tgid));
+	return 0;
+}
+
+/* A followed child leaves the map when its process ends (the group
+ * leader's exit), so a long command's churn of children stays in bounds. */
+SEC("raw_tp/sched_process_exit")
+int filter_exit(void *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32;
+
+	if (filter.follow_children && tgid == (__u32)id && tgid != filter.root_child)
+		bpf_map_delete_elem(&target_pids, &tgid);
+	return 0;
+}
+#endif /* FILTER_NO_FOLLOW */
 
 #endif

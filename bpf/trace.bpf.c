@@ -21,6 +21,7 @@ struct tr_regs {
 #include <bpf/bpf_core_read.h>
 #include <bpf/usdt.bpf.h>
 #include "trace.h"
+#define FILTER_NO_FOLLOW
 #include "filter.bpf.h"
 
 volatile __u32 exit_requested = 0;

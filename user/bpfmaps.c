@@ -10,17 +10,52 @@
 #include <time.h>
 #include <unistd.h>
 
-int filter_configure(struct session *s, volatile bool *fpid, volatile bool *ftid,
-		     volatile bool *fcgroup, struct bpf_map *pids, struct bpf_map *tids)
+int filter_configure(struct session *s, volatile struct filter_cfg *cfg, struct bpf_map *pids,
+		     struct bpf_map *tids)
 {
-	*fpid = s->o.pids.n > 0 || s->o.follow;
-	*ftid = s->o.tids.n > 0;
-	*fcgroup = s->o.cgroup != NULL;
+	cfg->pid = s->o.pids.n > 0 || s->o.follow;
+	cfg->tid = s->o.tids.n > 0;
+	cfg->cgroup = s->o.cgroup != NULL;
+	cfg->follow_children = s->o.cmd != NULL;
+	cfg->root_child = s->o.cmd ? (uint32_t)s->child : 0;
 	return bpf_map__set_max_entries(pids, session_pid_capacity(s)) ?:
 	       bpf_map__set_max_entries(tids, s->o.tids.n ? s->o.tids.n : 1);
 }
 
 int filter_add_pid(struct session *s, struct bpf_map *pids, pid_t pid);
+
+void filter_follow_prepare(struct bpf_object *obj, bool follow)
+{
+	static const char *const names[] = { "filter_fork", "filter_exit" };
+
+	for (int i = 0; i < 2; i++) {
+		struct bpf_program *prog = bpf_object__find_program_by_name(obj, names[i]);
+
+		if (prog)
+			bpf_program__set_autoload(prog, follow);
+	}
+}
+
+int filter_follow_attach(struct bpf_object *obj, link_vec *links)
+{
+	static const char *const names[] = { "filter_fork", "filter_exit" };
+
+	for (int i = 0; i < 2; i++) {
+		struct bpf_program *prog = bpf_object__find_program_by_name(obj, names[i]);
+		struct bpf_link *link;
+		int err;
+
+		if (!prog || !bpf_program__autoload(prog))
+			continue;
+		if (!(link = bpf_program__attach(prog))) {
+			err = -errno;
+			err_msg("cannot follow the command's children (%s): %s", names[i], strerror(-err));
+			return err;
+		}
+		vec_push(links, link);
+	}
+	return 0;
+}
 
 int filter_fill(struct session *s, struct bpf_map *pids, struct bpf_map *tids,
 		struct bpf_map *cgroup)
@@ -261,6 +296,7 @@ static const char *const stat_names[STAT_NSLOTS] = {
 	[STAT_STACK_COLLISION] = "stack map collisions",
 	[STAT_MAP_FULL] = "map full drops",
 	[STAT_RINGBUF_FULL] = "records lost (ring buffer full)",
+	[STAT_CHILD_LOST] = "child processes not followed (target map full)",
 };
 
 void stats_report(struct stat_snapshot *st, struct bpf_map *stats, struct profile *p)

@@ -9,8 +9,8 @@
 #include "common.h"
 
 /* Sets the rodata filter flags and sizes the target maps (before load). */
-int filter_configure(struct session *s, volatile bool *fpid, volatile bool *ftid,
-		     volatile bool *fcgroup, struct bpf_map *pids, struct bpf_map *tids);
+int filter_configure(struct session *s, volatile struct filter_cfg *cfg, struct bpf_map *pids,
+		     struct bpf_map *tids);
 /* Fills the target maps (after load). */
 int filter_fill(struct session *s, struct bpf_map *pids, struct bpf_map *tids,
 		struct bpf_map *cgroup);
@@ -41,6 +41,11 @@ void stack_reader_free(struct stack_reader *r);
 void stackmap_recycle(struct bpf_map *m, const struct hmap *keep);
 
 typedef VEC(struct bpf_link *) link_vec;
+/* -- CMD: whether the programs that add the command's children to the
+ * target map at fork load (before load); attaching them where the
+ * skeleton's attach does not (after load). */
+void filter_follow_prepare(struct bpf_object *obj, bool follow);
+int filter_follow_attach(struct bpf_object *obj, link_vec *links);
 typedef VEC(int) fd_vec;
 
 void links_destroy(struct bpf_link **links, size_t n);

@@ -179,8 +179,8 @@ static int lockwait_start(struct session *s)
 	bpf_program__set_autoload(skel->progs.lw_kbegin_raw, lw->kernel && !tp_btf);
 	bpf_program__set_autoload(skel->progs.lw_kend_raw, lw->kernel && !tp_btf);
 	bpf_program__set_autoload(skel->progs.lw_go_semacquire, lw->user);
-	err = filter_configure(s, &skel->rodata->filter_pid, &skel->rodata->filter_tid,
-			       &skel->rodata->filter_cgroup, skel->maps.target_pids,
+	filter_follow_prepare(skel->obj, s->o.cmd != NULL);
+	err = filter_configure(s, &skel->rodata->filter, skel->maps.target_pids,
 			       skel->maps.target_tids);
 	if (!err)
 		err = stackmap_size(s, skel->maps.stacks) ?:

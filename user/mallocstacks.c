@@ -23,7 +23,7 @@ struct heap_last {
 
 struct mallocstacks {
 	struct mallocstacks_bpf *skel;
-	VEC(struct bpf_link *) links;
+	link_vec links;
 	const char *lib;
 	const char *prefix;
 	bool alloc_only;
@@ -356,7 +356,12 @@ static int attach_targets(struct session *s, struct mallocstacks *ms)
 			err_msg("pid %d: no malloc library mapped (a static binary? use --lib PATH)", pid);
 			return -EINVAL;
 		}
-		if ((err = attach_allocator(s, ms, pid, lib)) < 0)
+		/* -- CMD: its children (sh -c, make, a forking server) are
+		 * targets too. They run other binaries with the same libc, in
+		 * other address spaces, so the probes go on the file for every
+		 * process and the kernel filter (which follows forks) keeps
+		 * only the command's tree. */
+		if ((err = attach_allocator(s, ms, is_cmd ? -1 : pid, lib)) < 0)
 			return err;
 	}
 	return ms->probed_fns || s->o.follow ? 0 : -ENOENT;
@@ -462,8 +467,8 @@ static int open_and_load(struct session *s, struct mallocstacks *ms, bool multi)
 		uprobe_multi_prepare(skel->progs.heap_exit);
 		uprobe_multi_prepare(skel->progs.heap_free);
 	}
-	err = filter_configure(s, &skel->rodata->filter_pid, &skel->rodata->filter_tid,
-			       &skel->rodata->filter_cgroup, skel->maps.target_pids,
+	filter_follow_prepare(skel->obj, s->o.cmd != NULL);
+	err = filter_configure(s, &skel->rodata->filter, skel->maps.target_pids,
 			       skel->maps.target_tids);
 	if (!err)
 		err = stackmap_size(s, skel->maps.stacks) ?:
@@ -522,6 +527,8 @@ static int mallocstacks_start(struct session *s)
 		return err;
 	}
 	vec_push(&ms->links, exit_link);
+	if ((err = filter_follow_attach(skel->obj, &ms->links)) < 0)
+		return err;
 	err = attach_targets(s, ms);
 	if (err == -ENOENT)
 		err_msg("found no allocator to probe (use --lib PATH)");

@@ -179,8 +179,8 @@ static int offcpu_start(struct session *s)
 	oc->used_raw_tp = !session_have_tp_btf(s, "sched_switch");
 	bpf_program__set_autoload(oc->used_raw_tp ? skel->progs.offcpu_switch_btf
 						  : skel->progs.offcpu_switch_raw, false);
-	err = filter_configure(s, &skel->rodata->filter_pid, &skel->rodata->filter_tid,
-			       &skel->rodata->filter_cgroup, skel->maps.target_pids,
+	filter_follow_prepare(skel->obj, s->o.cmd != NULL);
+	err = filter_configure(s, &skel->rodata->filter, skel->maps.target_pids,
 			       skel->maps.target_tids);
 	if (!err)
 		err = stackmap_size(s, skel->maps.stacks) ?:

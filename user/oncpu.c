@@ -114,8 +114,8 @@ static int oncpu_start(struct session *s)
 	skel->rodata->include_idle = oc->include_idle;
 	skel->rodata->user_stacks = !s->o.kernel_only;
 	skel->rodata->kernel_stacks = !s->o.user_only;
-	err = filter_configure(s, &skel->rodata->filter_pid, &skel->rodata->filter_tid,
-			       &skel->rodata->filter_cgroup, skel->maps.target_pids,
+	filter_follow_prepare(skel->obj, s->o.cmd != NULL);
+	err = filter_configure(s, &skel->rodata->filter, skel->maps.target_pids,
 			       skel->maps.target_tids);
 	if (!err)
 		err = stackmap_size(s, skel->maps.stacks0) ?: stackmap_size(s, skel->maps.stacks1);
@@ -155,7 +155,8 @@ static int oncpu_start(struct session *s)
 		.sample_period = period,
 	};
 
-	return perf_attach_all_cpus(skel->progs.oncpu_sample, &attr, 0, "cpu-clock", &oc->links, &oc->pfds);
+	return filter_follow_attach(skel->obj, &oc->links) ?:
+	       perf_attach_all_cpus(skel->progs.oncpu_sample, &attr, 0, "cpu-clock", &oc->links, &oc->pfds);
 }
 
 static void oncpu_scan(struct session *s)

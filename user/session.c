@@ -1,6 +1,7 @@
 #include "session.h"
 #include "output.h"
 #include "mmapwatch.h"
+#include "child.h"
 #include <linux/types.h>
 #include "unwind.h"
 
@@ -377,69 +378,18 @@ static int check_targets(struct session *s)
 
 /* ---- targets ------------------------------------------------------------ */
 
-static int hold_pipe[2] = { -1, -1 };
+/* -- CMD: the one child launcher (child.c), held until attached. */
+static struct child launch = { .hold_fd = -1, .err_fd = -1, .status = -1 };
 
-/* Forks CMD stopped before exec; released by release_child(). */
 static int spawn_child(struct session *s)
 {
-	int errpipe[2];
-	ssize_t n;
-	int child_errno;
+	int err = child_spawn(&launch, s->o.cmd);
 
-	if (pipe2(hold_pipe, O_CLOEXEC) < 0 || pipe2(errpipe, O_CLOEXEC) < 0)
-		return -errno;
-	s->child = fork();
-	if (s->child < 0)
-		return -errno;
-	if (s->child == 0) {
-		sigset_t none;
-		char c;
-
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		close(hold_pipe[1]);
-		close(errpipe[0]);
-		if (read(hold_pipe[0], &c, 1) != 1)
-			_exit(127); /* the profiler went away before attaching */
-		execvp(s->o.cmd[0], s->o.cmd);
-		child_errno = errno;
-		n = write(errpipe[1], &child_errno, sizeof(child_errno));
-		(void)n;
-		_exit(127);
-	}
-	close(hold_pipe[0]);
-	close(errpipe[1]);
-	hold_pipe[0] = errpipe[0]; /* reused: read end of the exec-error pipe */
+	if (err < 0)
+		return err;
+	s->child = launch.pid;
 	vec_push(&s->o.pids, s->child);
 	return 0;
-}
-
-/* Lets CMD exec; returns -errno if exec failed. */
-static int release_child(struct session *s)
-{
-	int child_errno = 0;
-	ssize_t n;
-
-	if (write(hold_pipe[1], "x", 1) != 1)
-		return -EPIPE;
-	close(hold_pipe[1]);
-	n = read(hold_pipe[0], &child_errno, sizeof(child_errno)); /* EOF on exec */
-	close(hold_pipe[0]);
-	if (n == sizeof(child_errno)) {
-		waitpid(s->child, NULL, 0);
-		s->child = 0;
-		return -child_errno;
-	}
-	return 0;
-}
-
-static int wait_status_to_exit(int status)
-{
-	if (WIFEXITED(status))
-		return WEXITSTATUS(status);
-	if (WIFSIGNALED(status))
-		return 128 + WTERMSIG(status);
-	return EXIT_RUNTIME;
 }
 
 /* ---- --follow ---------------------------------------------------------- */
@@ -448,7 +398,8 @@ size_t session_pid_capacity(struct session *s)
 {
 	size_t n = s->o.pids.n;
 
-	return s->o.follow ? n + 4096 : (n ? n : 1);
+	/* --follow's newcomers; -- CMD's children, added at fork. */
+	return s->o.follow || s->o.cmd ? n + 4096 : (n ? n : 1);
 }
 
 static bool comm_is(pid_t pid, const char *name)
@@ -819,7 +770,8 @@ int session_main(const struct command *cmd, int argc, char **argv)
 		deadline = s.start_mono_ns + s.o.duration_ns;
 	if (s.o.interval_ns)
 		next_emit = s.start_mono_ns + s.o.interval_ns;
-	if (s.o.cmd && (err = release_child(&s)) < 0) {
+	if (s.o.cmd && (err = child_release(&launch)) < 0) {
+		s.child = 0;
 		err_msg("cannot run %s: %s", s.o.cmd[0], strerror(-err));
 		status = EXIT_USAGE;
 		goto out;
@@ -848,10 +800,8 @@ int session_main(const struct command *cmd, int argc, char **argv)
 		if (sig == SIGINT || sig == SIGTERM)
 			stop = true;
 		if (s.child > 0) {
-			int st;
-
-			if (waitpid(s.child, &st, WNOHANG) == s.child) {
-				child_status = wait_status_to_exit(st);
+			if (child_reap(&launch, false)) {
+				child_status = launch.status;
 				s.child = 0;
 				stop = true;
 			} else {
@@ -917,11 +867,11 @@ out:
 	if (s.child > 0) {
 		/* Collection ended (duration or signal) before CMD did: end it,
 		 * as `timeout` would, and report its status. */
-		int st;
-
-		kill(s.child, SIGTERM);
-		if (waitpid(s.child, &st, 0) == s.child)
-			child_status = wait_status_to_exit(st);
+		child_finish(&launch);
+		child_status = launch.status;
+		s.child = 0;
+	} else if (s.o.cmd) {
+		child_finish(&launch); /* never released: closes the hold pipe */
 	}
 	if (s.o.cmd && child_status >= 0 && status == EXIT_OK)
 		status = child_status;

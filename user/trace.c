@@ -814,7 +814,7 @@ again:
 	bpf_program__set_autoload(skel->progs.tr_uprobe, have[TK_UPROBE]);
 	bpf_program__set_autoload(skel->progs.tr_uretprobe, have[TK_URETPROBE]);
 	bpf_program__set_autoload(skel->progs.tr_usdt, have[TK_USDT]);
-	skel->rodata->filter_pid = t->pid > 0;
+	skel->rodata->filter.pid = t->pid > 0;
 	/* Maps sized to the program: the stack map only when a key holds a
 	 * stack (bpftrace always locks a 130 MB one). */
 	err = bpf_map__set_max_entries(skel->maps.attach_block, p->probes.n ? p->probes.n : 1) ?:

@@ -496,6 +496,38 @@ static bool block_only(struct parser *ps, enum tp_type a, enum tp_type b)
 	return ps->probe_n > 0;
 }
 
+int tp_format_field(const char *sys, const char *event, const char *field, unsigned *off,
+		    unsigned *size, unsigned *sgn)
+{
+	char path[PATH_MAX + 600], line[512];
+	int err = -ESRCH;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/kernel/tracing/events/%s/%s/format", sys, event);
+	if (!(f = fopen(path, "r")))
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		char *decl = strstr(line, "field:"), *semi, *name;
+		char *o = strstr(line, "offset:"), *sz = strstr(line, "size:"), *sg = strstr(line, "signed:");
+
+		if (!decl || !o || !sz || !sg || !(semi = strchr(decl, ';')))
+			continue;
+		*semi = 0;
+		name = semi;
+		while (name > decl && (isalnum((unsigned char)name[-1]) || name[-1] == '_'))
+			name--;
+		if (strcmp(name, field))
+			continue;
+		err = 0;
+		if (strchr(decl, '[') || sscanf(o, "offset:%u", off) != 1 || sscanf(sz, "size:%u", size) != 1 ||
+		    sscanf(sg, "signed:%u", sgn) != 1 || *size > 8 || !*size)
+			err = -EINVAL;
+		break;
+	}
+	fclose(f);
+	return err;
+}
+
 /* A tracepoint field from the format files of every tracepoint in the block
  * (they must agree on where it is). */
 static int tp_field(struct parser *ps, const char *field, int pos, int len, struct tr_src_spec *out)
@@ -504,54 +536,26 @@ static int tp_field(struct parser *ps, const char *field, int pos, int len, stru
 
 	for (int i = 0; i < ps->probe_n; i++) {
 		struct tp_probe *pr = &ps->p->probes.v[ps->probe_first + i];
-		char path[PATH_MAX + 600], line[512];
-		FILE *f;
-		bool found = false;
+		unsigned off = 0, size = 0, sgn = 0;
+		int err;
 
 		if (pr->type != PT_TRACEPOINT)
 			continue;
-		snprintf(path, sizeof(path), "/sys/kernel/tracing/events/%s/%s/format", pr->target, pr->name);
-		if (!(f = fopen(path, "r")))
-			return error_at(ps, pos, len, "cannot read %s: %s", path, strerror(errno));
-		while (fgets(line, sizeof(line), f)) {
-			char *decl = strstr(line, "field:"), *semi, *name;
-			unsigned off, size, sgn;
-			char *o = strstr(line, "offset:"), *sz = strstr(line, "size:"), *sg = strstr(line, "signed:");
-
-			if (!decl || !o || !sz || !sg)
-				continue;
-			semi = strchr(decl, ';');
-			if (!semi)
-				continue;
-			*semi = 0;
-			name = semi;
-			while (name > decl && (isalnum((unsigned char)name[-1]) || name[-1] == '_'))
-				name--;
-			if (strcmp(name, field))
-				continue;
-			if (strchr(decl, '[') || sscanf(o, "offset:%u", &off) != 1 || sscanf(sz, "size:%u", &size) != 1 ||
-			    sscanf(sg, "signed:%u", &sgn) != 1) {
-				fclose(f);
-				return error_at(ps, pos, len, "args->%s is not an integer field", field);
-			}
-			if (size > 8 || !size) {
-				fclose(f);
-				return error_at(ps, pos, len, "args->%s is not an integer field (size %u)", field, size);
-			}
-			if (found_any && (out->off != off || out->size != size)) {
-				fclose(f);
-				return error_at(ps, pos, len, "args->%s lies at different offsets in the matched tracepoints", field);
-			}
-			out->kind = SRC_FIELD;
-			out->off = (uint16_t)off;
-			out->size = (uint8_t)size;
-			out->is_signed = (uint8_t)sgn;
-			found = found_any = true;
-			break;
-		}
-		fclose(f);
-		if (!found)
+		err = tp_format_field(pr->target, pr->name, field, &off, &size, &sgn);
+		if (err == -ESRCH)
 			return error_at(ps, pos, len, "tracepoint %s:%s has no field '%s'", pr->target, pr->name, field);
+		if (err == -EINVAL)
+			return error_at(ps, pos, len, "args->%s is not an integer field", field);
+		if (err < 0)
+			return error_at(ps, pos, len, "cannot read the format of %s:%s: %s", pr->target, pr->name,
+					strerror(-err));
+		if (found_any && (out->off != off || out->size != size))
+			return error_at(ps, pos, len, "args->%s lies at different offsets in the matched tracepoints", field);
+		out->kind = SRC_FIELD;
+		out->off = (uint16_t)off;
+		out->size = (uint8_t)size;
+		out->is_signed = (uint8_t)sgn;
+		found_any = true;
 	}
 	return 0;
 }

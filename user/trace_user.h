@@ -80,4 +80,9 @@ void tp_free(struct tp_program *p);
  * ("libc") found in the usual directories or in pid's mappings. */
 bool tp_resolve_binary(const char *name, pid_t pid, char *out, size_t n);
 
+/* An integer field of a tracepoint's format file: 0, -errno reading it,
+ * -ESRCH no such field, -EINVAL not an integer. */
+int tp_format_field(const char *sys, const char *event, const char *field, unsigned *off,
+		    unsigned *size, unsigned *sgn);
+
 #endif

@@ -10,6 +10,9 @@ check "mallocstacks: the target's output is unchanged" eq "$(cat "$OUT/leak.out"
 check "mallocstacks leak: leak_some 64 x 4096 allocated and in use" eq "$(hv "$OUT/leak.json" leak_some malloc)" "64 262144 64 262144"
 check "mallocstacks leak: churn 1000 x 100 allocated, none in use" eq "$(hv "$OUT/leak.json" churn malloc)" "1000 100000 0 0"
 check "mallocstacks: top defaults to inuse_space" contains "$OUT/leak.txt" "inuse_space total"
+# The same leak one process down (-- sh -c): children are targets too.
+"$BPFPROF" mallocstacks -o "$OUT/leak-child.json" -- sh -c "'$H' leak; true" > /dev/null 2>&1
+check "mallocstacks -- sh -c: the child's leak_some 64 x 4096 in use" eq "$(hv "$OUT/leak-child.json" leak_some malloc)" "64 262144 64 262144"
 HOME=$OUT go tool pprof -sample_index=alloc_space -top "$OUT/leak.pb.gz" > "$OUT/leak.go" 2>&1
 check "mallocstacks pprof: go tool pprof -sample_index=alloc_space" contains "$OUT/leak.go" "Type: alloc_space"
 

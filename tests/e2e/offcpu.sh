@@ -9,6 +9,8 @@ check "offcpu -- CMD: exit 0" eq "$?" 0
 check "offcpu sleep: sleep_fifty blocked 500 ms +-15%" between "$(ms_in "$OUT/sleep.folded" sleep_fifty)" 425 575
 check "offcpu sleep: kernel stack shows the sleep path" contains "$OUT/sleep.folded" "do_nanosleep_[k]"
 check "offcpu sleep: the user caller is main" ge "$(ms_in "$OUT/sleep.folded" "main;sleep_fifty")" 425
+"$BPFPROF" offcpu -o "$OUT/sleep-child.folded" -- sh -c "'$S' sleep; true" > /dev/null 2>&1
+check "offcpu -- sh -c: the child's sleep_fifty 500 ms +-15%" between "$(ms_in "$OUT/sleep-child.folded" sleep_fifty)" 425 575
 
 # By pid: a thread blocked reading a pipe that another process feeds.
 start_target "$S" pipe
@@ -38,7 +40,11 @@ check "offcpu --max-block 10ms: long naps excluded" eq "$(ms_in "$OUT/max.folded
 "$BPFPROF" offcpu --state uninterruptible -o "$OUT/d.folded" -- "$S" vfork > /dev/null 2>&1
 "$BPFPROF" offcpu --state sleeping -o "$OUT/s.folded" -- "$S" vfork > /dev/null 2>&1
 check "offcpu --state uninterruptible: vfork_waiter ~300 ms" between "$(ms_in "$OUT/d.folded" vfork_waiter)" 250 400
-check "offcpu --state sleeping: vfork_waiter absent" eq "$(ms_in "$OUT/s.folded" vfork_waiter)" 0.0
+# The vfork children are followed: their naps (S, on the shared stack) are
+# the sleeping profile; the parent's D wait in kernel_clone is not.
+check "offcpu --state sleeping: the children's naps under vfork_waiter (~300 ms)" \
+	between "$(ms_in "$OUT/s.folded" "vfork_waiter;entry_SYSCALL_64_after_hwframe_[k];do_syscall_64_[k];__x64_sys_nanosleep_[k]")" 250 400
+check "offcpu --state sleeping: the parent's vfork wait absent" eq "$(ms_in "$OUT/s.folded" "kernel_clone_[k]")" 0.0
 "$BPFPROF" offcpu -f pprof -o "$OUT/d.pb.gz" --state uninterruptible -- "$S" vfork > /dev/null 2>&1
 HOME=$OUT go tool pprof -raw "$OUT/d.pb.gz" > "$OUT/d.raw" 2>&1
 check "offcpu: state is a sample label" contains "$OUT/d.raw" "state:[uninterruptible]"

@@ -117,3 +117,9 @@ if [ -n "$cg_root" ] && mkdir -p "$cg_root/bpfprof-test-$$" 2>/dev/null; then
 else
 	fail "oncpu --cgroup" "no cgroup v2 hierarchy to test in"
 fi
+
+# -- CMD follows the command's children: a shell running the hot program.
+"$BPFPROF" oncpu -o "$OUT/child.folded" -- sh -c "'$TB/hot' 1 single; true" > /dev/null 2>&1
+check "oncpu -- sh -c 'hot; true': the child's samples are there (>= 70)" ge "$(total "$OUT/child.folded")" 70
+check "oncpu -- sh -c 'hot; true': >= 90% in hot_spin" ge "$(leaf_share "$OUT/child.folded" hot_spin)" 90
+check "oncpu -- sh -c: the child's frames are named" ge "$(stack_share "$OUT/child.folded" "main;outer_caller")" 90
