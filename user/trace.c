@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "trace_user.h"
+#include "child.h"
 #include "trace.skel.h"
 #include "bpfmaps.h"
 #include "mmapwatch.h"
@@ -910,33 +911,6 @@ static void mount_tracefs(void)
 static volatile sig_atomic_t stop_signal;
 static void on_signal(int sig) { stop_signal = sig; }
 
-/* Starts argv held until *go is written (once the probes are attached). */
-static int spawn(struct trace *t, char **argv, int *go)
-{
-	int pfd[2];
-
-	if (!argv[0])
-		return -EINVAL;
-	if (pipe(pfd) < 0)
-		return -errno;
-	t->child = fork();
-	if (t->child < 0)
-		return -errno;
-	if (t->child == 0) {
-		char c;
-
-		close(pfd[1]);
-		if (read(pfd[0], &c, 1) != 1)
-			_exit(127);
-		execvp(argv[0], argv);
-		fprintf(stderr, "%s: cannot run %s: %s\n", prog_name, argv[0], strerror(errno));
-		_exit(127);
-	}
-	close(pfd[0]);
-	*go = pfd[1];
-	return 0;
-}
-
 int trace_main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -946,7 +920,8 @@ int trace_main(int argc, char **argv)
 	};
 	struct trace t = { 0 };
 	const char *src = NULL;
-	int opt, status = EXIT_OK, go = -1, err;
+	int opt, status = EXIT_OK, err;
+	struct child launch = { .hold_fd = -1, .err_fd = -1, .status = -1 };
 	uint64_t u, deadline = 0;
 	size_t nattached = 0;
 	bool profile_out = false;
@@ -1071,11 +1046,12 @@ int trace_main(int argc, char **argv)
 
 	for (size_t i = 0; i < t.prog.blocks.n; i++)
 		kernel |= !t.prog.blocks.v[i].user;
-	if (cmd_argv && (err = spawn(&t, cmd_argv, &go)) < 0) {
+	if (cmd_argv && (err = child_spawn(&launch, cmd_argv)) < 0) {
 		err_msg("cannot start %s: %s", t.cmd, strerror(-err));
-		status = EXIT_USAGE;
+		status = EXIT_RUNTIME;
 		goto out;
 	}
+	t.child = launch.pid;
 	if (t.child > 0 && mmap_watch_open(&t.watch, t.child) < 0 && t.verbose)
 		warn_msg("cannot follow %s's mappings", t.cmd);
 	if (kernel && load_and_attach(&t, &nattached) < 0) {
@@ -1110,11 +1086,11 @@ int trace_main(int argc, char **argv)
 		if (b->type == PT_INTERVAL)
 			b->next_ns = start + b->interval_ns;
 	}
-	if (go >= 0) { /* the command runs once everything is attached */
-		if (write(go, "g", 1) != 1)
-			status = EXIT_RUNTIME;
-		close(go);
-		go = -1;
+	if (t.child > 0 && (err = child_release(&launch)) < 0) { /* once everything is attached */
+		err_msg("cannot run %s: %s", t.cmd, strerror(-err));
+		t.child = 0;
+		status = EXIT_USAGE;
+		goto out;
 	}
 	if (t.duration_ns)
 		deadline = start + t.duration_ns;
@@ -1125,10 +1101,8 @@ int trace_main(int argc, char **argv)
 		nanosleep(&ts, NULL);
 		now = now_ns(CLOCK_MONOTONIC);
 		if (t.child > 0) {
-			int st;
-
 			mmap_watch_drain(&t.watch, t.sym);
-			if (waitpid(t.child, &st, WNOHANG) == t.child) {
+			if (child_reap(&launch, false)) {
 				t.child = 0;
 				done = true;
 			}
@@ -1175,14 +1149,11 @@ int trace_main(int argc, char **argv)
 		profile_free(p);
 	}
 out:
-	if (t.child > 0) {
-		int st;
-
-		if (go >= 0)
-			close(go);
-		kill(t.child, SIGTERM);
-		waitpid(t.child, &st, 0);
-	}
+	if (cmd_argv)
+		child_finish(&launch); /* still running: SIGTERM, as timeout(1) */
+	/* As every command: with -- CMD, its exit status unless we failed. */
+	if (cmd_argv && status == EXIT_OK && launch.status >= 0)
+		status = launch.status;
 	links_destroy(t.links.v, t.links.n);
 	for (size_t i = 0; i < t.multi_fds.n; i++)
 		close(t.multi_fds.v[i]);

@@ -248,6 +248,17 @@ static bool is_elf(const char *path)
 	return ok;
 }
 
+/* With -p, a path means what it means to the target: its mount namespace,
+ * reached through /proc/PID/root (never our own file of the same name). */
+static bool in_target(pid_t pid, const char *path, char *out, size_t n)
+{
+	if (pid > 0)
+		snprintf(out, n, "/proc/%d/root%s", pid, path);
+	else
+		snprintf(out, n, "%s", path);
+	return !access(out, R_OK);
+}
+
 bool tp_resolve_binary(const char *name, pid_t pid, char *out, size_t n)
 {
 	static const char *const dirs[] = { "/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu",
@@ -255,12 +266,8 @@ bool tp_resolve_binary(const char *name, pid_t pid, char *out, size_t n)
 					    NULL };
 	char path[PATH_MAX];
 
-	if (strchr(name, '/')) {
-		if (access(name, R_OK))
-			return false;
-		snprintf(out, n, "%s", name);
-		return true;
-	}
+	if (strchr(name, '/'))
+		return in_target(pid, name, out, n);
 	if (pid > 0) { /* a library the process has mapped: libc -> its libc.so.6 */
 		char maps[64], line[PATH_MAX + 128], want[300];
 		FILE *f;
@@ -277,9 +284,8 @@ bool tp_resolve_binary(const char *name, pid_t pid, char *out, size_t n)
 				base = strrchr(p, '/');
 				if (!strncmp(base, want, strlen(want)) &&
 				    (base[strlen(want)] == '.' || base[strlen(want)] == '-' || !base[strlen(want)])) {
-					snprintf(out, n, "%s", p);
 					fclose(f);
-					return true;
+					return in_target(pid, p, out, n);
 				}
 			}
 			fclose(f);
@@ -291,10 +297,8 @@ bool tp_resolve_binary(const char *name, pid_t pid, char *out, size_t n)
 
 		for (int j = 0; forms[j]; j++) {
 			snprintf(path, sizeof(path), forms[j], dirs[i], name);
-			if (!access(path, R_OK) && is_elf(path)) { /* libc.so is a linker script */
-				snprintf(out, n, "%s", path);
+			if (in_target(pid, path, out, n) && is_elf(out)) /* libc.so is a linker script */
 				return true;
-			}
 		}
 	}
 	return false;
@@ -316,6 +320,13 @@ static int uprobes(struct parser *ps, struct tp_probe *pr, int pos, int len)
 		return error_at(ps, pos, len, "uretprobe on a Go binary (%s) would crash it (Go moves its "
 			      "stacks); use uprobe", path);
 	snprintf(pr->target, sizeof(pr->target), "%s", path);
+	/* Shown as the target sees it. */
+	const char *shown = path;
+	char root[64];
+	int rl = ps->p->pid > 0 ? snprintf(root, sizeof(root), "/proc/%d/root", ps->p->pid) : 0;
+
+	if (rl > 0 && !strncmp(path, root, (size_t)rl) && path[rl] == '/')
+		shown = path + rl;
 	for (int pass = 0; pass < 2; pass++) {
 		VEC(struct elf_sym) *v = pass ? (void *)&es->aliases : (void *)&es->syms;
 
@@ -333,7 +344,7 @@ static int uprobes(struct parser *ps, struct tp_probe *pr, int pos, int len)
 			if (!elf_vaddr_to_offset(es, v->v[i].addr, &one.offset))
 				continue;
 			snprintf(one.name, sizeof(one.name), "%s", fn);
-			snprintf(one.text, sizeof(one.text), "%s:%s:%s", kind, path, fn);
+			snprintf(one.text, sizeof(one.text), "%s:%s:%s", kind, shown, fn);
 			add_probe(ps, &one);
 			found++;
 			if (!has_glob(pr->name))
@@ -414,16 +425,18 @@ static int probe_word(struct parser *ps)
 		if (nparts != 3 || !parse_u64s(parts[2], &v))
 			return error_at(ps, start, len, "%s needs UNIT:N, e.g. %s", prof ? "profile" : "interval",
 					prof ? "profile:hz:99" : "interval:s:1");
+		uint64_t unit_ns = !strcmp(parts[1], "s") ? 1000000000ULL : !strcmp(parts[1], "ms") ? 1000000ULL :
+				   !strcmp(parts[1], "us") ? 1000ULL : 0;
+
 		if (!strcmp(parts[1], "hz"))
-			pr.hz = v, pr.period_ns = 1000000000ULL / v;
-		else if (!strcmp(parts[1], "s"))
-			pr.period_ns = v * 1000000000ULL;
-		else if (!strcmp(parts[1], "ms"))
-			pr.period_ns = v * 1000000ULL;
-		else if (!strcmp(parts[1], "us"))
-			pr.period_ns = v * 1000ULL;
-		else
+			pr.hz = v, pr.period_ns = v ? 1000000000ULL / v : 0;
+		else if (!unit_ns)
 			return error_at(ps, start, len, "unit '%s': use hz, s, ms or us", parts[1]);
+		/* A period past ~292 years would wrap (and one over a year is
+		 * surely a typo): refused. */
+		else if (__builtin_mul_overflow(v, unit_ns, &pr.period_ns) ||
+			 pr.period_ns > 366ULL * 86400 * 1000000000ULL)
+			return error_at(ps, start, len, "period %s %s is too long (at most a year)", parts[2], parts[1]);
 		if (!pr.period_ns)
 			return error_at(ps, start, len, "period too short");
 		snprintf(pr.text, sizeof(pr.text), "%s:%s:%s", prof ? "profile" : "interval", parts[1], parts[2]);

@@ -137,3 +137,27 @@ reject "uretprobe on Go" "uretprobe:$TB/gohot:main.hotLoop { @ = count(); }" "Go
 reject "missing binary" 'uprobe:/nonexistent/bin:f { @ = count(); }' "no such file"
 reject "no matching tracepoint" 'tracepoint:nosuch:thing { @ = count(); }' "no tracepoint matches"
 reject "pointer dereference" 'profile:hz:99 { @ = sum(*pid); }' "dereference"
+
+# -- CMD: the command's exit status is trace's; a command that cannot run is
+# exit 2 with one line.
+"$BPFPROF" trace 'profile:hz:99 { @ = count(); }' -- sh -c 'sleep 0.2; exit 3' > /dev/null 2>&1
+check "trace -- CMD: exits with the command's status (3)" eq "$?" 3
+"$BPFPROF" trace 'profile:hz:99 { @ = count(); }' -- /nonexistent/prog > /dev/null 2> "$OUT/tr_noprog.err"
+check "trace -- /nonexistent/prog: exit 2" eq "$?" 2
+check "trace -- /nonexistent/prog: says so" contains "$OUT/tr_noprog.err" "cannot run /nonexistent/prog"
+"$BPFPROF" trace 'interval:s:5000000000 { exit(); }' -d 0.3 > /dev/null 2> "$OUT/tr_iv.err"
+check "trace interval:s:5000000000: rejected, not wrapped (exit 2)" eq "$?" 2
+check "trace interval:s:5000000000: says the period is too long" contains "$OUT/tr_iv.err" "too long"
+
+# -p: a uprobe's binary is the target's own, in its mount namespace. There
+# hot sits at a path where ours is another program (sleeper, no hot_spin).
+ns=$OUT/nsbin; mkdir -p "$ns"; cp "$TB/sleeper" "$ns/prog"
+mkdir -p "$OUT/nsdata"; cp "$TB/hot" "$OUT/nsdata/prog"
+unshare -m --propagation private sh -c "mount --bind '$OUT/nsdata' '$ns' && exec '$ns/prog' 3 single" > "$OUT/ns.log" 2>&1 &
+nspid=$!
+TARGET_PIDS+=("$nspid")
+for _ in $(seq 50); do grep -q ready "$OUT/ns.log" && break; sleep 0.1; done
+"$BPFPROF" trace -p "$nspid" "uprobe:$ns/prog:hot_spin { @ = count(); }" -d 1 > "$OUT/tr_ns.txt" 2>&1
+check "trace -p: uprobe on the binary in the target's mount namespace" ge "$(awk '/^@: / { print $2 }' "$OUT/tr_ns.txt")" 5
+check "trace -p: the probe is shown at the target's path" lacks "$OUT/tr_ns.txt" "/proc/"
+stop_targets
