@@ -18,6 +18,7 @@ const volatile bool kernel_stacks = true;
 const volatile __u32 state_mask = 0xff;
 const volatile __u64 min_block_ns = 1;
 const volatile __u64 max_block_ns = ~0ULL;
+const volatile bool have_prev_state = false; /* sched_switch has prev_state (5.18+) */
 
 volatile __u32 gen = 0;
 
@@ -96,8 +97,20 @@ static __always_inline void add(struct offcpu_key *key, __u64 delta)
 	__sync_fetch_and_add(&v->total_ns, delta);
 }
 
-static __always_inline int on_switch(void *ctx, struct task_struct *prev, struct task_struct *next,
-				     bool btf)
+/* The state prev leaves the CPU in. A preempted task is runnable whatever
+ * its state says (it may be between set_current_state and schedule). Else
+ * the tracepoint's prev_state (Linux 5.18+): read at switch-out,
+ * task->__state can already be TASK_WAKING or RUNNING when a waker raced
+ * us, which showed ordinary sleeps as "other" or "preempted". */
+static __always_inline __u8 switch_state(bool preempt, __u32 prev_state, struct task_struct *prev, bool btf)
+{
+	if (preempt)
+		return OFFCPU_PREEMPTED;
+	return classify(have_prev_state ? prev_state : task_state(prev, btf));
+}
+
+static __always_inline int on_switch(void *ctx, bool preempt, struct task_struct *prev,
+				     struct task_struct *next, __u32 prev_state, bool btf)
 {
 	__u32 prev_tid = TASK_READ(btf, prev, pid), prev_tgid = TASK_READ(btf, prev, tgid);
 	__u32 next_tid = TASK_READ(btf, next, pid);
@@ -106,7 +119,7 @@ static __always_inline int on_switch(void *ctx, struct task_struct *prev, struct
 
 	/* prev leaves the CPU: remember where (current is still prev). */
 	if (prev_tid != 0 && target_match(prev_tgid, prev_tid)) {
-		__u8 state = classify(task_state(prev, btf));
+		__u8 state = switch_state(preempt, prev_state, prev, btf);
 
 		bool kthread = !!(TASK_READ(btf, prev, flags) & PF_KTHREAD);
 
@@ -193,16 +206,21 @@ static __always_inline int on_switch(void *ctx, struct task_struct *prev, struct
 
 /* tp_btf where the kernel has it (cheapest, typed); raw_tp otherwise. The
  * loader keeps one of the two (feature probe in user/offcpu.c). */
+/* The fourth argument, prev_state, is read only where the kernel has it
+ * (have_prev_state, from its BTF): the branch is dead otherwise, and the
+ * verifier never sees the read past the tracepoint's arguments. */
 SEC("tp_btf/sched_switch")
-int BPF_PROG(offcpu_switch_btf, bool preempt, struct task_struct *prev, struct task_struct *next)
+int offcpu_switch_btf(__u64 *ctx)
 {
-	return on_switch(ctx, prev, next, true);
+	return on_switch(ctx, (bool)ctx[0], (struct task_struct *)ctx[1], (struct task_struct *)ctx[2],
+			 have_prev_state ? (__u32)ctx[3] : 0, true);
 }
 
 SEC("raw_tp/sched_switch")
-int BPF_PROG(offcpu_switch_raw, bool preempt, struct task_struct *prev, struct task_struct *next)
+int offcpu_switch_raw(__u64 *ctx)
 {
-	return on_switch(ctx, prev, next, false);
+	return on_switch(ctx, (bool)ctx[0], (struct task_struct *)ctx[1], (struct task_struct *)ctx[2],
+			 have_prev_state ? (__u32)ctx[3] : 0, false);
 }
 
 /* A thread that exits while it has a start record (it never runs again, or

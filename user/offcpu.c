@@ -177,6 +177,7 @@ static int offcpu_start(struct session *s)
 	skel->rodata->min_block_ns = oc->min_ns ? oc->min_ns : 1;
 	skel->rodata->max_block_ns = oc->max_ns ? (uint64_t)oc->max_ns : ~0ULL;
 	oc->used_raw_tp = !session_have_tp_btf(s, "sched_switch");
+	skel->rodata->have_prev_state = session_tp_nargs(s, "sched_switch") >= 4;
 	bpf_program__set_autoload(oc->used_raw_tp ? skel->progs.offcpu_switch_btf
 						  : skel->progs.offcpu_switch_raw, false);
 	filter_follow_prepare(skel->obj, s->o.cmd != NULL);

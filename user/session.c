@@ -475,6 +475,29 @@ bool session_have_tp_btf(struct session *s, const char *tracepoint)
 	return ok;
 }
 
+int session_tp_nargs(struct session *s, const char *tracepoint)
+{
+	const char *path = session_btf_path(s);
+	const struct btf_type *t;
+	char name[128];
+	struct btf *btf;
+	int id, n = -1;
+
+	btf = path ? btf__parse(path, NULL) : btf__load_vmlinux_btf();
+	if (!btf)
+		return -1;
+	snprintf(name, sizeof(name), "btf_trace_%s", tracepoint);
+	id = btf__find_by_name_kind(btf, name, BTF_KIND_TYPEDEF);
+	/* typedef -> pointer -> func_proto(void *__data, args...) */
+	t = id > 0 ? btf__type_by_id(btf, btf__type_by_id(btf, id)->type) : NULL;
+	if (t && btf_is_ptr(t))
+		t = btf__type_by_id(btf, t->type);
+	if (t && btf_is_func_proto(t))
+		n = (int)btf_vlen(t) - 1;
+	btf__free(btf);
+	return n;
+}
+
 bool session_target_exe(struct session *s, pid_t pid, char *out, size_t n)
 {
 	if (s->o.cmd && pid == s->child) { /* not exec'd yet: find it as execvp will */

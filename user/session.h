@@ -85,6 +85,9 @@ int session_main(const struct command *cmd, int argc, char **argv);
 /* Whether the kernel's BTF describes this tracepoint (tp_btf attachable);
  * else use raw_tp. BPFPROF_FORCE_RAW_TP=1 forces the fallback. */
 bool session_have_tp_btf(struct session *s, const char *tracepoint);
+/* The number of arguments a tracepoint passes BPF (from the kernel's BTF),
+ * or -1 when unknown. */
+int session_tp_nargs(struct session *s, const char *tracepoint);
 /* A target's executable: /proc/PID/exe, or for -- CMD (not yet exec'd) the
  * file execvp will run. */
 bool session_target_exe(struct session *s, pid_t pid, char *out, size_t n);

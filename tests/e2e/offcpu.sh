@@ -49,6 +49,18 @@ check "offcpu --state sleeping: the parent's vfork wait absent" eq "$(ms_in "$OU
 HOME=$OUT go tool pprof -raw "$OUT/d.pb.gz" > "$OUT/d.raw" 2>&1
 check "offcpu: state is a sample label" contains "$OUT/d.raw" "state:[uninterruptible]"
 
+# States from the tracepoint's prev_state, not task->__state read at
+# switch-out (a waker on the other CPU can already have set TASK_WAKING):
+# two processes passing a byte over pipes, ~100k sleeps, none "other".
+"$BPFPROF" offcpu -f json -o "$OUT/pp.json" -- "$TB/pingpong" 1 > /dev/null 2>&1
+pp_states=$(python3 -c "
+import json, collections
+c = collections.Counter()
+for s in json.load(open('$OUT/pp.json'))['samples']: c[s['labels'].get('state')] += s['values'][0]
+print(c['sleeping'], c['other'])")
+check "offcpu pingpong: thousands of sleeps seen" ge "${pp_states% *}" 5000
+check "offcpu pingpong: no sleep labelled other" eq "${pp_states#* }" 0
+
 # Asleep at the end of the run: counted up to the end, never beyond it.
 start_target "$S" nap 5
 sleep 0.05
