@@ -1,6 +1,8 @@
-/* svg: a self-contained interactive flame graph. The merged call tree is
- * embedded as data; a small script lays out the frames of the current zoom
- * (those wider than 0.1 px), so 50,000 distinct stacks stay responsive.
+/* svg: a self-contained flame graph. The unzoomed frames are written as
+ * SVG (it draws without script: <img>, previews); the merged call tree is
+ * also embedded as data, and a small script redraws the frames of the
+ * current zoom (those wider than 0.1 px), so 50,000 distinct stacks stay
+ * responsive.
  * Click a frame to zoom, "Reset Zoom" to go back, "Search" (or Ctrl-F) to
  * highlight matching functions with their share. No network access needed. */
 #include <errno.h>
@@ -68,6 +70,88 @@ static const char script[] =
 " try{matchRe=new RegExp(term);}catch(e){matchRe=new RegExp(term.replace(/[.*+?^${}()|[\\]\\\\]/g,'\\\\$&'));}\n"
 " document.getElementById('search').firstChild.nodeValue='Reset Search';draw();}\n";
 
+/* The script's color(): the same hash of the name, so frames keep their
+ * colours when the script redraws them. */
+static void frame_color(char *buf, size_t n, const struct ft_node *nd, bool search_hit)
+{
+	uint32_t h = 0;
+	double f;
+
+	for (const unsigned char *c = (const unsigned char *)nd->name; *c; c++)
+		h = h * 31 + *c;
+	f = (h % 1000) / 1000.0;
+	if (search_hit)
+		snprintf(buf, n, "rgb(230,0,230)");
+	else if (nd->kind == 1)
+		snprintf(buf, n, "hsl(%g,70%%,%g%%)", 195 + f * 30, 62 + f * 12);
+	else if (nd->kind == 3)
+		snprintf(buf, n, "hsl(40,10%%,%g%%)", 72 + f * 10);
+	else if (nd->kind == 2)
+		snprintf(buf, n, "hsl(%g,55%%,%g%%)", 85 + f * 40, 55 + f * 10);
+	else
+		snprintf(buf, n, "hsl(%g,85%%,%g%%)", f * 50, 55 + f * 10);
+}
+
+/* The frames of the unzoomed view, written as SVG: the graph draws where
+ * no script runs (an <img>, previews, viewers). Laid out as the script's
+ * draw() does; frames narrower than 0.1 px are left out (their children
+ * are narrower still), as flamegraph.pl's minwidth. */
+static void static_frames(FILE *out, const struct flametree *t, int height, const char *unit)
+{
+	size_t n = t->nodes.n;
+	double *x = xcalloc(n, sizeof(double)), *cx = xcalloc(n, sizeof(double));
+	double scale = (WIDTH - 20) / (double)(t->nodes.v[0].value ? t->nodes.v[0].value : 1);
+	int64_t total = t->nodes.v[0].value ? t->nodes.v[0].value : 1;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct ft_node *nd = &t->nodes.v[i];
+		double w = nd->value * scale;
+		int y = height - PAD_BOTTOM - (nd->depth + 1) * FRAME_H;
+		char fill[64], val[64];
+		int chars;
+
+		if (nd->parent >= 0) {
+			x[i] = cx[nd->parent];
+			cx[nd->parent] += w;
+		} else {
+			x[i] = 10;
+		}
+		cx[i] = x[i];
+		if (w < 0.1)
+			continue;
+		frame_color(fill, sizeof(fill), nd, false);
+		fprintf(out, "<g class=\"frame\" data-node=\"%zu\"><title>", i);
+		xml_escape(out, nd->name);
+		format_value(val, sizeof(val), nd->value, unit);
+		fprintf(out, " (%s, %.2f%%)</title><rect x=\"%.2f\" y=\"%d\" width=\"%.2f\" height=\"%d\" "
+			"fill=\"%s\" rx=\"2\" ry=\"2\"/>", val, 100.0 * nd->value / total, x[i], y,
+			w - 0.5 > 0.1 ? w - 0.5 : 0.1, FRAME_H - 1, fill);
+		chars = (int)((w - 6) / 7);
+		if (chars >= 3) {
+			size_t len = strlen(nd->name);
+
+			fprintf(out, "<text x=\"%.2f\" y=\"%d\">", x[i] + 3, y + FRAME_H - 5);
+			if (len <= (size_t)chars) {
+				xml_escape(out, nd->name);
+			} else {
+				char *cut = xstrdup(nd->name);
+				size_t at = (size_t)chars - 2;
+
+				while (at && ((unsigned char)cut[at] & 0xc0) == 0x80)
+					at--; /* not inside a UTF-8 sequence */
+				cut[at] = 0;
+				xml_escape(out, cut);
+				fputs("..", out);
+				free(cut);
+			}
+			fputs("</text>", out);
+		}
+		fputs("</g>\n", out);
+	}
+	free(x);
+	free(cx);
+}
+
 int render_svg(const struct profile *p, const struct render_opts *o, FILE *out)
 {
 	struct flametree t;
@@ -99,7 +183,9 @@ int render_svg(const struct profile *p, const struct render_opts *o, FILE *out)
 		"<text id=\"search\" x=\"%d\" y=\"24\" text-anchor=\"end\">Search</text>\n"
 		"<text id=\"details\" x=\"10\" y=\"%d\"> </text>\n"
 		"<text id=\"matched\" x=\"%d\" y=\"%d\" text-anchor=\"end\"> </text>\n"
-		"<g id=\"frames\"></g>\n", WIDTH - 10, height - 12, WIDTH - 10, height - 12);
+		"<g id=\"frames\">\n", WIDTH - 10, height - 12, WIDTH - 10, height - 12);
+	static_frames(out, &t, height, vt->unit);
+	fputs("</g>\n", out);
 
 	/* Data: names once, then nodes as [name, kind, value, parent] quads. */
 	fputs("<script type=\"text/ecmascript\"><![CDATA[\nvar DATA={\"unit\":", out);

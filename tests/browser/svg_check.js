@@ -62,5 +62,19 @@ const ok = (name, cond, why) => console.log(cond ? `ok - svg: ${name}` : `not ok
   const details = await page.textContent('#details');
   ok('hover shows value and share', /\(.+, [\d.]+%\)/.test(details), details);
   ok('no console errors', errors.length === 0, errors.join('; '));
+
+  // Without script (an <img>, a preview): the frames are in the file, laid
+  // out as the script lays them out.
+  const still = await browser.newContext({ javaScriptEnabled: false });
+  const page2 = await still.newPage();
+  await page2.goto('file://' + path.resolve(file));
+  const staticFrames = await page2.evaluate(() => document.querySelectorAll('g.frame').length);
+  const staticWidth = await page2.evaluate(f => {
+    for (const g of document.querySelectorAll('g.frame'))
+      if (g.querySelector('title').textContent.startsWith(f + ' (')) return +g.querySelector('rect').getAttribute('width');
+    return -1;
+  }, func);
+  ok('without script: frames drawn', staticFrames > 3, `${staticFrames} frames`);
+  ok(`without script: ${func} as wide as the script draws it`, Math.abs(staticWidth - before) < 1, `${staticWidth} vs ${before}`);
   await browser.close();
-})().catch(e => { console.log(`not ok - svg: browser run: ${e.message.split('\n')[0]}`); process.exit(0); });
+})().catch(e => { console.log(`not ok - svg: browser run: ${e.message.split('\n')[0]}`); process.exit(1); });

@@ -73,8 +73,10 @@ check "report: missing file, exit 2" eq "$?" 2
 
 # svg: valid XML, and in a real browser: shows, zooms, searches, no errors.
 check "svg: valid XML" python3 -c "import xml.etree.ElementTree as E; E.parse('$OUT/f.svg')"
+check "svg: the frames are in the file (draws without script)" contains "$OUT/f.svg" '<title>hot_spin ('
+
 if [ -x /usr/bin/chromium ] && [ -d "$ROOT/tests/browser/node_modules/playwright-core" ]; then
-	node "$ROOT/tests/browser/svg_check.js" "$OUT/f.svg" hot_spin
+	node "$ROOT/tests/browser/svg_check.js" "$OUT/f.svg" hot_spin || fail "svg: browser checks" "node exited $?"
 else
 	fail "svg: browser checks" "chromium or playwright-core missing (make deps installs them)"
 fi
