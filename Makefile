@@ -10,7 +10,7 @@ ARCH     := x86
 CFLAGS   ?= -O2 -g
 override CFLAGS += -DBPFPROF_VERSION=\"0.1.0\" -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
 	    -std=gnu11 -D_GNU_SOURCE -I$(BUILD) -Ibpf -Iuser
-LDLIBS   := -lbpf -ldw -lelf -lz -lstdc++ -lm -lmicrohttpd -lpthread
+LDLIBS   := -lbpf -ldw -lelf -lz -lcapstone -lstdc++ -lm -lmicrohttpd -lpthread
 BPFFLAGS := -O2 -g -target bpf -D__TARGET_ARCH_$(ARCH) -Ivmlinux -Ibpf -Wall \
 	    -idirafter /usr/include/$(shell gcc -dumpmachine) \
 	    -Wno-unused-function
@@ -64,8 +64,9 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	@tools/demo.sh
 
-bench: deps
+bench:
 	@$(MAKE) --no-print-directory all
+	@bench/deps.sh
 	@bench/run.sh
 
 install: all

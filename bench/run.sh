@@ -349,6 +349,67 @@ done
 echo
 } >> "$RES"
 
+# ---- mallocstacks on real servers ---------------------------------------------
+# redis (Debian's, linked with jemalloc) under redis-benchmark SET, nginx
+# (glibc malloc) under ab, each attached by pid; requests/s next to the
+# same server unprofiled, interleaved. "probes at the entry" keeps every
+# allocator probe at the function's first instruction (what bpfprof did
+# before it learned to move them to an emulated one).
+SRV_REPS=${SRV_REPS:-3}
+redis_rps() { redis-benchmark -p 7379 -t set -n "${REDIS_N:-100000}" -c 20 -q 2>/dev/null | tr '\r' '\n' | awk '/SET:/ { v = $2 } END { print v }'; }
+nginx_rps() { ab -q -n "${NGINX_N:-20000}" -c 10 http://127.0.0.1:7080/index.html 2>/dev/null | awk '/Requests per second/ { print $4 }'; }
+run_srv() { # run_srv SERVER CONFIG
+	local srv=$1 cfg=$2 pids rps prof=
+	if [ "$srv" = redis ]; then pids=$REDIS_PID; else pids=$(pgrep -d, -f 'nginx: worker'); fi
+	case $cfg in
+	none) ;;
+	default) "$BPFPROF" mallocstacks -p "$pids" -o "$TMP/srv.txt" 2>/dev/null & prof=$! ;;
+	entry) BPFPROF_PROBE_AT_ENTRY=1 "$BPFPROF" mallocstacks -p "$pids" -o "$TMP/srv.txt" 2>/dev/null & prof=$! ;;
+	sampled) "$BPFPROF" mallocstacks --sample-bytes 524288 -p "$pids" -o "$TMP/srv.txt" 2>/dev/null & prof=$! ;;
+	esac
+	[ -n "$prof" ] && sleep 1.5 # attached
+	if [ "$srv" = redis ]; then rps=$(redis_rps); else rps=$(nginx_rps); fi
+	[ -n "$prof" ] && { kill -INT "$prof"; wait "$prof"; }
+	[ -n "$rps" ] && echo "$rps" >> "$TMP/srv-$srv-$cfg"
+}
+if have redis-server && have redis-benchmark; then
+	redis-server --port 7379 --save '' --appendonly no --daemonize no > "$TMP/redis.log" 2>&1 &
+	REDIS_PID=$!
+	sleep 0.5
+	for r in $(seq 1 "$SRV_REPS"); do for c in none default entry sampled; do run_srv redis $c; done; done
+	kill "$REDIS_PID"; wait "$REDIS_PID" 2>/dev/null
+fi
+if have nginx && have ab; then
+	mkdir -p "$TMP/www" "$TMP/ngx"; head -c 4096 /dev/urandom | base64 > "$TMP/www/index.html"
+	cat > "$TMP/ngx/nginx.conf" <<NGX
+worker_processes 2; daemon off; pid $TMP/ngx/nginx.pid; error_log $TMP/ngx/error.log;
+events { worker_connections 256; }
+http { access_log off; server { listen 127.0.0.1:7080; root $TMP/www; } }
+NGX
+	nginx -c "$TMP/ngx/nginx.conf" -p "$TMP/ngx" > /dev/null 2>&1 &
+	NGINX_PID=$!
+	sleep 0.5
+	for r in $(seq 1 "$SRV_REPS"); do for c in none default entry sampled; do run_srv nginx $c; done; done
+	kill "$NGINX_PID"; wait "$NGINX_PID" 2>/dev/null
+fi
+{
+echo "## mallocstacks on servers: requests/s, attached by pid ($SRV_REPS interleaved repeats)"
+echo
+echo "| server | unprofiled | mallocstacks (default) | probes at the entry | --sample-bytes 524288 |"
+echo "|---|---|---|---|---|"
+for srv in redis nginx; do
+	[ -s "$TMP/srv-$srv-none" ] || { echo "| $srv | not installed or failed | | | |"; continue; }
+	base=$(median < "$TMP/srv-$srv-none")
+	row="| $srv ($( [ $srv = redis ] && echo 'jemalloc, redis-benchmark SET -c 20' || echo 'glibc, ab -c 10, 2 workers')) | $base"
+	for c in default entry sampled; do
+		m=$(median < "$TMP/srv-$srv-$c" 2>/dev/null)
+		row="$row | $m ($(awk -v a="$m" -v b="$base" 'BEGIN { if (b > 0) printf "%.2fx", a / b }'))"
+	done
+	echo "$row |"
+done
+echo
+} >> "$RES"
+
 # ---- trace vs bpftrace: start-up and footprint ---------------------------------
 TRIVIAL='BEGIN { exit(); }'
 PROFILE1='profile:hz:99 { @[ustack] = count(); } interval:ms:100 { exit(); }'

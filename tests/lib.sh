@@ -39,6 +39,19 @@ start_target() {
 	return 1
 }
 
+# go_when_attached ERRFILE PID: waits (10 s at most) until a profiler run
+# with -v has written "attached" to ERRFILE, then lets a target started with
+# WAIT_FOR_GO=1 go on (SIGUSR1). Attaching can take a few hundred ms on a
+# loaded machine; a test that slept a fixed time instead lost blocks.
+go_when_attached() {
+	for _ in $(seq 1 200); do
+		grep -q 'attached in' "$1" 2>/dev/null && break
+		sleep 0.05
+	done
+	kill -USR1 "$2" 2>/dev/null
+	grep -q 'attached in' "$1" || { echo "profiler did not attach: $(tail -n 3 "$1")" >&2; return 1; }
+}
+
 stop_targets() {
 	for p in "${TARGET_PIDS[@]}"; do kill "$p" 2>/dev/null; done
 	for p in "${TARGET_PIDS[@]}"; do wait "$p" 2>/dev/null; done

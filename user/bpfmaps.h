@@ -34,10 +34,15 @@ void stack_reader_add_entry(struct stack_reader *r, struct stack_builder *b, int
 			    pid_t pid, enum stack_kind kind, uint64_t entry_ret);
 /* The raw addresses of stack id (leaf first, zero-terminated), or NULL. */
 const uint64_t *stack_reader_get(struct stack_reader *r, int32_t id);
+/* Adds the profile counter of entries whose stack was recycled first. */
+struct profile;
+void stack_reader_report(const struct stack_reader *r, struct profile *p);
 /* Deletes every entry of the stack map, for reuse. */
 void stack_reader_clear(struct stack_reader *r);
 void stack_reader_free(struct stack_reader *r);
-/* Deletes every stack map entry whose id is not a key of keep (NULL: all). */
+/* Deletes every stack map entry whose id is not a key of keep (NULL: all,
+ * for a map no program writes to any more); with keep, only once the map is
+ * more than half full. */
 void stackmap_recycle(struct bpf_map *m, const struct hmap *keep);
 
 typedef VEC(struct bpf_link *) link_vec;

@@ -379,6 +379,7 @@ static int lockwait_collect(struct session *s, struct profile *p)
 	}
 	stackmap_recycle(skel->maps.stacks, &keep);
 	hmap_free(&keep);
+	stack_reader_report(d.sr, p);
 	stack_reader_free(d.sr);
 	uw_poll(&lw->uw, 0); /* --unwind dwarf */
 	uw_drain(&lw->uw, &d.sr, s->o.max_depth, add_entry, &d);

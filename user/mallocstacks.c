@@ -12,6 +12,7 @@
 
 #include "bpfmaps.h"
 #include "mallocstacks.h"
+#include "probepoint.h"
 #include "mallocstacks.skel.h"
 #include "session.h"
 #include "unwinder.h"
@@ -234,28 +235,32 @@ static int attach_fns(struct mallocstacks *ms, pid_t pid, const char *path, cons
 	return err;
 }
 
-/* glibc's free begins with `test %rdi,%rdi; je`: the test would be
- * single-stepped (~10x the cost of an emulated probe), the je is emulated
- * and rdi still holds the pointer there. */
-static uint64_t free_probe_offset(const char *path, uint64_t off)
+/* An entry probe's file offset, moved to the first emulated instruction
+ * (probepoint.h); -v says where each probe sits and whether the kernel
+ * emulates it there (jemalloc's malloc starts with a stepped cmp: redis
+ * lost ~90% of its throughput to the single steps). */
+static uint64_t entry_probe(struct session *s, const char *path, const char *name, uint64_t off,
+			    unsigned reads)
 {
-	unsigned char b[5];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	bool skip;
+	struct probe_place pl;
 
-	if (fd < 0)
-		return off;
-	skip = pread(fd, b, sizeof(b), off) == sizeof(b) && b[0] == 0x48 && b[1] == 0x85 &&
-	       b[2] == 0xff && (b[3] == 0x74 || (b[3] == 0x0f && b[4] == 0x84));
-	close(fd);
-	return skip ? off + 3 : off;
+	probe_place_entry(path, off, reads, &pl);
+	if (getenv("BPFPROF_PROBE_AT_ENTRY")) { /* bench/: the cost of not moving */
+		probe_place_code(NULL, 0, off, reads, &pl);
+		snprintf(pl.insn, sizeof(pl.insn), "(kept at the entry: BPFPROF_PROBE_AT_ENTRY)");
+	}
+	if (s->o.verbose)
+		fprintf(stderr, "%s: probe %s at %s+0x%llx%s: %s (%s)\n", prog_name, name, path,
+			(unsigned long long)pl.off, pl.moved ? " (moved past the prologue)" : "", pl.insn,
+			pl.emulated ? "emulated" : "single-stepped");
+	return pl.off;
 }
 
 static int attach_allocator(struct session *s, struct mallocstacks *ms, pid_t pid, const char *path)
 {
 	struct elf_syms *es = sym_elf_path(s->sym, path);
 	struct mallocstacks_bpf *skel = ms->skel;
-	uint64_t done[16], cookies[16];
+	uint64_t orig[16], done[16], cookies[16];
 	const char *names[16];
 	size_t ndone = 0;
 	char name[128];
@@ -271,12 +276,13 @@ static int attach_allocator(struct session *s, struct mallocstacks *ms, pid_t pi
 		if (!(vaddr = elf_sym_addr(es, name)) || !elf_vaddr_to_offset(es, vaddr, &off))
 			continue;
 		for (size_t j = 0; j < ndone; j++)
-			dup |= done[j] == off; /* aliases (aligned_alloc = memalign) */
+			dup |= orig[j] == off; /* aliases (aligned_alloc = memalign) */
 		if (dup)
 			continue;
 		names[ndone] = alloc_fns[i].name;
 		cookies[ndone] = alloc_fns[i].fn;
-		done[ndone++] = off;
+		orig[ndone] = off;
+		done[ndone++] = entry_probe(s, path, name, off, PROBE_C_ARGS(3));
 		ms->probed_fns++;
 	}
 	if ((err = attach_fns(ms, pid, path, done, cookies, ndone, names)) < 0)
@@ -285,7 +291,7 @@ static int attach_allocator(struct session *s, struct mallocstacks *ms, pid_t pi
 		sym_name(ms, "free", name, sizeof(name));
 		if ((vaddr = elf_sym_addr(es, name)) && elf_vaddr_to_offset(es, vaddr, &off) &&
 		    (err = attach_one(ms, skel->progs.heap_free, false, pid, path,
-				      free_probe_offset(path, off), FN_COUNT)) < 0) {
+				      entry_probe(s, path, name, off, PROBE_C_ARGS(1)), FN_COUNT)) < 0) {
 			err_msg("cannot probe %s in %s: %s", name, path, strerror(-err));
 			return err;
 		}
@@ -307,6 +313,7 @@ static int attach_go(struct session *s, struct mallocstacks *ms, pid_t pid, cons
 	if (!es || !es->is_go || !(vaddr = elf_sym_addr(es, "runtime.mallocgc")) ||
 	    !elf_vaddr_to_offset(es, vaddr, &off))
 		return 0;
+	off = entry_probe(s, exe, "runtime.mallocgc", off, PROBE_GO_ABI);
 	if ((err = attach_one(ms, ms->skel->progs.heap_enter, false, pid, exe, off, FN_GO_MALLOCGC)) < 0) {
 		err_msg("cannot probe runtime.mallocgc in %s: %s", exe, strerror(-err));
 		return err;

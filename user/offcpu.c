@@ -336,6 +336,7 @@ static int offcpu_collect(struct session *s, struct profile *p)
 	if (!err)
 		err = map_drain(counts, sizeof(struct offcpu_key), sizeof(struct offcpu_val), add_entry, &d, true);
 	add_pending(oc, &d, boundary, s->final);
+	stack_reader_report(d.sr, p);
 	stack_reader_free(d.sr);
 	/* --unwind dwarf: finished blocks so far, then (at the end) those in
 	 * progress, in that order so none counts twice. */

@@ -612,7 +612,11 @@ static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list 
 
 /* ---- the run loop ------------------------------------------------------- */
 
-static int emit(struct session *s, uint64_t seq)
+/* Collects and writes one profile. A partial last interval with nothing in
+ * it is not worth a file: with `partial`, an empty one is dropped (returns 1);
+ * one that holds data is always written (a short tail that held the last
+ * events of a command was once dropped, and with it those events). */
+static int emit(struct session *s, uint64_t seq, bool partial)
 {
 	struct profile *p = profile_new(s->cmd->name);
 	struct render_opts ro = { .top_n = s->o.top_n };
@@ -634,6 +638,10 @@ static int emit(struct session *s, uint64_t seq)
 	 * default_sample_type), as Go's /debug/pprof/allocs does. */
 	if (s->o.sample_index && profile_type_index(p, s->o.sample_index) >= 0)
 		p->default_type = profile_type_index(p, s->o.sample_index);
+	if (partial && !p->samples.n) {
+		profile_free(p);
+		return 1;
+	}
 	if (!p->samples.n)
 		warn_msg("no samples in %.2fs: the target did not %s", p->duration_ns / 1e9,
 			 strcmp(s->cmd->name, "oncpu") ? "produce events" : "run on a CPU");
@@ -857,7 +865,7 @@ int session_main(const struct command *cmd, int argc, char **argv)
 		if (next_emit && now >= next_emit) {
 			mmap_watch_drain(&watch, s.sym);
 			s.final = s.o.count && seq + 1 == s.o.count;
-			if ((err = emit(&s, seq++)) < 0) {
+			if ((err = emit(&s, seq++, false)) < 0) {
 				status = EXIT_RUNTIME;
 				goto out;
 			}
@@ -866,17 +874,18 @@ int session_main(const struct command *cmd, int argc, char **argv)
 				goto done;
 		}
 	}
-	/* The last (or only) profile; an interval run emits the partial last
-	 * interval only when it holds data worth a file. */
+	/* The last (or only) profile; an interval run writes the partial last
+	 * interval when it holds data. */
 	mmap_watch_drain(&watch, s.sym);
 	if (watch.lost)
 		warn_msg("%llu mapping records lost: some frames of %s may be unnamed",
 			 (unsigned long long)watch.lost, s.o.cmd[0]);
 	s.final = true;
-	if (!s.o.interval_ns || now_ns(CLOCK_MONOTONIC) - s.interval_mono_ns > 50000000ULL) {
-		if (emit(&s, seq++) < 0)
-			status = EXIT_RUNTIME;
-	}
+	err = emit(&s, seq, s.o.interval_ns != 0);
+	if (err < 0)
+		status = EXIT_RUNTIME;
+	else if (err == 0)
+		seq++;
 done:
 	if (s.write_failures) {
 		if (s.o.interval_ns)

@@ -23,12 +23,14 @@ check "intervals offcpu: blocks split across intervals still total 500 ms +-15%"
 check "intervals json: one document per line" python3 -c "
 import json; lines = [l for l in open('$OUT/ivo.json').read().splitlines() if l.startswith('{')]
 assert len(lines) >= 3, len(lines)
-ev = 0
+ev = lost = 0
 for l in lines:
     d = json.loads(l)
+    lost += sum(d['lost'].values())
     for s in d['samples']:
         if any(d['frames'][i]['function'] == 'sleep_fifty' for i in s['stack']): ev += s['values'][0]
-assert ev == 10, ev"
+# Every event is there, or counted as lost (a stack walk the kernel refused).
+assert ev <= 10 and ev + lost >= 10, (ev, lost)"
 
 # Files rotated with %n appear atomically: every file is a complete profile.
 start_target "$TB/hot" 6 single
@@ -69,9 +71,9 @@ check "serve /heap: inuse_space" contains "$OUT/s-heap.txt" "Type: inuse_space"
 start_target "$TB/locks" mutex 20
 go tool pprof -top "$U/debug/pprof/mutex?pid=$TPID&seconds=2" > "$OUT/s-mutex.txt" 2>&1
 check "serve /mutex: delay by stack" bash -c "grep -q 'Type: delay' '$OUT/s-mutex.txt' && grep -q mutex_worker '$OUT/s-mutex.txt'"
-start_target "$TB/sleeper" nap 20
+start_target "$TB/sleeper" naps 20
 go tool pprof -top "$U/debug/pprof/block?pid=$TPID&seconds=1" > "$OUT/s-block.txt" 2>&1
-check "serve /block: off-CPU time" bash -c "grep -q 'Type: offcpu' '$OUT/s-block.txt' && grep -q long_nap '$OUT/s-block.txt'"
+check "serve /block: off-CPU time" bash -c "grep -q 'Type: offcpu' '$OUT/s-block.txt' && grep -q sleep_fifty '$OUT/s-block.txt'"
 start_target "$TB/nofp" chain 20
 go tool pprof -raw "$U/debug/pprof/profile?pid=$TPID&seconds=1&unwind=dwarf" > "$OUT/s-dwarf.txt" 2>&1
 check "serve /profile?unwind=dwarf: FP-less stacks complete (stage1 under main)" grep -q "stage1" "$OUT/s-dwarf.txt"

@@ -13,8 +13,11 @@ check "offcpu sleep: the user caller is main" ge "$(ms_in "$OUT/sleep.folded" "m
 check "offcpu -- sh -c: the child's sleep_fifty 500 ms +-15%" between "$(ms_in "$OUT/sleep-child.folded" sleep_fifty)" 425 575
 
 # By pid: a thread blocked reading a pipe that another process feeds.
-start_target "$S" pipe
-"$BPFPROF" offcpu -p "$TPID" -o "$OUT/pipe.folded" 2>/dev/null
+start_target env WAIT_FOR_GO=1 "$S" pipe
+"$BPFPROF" offcpu -v -p "$TPID" -o "$OUT/pipe.folded" 2>"$OUT/pipe.err" &
+bp=$!
+go_when_attached "$OUT/pipe.err" "$TPID"
+wait $bp
 check "offcpu pipe: pipe_reader blocked ~500 ms (400-600)" between "$(ms_in "$OUT/pipe.folded" pipe_reader)" 400 600
 check "offcpu pipe: kernel stack in pipe_read" contains "$OUT/pipe.folded" "pipe_read_[k]"
 check "offcpu -p: the feeding child process is excluded" eq "$(grep -vc '^sleeper;' "$OUT/pipe.folded")" 0
@@ -62,9 +65,11 @@ check "offcpu pingpong: thousands of sleeps seen" ge "${pp_states% *}" 5000
 check "offcpu pingpong: no sleep labelled other" eq "${pp_states#* }" 0
 
 # Asleep at the end of the run: counted up to the end, never beyond it.
-start_target "$S" nap 5
-sleep 0.05
-"$BPFPROF" offcpu -p "$TPID" -d 1.5 -o "$OUT/nap.folded" 2>/dev/null
+start_target env WAIT_FOR_GO=1 "$S" nap 5
+"$BPFPROF" offcpu -v -p "$TPID" -d 1.5 -o "$OUT/nap.folded" 2>"$OUT/nap.err" &
+bp=$!
+go_when_attached "$OUT/nap.err" "$TPID"
+wait $bp
 napms=$(ms_in "$OUT/nap.folded" long_nap)
 check "offcpu: a thread asleep at the end is counted up to the end (~1.3 s)" between "$napms" 1100 1500
 check "offcpu: a thread's total never exceeds the run's wall time" \
@@ -96,3 +101,24 @@ for args in "--min-block 5xs" "--min-block 10ms --max-block 1ms" "--state nappin
 	check "offcpu $args: exit 2" eq "$?" 2
 	check "offcpu $args: one line" one_line "$OUT/oerr"
 done
+
+# Interval mode over many distinct stacks (4 threads, 1024 call paths, 1 ms
+# naps): every event whose stack is missing is counted in the lost line, and
+# none loses its stack to recycling between intervals.
+"$BPFPROF" offcpu -U -i 0.1 -f json -- "$S" stacks 2 > "$OUT/stacks.json" 2>/dev/null
+stk=$(python3 -c "
+import json, collections
+lost = collections.Counter(); ev = gone = 0; paths = set()
+for l in open('$OUT/stacks.json').read().splitlines():
+    if not l.startswith('{'): continue
+    d = json.loads(l); lost.update(d['lost'])
+    for s in d['samples']:
+        fr = [d['frames'][i]['function'] for i in s['stack']]
+        if 'stack_walker' in fr: ev += s['values'][0]; paths.add(tuple(fr))
+        if '[user stack lost]' in fr: gone += s['values'][0]
+print(ev, len(paths), gone, sum(lost.values()), lost['stacks recycled before read'])")
+read -r stk_ev stk_paths stk_gone stk_lost stk_recycled <<< "$stk"
+check "offcpu -i over 1024 stacks: thousands of naps seen" ge "$stk_ev" 3000
+check "offcpu -i over 1024 stacks: most call paths seen" ge "$stk_paths" 900
+check "offcpu -i over 1024 stacks: every event without its stack is counted" ge "$stk_lost" "$stk_gone"
+check "offcpu -i over 1024 stacks: none recycled before read" eq "$stk_recycled" 0

@@ -7,10 +7,18 @@
  *   vfork       vfork_waiter: 3 x vfork of a child that sleeps 100 ms; the
  *               parent waits uninterruptibly (about 300 ms, state D)
  *   nap SECS    busy for 200 ms, then long_nap sleeps SECS (asleep at the end)
- * Prints "ready PID" first and "done" last. */
+ *   naps SECS   sleep_fifty over and over for SECS (blocks end all the time)
+ *   stacks SECS 4 threads nap 1 ms at the end of 1024 distinct call paths
+ *               (10 levels of left_/right_step), over and over, for SECS
+ * Prints "ready PID" first and "done" last. With WAIT_FOR_GO in the
+ * environment it then waits for SIGUSR1 (at most 10 s): a test sends it once
+ * the profiler says it is attached, so a slow attach cannot cut a block.
+ * Without it, it naps 100 ms to let a profiler attached by pid settle. */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
+#include <pthread.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -70,15 +78,58 @@ __attribute__((noinline)) void vfork_waiter(void)
 	sink++;
 }
 
+/* 1024 distinct stacks: bit i of `path` picks left or right at level i. */
+static double stacks_end;
+__attribute__((noinline)) void left_step(int level, unsigned path);
+__attribute__((noinline)) void right_step(int level, unsigned path);
+static void step(int level, unsigned path)
+{
+	if (level == 10)
+		nap_ms(1);
+	else if (path & (1u << level))
+		right_step(level + 1, path);
+	else
+		left_step(level + 1, path);
+}
+__attribute__((noinline)) void left_step(int level, unsigned path) { step(level, path); sink++; }
+__attribute__((noinline)) void right_step(int level, unsigned path) { step(level, path); sink++; }
+
+static double mono_now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec + t.tv_nsec / 1e9;
+}
+
+static void *stack_walker(void *arg)
+{
+	for (unsigned i = (unsigned)(long)arg; mono_now() < stacks_end; i++)
+		step(0, i % 1024);
+	return NULL;
+}
+
 __attribute__((noinline)) void long_nap(int secs) { nap_ms(secs * 1000); sink++; }
 
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "sleep";
 
-	printf("ready %d\n", getpid());
-	fflush(stdout);
-	nap_ms(100); /* let a profiler attached by pid settle */
+	if (getenv("WAIT_FOR_GO")) {
+		struct timespec limit = { 10, 0 };
+		sigset_t go;
+
+		sigemptyset(&go);
+		sigaddset(&go, SIGUSR1);
+		sigprocmask(SIG_BLOCK, &go, NULL);
+		printf("ready %d\n", getpid());
+		fflush(stdout);
+		sigtimedwait(&go, NULL, &limit);
+	} else {
+		printf("ready %d\n", getpid());
+		fflush(stdout);
+		nap_ms(100); /* let a profiler attached by pid settle */
+	}
 	if (!strcmp(mode, "sleep")) {
 		sleep_fifty();
 	} else if (!strcmp(mode, "ratio")) {
@@ -120,6 +171,24 @@ int main(int argc, char **argv)
 			clock_gettime(CLOCK_MONOTONIC, &t);
 		} while (t.tv_sec + t.tv_nsec / 1e9 < end);
 		long_nap(argc > 2 ? atoi(argv[2]) : 5);
+	} else if (!strcmp(mode, "stacks")) {
+		pthread_t th[4];
+
+		stacks_end = mono_now() + (argc > 2 ? atof(argv[2]) : 3);
+		for (long i = 0; i < 4; i++)
+			pthread_create(&th[i], NULL, stack_walker, (void *)(i * 256));
+		for (int i = 0; i < 4; i++)
+			pthread_join(th[i], NULL);
+	} else if (!strcmp(mode, "naps")) {
+		struct timespec t;
+		time_t end;
+
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		end = t.tv_sec + (argc > 2 ? atoi(argv[2]) : 5);
+		do {
+			sleep_fifty();
+			clock_gettime(CLOCK_MONOTONIC, &t);
+		} while (t.tv_sec < end);
 	}
 	printf("done\n");
 	return 0;

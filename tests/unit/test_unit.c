@@ -12,6 +12,7 @@
 
 #include "pprof.h"
 #include "render.h"
+#include "probepoint.h"
 #include "symbolize.h"
 
 static int failures;
@@ -334,6 +335,49 @@ static void test_pprof_fuzz(void)
 	profile_free(p);
 }
 
+/* Entry probes move to the first emulated instruction, never past one that
+ * changes what the probe reads. Code bytes from real allocators. */
+static void test_probe_place(void)
+{
+	static const struct {
+		const char *name;
+		uint8_t code[40];
+		size_t len;
+		unsigned reads;
+		uint64_t moved;
+		bool emulated;
+	} cases[] = {
+		/* glibc free: test %rdi,%rdi; je */
+		{ "glibc free: past test, at je", { 0x48, 0x85, 0xff, 0x0f, 0x84, 0xbf, 0, 0, 0 }, 9,
+		  PROBE_C_ARGS(1), 3, true },
+		/* jemalloc malloc: cmp $0x1000,%rdi; ja */
+		{ "jemalloc malloc: past cmp, at ja", { 0x48, 0x81, 0xff, 0x00, 0x10, 0, 0, 0x0f, 0x87, 0x93, 0, 0, 0 },
+		  13, PROBE_C_ARGS(1), 7, true },
+		/* glibc malloc: push %r12 (emulated where it starts) */
+		{ "glibc malloc: push at the entry", { 0x41, 0x54, 0x55, 0x53 }, 4, PROBE_C_ARGS(1), 0, true },
+		/* glibc reallocarray: mov %rsi,%rax; mul %rdx (writes rdx, an argument) */
+		{ "reallocarray: mul clobbers rdx, entry kept", { 0x48, 0x89, 0xf0, 0x48, 0xf7, 0xe2, 0x48, 0x89, 0xc6, 0x70, 0x05 },
+		  11, PROBE_C_ARGS(3), 0, false },
+		/* mov %rdi,%rax; jmp: with Go's ABI rax is an argument */
+		{ "Go ABI: a write to rax ends the scan", { 0x48, 0x89, 0xf8, 0xeb, 0x00 }, 5, PROBE_GO_ABI, 0, false },
+		{ "C ABI: a write to rax is skipped", { 0x48, 0x89, 0xf8, 0xeb, 0x00 }, 5, PROBE_C_ARGS(1), 3, true },
+		/* sub $0x10,%rsp; je: the stack pointer is always kept */
+		{ "sub rsp ends the scan", { 0x48, 0x83, 0xec, 0x10, 0x74, 0x00 }, 6, PROBE_C_ARGS(1), 0, false },
+		/* endbr64; nop */
+		{ "endbr64 skipped", { 0xf3, 0x0f, 0x1e, 0xfa, 0x90 }, 5, PROBE_C_ARGS(1), 4, true },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct probe_place pl;
+
+		probe_place_code(cases[i].code, cases[i].len, 0x1000, cases[i].reads, &pl);
+		check(pl.moved == cases[i].moved && pl.off == 0x1000 + cases[i].moved &&
+		      pl.emulated == cases[i].emulated, cases[i].name,
+		      "moved %llu (want %llu), emulated %d (%s)", (unsigned long long)pl.moved,
+		      (unsigned long long)cases[i].moved, pl.emulated, pl.insn);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	const char *dir = argc > 1 ? argv[1] : "tests/build";
@@ -341,6 +385,7 @@ int main(int argc, char **argv)
 	test_util();
 	test_render();
 	test_pprof_fuzz();
+	test_probe_place();
 	test_binary(dir, "symtarget_pie", false);
 	test_binary(dir, "symtarget_nopie", false);
 	test_binary(dir, "symtarget_stripped", true);
