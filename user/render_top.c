@@ -31,7 +31,7 @@ int render_top(const struct profile *p, const struct render_opts *o, FILE *out)
 	const char *names[MAX_FRAMES];
 	const char *unit = p->types[o->sample_index].unit;
 	int64_t total = profile_total(p, o->sample_index), sum = 0;
-	char a[32], b[32];
+	char a[32], b[32], safe[1024];
 	size_t shown;
 
 	for (size_t i = 0; i < p->samples.n; i++) {
@@ -72,7 +72,7 @@ int render_top(const struct profile *p, const struct render_opts *o, FILE *out)
 		format_value(a, sizeof(a), r->flat, unit);
 		format_value(b, sizeof(b), r->cum, unit);
 		fprintf(out, "%10s %5.2f%% %5.2f%% %10s %5.2f%%  %s\n", a, 100.0 * r->flat / t,
-			100.0 * sum / t, b, 100.0 * r->cum / t, r->name);
+			100.0 * sum / t, b, 100.0 * r->cum / t, text_safe(r->name, safe, sizeof(safe)));
 	}
 	vec_free(&rows);
 	hmap_free(&index);

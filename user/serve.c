@@ -17,6 +17,8 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -46,7 +48,12 @@ static struct {
 	int max_concurrent;
 	int running;            /* profiles in flight */
 	pthread_mutex_t lock;
+	char token[80];         /* the secret callers present; "" with --no-auth */
+	VEC(long) allow_pids;   /* --allow-pid; empty: any */
+	VEC(long) allow_uids;   /* --allow-uid; empty: any */
 } srv = { .max_seconds = 300, .max_concurrent = 4, .lock = PTHREAD_MUTEX_INITIALIZER };
+
+#define DEFAULT_TOKEN_FILE "/run/bpfprof/serve.token"
 
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned int status, const char *type,
 			     const void *body, size_t len, bool copy)
@@ -127,6 +134,75 @@ static bool client_gone(struct MHD_Connection *c)
 	return false;
 }
 
+/* Compares in time independent of where the strings differ. */
+static bool same_secret(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	unsigned char d = la != lb;
+
+	for (size_t i = 0; i < la && i < lb; i++)
+		d |= (unsigned char)(a[i] ^ b[i]);
+	return d == 0;
+}
+
+/* The caller presents the token as `Authorization: Bearer TOKEN` (Parca,
+ * Grafana Alloy, Prometheus-style scrapers) or `?token=TOKEN` (go tool pprof
+ * cannot send headers; a query string may end up in logs: prefer the header). */
+static bool authorized(struct MHD_Connection *c)
+{
+	const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+	const char *q = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "token");
+
+	if (!srv.token[0])
+		return true;
+	if (h && !strncasecmp(h, "Bearer ", 7) && same_secret(h + 7, srv.token))
+		return true;
+	return q && same_secret(q, srv.token);
+}
+
+/* --allow-pid / --allow-uid: which processes callers may profile. */
+static bool pid_allowed(long pid)
+{
+	char path[64], *text, *u;
+	size_t len;
+	unsigned ruid, euid;
+	bool ok = false;
+
+	if (srv.allow_pids.n) {
+		for (size_t i = 0; i < srv.allow_pids.n; i++)
+			ok |= srv.allow_pids.v[i] == pid;
+		if (!ok)
+			return false;
+	}
+	if (!srv.allow_uids.n)
+		return true;
+	snprintf(path, sizeof(path), "/proc/%ld/status", pid);
+	if (!(text = read_whole_file(path, &len)))
+		return false;
+	ok = false;
+	if ((u = strstr(text, "\nUid:")) && sscanf(u, "\nUid: %u %u", &ruid, &euid) == 2)
+		for (size_t i = 0; i < srv.allow_uids.n; i++)
+			ok |= srv.allow_uids.v[i] == (long)ruid;
+	free(text);
+	return ok;
+}
+
+/* A cgroup= path: only directories under the cgroup v2 mount, after
+ * resolving links and "..", and one answer for every refusal (so callers
+ * learn nothing of paths they may not see). */
+static bool cgroup_allowed(const char *cg, char *out, size_t n)
+{
+	char real[PATH_MAX];
+	const char *root = "/sys/fs/cgroup";
+	struct stat st;
+
+	if (!realpath(cg, real) || strncmp(real, root, strlen(root)) ||
+	    (real[strlen(root)] != '/' && real[strlen(root)] != 0) || stat(real, &st) || !S_ISDIR(st.st_mode))
+		return false;
+	snprintf(out, n, "%s", real);
+	return !srv.allow_pids.n && !srv.allow_uids.n; /* an allow-list names processes */
+}
+
 static enum MHD_Result run_profile(struct MHD_Connection *c, const struct endpoint *ep)
 {
 	const char *cgroup = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "cgroup");
@@ -136,7 +212,7 @@ static enum MHD_Result run_profile(struct MHD_Connection *c, const struct endpoi
 	long hz = int_param(c, "hz", 99, 100000);
 	const char *unwind = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "unwind");
 	char tmp[] = "/tmp/bpfprof-serve.XXXXXX", out[64], err_text[512] = "";
-	char ssec[32], spid[32], shz[32];
+	char ssec[32], spid[32], shz[32], cgpath[PATH_MAX];
 	const char *argv[20];
 	int argc = 0, errpipe[2], st = 0;
 	pid_t child;
@@ -156,6 +232,13 @@ static enum MHD_Result run_profile(struct MHD_Connection *c, const struct endpoi
 		return reply_text(c, MHD_HTTP_BAD_REQUEST, "bad request: unwind must be fp, dwarf or auto");
 	if (cgroup && (!strcmp(ep->path, "heap") || !strcmp(ep->path, "allocs")))
 		return reply_text(c, MHD_HTTP_BAD_REQUEST, "bad request: %s needs pid", ep->path);
+	if (pid && !pid_allowed(pid))
+		return reply_text(c, MHD_HTTP_FORBIDDEN, "forbidden: pid %ld is not one this server may profile", pid);
+	if (cgroup) {
+		if (!cgroup_allowed(cgroup, cgpath, sizeof(cgpath)))
+			return reply_text(c, MHD_HTTP_FORBIDDEN, "forbidden: not a cgroup this server may profile");
+		cgroup = cgpath;
+	}
 
 	pthread_mutex_lock(&srv.lock);
 	if (srv.running >= srv.max_concurrent) {
@@ -165,6 +248,9 @@ static enum MHD_Result run_profile(struct MHD_Connection *c, const struct endpoi
 	}
 	srv.running++;
 	pthread_mutex_unlock(&srv.lock);
+	/* Busy, not idle, while the profile runs: the 10 s idle limit would
+	 * otherwise close the connection before the answer is sent. */
+	MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT, (unsigned int)(seconds + 60));
 
 	if (!mkdtemp(tmp)) {
 		ret = reply_text(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot make a temporary directory: %s", strerror(errno));
@@ -254,15 +340,37 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	static int first;
 
 	if (*state == NULL) { /* called once for headers, again to answer */
+		const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+		const char *te = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+
 		*state = &first;
+		/* A body is not ours to read: refused before it is sent. */
+		if ((cl && strcmp(cl, "0")) || te)
+			return reply_text(c, MHD_HTTP_CONTENT_TOO_LARGE, "a request body is not accepted");
 		return MHD_YES;
 	}
 	if (strcmp(method, "GET") && strcmp(method, "HEAD"))
 		return reply_text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET");
+	if (*upload_size) { /* a body announced some other way: discarded */
+		*upload_size = 0;
+		return MHD_YES;
+	}
 	if (!strcmp(url, "/healthz"))
 		return reply_text(c, MHD_HTTP_OK, "ok");
 	if (!strcmp(url, "/debug/pprof/") || !strcmp(url, "/debug/pprof") || !strcmp(url, "/"))
 		return index_page(c);
+	if (!authorized(c)) {
+		struct MHD_Response *r = MHD_create_response_from_buffer(
+			strlen("unauthorized: send Authorization: Bearer TOKEN (or ?token=)\n"),
+			(void *)"unauthorized: send Authorization: Bearer TOKEN (or ?token=)\n", MHD_RESPMEM_PERSISTENT);
+		enum MHD_Result ret;
+
+		MHD_add_response_header(r, "WWW-Authenticate", "Bearer realm=\"bpfprof\"");
+		MHD_add_response_header(r, "Content-Type", "text/plain; charset=utf-8");
+		ret = MHD_queue_response(c, MHD_HTTP_UNAUTHORIZED, r);
+		MHD_destroy_response(r);
+		return ret;
+	}
 	if (!strncmp(url, "/debug/pprof/", 13)) {
 		for (size_t i = 0; i < sizeof(endpoints) / sizeof(endpoints[0]); i++)
 			if (!strcmp(url + 13, endpoints[i].path))
@@ -274,9 +382,95 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 static void usage(FILE *out)
 {
 	fprintf(out, "usage: %s serve [--listen ADDR:PORT] [--max-seconds N] [--max-concurrent N]\n"
+		"                     [--token-file FILE | --no-auth] [--allow-pid LIST] [--allow-uid LIST]\n"
 		"Serves /debug/pprof/{profile,heap,allocs,mutex,block}?pid=PID&seconds=N, an index\n"
 		"at /debug/pprof/ and /healthz. Default 127.0.0.1:6060; other addresses need --listen.\n"
+		"Callers present a token (Authorization: Bearer TOKEN, or ?token=TOKEN), read from\n"
+		"--token-file (default " DEFAULT_TOKEN_FILE ", created root-only if absent);\n"
+		"--no-auth answers anyone, and only on a loopback address. --allow-pid/--allow-uid\n"
+		"restrict which processes may be profiled (403 otherwise).\n"
 		"\nexit status: 0 on SIGINT/SIGTERM, 1 runtime failure, 2 bad usage\n", prog_name);
+}
+
+/* The token: read from FILE, which must be root's and unreadable by others;
+ * created with a fresh random token (0600, in a 0700 directory) if absent. */
+static int load_token(const char *path)
+{
+	unsigned char raw[24];
+	char dir[PATH_MAX], *slash, *text;
+	struct stat st;
+	size_t len;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT) {
+		snprintf(dir, sizeof(dir), "%s", path);
+		if ((slash = strrchr(dir, '/')) && slash != dir) {
+			*slash = 0;
+			if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+				err_msg("--token-file %s: cannot make %s: %s", path, dir, strerror(errno));
+				return -1;
+			}
+		}
+		if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw)) {
+			err_msg("cannot make a token: %s", strerror(errno));
+			return -1;
+		}
+		for (size_t i = 0; i < sizeof(raw); i++)
+			snprintf(srv.token + 2 * i, 3, "%02x", raw[i]);
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd < 0 || write(fd, srv.token, strlen(srv.token)) != (ssize_t)strlen(srv.token) ||
+		    write(fd, "\n", 1) != 1) {
+			err_msg("--token-file %s: cannot write: %s", path, strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			return -1;
+		}
+		close(fd);
+		fprintf(stderr, "%s: wrote a new token to %s (root only)\n", prog_name, path);
+		return 0;
+	}
+	if (fd < 0) {
+		err_msg("--token-file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != 0 || (st.st_mode & 077)) {
+		close(fd);
+		err_msg("--token-file %s: must be a regular file of root's that others cannot read (chmod 600)", path);
+		return -1;
+	}
+	close(fd);
+	text = read_whole_file(path, &len);
+	if (!text)
+		return -1;
+	text[strcspn(text, "\r\n")] = 0;
+	if (strlen(text) < 16 || strlen(text) >= sizeof(srv.token)) {
+		free(text);
+		err_msg("--token-file %s: the token must be 16 to %zu characters", path, sizeof(srv.token) - 1);
+		return -1;
+	}
+	snprintf(srv.token, sizeof(srv.token), "%s", text);
+	free(text);
+	return 0;
+}
+
+/* "1,2,3" into v; false on anything else. */
+static bool parse_id_list(const char *s, void *vec)
+{
+	VEC(long) *v = vec;
+	char *copy = strdup(s), *save = NULL;
+	bool ok = true;
+	uint64_t u;
+
+	for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		if (!parse_u64(t, &u) || u > INT32_MAX) {
+			ok = false;
+			break;
+		}
+		vec_push(v, (long)u);
+	}
+	free(copy);
+	return ok && v->n;
 }
 
 int serve_main(int argc, char **argv)
@@ -285,10 +479,15 @@ int serve_main(int argc, char **argv)
 		{ "listen", required_argument, 0, 'l' },
 		{ "max-seconds", required_argument, 0, 's' },
 		{ "max-concurrent", required_argument, 0, 'c' },
+		{ "token-file", required_argument, 0, 't' },
+		{ "no-auth", no_argument, 0, 'n' },
+		{ "allow-pid", required_argument, 0, 'p' },
+		{ "allow-uid", required_argument, 0, 'u' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0 },
 	};
-	const char *listen = "127.0.0.1:6060";
+	const char *listen = "127.0.0.1:6060", *token_file = DEFAULT_TOKEN_FILE;
+	bool no_auth = false;
 	struct sockaddr_in addr = { .sin_family = AF_INET };
 	struct MHD_Daemon *d;
 	char host[64];
@@ -316,6 +515,20 @@ int serve_main(int argc, char **argv)
 			}
 			srv.max_concurrent = (int)u;
 			break;
+		case 't': token_file = optarg; break;
+		case 'n': no_auth = true; break;
+		case 'p':
+			if (!parse_id_list(optarg, &srv.allow_pids)) {
+				err_msg("--allow-pid '%s': expected a comma-separated list of pids", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'u':
+			if (!parse_id_list(optarg, &srv.allow_uids)) {
+				err_msg("--allow-uid '%s': expected a comma-separated list of uids", optarg);
+				return EXIT_USAGE;
+			}
+			break;
 		case 'h': usage(stdout); return EXIT_OK;
 		case ':': err_msg("option '%s' needs a value", argv[optind - 1]); return EXIT_USAGE;
 		default: err_msg("unknown option '%s' (see %s serve --help)", argv[optind - 1], prog_name); return EXIT_USAGE;
@@ -333,18 +546,32 @@ int serve_main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	addr.sin_port = htons(port);
+	if (no_auth && (ntohl(addr.sin_addr.s_addr) >> 24) != 127) {
+		err_msg("--no-auth is only for a loopback address (127.x.x.x), not %s", host);
+		return EXIT_USAGE;
+	}
 	if (geteuid() != 0) {
 		err_msg("needs root (CAP_BPF and CAP_PERFMON) to run profiles");
 		return EXIT_RUNTIME;
 	}
+	if (no_auth)
+		warn_msg("--no-auth: every local user can profile any process through %s", listen);
+	else if (load_token(token_file) < 0)
+		return EXIT_RUNTIME;
 	if (readlink("/proc/self/exe", srv.self, sizeof(srv.self) - 1) < 0) {
 		err_msg("cannot find my own executable: %s", strerror(errno));
 		return EXIT_RUNTIME;
 	}
-	d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG,
+	/* poll(), not select(): no FD_SETSIZE wall at 1024 connections. Idle
+	 * connections are closed after 10 s (a profile in progress is not
+	 * idle: its handler runs); past the connection limit, new ones wait
+	 * in the kernel's backlog instead of taking a thread each. */
+	d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
+			     MHD_USE_ERROR_LOG,
 			     0, NULL, NULL, handle, NULL,
 			     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)(srv.max_seconds + 60),
+			     MHD_OPTION_CONNECTION_TIMEOUT, 10u,
+			     MHD_OPTION_CONNECTION_LIMIT, 256u,
 			     MHD_OPTION_END);
 	if (!d) {
 		err_msg("cannot listen on %s: %s", listen, strerror(errno ? errno : EADDRINUSE));

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/auxv.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -28,6 +29,9 @@ struct proc {
 	uint64_t maps_hash;         /* hash of the maps text last read */
 	bool perf_map_loaded;
 	VEC(struct perf_map_entry) perf_map;
+	size_t perf_map_len;        /* bytes read last time: re-read when it grows */
+	uint64_t perf_map_checked;  /* when its size was last looked at (ns) */
+	bool perf_map_refused;      /* warned once */
 };
 
 struct ksym {
@@ -49,6 +53,7 @@ struct symbolizer {
 	struct arena knames;        /* kernel symbol names (unique: no interning) */
 	struct elf_syms *vdso;
 	bool vdso_loaded;
+	uint64_t files_refused;     /* target files not read (read_untrusted) */
 };
 
 struct symbolizer *symbolizer_new(void)
@@ -214,32 +219,6 @@ bool sym_known(struct symbolizer *s, pid_t pid)
 	return proc_get(s, pid, false) != NULL;
 }
 
-static char *read_file(const char *path, size_t *len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	size_t cap = 65536, n = 0;
-	char *buf;
-	ssize_t r;
-
-	if (fd < 0)
-		return NULL;
-	buf = xmalloc(cap + 1);
-	while ((r = read(fd, buf + n, cap - n)) > 0) {
-		n += r;
-		if (n == cap) {
-			cap *= 2;
-			buf = xrealloc(buf, cap + 1);
-		}
-	}
-	close(fd);
-	if (r < 0) {
-		free(buf);
-		return NULL;
-	}
-	buf[n] = 0;
-	*len = n;
-	return buf;
-}
 
 int sym_snapshot(struct symbolizer *s, pid_t pid)
 {
@@ -250,7 +229,7 @@ int sym_snapshot(struct symbolizer *s, pid_t pid)
 	uint64_t h;
 
 	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
-	text = read_file(path, &len);
+	text = read_whole_file(path, &len);
 	if (!text || !len) { /* gone (or a zombie): keep what we had */
 		free(text);
 		return sym_known(s, pid) ? 0 : -ESRCH;
@@ -331,18 +310,33 @@ static int cmp_perf_map(const void *a, const void *b)
 }
 
 /* JIT runtimes (V8, the JVM with perf-map-agent, LuaJIT, ...) write
- * /tmp/perf-PID.map: "START SIZE name" in hex, PID as seen in the namespace. */
+ * /tmp/perf-PID.map: "START SIZE name" in hex, PID as seen in the namespace.
+ * The file is the target's to write, so it is hostile input to us (root):
+ * read through the target's own root, never through a link, never from a
+ * FIFO or device, only if the target's user or root owns it, at most
+ * PERF_MAP_MAX bytes (read_untrusted). A process that is gone is not looked
+ * up in our own namespace: its file there may be another's. */
+#define PERF_MAP_MAX (64u << 20)
+
 static void load_perf_map(struct symbolizer *s, struct proc *pr)
 {
 	char path[PATH_MAX], *text = NULL, *line, *save = NULL;
 	pid_t nspid = pr->pid;
+	uid_t uid = (uid_t)-1;
+	const char *why = NULL;
 	size_t len;
 
 	pr->perf_map_loaded = true;
+	pr->perf_map_checked = now_ns(CLOCK_MONOTONIC);
 	snprintf(path, sizeof(path), "/proc/%d/status", pr->pid);
-	if ((text = read_file(path, &len))) {
-		char *ns = strstr(text, "\nNSpid:");
+	if (!(text = read_whole_file(path, &len)))
+		return; /* gone: keep what was read while it lived */
+	{
+		char *ns = strstr(text, "\nNSpid:"), *u = strstr(text, "\nUid:");
+		unsigned ruid, euid;
 
+		if (u && sscanf(u, "\nUid: %u %u", &ruid, &euid) == 2)
+			uid = euid;
 		if (ns) {
 			char *end = strchr(ns + 1, '\n'), *last = NULL;
 
@@ -356,13 +350,21 @@ static void load_perf_map(struct symbolizer *s, struct proc *pr)
 		free(text);
 	}
 	snprintf(path, sizeof(path), "/proc/%d/root/tmp/perf-%d.map", pr->pid, nspid);
-	text = read_file(path, &len);
+	text = read_untrusted(path, uid, PERF_MAP_MAX, &len, &why);
 	if (!text) {
-		snprintf(path, sizeof(path), "/tmp/perf-%d.map", pr->pid);
-		text = read_file(path, &len);
-	}
-	if (!text)
+		if (why && !pr->perf_map_refused) {
+			warn_msg("%s not read: %s (JIT frames of pid %d stay unnamed)", path, why, pr->pid);
+			pr->perf_map_refused = true;
+			s->files_refused++;
+		}
 		return;
+	}
+	if (len == pr->perf_map_len) { /* unchanged */
+		free(text);
+		return;
+	}
+	pr->perf_map_len = len;
+	pr->perf_map.n = 0;
 	save = NULL;
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		unsigned long start, size;
@@ -380,7 +382,9 @@ static const char *perf_map_find(struct symbolizer *s, struct proc *pr, uint64_t
 {
 	size_t lo = 0, hi;
 
-	if (!pr->perf_map_loaded)
+	/* JIT code appears as the program runs: the map is re-read when it
+	 * has grown, looked at no more than once a second. */
+	if (!pr->perf_map_loaded || now_ns(CLOCK_MONOTONIC) - pr->perf_map_checked > 1000000000ULL)
 		load_perf_map(s, pr);
 	hi = pr->perf_map.n;
 	while (lo < hi) {
@@ -446,7 +450,7 @@ static int cmp_ksym(const void *a, const void *b)
 static void load_kallsyms_kind(struct symbolizer *s, bool data)
 {
 	size_t len;
-	char *text = read_file("/proc/kallsyms", &len), *line, *save = NULL;
+	char *text = read_whole_file("/proc/kallsyms", &len), *line, *save = NULL;
 	ksym_vec *v = data ? &s->kdata : &s->ksyms;
 
 	if (!text)
@@ -574,6 +578,7 @@ void sym_exec_event(struct symbolizer *s, pid_t pid)
 	pr->maps_hash = 0;
 	pr->perf_map_loaded = false;
 	pr->perf_map.n = 0;
+	pr->perf_map_len = 0;
 }
 
 void sym_fork_event(struct symbolizer *s, pid_t ppid, pid_t pid)

@@ -145,8 +145,10 @@ static void add_stack(struct trace *t, struct strbuf *b, int32_t id, bool user, 
 			sym_user(t->sym, pid, ips[i], &f);
 		else
 			sym_kernel(t->sym, ips[i], &f);
+		char safe[512];
+
 		if (f.func)
-			sb_add(b, "    %s+%llu\n", f.func, (unsigned long long)f.sym_off);
+			sb_add(b, "    %s+%llu\n", text_safe(f.func, safe, sizeof(safe)), (unsigned long long)f.sym_off);
 		else
 			sb_add(b, "    0x%llx\n", (unsigned long long)ips[i]);
 	}
@@ -169,8 +171,12 @@ static char *key_string(struct trace *t, const struct tp_map *m, const struct tr
 		switch (m->disp[i]) {
 		case DISP_HIDDEN_PID:
 			break;
-		case DISP_COMM:
-			sb_add(&b, "%.*s", TASK_COMM_LEN, (const char *)k->data + off);
+		case DISP_COMM: {
+			char comm[TASK_COMM_LEN + 1] = { 0 }, safe[TASK_COMM_LEN * 4 + 1];
+
+			memcpy(comm, (const char *)k->data + off, TASK_COMM_LEN);
+			sb_add(&b, "%s", text_safe(comm, safe, sizeof(safe)));
+		}
 			off += TASK_COMM_LEN;
 			continue;
 		case DISP_USTACK:

@@ -5,7 +5,10 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 const char *prog_name = "bpfprof";
 uint64_t process_start_ns;
@@ -330,4 +333,90 @@ bool hmap_delete(struct hmap *m, uint64_t k1, uint64_t k2)
 	m->e[i].used = false;
 	m->n--;
 	return true;
+}
+
+char *read_untrusted(const char *path, uid_t owner, size_t max, size_t *len, const char **why)
+{
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	struct stat st;
+	char *buf;
+	size_t n = 0;
+	ssize_t r;
+
+	*why = NULL;
+	if (fd < 0) {
+		if (errno == ELOOP)
+			*why = "a symbolic link (not followed)";
+		else if (errno != ENOENT && errno != ENOTDIR)
+			*why = strerror(errno);
+		return NULL;
+	}
+	if (fstat(fd, &st) < 0)
+		*why = strerror(errno);
+	else if (!S_ISREG(st.st_mode))
+		*why = "not a regular file";
+	else if (st.st_uid != owner && st.st_uid != 0)
+		*why = "owned by another user than the process's";
+	else if ((uint64_t)st.st_size > max)
+		*why = "larger than the limit";
+	if (*why) {
+		close(fd);
+		return NULL;
+	}
+	buf = xmalloc((size_t)st.st_size + 1);
+	/* Read what fstat promised, no more: a file that grows meanwhile is
+	 * read up to its size then (and again next time). */
+	while (n < (size_t)st.st_size && (r = read(fd, buf + n, (size_t)st.st_size - n)) > 0)
+		n += (size_t)r;
+	close(fd);
+	buf[n] = 0;
+	*len = n;
+	return buf;
+}
+
+const char *text_safe(const char *s, char *buf, size_t n)
+{
+	size_t o = 0;
+	const unsigned char *c;
+
+	for (c = (const unsigned char *)s; *c; c++)
+		if (*c < 0x20 || *c == 0x7f)
+			break;
+	if (!*c)
+		return s; /* nothing to escape: the common case, no copy */
+	for (c = (const unsigned char *)s; *c && o + 5 < n; c++) {
+		if (*c < 0x20 || *c == 0x7f)
+			o += (size_t)snprintf(buf + o, n - o, "\\x%02x", *c);
+		else
+			buf[o++] = (char)*c;
+	}
+	buf[o] = 0;
+	return buf;
+}
+
+char *read_whole_file(const char *path, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t cap = 65536, n = 0;
+	char *buf;
+	ssize_t r;
+
+	if (fd < 0)
+		return NULL;
+	buf = xmalloc(cap + 1);
+	while ((r = read(fd, buf + n, cap - n)) > 0) {
+		n += r;
+		if (n == cap) {
+			cap *= 2;
+			buf = xrealloc(buf, cap + 1);
+		}
+	}
+	close(fd);
+	if (r < 0) {
+		free(buf);
+		return NULL;
+	}
+	buf[n] = 0;
+	*len = n;
+	return buf;
 }

@@ -21,6 +21,18 @@ void err_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void warn_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 void *xmalloc(size_t n);
+/* Reads a file that a profiled (possibly hostile) process controls: never
+ * through a symbolic link, never blocking (a FIFO), only a regular file owned
+ * by `owner` or root, at most `max` bytes. NULL with *why set when refused;
+ * NULL with *why NULL when it does not exist. */
+#include <sys/types.h>
+/* `s` fit for a terminal: control characters (a symbol name may carry an
+ * escape sequence that retitles or rewrites the screen) as \xNN. Returns s
+ * itself when it has none, else buf (truncated to n). */
+const char *text_safe(const char *s, char *buf, size_t n);
+/* A whole small file (e.g. under /proc), NUL-terminated; NULL on error. */
+char *read_whole_file(const char *path, size_t *len);
+char *read_untrusted(const char *path, uid_t owner, size_t max, size_t *len, const char **why);
 void *xcalloc(size_t n, size_t sz);
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);

@@ -51,53 +51,83 @@ stop_targets
 # serve: each endpoint through go tool pprof, bad parameters, parallel
 # requests, a client that disconnects.
 PORT=$(( 20000 + RANDOM % 20000 ))
-"$BPFPROF" serve --listen 127.0.0.1:$PORT --max-seconds 20 --max-concurrent 3 2> "$OUT/serve.err" &
+"$BPFPROF" serve --listen 127.0.0.1:$PORT --max-seconds 20 --max-concurrent 3 --token-file "$OUT/serve.token" 2> "$OUT/serve.err" &
 sp=$!
 TARGET_PIDS+=("$sp")
 for _ in $(seq 50); do curl -s "http://127.0.0.1:$PORT/healthz" > /dev/null && break; sleep 0.1; done
 U=http://127.0.0.1:$PORT
+TOK=$(cat "$OUT/serve.token")
 check "serve: /healthz" eq "$(curl -s $U/healthz)" ok
 check "serve: index lists the endpoints" bash -c "curl -s $U/debug/pprof/ | grep -q 'debug/pprof/mutex'"
 start_target "$TB/hot" 30 single
 hot=$TPID
-go tool pprof -top "$U/debug/pprof/profile?pid=$hot&seconds=2" > "$OUT/s-prof.txt" 2>&1
+go tool pprof -top "$U/debug/pprof/profile?token=$TOK&pid=$hot&seconds=2" > "$OUT/s-prof.txt" 2>&1
 check "serve /profile: go tool pprof shows hot_spin" contains "$OUT/s-prof.txt" "hot_spin"
 start_target "$TB/heap" steady 20
 heap=$TPID
-go tool pprof -top "$U/debug/pprof/allocs?pid=$heap&seconds=2" > "$OUT/s-allocs.txt" 2>&1
+go tool pprof -top "$U/debug/pprof/allocs?token=$TOK&pid=$heap&seconds=2" > "$OUT/s-allocs.txt" 2>&1
 check "serve /allocs: alloc_space by default, steady_alloc" bash -c "grep -q 'Type: alloc_space' '$OUT/s-allocs.txt' && grep -q steady_alloc '$OUT/s-allocs.txt'"
-go tool pprof -top "$U/debug/pprof/heap?pid=$heap&seconds=1" > "$OUT/s-heap.txt" 2>&1
+go tool pprof -top "$U/debug/pprof/heap?token=$TOK&pid=$heap&seconds=1" > "$OUT/s-heap.txt" 2>&1
 check "serve /heap: inuse_space" contains "$OUT/s-heap.txt" "Type: inuse_space"
 start_target "$TB/locks" mutex 20
-go tool pprof -top "$U/debug/pprof/mutex?pid=$TPID&seconds=2" > "$OUT/s-mutex.txt" 2>&1
+go tool pprof -top "$U/debug/pprof/mutex?token=$TOK&pid=$TPID&seconds=2" > "$OUT/s-mutex.txt" 2>&1
 check "serve /mutex: delay by stack" bash -c "grep -q 'Type: delay' '$OUT/s-mutex.txt' && grep -q mutex_worker '$OUT/s-mutex.txt'"
 start_target "$TB/sleeper" naps 20
-go tool pprof -top "$U/debug/pprof/block?pid=$TPID&seconds=1" > "$OUT/s-block.txt" 2>&1
+go tool pprof -top "$U/debug/pprof/block?token=$TOK&pid=$TPID&seconds=1" > "$OUT/s-block.txt" 2>&1
 check "serve /block: off-CPU time" bash -c "grep -q 'Type: offcpu' '$OUT/s-block.txt' && grep -q sleep_fifty '$OUT/s-block.txt'"
 start_target "$TB/nofp" chain 20
-go tool pprof -raw "$U/debug/pprof/profile?pid=$TPID&seconds=1&unwind=dwarf" > "$OUT/s-dwarf.txt" 2>&1
+go tool pprof -raw "$U/debug/pprof/profile?token=$TOK&pid=$TPID&seconds=1&unwind=dwarf" > "$OUT/s-dwarf.txt" 2>&1
 check "serve /profile?unwind=dwarf: FP-less stacks complete (stage1 under main)" grep -q "stage1" "$OUT/s-dwarf.txt"
 for q in "pid=abc" "pid=$hot&seconds=0" "pid=$hot&seconds=99999" "seconds=1" "pid=999999&seconds=1" "pid=$hot&hz=0" "pid=$hot&unwind=x"; do
-	check "serve: 400 for ?$q" eq "$(curl -s -o "$OUT/s-bad" -w '%{http_code}' "$U/debug/pprof/profile?$q")" 400
+	check "serve: 400 for ?$q" eq "$(curl -s -o "$OUT/s-bad" -w '%{http_code}' "$U/debug/pprof/profile?token=$TOK&$q")" 400
 done
 check "serve: 400 body is one line" one_line "$OUT/s-bad"
-check "serve: 404 for an unknown path" eq "$(curl -s -o /dev/null -w '%{http_code}' "$U/debug/pprof/goroutine")" 404
-curl -s -o "$OUT/par1.pb.gz" "$U/debug/pprof/profile?pid=$hot&seconds=2" &
+check "serve: 404 for an unknown path" eq "$(curl -s -o /dev/null -w '%{http_code}' "$U/debug/pprof/goroutine?token=$TOK")" 404
+curl -s -o "$OUT/par1.pb.gz" "$U/debug/pprof/profile?token=$TOK&pid=$hot&seconds=2" &
 c1=$!
-curl -s -o "$OUT/par2.pb.gz" "$U/debug/pprof/allocs?pid=$heap&seconds=2" &
+curl -s -o "$OUT/par2.pb.gz" "$U/debug/pprof/allocs?token=$TOK&pid=$heap&seconds=2" &
 c2=$!
 wait $c1 $c2
 check "serve: parallel request 1 (pid $hot)" bash -c "'$BPFPROF' report '$OUT/par1.pb.gz' | grep -q hot_spin"
 check "serve: parallel request 2 (pid $heap)" bash -c "'$BPFPROF' report '$OUT/par2.pb.gz' | grep -q steady_alloc"
 busy=()
-for i in 1 2 3; do curl -s -o /dev/null "$U/debug/pprof/profile?pid=$hot&seconds=4" & busy+=($!); done
+for i in 1 2 3; do curl -s -o /dev/null "$U/debug/pprof/profile?token=$TOK&pid=$hot&seconds=4" & busy+=($!); done
 sleep 0.5
-check "serve: past --max-concurrent, 503" eq "$(curl -s -o /dev/null -w '%{http_code}' "$U/debug/pprof/profile?pid=$hot&seconds=1")" 503
+check "serve: past --max-concurrent, 503" eq "$(curl -s -o /dev/null -w '%{http_code}' "$U/debug/pprof/profile?token=$TOK&pid=$hot&seconds=1")" 503
 wait "${busy[@]}"
-curl -s -m 1 -o /dev/null "$U/debug/pprof/profile?pid=$hot&seconds=15"
+curl -s -m 1 -o /dev/null "$U/debug/pprof/profile?token=$TOK&pid=$hot&seconds=15"
 sleep 1.5
 check "serve: a client that disconnects leaves no profile running" eq "$(pgrep -P $sp | wc -l)" 0
 check "serve: ... and no probes attached" eq "$(bpftool prog show 2>/dev/null | grep -c oncpu_sample)" 0
+
+# serve's access control: a token by default, allow-lists, no bodies.
+start_target "$TB/hot" 20 single
+hot=$TPID
+start_target "$TB/heap" steady 20
+heap=$TPID
+check "serve: the token file is root's alone (0600)" eq "$(stat -c '%a %U' "$OUT/serve.token")" "600 root"
+code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
+check "serve: no token, 401" eq "$(code "$U/debug/pprof/profile?pid=$hot&seconds=1")" 401
+check "serve: a wrong token, 401" eq "$(code -H "Authorization: Bearer 0123456789abcdef0123" "$U/debug/pprof/profile?pid=$hot&seconds=1")" 401
+check "serve: the token as a bearer header, 200" eq "$(code -H "Authorization: Bearer $TOK" "$U/debug/pprof/profile?pid=$hot&seconds=1")" 200
+check "serve: /healthz needs no token" eq "$(code "$U/healthz")" 200
+check "serve: a request with a body, 413" eq "$(code -X GET --data xyz -H "Authorization: Bearer $TOK" "$U/debug/pprof/profile?pid=$hot&seconds=1")" 413
+check "serve: cgroup outside the cgroup mount, 403" eq "$(code "$U/debug/pprof/profile?token=$TOK&cgroup=/etc&seconds=1")" 403
+check "serve: cgroup that does not exist, the same 403" eq "$(code "$U/debug/pprof/profile?token=$TOK&cgroup=/sys/fs/cgroup/no/such&seconds=1")" 403
+kill "$sp"; wait "$sp" 2>/dev/null
+PORT2=$(( PORT + 1 ))
+"$BPFPROF" serve --listen 127.0.0.1:$PORT2 --token-file "$OUT/serve.token" --allow-pid "$heap" 2> "$OUT/serve2.err" &
+sp=$!
+TARGET_PIDS+=("$sp")
+for _ in $(seq 50); do curl -s "http://127.0.0.1:$PORT2/healthz" > /dev/null && break; sleep 0.1; done
+check "serve --allow-pid: another pid, 403" eq "$(code "http://127.0.0.1:$PORT2/debug/pprof/profile?token=$TOK&pid=$hot&seconds=1")" 403
+check "serve --allow-pid: the allowed pid, 200" eq "$(code "http://127.0.0.1:$PORT2/debug/pprof/profile?token=$TOK&pid=$heap&seconds=1")" 200
+"$BPFPROF" serve --no-auth --listen 0.0.0.0:$PORT2 2> "$OUT/noauth.err"
+check "serve --no-auth on a non-loopback address: exit 2" eq "$?" 2
+check "serve --no-auth on a non-loopback address: one line" one_line "$OUT/noauth.err"
+echo "not a token" > "$OUT/weak.token"; chmod 644 "$OUT/weak.token"
+"$BPFPROF" serve --listen 127.0.0.1:$PORT2 --token-file "$OUT/weak.token" 2> "$OUT/weak.err"
+check "serve: a token file others can read is refused (exit 1)" eq "$?" 1
 stop_targets
 
 # --follow NAME: processes of that name are picked up as they come and go.
