@@ -71,10 +71,20 @@ static int cmp_raw(const void *a, const void *b)
 	return strlen(x->name) < strlen(y->name) ? -1 : strlen(x->name) > strlen(y->name);
 }
 
+/* Symbol tables are read from files a profiled process may have crafted: a
+ * table must lie inside the file, and one claiming more than this many bytes
+ * (~11M symbols; the largest real ones are a few hundred thousand) is
+ * skipped, with a warning, rather than read (a sparse file once claimed
+ * 4 GiB and cost 11 s and 4 GB each time it was loaded). */
+#define SYMTAB_MAX (256u << 20)
+
 static void collect_syms(struct elf_syms *es, Elf *elf, raw_vec *raw, bool symtab_only)
 {
 	Elf_Scn *scn = NULL;
 	GElf_Shdr sh;
+	size_t file_size = 0;
+
+	elf_rawfile(elf, &file_size);
 
 	while ((scn = elf_nextscn(elf, scn))) {
 		Elf_Data *data;
@@ -86,6 +96,12 @@ static void collect_syms(struct elf_syms *es, Elf *elf, raw_vec *raw, bool symta
 			continue;
 		if (sh.sh_type == SHT_SYMTAB)
 			es->has_symtab = true;
+		if (sh.sh_size > SYMTAB_MAX || sh.sh_offset > file_size || sh.sh_size > file_size - sh.sh_offset) {
+			warn_msg("an ELF symbol table of %llu bytes at offset %llu (file: %zu bytes) not read: "
+				 "out of the file or over %u MiB", (unsigned long long)sh.sh_size,
+				 (unsigned long long)sh.sh_offset, file_size, SYMTAB_MAX >> 20);
+			continue;
+		}
 		data = elf_getdata(scn, NULL);
 		if (!data || !sh.sh_entsize)
 			continue;

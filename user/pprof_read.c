@@ -467,6 +467,9 @@ static int gunzip(const uint8_t *in, size_t len, uint8_t **out, size_t *out_len,
 {
 	z_stream z = { 0 };
 	size_t cap = len * 4 + 4096, n = 0;
+	/* A gzip bomb (a few MB that inflate to GBs) is refused: real profiles
+	 * compress 3-30x; allow 50x, and 64 MiB for small files. */
+	uint64_t limit = 64ULL * 1024 * 1024 + 50ULL * len;
 	uint8_t *buf = xmalloc(cap);
 	int zr;
 
@@ -479,11 +482,11 @@ static int gunzip(const uint8_t *in, size_t len, uint8_t **out, size_t *out_len,
 	z.avail_in = len;
 	do {
 		if (n == cap) {
-			if (cap >= MAX_UNCOMPRESSED) {
+			if (cap >= MAX_UNCOMPRESSED || cap >= limit) {
 				zr = Z_MEM_ERROR;
 				break;
 			}
-			cap *= 2;
+			cap = cap * 2 < limit ? cap * 2 : limit;
 			buf = xrealloc(buf, cap);
 		}
 		z.next_out = buf + n;
@@ -494,8 +497,11 @@ static int gunzip(const uint8_t *in, size_t len, uint8_t **out, size_t *out_len,
 	inflateEnd(&z);
 	if (zr != Z_STREAM_END) {
 		free(buf);
-		snprintf(why, why_len, "%s", zr == Z_BUF_ERROR ? "truncated gzip data" :
-			 zr == Z_MEM_ERROR ? "decompresses to more than 2 GiB" : "corrupt gzip data");
+		if (zr == Z_MEM_ERROR)
+			snprintf(why, why_len, "decompresses to more than %llu MiB (50x its size): not a profile",
+				 (unsigned long long)((limit < MAX_UNCOMPRESSED ? limit : MAX_UNCOMPRESSED) >> 20));
+		else
+			snprintf(why, why_len, "%s", zr == Z_BUF_ERROR ? "truncated gzip data" : "corrupt gzip data");
 		return -EINVAL;
 	}
 	*out = buf;

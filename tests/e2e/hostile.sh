@@ -40,3 +40,39 @@ check "perf map (link): named as a link" contains "$OUT/jit-link.err" "symbolic 
 check "perf map (fifo): named as not a regular file" contains "$OUT/jit-fifo.err" "not a regular file"
 check "perf map (big): named as too large" contains "$OUT/jit-big.err" "larger than the limit"
 rm -f /tmp/perf-*.map.hostile 2>/dev/null
+
+# An ELF whose .symtab claims 4 GiB (a sparse file): skipped with a warning,
+# the profile still made in about its normal time and memory.
+cp "$TB/hot" "$OUT/sparse-elf"
+python3 - "$OUT/sparse-elf" <<'PY'
+import struct, sys, os
+p = sys.argv[1]
+b = bytearray(open(p, 'rb').read())
+shoff, = struct.unpack_from('<Q', b, 0x28)
+shentsize, shnum = struct.unpack_from('<HH', b, 0x3a)
+for i in range(shnum):
+    o = shoff + i * shentsize
+    if struct.unpack_from('<I', b, o + 4)[0] == 2:  # SHT_SYMTAB
+        off, = struct.unpack_from('<Q', b, o + 0x18)
+        struct.pack_into('<Q', b, o + 0x20, 4 << 30)
+        open(p, 'wb').write(b)
+        os.truncate(p, off + (4 << 30))
+        break
+PY
+chmod +x "$OUT/sparse-elf"
+check "sparse ELF: the file claims 4 GiB" ge "$(stat -c %s "$OUT/sparse-elf")" 4294967296
+t0=$(date +%s%N)
+/usr/bin/time -f "%M" -o "$OUT/sparse.rss" "$BPFPROF" oncpu -d 1 -o "$OUT/sparse.folded" -- "$OUT/sparse-elf" 1.5 single 2> "$OUT/sparse.err" > /dev/null
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+check "sparse ELF: finished in under 4 s" ge 4000 "$ms"
+check "sparse ELF: peak RSS under 200 MB" ge 204800 "$(tail -n 1 "$OUT/sparse.rss")"
+check "sparse ELF: says the table was not read" contains "$OUT/sparse.err" "symbol table"
+check "sparse ELF: the profile has samples" ge "$(total "$OUT/sparse.folded")" 20
+
+# A gzip bomb given to report: refused, bounded, exit 2.
+head -c 1000000000 /dev/zero | gzip -9 > "$OUT/bomb.pb.gz"
+/usr/bin/time -f "%M" -o "$OUT/bomb.rss" "$BPFPROF" report "$OUT/bomb.pb.gz" > /dev/null 2> "$OUT/bomb.err"
+check "report of a gzip bomb: exit 2" eq "$?" 2
+check "report of a gzip bomb: one line" one_line "$OUT/bomb.err"
+check "report of a gzip bomb: peak RSS under 300 MB" ge 307200 "$(tail -n 1 "$OUT/bomb.rss")"
+rm -f "$OUT/sparse-elf" "$OUT/bomb.pb.gz"
