@@ -32,6 +32,7 @@ struct filter_cfg {
 	_Bool pid, tid, cgroup;   /* filter by target_pids / target_tids / cgroup */
 	_Bool follow_children;    /* -- CMD: its child processes are targets */
 	__u32 root_child;         /* -- CMD's own pid: never removed */
+	char follow_comm[TASK_COMM_LEN]; /* --follow NAME: a process that execs it is a target */
 };
 
 #endif

@@ -6,6 +6,7 @@
 #include "common.h"
 
 #ifndef EEXIST
+#define E2BIG 7
 #define EFAULT 14
 #define EEXIST 17
 #endif
@@ -120,6 +121,30 @@ int BPF_PROG(filter_fork, struct task_struct *parent, struct task_struct *child)
 	return 0;
 }
 
+/* --follow NAME: a process that execs a program named NAME is a target from
+ * its first instruction (user space, polling /proc, used to miss short-lived
+ * ones). current->comm is the new program's name at this tracepoint. */
+SEC("raw_tp/sched_process_exec")
+int filter_exec(void *ctx)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	char comm[TASK_COMM_LEN];
+	__u8 v = 1; /* TARGET_PID; the loader refines it when it scans */
+
+	if (!filter.follow_comm[0])
+		return 0;
+	bpf_get_current_comm(comm, sizeof(comm));
+	for (int i = 0; i < TASK_COMM_LEN; i++) {
+		if (comm[i] != filter.follow_comm[i])
+			return 0;
+		if (!comm[i])
+			break;
+	}
+	if (bpf_map_update_elem(&target_pids, &tgid, &v, BPF_NOEXIST) == -E2BIG)
+		stat_inc(STAT_CHILD_LOST);
+	return 0;
+}
+
 /* A followed child leaves the map when its process ends (the group
  * leader's exit), so a long command's churn of children stays in bounds. */
 SEC("raw_tp/sched_process_exit")
@@ -128,7 +153,7 @@ int filter_exit(void *ctx)
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tgid = id >> 32;
 
-	if (filter.follow_children && tgid == (__u32)id && tgid != filter.root_child)
+	if ((filter.follow_children || filter.follow_comm[0]) && tgid == (__u32)id && tgid != filter.root_child)
 		bpf_map_delete_elem(&target_pids, &tgid);
 	return 0;
 }

@@ -39,17 +39,21 @@ start_target() {
 	return 1
 }
 
-# go_when_attached ERRFILE PID: waits (10 s at most) until a profiler run
-# with -v has written "attached" to ERRFILE, then lets a target started with
-# WAIT_FOR_GO=1 go on (SIGUSR1). Attaching can take a few hundred ms on a
-# loaded machine; a test that slept a fixed time instead lost blocks.
-go_when_attached() {
+# wait_attached ERRFILE: waits (10 s at most) until a profiler run with -v
+# has written "attached" to ERRFILE. go_when_attached ERRFILE PID then lets a
+# target started with WAIT_FOR_GO=1 go on (SIGUSR1). Attaching can take a few
+# hundred ms on a loaded machine; a test that slept a fixed time lost blocks.
+wait_attached() {
 	for _ in $(seq 1 200); do
-		grep -q 'attached in' "$1" 2>/dev/null && break
+		grep -q 'attached in' "$1" 2>/dev/null && return 0
 		sleep 0.05
 	done
+	echo "profiler did not attach: $(tail -n 3 "$1")" >&2
+	return 1
+}
+go_when_attached() {
+	wait_attached "$1"
 	kill -USR1 "$2" 2>/dev/null
-	grep -q 'attached in' "$1" || { echo "profiler did not attach: $(tail -n 3 "$1")" >&2; return 1; }
 }
 
 stop_targets() {

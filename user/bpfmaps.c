@@ -18,29 +18,33 @@ int filter_configure(struct session *s, volatile struct filter_cfg *cfg, struct 
 	cfg->cgroup = s->o.cgroup != NULL;
 	cfg->follow_children = s->o.cmd != NULL;
 	cfg->root_child = s->o.cmd ? (uint32_t)s->child : 0;
+	if (s->o.follow)
+		strncpy((char *)cfg->follow_comm, s->o.follow, sizeof(cfg->follow_comm) - 1);
 	return bpf_map__set_max_entries(pids, session_pid_capacity(s)) ?:
 	       bpf_map__set_max_entries(tids, s->o.tids.n ? s->o.tids.n : 1);
 }
 
 int filter_add_pid(struct session *s, struct bpf_map *pids, pid_t pid);
 
-void filter_follow_prepare(struct bpf_object *obj, bool follow)
-{
-	static const char *const names[] = { "filter_fork", "filter_exit" };
+static const char *const follow_progs[] = { "filter_fork", "filter_exit", "filter_exec" };
 
-	for (int i = 0; i < 2; i++) {
-		struct bpf_program *prog = bpf_object__find_program_by_name(obj, names[i]);
+void filter_follow_prepare(struct bpf_object *obj, struct session *s)
+{
+	bool on[] = { s->o.cmd != NULL, s->o.cmd || s->o.follow, s->o.follow != NULL };
+
+	for (int i = 0; i < 3; i++) {
+		struct bpf_program *prog = bpf_object__find_program_by_name(obj, follow_progs[i]);
 
 		if (prog)
-			bpf_program__set_autoload(prog, follow);
+			bpf_program__set_autoload(prog, on[i]);
 	}
 }
 
 int filter_follow_attach(struct bpf_object *obj, link_vec *links)
 {
-	static const char *const names[] = { "filter_fork", "filter_exit" };
+	const char *const *names = follow_progs;
 
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < 3; i++) {
 		struct bpf_program *prog = bpf_object__find_program_by_name(obj, names[i]);
 		struct bpf_link *link;
 		int err;

@@ -49,7 +49,7 @@ typedef VEC(struct bpf_link *) link_vec;
 /* -- CMD: whether the programs that add the command's children to the
  * target map at fork load (before load); attaching them where the
  * skeleton's attach does not (after load). */
-void filter_follow_prepare(struct bpf_object *obj, bool follow);
+void filter_follow_prepare(struct bpf_object *obj, struct session *s);
 int filter_follow_attach(struct bpf_object *obj, link_vec *links);
 typedef VEC(int) fd_vec;
 

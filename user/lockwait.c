@@ -179,7 +179,7 @@ static int lockwait_start(struct session *s)
 	bpf_program__set_autoload(skel->progs.lw_kbegin_raw, lw->kernel && !tp_btf);
 	bpf_program__set_autoload(skel->progs.lw_kend_raw, lw->kernel && !tp_btf);
 	bpf_program__set_autoload(skel->progs.lw_go_semacquire, lw->user);
-	filter_follow_prepare(skel->obj, s->o.cmd != NULL);
+	filter_follow_prepare(skel->obj, s);
 	err = filter_configure(s, &skel->rodata->filter, skel->maps.target_pids,
 			       skel->maps.target_tids);
 	if (!err)

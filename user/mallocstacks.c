@@ -474,7 +474,7 @@ static int open_and_load(struct session *s, struct mallocstacks *ms, bool multi)
 		uprobe_multi_prepare(skel->progs.heap_exit);
 		uprobe_multi_prepare(skel->progs.heap_free);
 	}
-	filter_follow_prepare(skel->obj, s->o.cmd != NULL);
+	filter_follow_prepare(skel->obj, s);
 	err = filter_configure(s, &skel->rodata->filter, skel->maps.target_pids,
 			       skel->maps.target_tids);
 	if (!err)

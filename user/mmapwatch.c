@@ -1,6 +1,7 @@
 #include "mmapwatch.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <linux/perf_event.h>
 #include <string.h>
@@ -12,7 +13,22 @@
 
 int session_online_cpus(int **cpus);
 
+static int watch_open(struct mmap_watch *w, pid_t pid);
+
 int mmap_watch_open(struct mmap_watch *w, pid_t pid)
+{
+	memset(w, 0, sizeof(*w));
+	return watch_open(w, pid);
+}
+
+int mmap_watch_open_comm(struct mmap_watch *w, const char *comm)
+{
+	memset(w, 0, sizeof(*w));
+	snprintf(w->comm, sizeof(w->comm), "%s", comm);
+	return watch_open(w, -1);
+}
+
+static int watch_open(struct mmap_watch *w, pid_t pid)
 {
 	struct perf_event_attr attr = {
 		.type = PERF_TYPE_SOFTWARE,
@@ -23,7 +39,7 @@ int mmap_watch_open(struct mmap_watch *w, pid_t pid)
 		.comm = 1,
 		.comm_exec = 1,  /* tells exec apart from a rename */
 		.task = 1,       /* fork records */
-		.inherit = 1,    /* its threads and children too */
+		.inherit = pid > 0, /* its threads and children too */
 		/* A timestamp at the end of every record: the buffers of all
 		 * CPUs are merged in time order (see mmap_watch_drain). */
 		.sample_id_all = 1,
@@ -32,7 +48,6 @@ int mmap_watch_open(struct mmap_watch *w, pid_t pid)
 	long page = sysconf(_SC_PAGESIZE);
 	int *cpus = NULL, n = session_online_cpus(&cpus), err = 0;
 
-	memset(w, 0, sizeof(*w));
 	if (n <= 0)
 		return n ? n : -ENODEV;
 	w->size = DATA_PAGES * page;
@@ -109,6 +124,12 @@ static void read_one(struct mmap_watch *w, struct mmap_watch_cpu *c, rec_vec *ou
 	__atomic_store_n(&meta->data_tail, tail, __ATOMIC_RELEASE);
 }
 
+/* A system-wide watch keeps only the processes it follows. */
+static bool kept(struct mmap_watch *w, uint32_t pid)
+{
+	return !w->comm[0] || hmap_get(&w->followed, pid, 0);
+}
+
 static void apply(struct mmap_watch *w, const struct watch_rec *r, struct symbolizer *s)
 {
 	struct perf_event_header *hdr = (void *)r->data;
@@ -128,18 +149,35 @@ static void apply(struct mmap_watch *w, const struct watch_rec *r, struct symbol
 		if (r->size < sizeof(*m) + 9)
 			return;
 		rec[r->size - 9] = 0; /* the name is padded and NUL-terminated; be sure */
-		if (m->prot & PROT_EXEC)
+		if ((m->prot & PROT_EXEC) && kept(w, m->pid))
 			sym_mmap_event(s, m->pid, m->addr, m->len, m->pgoff, m->filename);
 	} else if (hdr->type == PERF_RECORD_COMM && (hdr->misc & PERF_RECORD_MISC_COMM_EXEC)) {
-		uint32_t *ids = (uint32_t *)(rec + sizeof(*hdr));
+		uint32_t *ids = (uint32_t *)(rec + sizeof(*hdr)); /* pid, tid, comm */
+		const char *comm = (const char *)(ids + 2);
+		bool found;
 
-		if (ids[0] == ids[1])
+		if (w->comm[0] && r->size > sizeof(*hdr) + 8 + 8) {
+			if (!strncmp(comm, w->comm, sizeof(w->comm) - 1))
+				hmap_upsert(&w->followed, ids[0], 0, 1, &found);
+			else
+				hmap_delete(&w->followed, ids[0], 0); /* it became another program */
+		}
+		if (ids[0] == ids[1] && kept(w, ids[0]))
 			sym_exec_event(s, ids[0]);
 	} else if (hdr->type == PERF_RECORD_FORK) {
 		uint32_t *ids = (uint32_t *)(rec + sizeof(*hdr)); /* pid, ppid, tid, ptid */
+		bool found;
 
-		if (ids[0] == ids[2] && ids[0] != ids[1])
+		if (ids[0] == ids[2] && ids[0] != ids[1] && kept(w, ids[1])) {
+			if (w->comm[0])
+				hmap_upsert(&w->followed, ids[0], 0, 1, &found);
 			sym_fork_event(s, ids[1], ids[0]);
+		}
+	} else if (hdr->type == PERF_RECORD_EXIT && w->comm[0]) {
+		uint32_t *ids = (uint32_t *)(rec + sizeof(*hdr)); /* pid, ppid, tid, ptid */
+
+		if (ids[0] == ids[2])
+			hmap_delete(&w->followed, ids[0], 0); /* its mappings stay in the symbolizer */
 	} else if (hdr->type == PERF_RECORD_LOST) {
 		w->lost += *(uint64_t *)(rec + sizeof(*hdr) + 8);
 	}
@@ -172,5 +210,6 @@ void mmap_watch_close(struct mmap_watch *w)
 		close(w->cpus[i].fd);
 	}
 	free(w->cpus);
+	hmap_free(&w->followed);
 	memset(w, 0, sizeof(*w));
 }

@@ -19,10 +19,17 @@ struct mmap_watch {
 	int ncpus;
 	size_t size;      /* data area bytes of each buffer */
 	uint64_t lost;    /* records the kernel could not deliver */
+	/* System-wide watch (--follow NAME): only processes that exec a
+	 * program named `comm`, and their children, are kept. */
+	char comm[16];
+	struct hmap followed; /* pid -> 1 */
 };
 
 /* For pid and the processes and threads it creates; -errno on failure. */
 int mmap_watch_open(struct mmap_watch *w, pid_t pid);
+/* For every process that execs a program named comm (its first 15 bytes,
+ * as the kernel keeps it), from that exec on. */
+int mmap_watch_open_comm(struct mmap_watch *w, const char *comm);
 /* Feeds the records so far to the symbolizer. */
 void mmap_watch_drain(struct mmap_watch *w, struct symbolizer *s);
 void mmap_watch_close(struct mmap_watch *w);

@@ -180,7 +180,7 @@ static int offcpu_start(struct session *s)
 	skel->rodata->have_prev_state = session_tp_nargs(s, "sched_switch") >= 4;
 	bpf_program__set_autoload(oc->used_raw_tp ? skel->progs.offcpu_switch_btf
 						  : skel->progs.offcpu_switch_raw, false);
-	filter_follow_prepare(skel->obj, s->o.cmd != NULL);
+	filter_follow_prepare(skel->obj, s);
 	err = filter_configure(s, &skel->rodata->filter, skel->maps.target_pids,
 			       skel->maps.target_tids);
 	if (!err)

@@ -114,7 +114,7 @@ static int oncpu_start(struct session *s)
 	skel->rodata->include_idle = oc->include_idle;
 	skel->rodata->user_stacks = !s->o.kernel_only;
 	skel->rodata->kernel_stacks = !s->o.user_only;
-	filter_follow_prepare(skel->obj, s->o.cmd != NULL);
+	filter_follow_prepare(skel->obj, s);
 	err = filter_configure(s, &skel->rodata->filter, skel->maps.target_pids,
 			       skel->maps.target_tids);
 	if (!err)

@@ -779,6 +779,11 @@ int session_main(const struct command *cmd, int argc, char **argv)
 	} else {
 		for (size_t i = 0; i < s.o.pids.n; i++)
 			sym_snapshot(s.sym, s.o.pids.v[i]);
+		/* --follow: processes that exec NAME are targets in the kernel
+		 * from their exec on; their mappings are followed from there,
+		 * so one that exits before a scan still symbolizes. */
+		if (s.o.follow && (err = mmap_watch_open_comm(&watch, s.o.follow)) < 0 && s.o.verbose)
+			warn_msg("cannot follow the mappings of %s processes: %s", s.o.follow, strerror(-err));
 	}
 
 	uint64_t t0 = now_ns(CLOCK_MONOTONIC);

@@ -140,6 +140,16 @@ wait $fp
 check "--follow: exit 0 after the duration" eq "$?" 0
 check "--follow: both runs profiled (>= 300 of ~396 samples of hot_spin)" ge "$(awk '/hot_spin/ { t += $NF } END { print t + 0 }' "$OUT/follow.folded")" 300
 check "--follow: nothing else" eq "$(grep -vc '^followme;' "$OUT/follow.folded")" 0
+# Short-lived processes (10 runs of 0.14 s): each is a target from its exec,
+# in the kernel, and symbolized from its mappings as they were made.
+"$BPFPROF" oncpu --follow followme -v -d 4 -o "$OUT/follow-short.folded" 2> "$OUT/follow-short.err" &
+fp=$!
+wait_attached "$OUT/follow-short.err"
+for _ in $(seq 10); do "$OUT/followme" 0.14 single > /dev/null; done
+wait $fp
+check "--follow: short-lived runs profiled (>= 110 of ~139 samples of hot_spin)" \
+	ge "$(awk '/hot_spin;|hot_spin / { t += $NF } END { print t + 0 }' "$OUT/follow-short.folded")" 110
+check "--follow: short-lived runs named (main;outer_caller)" contains "$OUT/follow-short.folded" "main;outer_caller"
 "$BPFPROF" oncpu --follow x -- true > /dev/null 2> "$OUT/ferr"
 check "--follow with -- CMD: usage error" eq "$?" 2
 
