@@ -6,6 +6,7 @@
 #include <linux/perf_event.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -150,7 +151,8 @@ static void apply(struct mmap_watch *w, const struct watch_rec *r, struct symbol
 			return;
 		rec[r->size - 9] = 0; /* the name is padded and NUL-terminated; be sure */
 		if ((m->prot & PROT_EXEC) && kept(w, m->pid))
-			sym_mmap_event(s, m->pid, m->addr, m->len, m->pgoff, m->filename);
+			sym_mmap_event(s, m->pid, m->addr, m->len, m->pgoff, m->filename,
+				       makedev(m->maj, m->min), m->ino);
 	} else if (hdr->type == PERF_RECORD_COMM && (hdr->misc & PERF_RECORD_MISC_COMM_EXEC)) {
 		uint32_t *ids = (uint32_t *)(rec + sizeof(*hdr)); /* pid, tid, comm */
 		const char *comm = (const char *)(ids + 2);

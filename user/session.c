@@ -321,6 +321,52 @@ static bool process_exists(pid_t pid)
 	return kill(pid, 0) == 0 || errno == EPERM;
 }
 
+/* Fields of /proc/PID/stat after the command name (which may hold spaces
+ * and parentheses): field 22 is the start time, in clock ticks since boot. */
+static uint64_t proc_start_time(pid_t pid)
+{
+	char path[64], *text, *p;
+	size_t len;
+	unsigned long long start = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	if (!(text = read_whole_file(path, &len)))
+		return 0;
+	p = strrchr(text, ')');
+	if (p && sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
+			&start) != 1)
+		start = 0;
+	free(text);
+	return start;
+}
+
+/* The process a thread id belongs to (itself for a process), or 0. */
+static pid_t proc_tgid(pid_t tid)
+{
+	char path[64], *text, *t;
+	size_t len;
+	int tgid = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", tid);
+	if (!(text = read_whole_file(path, &len)))
+		return 0;
+	if ((t = strstr(text, "\nTgid:")))
+		tgid = atoi(t + 6);
+	free(text);
+	return tgid;
+}
+
+/* A -p target still alive: the same process, not another that got its pid
+ * after it exited (kill(pid, 0) alone cannot tell them apart). */
+static bool target_alive(struct session *s, pid_t pid)
+{
+	uint64_t *start = hmap_get(&s->pid_starts, (uint64_t)pid, 0);
+
+	if (!process_exists(pid))
+		return false;
+	return !start || !*start || proc_start_time(pid) == *start;
+}
+
 static bool thread_exists(pid_t tid)
 {
 	char p[64];
@@ -332,7 +378,7 @@ static bool thread_exists(pid_t tid)
 static bool any_target_alive(struct session *s)
 {
 	for (size_t i = 0; i < s->o.pids.n; i++)
-		if (process_exists(s->o.pids.v[i]))
+		if (target_alive(s, s->o.pids.v[i]))
 			return true;
 	for (size_t i = 0; i < s->o.tids.n; i++)
 		if (thread_exists(s->o.tids.v[i]))
@@ -349,10 +395,27 @@ static int check_targets(struct session *s)
 		return -EINVAL;
 	}
 	for (size_t i = 0; i < s->o.pids.n; i++) {
-		if (!process_exists(s->o.pids.v[i])) {
-			err_msg("pid %d: no such process", s->o.pids.v[i]);
+		pid_t pid = s->o.pids.v[i], tgid;
+		bool found, dup = false;
+
+		if (!process_exists(pid)) {
+			err_msg("pid %d: no such process", pid);
 			return -ESRCH;
 		}
+		/* A thread id given as -p: the kernel filter keys processes, so
+		 * it would match nothing. Profile its process, and say so. */
+		if ((tgid = proc_tgid(pid)) > 0 && tgid != pid) {
+			fprintf(stderr, "%s: %d is a thread of process %d: profiling the process "
+				"(-t %d profiles the thread alone)\n", prog_name, pid, tgid, pid);
+			for (size_t j = 0; j < s->o.pids.n; j++)
+				dup |= s->o.pids.v[j] == tgid;
+			if (dup) {
+				s->o.pids.v[i--] = s->o.pids.v[--s->o.pids.n];
+				continue;
+			}
+			s->o.pids.v[i] = pid = tgid;
+		}
+		*hmap_upsert(&s->pid_starts, (uint64_t)pid, 0, 0, &found) = proc_start_time(pid);
 	}
 	for (size_t i = 0; i < s->o.tids.n; i++) {
 		if (!thread_exists(s->o.tids.v[i])) {
@@ -927,6 +990,7 @@ out:
 		close(s.cgroup_fd);
 	vec_free(&s.o.pids);
 	vec_free(&s.o.tids);
+	hmap_free(&s.pid_starts);
 	vec_free(&s.o.outputs);
 	output_free(&s.out);
 	free(s.priv);

@@ -74,6 +74,7 @@ struct session {
 	struct output_set out;      /* -f / -o */
 	struct mmap_watch *watch;   /* -- CMD: its mapping events */
 	uint64_t write_failures;    /* profiles some output of which failed */
+	struct hmap pid_starts;     /* -p pid -> its start time (a reused pid is not it) */
 };
 
 /* Whether the running kernel has the BPF helpers the programs use; else a

@@ -175,16 +175,16 @@ static struct elf_syms *open_mapped(struct symbolizer *s, pid_t pid, const struc
 	if (v->path[0] != '/')
 		return NULL;
 	/* map_files reaches the exact file mapped, even when deleted or in
-	 * another mount namespace; /proc/PID/root is the container's view. */
+	 * another mount namespace; /proc/PID/root is the container's view.
+	 * Never the same path in our own namespace: it may be another file
+	 * (sym_mmap_event checks device and inode before it does that). */
 	snprintf(p, sizeof(p), "/proc/%d/map_files/%lx-%lx", pid,
 		 (unsigned long)v->start, (unsigned long)v->end);
-	fd = open(p, O_RDONLY | O_CLOEXEC);
+	fd = open(p, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		snprintf(p, sizeof(p), "/proc/%d/root%s", pid, v->path);
-		fd = open(p, O_RDONLY | O_CLOEXEC);
+		fd = open(p, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	}
-	if (fd < 0)
-		fd = open(v->path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return NULL;
 	es = elf_cached_open(s, fd);
@@ -545,7 +545,7 @@ static int cmp_vma(const void *a, const void *b)
 }
 
 void sym_mmap_event(struct symbolizer *s, pid_t pid, uint64_t start, uint64_t len,
-		    uint64_t pgoff, const char *path)
+		    uint64_t pgoff, const char *path, uint64_t dev, uint64_t ino)
 {
 	struct proc *pr = proc_get(s, pid, true);
 	struct vma v = { start, start + len, pgoff, strpool_intern(&s->strings, path), NULL };
@@ -557,11 +557,18 @@ void sym_mmap_event(struct symbolizer *s, pid_t pid, uint64_t start, uint64_t le
 			pr->vmas.v[j++] = pr->vmas.v[i];
 	pr->vmas.n = j;
 	v.elf = open_mapped(s, pid, &v);
-	if (!v.elf && path[0] == '/') { /* the process may be gone: the host path */
-		int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (!v.elf && path[0] == '/') {
+		/* The process is gone: the file at the same path here, but only
+		 * if it is the very file it mapped (device and inode from the
+		 * record). A command in its own mount namespace or chroot maps
+		 * other files under the same names; those stay unnamed. */
+		int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+		struct stat st;
 
 		if (fd >= 0) {
-			v.elf = elf_cached_open(s, fd);
+			if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_ino == ino &&
+			    (uint64_t)st.st_dev == dev)
+				v.elf = elf_cached_open(s, fd);
 			close(fd);
 		}
 	}

@@ -34,7 +34,7 @@ bool sym_known(struct symbolizer *s, pid_t pid);
  * comm-exec and fork records), so short-lived processes resolve even if
  * they exit before a snapshot. */
 void sym_mmap_event(struct symbolizer *s, pid_t pid, uint64_t start, uint64_t len,
-		    uint64_t pgoff, const char *path);
+		    uint64_t pgoff, const char *path, uint64_t dev, uint64_t ino);
 void sym_exec_event(struct symbolizer *s, pid_t pid);
 void sym_fork_event(struct symbolizer *s, pid_t ppid, pid_t pid);
 

@@ -123,3 +123,41 @@ fi
 check "oncpu -- sh -c 'hot; true': the child's samples are there (>= 70)" ge "$(total "$OUT/child.folded")" 70
 check "oncpu -- sh -c 'hot; true': >= 90% in hot_spin" ge "$(leaf_share "$OUT/child.folded" hot_spin)" 90
 check "oncpu -- sh -c: the child's frames are named" ge "$(stack_share "$OUT/child.folded" "main;outer_caller")" 90
+
+# -p with a thread id profiles the thread's process, and says so.
+start_target "$TB/mt" 4
+tid=$(ls "/proc/$TPID/task" | sort -n | tail -n 1)
+"$BPFPROF" oncpu -p "$tid" -d 1 -o "$OUT/tidasp.folded" 2> "$OUT/tidasp.err"
+check "-p THREAD: a note names the process" contains "$OUT/tidasp.err" "is a thread of process $TPID"
+check "-p THREAD: the process is profiled" ge "$(total "$OUT/tidasp.folded")" 50
+stop_targets
+
+# A target that exits and whose pid is then reused by another process: the
+# run ends (start times differ), it does not go on profiling the stranger.
+start_target "$TB/hot" 0.5 single
+victim=$TPID
+"$BPFPROF" oncpu -p "$victim" -d 6 -o "$OUT/reuse.folded" 2> "$OUT/reuse.err" &
+bp=$!
+wait "$victim" 2>/dev/null
+reused=0
+for _ in $(seq 20); do
+	echo $(( victim - 1 )) > /proc/sys/kernel/ns_last_pid
+	sleep 4 &
+	if [ $! -eq "$victim" ]; then reused=1; break; fi
+	kill $! 2>/dev/null
+done
+t0=$(date +%s%N)
+wait "$bp"
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+check "pid reuse: the pid was taken by another process (test setup)" eq "$reused" 1
+check "pid reuse: the run ends when its target exits (< 2.5 s after)" ge 2500 "$ms"
+check "pid reuse: says the target exited" contains "$OUT/reuse.err" "target exited"
+kill %+ 2>/dev/null
+
+# A short command in its own mount namespace, where the path it runs is
+# another file than ours at that path: never named from our file.
+mkdir -p "$OUT/mntns"; cp "$TB/sleeper" "$OUT/mntns/prog"
+"$BPFPROF" oncpu -F 999 -o "$OUT/mntns.folded" -- unshare -m sh -c \
+	"mount --bind '$TB/hot' '$OUT/mntns/prog' && exec '$OUT/mntns/prog' 0.05 single" > /dev/null 2>&1
+check "mount namespace: the command's samples are there" ge "$(grep '^prog;' "$OUT/mntns.folded" | total /dev/stdin)" 20
+check "mount namespace: no names from our file at the same path" lacks "$OUT/mntns.folded" "nap_"
