@@ -40,7 +40,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 1024);
 	__uint(map_flags, BPF_F_NO_PREALLOC); /* sparse: memory on demand */
-	__type(key, __u64);              /* pointer */
+	__type(key, struct alloc_key);   /* process, pointer */
 	__type(value, struct heap_alloc);
 } allocs SEC(".maps");
 
@@ -129,9 +129,10 @@ static __always_inline void send_alloc(void *ctx, struct heap_key *key, __u64 si
 	if (!ptr)
 		return;
 	struct heap_alloc a = { .size = size, .weight = weight, .key = *key };
+	struct alloc_key ak = { .pid = key->pid, .ptr = ptr };
 
 	a.key.ustack = STACK_DWARF;
-	if (bpf_map_update_elem(&allocs, &ptr, &a, BPF_ANY))
+	if (bpf_map_update_elem(&allocs, &ak, &a, BPF_ANY))
 		stat_inc(STAT_MAP_FULL);
 	return;
 lost:
@@ -151,8 +152,9 @@ static __always_inline void account_alloc(struct heap_key *key, __u64 size, __u6
 	__sync_fetch_and_add(&v->alloc_bytes, size * weight);
 	if (ptr) {
 		struct heap_alloc a = { .size = size, .weight = weight, .key = *key };
+		struct alloc_key ak = { .pid = key->pid, .ptr = ptr };
 
-		if (bpf_map_update_elem(&allocs, &ptr, &a, BPF_ANY)) {
+		if (bpf_map_update_elem(&allocs, &ak, &a, BPF_ANY)) {
 			stat_inc(STAT_MAP_FULL); /* counted as allocated, never as in use */
 			return;
 		}
@@ -163,12 +165,13 @@ static __always_inline void account_alloc(struct heap_key *key, __u64 size, __u6
 
 static __always_inline void account_free(__u64 ptr)
 {
+	struct alloc_key ak = { .pid = bpf_get_current_pid_tgid() >> 32, .ptr = ptr };
 	struct heap_alloc *a;
 	struct heap_val *v;
 
 	if (!ptr)
 		return; /* free(NULL) */
-	a = bpf_map_lookup_elem(&allocs, &ptr);
+	a = bpf_map_lookup_elem(&allocs, &ak);
 	if (!a)
 		return; /* allocated before we attached, or not sampled */
 	if (a->key.ustack == STACK_DWARF) {
@@ -178,7 +181,7 @@ static __always_inline void account_free(__u64 ptr)
 		 * only once that was sent); lost only if the buffer is full. */
 		if (bpf_ringbuf_output(&uw_events, &fr, sizeof(fr), uw_wakeup_flag()))
 			stat_inc(STAT_RINGBUF_FULL);
-		bpf_map_delete_elem(&allocs, &ptr);
+		bpf_map_delete_elem(&allocs, &ak);
 		return;
 	}
 	v = bpf_map_lookup_elem(&heap, &a->key);
@@ -186,7 +189,7 @@ static __always_inline void account_free(__u64 ptr)
 		__sync_fetch_and_add(&v->inuse_objects, -(__s64)a->weight);
 		__sync_fetch_and_add(&v->inuse_bytes, -(__s64)(a->size * a->weight));
 	}
-	bpf_map_delete_elem(&allocs, &ptr);
+	bpf_map_delete_elem(&allocs, &ak);
 }
 
 SEC("uprobe")

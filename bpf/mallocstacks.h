@@ -67,6 +67,15 @@ struct heap_uw_payload {
 	__u64 entry_ip;      /* the allocator's entry, when captured at its return */
 };
 
+/* A live allocation's key: the process and the pointer. Processes forked
+ * from one parent (nginx workers, postgres backends) hand out the same
+ * addresses; keyed by pointer alone they took each other's allocations. */
+struct alloc_key {
+	__u32 pid;
+	__u32 pad;
+	__u64 ptr;
+};
+
 struct heap_uw_free {
 	__u32 type;          /* HEAP_REC_FREE */
 	__u32 pid;

@@ -28,6 +28,7 @@ one_line() { [ "$(wc -l < "$1")" -eq 1 ] || { echo "expected one line on stderr,
 start_target() {
 	local log
 	log=$(mktemp "$OUT/target.XXXXXX")
+	TLOG=$log # the target's output, for tests that read more of it
 	"$@" > "$log" 2>&1 &
 	TPID=$!
 	TARGET_PIDS+=("$TPID")

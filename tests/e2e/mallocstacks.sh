@@ -78,3 +78,14 @@ for args in "--lib /etc/passwd" "--lib /nonexistent.so" "--lib $(ls /lib/x86_64-
 	check "mallocstacks $args: exit 2" eq "$?" 2
 	check "mallocstacks $args: one line" one_line "$OUT/merr"
 done
+
+# Two processes forked from one parent hand out the same addresses: each
+# one's live allocations are its own (they once took each other's, and
+# in-use grew by MBs while each held at most one 4 KiB block).
+start_target "$TB/heap" forked 4
+workers=$(awk '/^workers/ { print $2 }' "$TLOG")
+"$BPFPROF" mallocstacks -p "$workers" -d 1.5 -f json -o "$OUT/forked.json" 2> "$OUT/forked.err"
+read -r f_alloc _ _ f_inuse <<< "$(python3 "$ROOT/tests/heap_values.py" "$OUT/forked.json" worker_churn malloc)"
+check "forked workers: thousands of allocations seen" ge "$f_alloc" 1000
+check "forked workers: in use at most one block per worker (<= 8192 B)" ge 8192 "$f_inuse"
+stop_targets

@@ -9,6 +9,9 @@
  *   threads  4 threads: 10000 x malloc(64)+free each, and 100 x malloc(32) kept
  *   steady SECS  steady_alloc: malloc(32)+free every ms for SECS; prints
  *            "ready PID" first and "allocations N" at the end
+ *   forked SECS  two forked worker processes, each worker_churn: malloc(4096),
+ *            a short nap, free, for SECS (the same addresses in both, as in
+ *            nginx's workers); prints "workers PID1,PID2" and "ready PID"
  * Prints a checksum of what it wrote, so a test can see the output unchanged. */
 #include <pthread.h>
 #include <stdint.h>
@@ -16,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static void *volatile keep[1024];
@@ -183,6 +187,20 @@ __attribute__((noinline)) long steady_alloc(double secs)
 	return n;
 }
 
+__attribute__((noinline)) void worker_churn(double secs)
+{
+	struct timespec ts = { 0, 200000 };
+	long iters = (long)(secs * 2000);
+
+	for (long i = 0; i < iters; i++) {
+		void *p = malloc(4096);
+
+		touch(p, 4096);
+		nanosleep(&ts, NULL);
+		free(p);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "leak";
@@ -194,6 +212,21 @@ int main(int argc, char **argv)
 		return 0;
 	}
 
+	if (!strcmp(mode, "forked")) {
+		double secs = argc > 2 ? atof(argv[2]) : 3;
+		pid_t w[2];
+
+		for (int i = 0; i < 2; i++)
+			if ((w[i] = fork()) == 0) {
+				worker_churn(secs);
+				_exit(0);
+			}
+		printf("workers %d,%d\nready %d\n", w[0], w[1], getpid());
+		fflush(stdout);
+		while (wait(NULL) > 0)
+			;
+		return 0;
+	}
 	if (!strcmp(mode, "leak")) {
 		leak_some();
 		churn();
