@@ -4,7 +4,9 @@
  * never enter the kernel, so timing futex waits (sys_enter/sys_exit raw
  * tracepoints) costs nothing on the uncontended path. The futex op and the
  * value the waiter expects tell lock waits from condition variables,
- * semaphores and joins (see classify()).
+ * semaphores and joins (see classify()). Semaphores (postgres's LWLocks sleep
+ * in sem_wait) are told apart by an entry probe on sem_wait and its kin,
+ * which notes the semaphore each thread is about to wait on.
  * Kernel locks: lock:contention_begin/end.
  * Go: an entry uprobe on sync.runtime_SemacquireMutex counts contended
  * sync.Mutex/RWMutex acquisitions (never a return probe on Go code). */
@@ -118,6 +120,43 @@ static __always_inline void finish(void *ctx, struct lock_start *st, __u32 tid, 
 	add(&key, delta, 1);
 }
 
+/* The semaphore each thread last entered sem_wait (or sem_timedwait,
+ * sem_clockwait) with: its futex wait on that address is a semaphore wait. A
+ * stale entry (sem_wait took the fast path) matches no later futex wait on
+ * another address. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, __u64);
+} sem_at SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SKIP_NSLOTS);
+	__type(key, __u32);
+	__type(value, __u64);
+} skipped SEC(".maps");
+
+SEC("uprobe")
+int lw_sem_wait(struct pt_regs *ctx)
+{
+	__u64 pt = bpf_get_current_pid_tgid(), sem = PT_REGS_PARM1(ctx);
+	__u32 tid = (__u32)pt;
+
+	if (target_match(pt >> 32, tid))
+		bpf_map_update_elem(&sem_at, &tid, &sem, BPF_ANY);
+	return 0;
+}
+
+static __always_inline void skip(__u32 slot)
+{
+	__u64 *v = bpf_map_lookup_elem(&skipped, &slot);
+
+	if (v)
+		(*v)++;
+}
+
 /* Which futex waits are lock waits (glibc): a mutex waits with FUTEX_WAIT
  * (or FUTEX_WAIT_BITSET when timed) expecting 2 ("locked, with waiters"),
  * or with FUTEX_LOCK_PI; an rwlock waits with FUTEX_WAIT_BITSET expecting
@@ -125,9 +164,10 @@ static __always_inline void finish(void *ctx, struct lock_start *st, __u32 tid, 
  * both wait for 2: a locked mutex has its owner's tid 8 bytes after the
  * futex word, where an rwlock has a small phase counter. Condition
  * variables and semaphores wait for 0, pthread_join for a tid: not counted. */
-static __always_inline int classify(__u32 cmd, __u32 val, __u64 uaddr)
+static __always_inline int classify(__u32 cmd, __u32 val, __u64 uaddr, __u32 tid)
 {
 	__u32 owner = 0;
+	__u64 *sem;
 
 	if (cmd == FUTEX_LOCK_PI || cmd == FUTEX_LOCK_PI2)
 		return LOCK_USER_MUTEX;
@@ -139,6 +179,11 @@ static __always_inline int classify(__u32 cmd, __u32 val, __u64 uaddr)
 		bpf_probe_read_user(&owner, sizeof(owner), (void *)(uaddr + 8));
 		return owner > 3 ? LOCK_USER_MUTEX : LOCK_USER_RWLOCK;
 	}
+	if (cmd != FUTEX_WAIT && cmd != FUTEX_WAIT_BITSET)
+		return -1; /* wakes, requeues: not waits */
+	if (val == 0 && (sem = bpf_map_lookup_elem(&sem_at, &tid)) && *sem == uaddr)
+		return LOCK_USER_SEM;
+	skip(val == 0 ? SKIP_VALUE0 : SKIP_OTHER);
 	return -1;
 }
 
@@ -156,7 +201,7 @@ int BPF_PROG(lw_sys_enter, struct pt_regs *regs, long id)
 	if (id != NR_futex || !trace_user || !target_match(tgid, tid))
 		return 0;
 	kind = classify(BPF_CORE_READ(regs, si) & FUTEX_CMD_MASK, (__u32)BPF_CORE_READ(regs, dx),
-			BPF_CORE_READ(regs, di));
+			BPF_CORE_READ(regs, di), tid);
 	if (kind < 0)
 		return 0;
 	st.ts = bpf_ktime_get_ns();

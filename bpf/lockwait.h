@@ -9,6 +9,16 @@ enum lock_kind {
 	LOCK_USER_RWLOCK = 1,   /* pthread rwlock (futex wait-bitset, value 3) */
 	LOCK_GO_MUTEX = 2,      /* Go sync.Mutex / RWMutex (count only) */
 	LOCK_KERNEL = 3,        /* kernel lock; flags say which kind */
+	LOCK_USER_SEM = 4,      /* POSIX semaphore (sem_wait's futex wait, value 0) */
+};
+
+/* Futex waits of target threads that are not lock waits, not counted as
+ * contention but counted here (the per-CPU "skipped" array), so the output
+ * can say what it left out. */
+enum lock_skip {
+	SKIP_VALUE0 = 0,        /* expected 0: condition variables (or a semaphore not seen entering sem_wait) */
+	SKIP_OTHER = 1,         /* any other value: pthread_join, custom futex users */
+	SKIP_NSLOTS,
 };
 
 /* lock:contention_begin flags (include/trace/events/lock.h) */

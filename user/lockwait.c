@@ -12,6 +12,7 @@
 
 #include "bpfmaps.h"
 #include "lockwait.h"
+#include "probepoint.h"
 #include "lockwait.skel.h"
 #include "session.h"
 #include "unwinder.h"
@@ -25,6 +26,8 @@ struct lockwait {
 	dev_t lib_dev;
 	ino_t lib_ino;
 	uint64_t outside_lib;    /* futex waits from outside --lib, not counted */
+	VEC(char *) sem_libs;    /* libraries whose sem_wait is probed */
+	uint64_t skipped_last[SKIP_NSLOTS];
 	struct stat_snapshot stats;
 	struct uw_ctx uw;           /* --unwind dwarf: totals kept here */
 };
@@ -133,6 +136,87 @@ static int attach_go(struct session *s, struct lockwait *lw)
 	return 0;
 }
 
+/* The C library a process uses (as seen from here, through its root), or
+ * ours for pid <= 0: where its sem_wait lives. */
+static bool find_libc(pid_t pid, char *out, size_t n)
+{
+	char path[64], *text, *line, *save = NULL;
+	size_t len;
+	bool found = false;
+
+	snprintf(path, sizeof(path), pid > 0 ? "/proc/%d/maps" : "/proc/self/maps", pid);
+	if (!(text = read_whole_file(path, &len)))
+		return false;
+	for (line = strtok_r(text, "\n", &save); line && !found; line = strtok_r(NULL, "\n", &save)) {
+		char *file = strchr(line, '/'), *base;
+
+		if (!file || !(base = strrchr(file, '/')) || (strncmp(base, "/libc.so", 8) && strncmp(base, "/libc-", 6)))
+			continue;
+		if (pid > 0)
+			snprintf(out, n, "/proc/%d/root%s", pid, file);
+		else
+			snprintf(out, n, "%s", file);
+		found = true;
+	}
+	free(text);
+	return found;
+}
+
+/* Semaphores: an entry probe on sem_wait and its kin in a library (once per
+ * library; the kernel filter keeps the targets). Not fatal: without it,
+ * semaphore waits are counted among the skipped value-0 waits. */
+static void attach_sem(struct session *s, struct lockwait *lw, const char *lib)
+{
+	static const char *const fns[] = { "sem_wait", "sem_timedwait", "sem_clockwait" };
+	struct elf_syms *es;
+
+	for (size_t i = 0; i < lw->sem_libs.n; i++)
+		if (!strcmp(lw->sem_libs.v[i], lib))
+			return;
+	vec_push(&lw->sem_libs, xstrdup(lib));
+	if (!(es = sym_elf_path(s->sym, lib)))
+		return;
+	for (size_t i = 0; i < sizeof(fns) / sizeof(fns[0]); i++) {
+		LIBBPF_OPTS(bpf_uprobe_opts, uo);
+		struct probe_place pl;
+		struct bpf_link *link;
+		uint64_t vaddr, off;
+
+		if (!(vaddr = elf_sym_addr(es, fns[i])) || !elf_vaddr_to_offset(es, vaddr, &off))
+			continue;
+		probe_place_entry(lib, off, PROBE_C_ARGS(1), &pl);
+		link = bpf_program__attach_uprobe_opts(lw->skel->progs.lw_sem_wait, -1, lib, pl.off, &uo);
+		if (!link) {
+			warn_msg("cannot probe %s in %s: %s (semaphore waits not told apart)", fns[i], lib,
+				 strerror(errno));
+			continue;
+		}
+		vec_push(&lw->links, link);
+		if (s->o.verbose)
+			fprintf(stderr, "%s: probe %s at %s+0x%llx: %s (%s)\n", prog_name, fns[i], lib,
+				(unsigned long long)pl.off, pl.insn, pl.emulated ? "emulated" : "single-stepped");
+	}
+}
+
+static void attach_sems(struct session *s, struct lockwait *lw)
+{
+	char lib[PATH_MAX];
+
+	if (lw->lib) {
+		attach_sem(s, lw, lw->lib);
+		return;
+	}
+	if (!s->o.pids.n || s->o.cmd) { /* system-wide, or a command not exec'd yet: our libc */
+		if (find_libc(0, lib, sizeof(lib)))
+			attach_sem(s, lw, lib);
+		if (!s->o.cmd)
+			return;
+	}
+	for (size_t i = 0; i < s->o.pids.n; i++)
+		if (s->o.pids.v[i] != s->child && find_libc(s->o.pids.v[i], lib, sizeof(lib)))
+			attach_sem(s, lw, lib);
+}
+
 _Static_assert(sizeof(struct lock_uw_payload) <= UW_PAYLOAD, "payload too big");
 
 static void merge_val(void *dst, const void *src)
@@ -179,6 +263,7 @@ static int lockwait_start(struct session *s)
 	bpf_program__set_autoload(skel->progs.lw_kbegin_raw, lw->kernel && !tp_btf);
 	bpf_program__set_autoload(skel->progs.lw_kend_raw, lw->kernel && !tp_btf);
 	bpf_program__set_autoload(skel->progs.lw_go_semacquire, lw->user);
+	bpf_program__set_autoload(skel->progs.lw_sem_wait, lw->user);
 	filter_follow_prepare(skel->obj, s);
 	err = filter_configure(s, &skel->rodata->filter, skel->maps.target_pids,
 			       skel->maps.target_tids);
@@ -215,7 +300,8 @@ static int lockwait_start(struct session *s)
 	bpf_object__for_each_program(prog, skel->obj) {
 		struct bpf_link *link;
 
-		if (prog == skel->progs.lw_go_semacquire || !bpf_program__autoload(prog))
+		if (prog == skel->progs.lw_go_semacquire || prog == skel->progs.lw_sem_wait ||
+		    !bpf_program__autoload(prog))
 			continue;
 		link = bpf_program__attach(prog);
 		if (!link) {
@@ -229,7 +315,40 @@ static int lockwait_start(struct session *s)
 	}
 	if (lw->user && (err = attach_go(s, lw)) < 0)
 		return err;
+	if (lw->user)
+		attach_sems(s, lw);
 	return 0;
+}
+
+/* Futex waits that are not lock waits: left out, and said so in each
+ * profile (a pprof comment) and on stderr. */
+static void report_skipped(struct lockwait *lw, struct profile *p)
+{
+	static const char *const what[SKIP_NSLOTS] = {
+		[SKIP_VALUE0] = "futex waits for 0 (condition variables, untracked semaphores)",
+		[SKIP_OTHER] = "other futex waits (pthread_join, custom futex users)",
+	};
+	int ncpus = libbpf_num_possible_cpus();
+	uint64_t *vals = xcalloc(ncpus, sizeof(uint64_t)), delta[SKIP_NSLOTS] = { 0 };
+
+	for (uint32_t slot = 0; slot < SKIP_NSLOTS; slot++) {
+		uint64_t total = 0;
+		char note[160];
+
+		if (bpf_map_lookup_elem(bpf_map__fd(lw->skel->maps.skipped), &slot, vals) == 0)
+			for (int c = 0; c < ncpus; c++)
+				total += vals[c];
+		delta[slot] = total - lw->skipped_last[slot];
+		snprintf(note, sizeof(note), "not counted as lock waits: %llu %s",
+			 (unsigned long long)delta[slot], what[slot]);
+		profile_add_comment(p, note);
+		lw->skipped_last[slot] = total;
+	}
+	free(vals);
+	if (delta[SKIP_VALUE0] || delta[SKIP_OTHER])
+		fprintf(stderr, "%s: not counted as lock waits: %llu %s, %llu %s\n", prog_name,
+			(unsigned long long)delta[SKIP_VALUE0], what[SKIP_VALUE0],
+			(unsigned long long)delta[SKIP_OTHER], what[SKIP_OTHER]);
 }
 
 static void lockwait_scan(struct session *s)
@@ -254,6 +373,7 @@ static const char *kind_label(const struct lock_key *k, char *buf, size_t n)
 	case LOCK_USER_MUTEX: return "mutex";
 	case LOCK_USER_RWLOCK: return "rwlock";
 	case LOCK_GO_MUTEX: return "go-mutex";
+	case LOCK_USER_SEM: return "semaphore";
 	}
 	if (k->flags & LCB_F_PERCPU)
 		snprintf(buf, n, "kernel percpu-rwsem %s", rw);
@@ -391,6 +511,7 @@ static int lockwait_collect(struct session *s, struct profile *p)
 			prog_name, (unsigned long long)lw->outside_lib, lw->lib);
 		lw->outside_lib = 0;
 	}
+	report_skipped(lw, p);
 	return err;
 }
 
@@ -400,6 +521,9 @@ static void lockwait_stop(struct session *s)
 
 	links_destroy(lw->links.v, lw->links.n);
 	vec_free(&lw->links);
+	for (size_t i = 0; i < lw->sem_libs.n; i++)
+		free(lw->sem_libs.v[i]);
+	vec_free(&lw->sem_libs);
 	uw_close(&lw->uw);
 	lockwait_bpf__destroy(lw->skel);
 }
@@ -413,6 +537,12 @@ static int lockwait_add_pid(struct session *s, pid_t pid)
 
 	if (err || !x->user)
 		return err;
+	{
+		char lib[PATH_MAX];
+
+		if (!x->lib && find_libc(pid, lib, sizeof(lib)))
+			attach_sem(s, x, lib);
+	}
 	snprintf(exe, sizeof(exe), "/proc/%d/exe", pid);
 	if ((es = sym_elf_path(s->sym, exe)) && es->is_go && elf_sym_addr(es, "sync.runtime_SemacquireMutex")) {
 		LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = "sync.runtime_SemacquireMutex");

@@ -150,3 +150,8 @@ uint64_t profile_lost_total(const struct profile *p)
 		t += p->counters.v[i].value;
 	return t;
 }
+
+void profile_add_comment(struct profile *p, const char *text)
+{
+	vec_push(&p->comments, pf_str(p, text));
+}

@@ -95,6 +95,8 @@ uint32_t profile_add_location(struct profile *p, const struct pf_location *loc);
 void profile_add_sample(struct profile *p, const uint32_t *locs, uint32_t nlocs,
 			const int64_t *values, const struct pf_label *labels, uint32_t nlabels);
 void profile_add_counter(struct profile *p, const char *name, uint64_t value);
+/* A note for people (pprof's comments), e.g. what a profile left out. */
+void profile_add_comment(struct profile *p, const char *text);
 
 const struct pf_label *sample_label(const struct pf_sample *s, const char *key);
 int64_t profile_total(const struct profile *p, int type_index);

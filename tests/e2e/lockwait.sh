@@ -31,7 +31,9 @@ go tool pprof -raw "$OUT/rw.pb.gz" > "$OUT/rw.raw" 2>&1
 check "lockwait rwlock: labelled lock_kind rwlock" contains "$OUT/rw.raw" "lock_kind:[rwlock]"
 
 # A condition-variable ping-pong is not mutex contention.
-"$BPFPROF" lockwait --user -o "$OUT/cv.folded" -- "$L" condvar 1.5 > /dev/null 2>&1
+"$BPFPROF" lockwait --user -o "$OUT/cv.folded" -- "$L" condvar 1.5 > /dev/null 2> "$OUT/cv.err"
+check "lockwait condvar: says the value-0 futex waits it left out" contains "$OUT/cv.err" "not counted as lock waits: "
+check "lockwait condvar: ... and how many (> 0)" bash -c "grep -Eq 'lock waits: [1-9][0-9]* futex waits for 0' '$OUT/cv.err'"
 check "lockwait condvar: cond waits not counted (< 50 ms of ~1.5 s of waiting)" ge 50000000 "$(total "$OUT/cv.folded")"
 
 # Lock-heavy but uncontended: nothing to report.
@@ -69,3 +71,17 @@ for args in "--lib /etc/passwd" "--lib /nonexistent.so" "--lib $(ls /lib/x86_64-
 	check "lockwait $args: exit 2" eq "$?" 2
 	check "lockwait $args: one line" one_line "$OUT/lerr"
 done
+
+# POSIX semaphores used as locks (postgres's LWLocks sleep in sem_wait): the
+# wait is told apart from a condition variable by a probe on sem_wait.
+"$BPFPROF" lockwait --user -o "$OUT/sem.json" -o "$OUT/sem.folded" -- "$L" sem 2 > "$OUT/sem.out" 2>/dev/null
+semw=$(awk '/measured_wait_ns/ { print $2 }' "$OUT/sem.out")
+semd=$(python3 -c "
+import json; d = json.load(open('$OUT/sem.json'))
+print(sum(s['values'][1] for s in d['samples'] if s['labels'].get('lock_kind') == 'semaphore'))")
+check "lockwait sem: semaphore waits counted (>= 1 s)" ge "$semd" 1000000000
+check "lockwait sem: labelled semaphore, total within 25% of the target's own clock" \
+	between "$semd" "$(( semw * 3 / 4 ))" "$(( semw * 5 / 4 ))"
+"$BPFPROF" lockwait --user --unwind dwarf -o "$OUT/semd.folded" -- "$L" sem 1 > /dev/null 2>&1
+check "lockwait sem --unwind dwarf: the waiting function (hold_sem) on >= 90% of the delay" \
+	ge "$(stack_share "$OUT/semd.folded" "hold_sem")" 90

@@ -9,9 +9,12 @@
  *             "ops_per_sec N" (acquisitions, all threads) and measured_wait_ns
  *   uncontended  one thread: 10M (or argv[3]) lock/unlock pairs ("ops_per_sec N")
  *   kernel    4 threads mmap/munmap on one mm (kernel mmap lock contention)
+ *   sem       as mutex, with a process-shared POSIX semaphore used as a lock
+ *             (postgres's LWLocks sleep so) in hold_sem; prints measured_wait_ns
  * Prints "ready PID" first. */
 #define _GNU_SOURCE
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +62,26 @@ __attribute__((noinline)) void hold_mutex(void)
 	__atomic_add_fetch(&measured_ns, now_ns() - t0, __ATOMIC_RELAXED);
 	busy_us(1000);
 	pthread_mutex_unlock(&mu);
+}
+
+static sem_t sem;
+
+__attribute__((noinline)) void hold_sem(void)
+{
+	long long t0 = now_ns();
+
+	while (sem_wait(&sem) != 0)
+		;
+	__atomic_add_fetch(&measured_ns, now_ns() - t0, __ATOMIC_RELAXED);
+	busy_us(1000);
+	sem_post(&sem);
+}
+
+__attribute__((noinline)) void *sem_worker(void *a)
+{
+	while (now() < end_time)
+		hold_sem();
+	return NULL;
 }
 
 static long long acquisitions;
@@ -213,6 +236,10 @@ int main(int argc, char **argv)
 		uncontended(argc > 3 ? atol(argv[3]) : 10000000);
 	} else if (!strcmp(mode, "kernel")) {
 		run(mapper, 4);
+	} else if (!strcmp(mode, "sem")) {
+		sem_init(&sem, 1, 1);
+		run(sem_worker, 4);
+		printf("measured_wait_ns %lld\n", measured_ns);
 	}
 	return 0;
 }
