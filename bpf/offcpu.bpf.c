@@ -204,6 +204,115 @@ static __always_inline int on_switch(void *ctx, bool preempt, struct task_struct
 	return 0;
 }
 
+/* ---- the start-up seed ------------------------------------------------
+ * Threads already off the CPU when the run starts switched out before we
+ * attached: no start record, so their first block would go uncounted (a
+ * thread napping 3 s at a time lost its first partial nap; a hung thread
+ * was invisible). At start, after attaching, the loader runs this task
+ * iterator once: every target thread that is blocked now gets a start record
+ * stamped now, with its kernel stack (bpf_get_task_stack) and its user stack
+ * walked by frame pointers from its saved registers (bpf_copy_from_user_task:
+ * sleepable). Stacks go to seed_stacks under ids from SEED_STACK_BASE. */
+struct seed_ips {
+	__u64 ips[SEED_DEPTH];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u32);
+	__type(value, struct seed_ips);
+} seed_stacks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct seed_ips);
+} seed_scratch SEC(".maps");
+
+__u32 seed_next = 0;   /* ids handed out (the iterator runs once, alone) */
+__u64 seeded = 0;      /* threads seeded, for -v */
+
+static __always_inline __s32 seed_put(struct seed_ips *b)
+{
+	__u32 id = SEED_STACK_BASE + seed_next++;
+
+	if (bpf_map_update_elem(&seed_stacks, &id, b, BPF_ANY)) {
+		stat_inc(STAT_MAP_FULL);
+		return STACK_LOST;
+	}
+	return (__s32)id;
+}
+
+SEC("iter.s/task")
+int offcpu_seed(struct bpf_iter__task *ctx)
+{
+	struct task_struct *task = ctx->task;
+	struct offcpu_start s = { .ustack = STACK_NONE, .kstack = STACK_NONE };
+	struct seed_ips *b;
+	__u32 zero = 0, tid, tgid, st;
+	__u8 state;
+
+	if (!task)
+		return 0;
+	tid = task->pid;
+	tgid = task->tgid;
+	if (!tid || filter.cgroup) /* the cgroup test is for current only */
+		return 0;
+	if (filter.pid && !bpf_map_lookup_elem(&target_pids, &tgid))
+		return 0;
+	if (filter.tid && !bpf_map_lookup_elem(&target_tids, &tid))
+		return 0;
+	st = task->__state;
+	if (st == 0 || task->on_cpu)
+		return 0; /* running or runnable: not blocked */
+	state = classify(st);
+	if (!(state_mask & (1u << state)) || bpf_map_lookup_elem(&starts, &tid))
+		return 0;
+	s.start = bpf_ktime_get_ns();
+	s.pid = tgid;
+	s.state = state;
+	s.kthread = !!(task->flags & PF_KTHREAD);
+	bpf_probe_read_kernel_str(s.comm, sizeof(s.comm), task->comm);
+	b = bpf_map_lookup_elem(&seed_scratch, &zero);
+	if (!b)
+		return 0;
+	if (kernel_stacks) {
+		long n = bpf_get_task_stack(task, b->ips, sizeof(b->ips), 0);
+
+		if (n > 0) {
+			for (int i = 0; i < SEED_DEPTH; i++)
+				if (i >= n / 8)
+					b->ips[i] = 0;
+			s.kstack = seed_put(b);
+		} else {
+			s.kstack = STACK_LOST;
+			stat_inc(STAT_KSTACK_FAILED);
+		}
+	}
+	if (user_stacks && !s.kthread) {
+		struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+		__u64 bp = regs->bp, frame[2];
+		int i = 1;
+
+		__builtin_memset(b->ips, 0, sizeof(b->ips));
+		b->ips[0] = regs->ip;
+		for (; i < SEED_DEPTH && bp; i++) {
+			if (bpf_copy_from_user_task(frame, sizeof(frame), (void *)bp, task, 0) || !frame[1])
+				break;
+			b->ips[i] = frame[1];
+			if (frame[0] <= bp)
+				break; /* the chain must go up the stack */
+			bp = frame[0];
+		}
+		s.ustack = seed_put(b);
+	}
+	if (bpf_map_update_elem(&starts, &tid, &s, BPF_NOEXIST) == 0)
+		seeded++;
+	return 0;
+}
+
 /* tp_btf where the kernel has it (cheapest, typed); raw_tp otherwise. The
  * loader keeps one of the two (feature probe in user/offcpu.c). */
 /* The fourth argument, prev_state, is read only where the kernel has it

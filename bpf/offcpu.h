@@ -15,6 +15,11 @@ enum offcpu_state {
 };
 
 /* Where a thread left the CPU, kept until it runs again. */
+/* Stack ids at or above this name stacks the start-up seed walked itself
+ * (seed_stacks), not ids of the kernel's stack map. */
+#define SEED_STACK_BASE 0x40000000
+#define SEED_DEPTH 127
+
 struct offcpu_start {
 	__u64 start;    /* when it left the CPU */
 	char comm[TASK_COMM_LEN];

@@ -93,12 +93,20 @@ int stackmap_size(struct session *s, struct bpf_map *m)
 
 struct stack_reader {
 	struct bpf_map *map;
+	struct bpf_map *alt;     /* ids >= alt_base are read here (offcpu's seed) */
+	uint32_t alt_base;
 	const struct uw_store *store;
 	int depth;
 	struct hmap cache;       /* id -> index into stacks + 1 (0 = unreadable) */
 	VEC(uint64_t *) stacks;
 	uint64_t missing;        /* entries whose stack id was no longer there */
 };
+
+void stack_reader_set_alt(struct stack_reader *r, struct bpf_map *alt, uint32_t base)
+{
+	r->alt = alt;
+	r->alt_base = base;
+}
 
 void stack_reader_report(const struct stack_reader *r, struct profile *p)
 {
@@ -349,8 +357,12 @@ const uint64_t *stack_reader_get(struct stack_reader *r, int32_t id)
 		return uw_store_get(r->store, id);
 	slot = hmap_upsert(&r->cache, (uint32_t)id, 0, 0, &found);
 	if (!found) {
-		ips = xcalloc(r->depth, sizeof(uint64_t));
-		if (bpf_map__lookup_elem(r->map, &id, sizeof(id), ips, r->depth * sizeof(uint64_t), 0) == 0) {
+		struct bpf_map *m = r->alt && (uint32_t)id >= r->alt_base ? r->alt : r->map;
+		size_t vsize = bpf_map__value_size(m);
+
+		ips = xcalloc(vsize / sizeof(uint64_t) > (size_t)r->depth ? vsize / sizeof(uint64_t) : (size_t)r->depth,
+			      sizeof(uint64_t));
+		if (bpf_map__lookup_elem(m, &id, sizeof(id), ips, vsize, 0) == 0) {
 			vec_push(&r->stacks, ips);
 			*slot = r->stacks.n;
 		} else {

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "bpfmaps.h"
 #include "offcpu.h"
@@ -19,6 +20,8 @@ struct offcpu {
 	uint32_t state_mask;
 	struct stat_snapshot stats;
 	bool used_raw_tp;
+	bool seed;                  /* threads blocked at start are seeded */
+	bool have_prev_state;
 	struct uw_ctx uw;           /* --unwind dwarf: totals kept here */
 };
 
@@ -157,9 +160,34 @@ static void add_pending_records(struct offcpu *oc, uint64_t now)
 	free(r);
 }
 
-static int offcpu_start(struct session *s)
+/* Runs the seed iterator once (offcpu.bpf.c): threads blocked now get a
+ * start record stamped now. After attaching, so none of their wake-ups is
+ * missed. Not fatal: the profile then starts from each thread's next block. */
+static void run_seed(struct session *s, struct offcpu *oc)
 {
-	struct offcpu *oc = s->priv;
+	struct bpf_link *link = bpf_program__attach_iter(oc->skel->progs.offcpu_seed, NULL);
+	char buf[256];
+	int fd;
+
+	if (!link) {
+		warn_msg("cannot list the threads blocked at start: %s", strerror(errno));
+		return;
+	}
+	fd = bpf_iter_create(bpf_link__fd(link));
+	if (fd >= 0) {
+		while (read(fd, buf, sizeof(buf)) > 0)
+			;
+		close(fd);
+	}
+	bpf_link__destroy(link);
+	if (s->o.verbose)
+		fprintf(stderr, "%s: %llu threads were blocked at start (counted from now)\n", prog_name,
+			(unsigned long long)oc->skel->bss->seeded);
+}
+
+/* Opens, configures and loads, with or without the start-up seed. */
+static int open_and_load(struct session *s, struct offcpu *oc, bool seed, bool quiet)
+{
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = session_btf_path(s));
 	struct offcpu_bpf *skel;
 	int err;
@@ -176,10 +204,12 @@ static int offcpu_start(struct session *s)
 	skel->rodata->state_mask = oc->state_mask ? oc->state_mask : (1u << OFFCPU_NSTATES) - 1;
 	skel->rodata->min_block_ns = oc->min_ns ? oc->min_ns : 1;
 	skel->rodata->max_block_ns = oc->max_ns ? (uint64_t)oc->max_ns : ~0ULL;
-	oc->used_raw_tp = !session_have_tp_btf(s, "sched_switch");
-	skel->rodata->have_prev_state = session_tp_nargs(s, "sched_switch") >= 4;
+	skel->rodata->have_prev_state = oc->have_prev_state;
 	bpf_program__set_autoload(oc->used_raw_tp ? skel->progs.offcpu_switch_btf
 						  : skel->progs.offcpu_switch_raw, false);
+	oc->seed = seed;
+	bpf_program__set_autoload(skel->progs.offcpu_seed, seed);
+	bpf_program__set_autoattach(skel->progs.offcpu_seed, false);
 	filter_follow_prepare(skel->obj, s);
 	err = filter_configure(s, &skel->rodata->filter, skel->maps.target_pids,
 			       skel->maps.target_tids);
@@ -197,11 +227,36 @@ static int offcpu_start(struct session *s)
 		err_msg("cannot size the offcpu maps: %s", strerror(-err));
 		return err;
 	}
-	if ((err = offcpu_bpf__load(skel)) < 0) {
+	if ((err = offcpu_bpf__load(skel)) < 0 && !quiet)
 		err_msg("cannot load the offcpu BPF program: %s (run with -v for the verifier log)",
 			strerror(-err));
-		return err;
+	return err;
+}
+
+static int offcpu_start(struct session *s)
+{
+	struct offcpu *oc = s->priv;
+	struct offcpu_bpf *skel;
+	int err;
+
+	oc->used_raw_tp = !session_have_tp_btf(s, "sched_switch");
+	oc->have_prev_state = session_tp_nargs(s, "sched_switch") >= 4;
+	/* The start-up seed needs a sleepable task iterator that may read
+	 * another task's user memory (Linux 5.18+). A kernel that refuses it
+	 * loads the rest alone: threads blocked at start are then seen from
+	 * their next block on (-v says so). */
+	err = getenv("BPFPROF_NO_SEED") ? -ENOTSUP : open_and_load(s, oc, true, true);
+	if (err < 0) {
+		if (oc->skel)
+			offcpu_bpf__destroy(oc->skel);
+		oc->skel = NULL;
+		if (s->o.verbose)
+			fprintf(stderr, "%s: threads blocked at start are not seeded (%s)\n", prog_name,
+				strerror(-err));
+		if ((err = open_and_load(s, oc, false, false)) < 0)
+			return err;
 	}
+	skel = oc->skel;
 	if ((err = filter_fill(s, skel->maps.target_pids, skel->maps.target_tids,
 			       skel->maps.target_cgroup)) < 0)
 		return err;
@@ -218,6 +273,8 @@ static int offcpu_start(struct session *s)
 	}
 	if (s->o.verbose)
 		fprintf(stderr, "%s: offcpu attached with %s\n", prog_name, oc->used_raw_tp ? "raw_tp" : "tp_btf");
+	if (oc->seed)
+		run_seed(s, oc);
 	return 0;
 }
 
@@ -332,6 +389,7 @@ static int offcpu_collect(struct session *s, struct profile *p)
 	set_generation(&skel->bss->gen, old ^ 1);
 	stack_builder_init(&b, p, s->sym, s->o.max_depth);
 	d.sr = stack_reader_new(skel->maps.stacks, s->o.max_depth);
+	stack_reader_set_alt(d.sr, skel->maps.seed_stacks, SEED_STACK_BASE);
 	err = map_drain(counts, sizeof(struct offcpu_key), sizeof(struct offcpu_val), note_pid, &d, false);
 	if (!err)
 		err = map_drain(counts, sizeof(struct offcpu_key), sizeof(struct offcpu_val), add_entry, &d, true);

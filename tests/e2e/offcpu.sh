@@ -122,3 +122,13 @@ check "offcpu -i over 1024 stacks: thousands of naps seen" ge "$stk_ev" 3000
 check "offcpu -i over 1024 stacks: most call paths seen" ge "$stk_paths" 900
 check "offcpu -i over 1024 stacks: every event without its stack is counted" ge "$stk_lost" "$stk_gone"
 check "offcpu -i over 1024 stacks: none recycled before read" eq "$stk_recycled" 0
+
+# Already asleep when the run starts: seeded at start (a task iterator), so
+# the whole run is counted, under the stack it sleeps in.
+start_target "$S" nap 5
+sleep 0.5 # busy 200 ms, then asleep for 5 s
+"$BPFPROF" offcpu -p "$TPID" -d 1.5 -o "$OUT/seed.folded" 2>/dev/null
+check "offcpu: a thread asleep since before the run is counted from the start (1.5 s +-10%)" \
+	between "$(ms_in "$OUT/seed.folded" "main;long_nap")" 1350 1650
+check "offcpu: ... with its kernel stack" contains "$OUT/seed.folded" "hrtimer_nanosleep_[k]"
+stop_targets
