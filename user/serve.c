@@ -1,6 +1,6 @@
 /* bpfprof serve: Go-style /debug/pprof/ endpoints for any process, for
  * `go tool pprof`, Parca, Grafana Alloy and anything that scrapes pprof.
- * HTTP comes from libmicrohttpd (one thread per connection). Each profile
+ * HTTP comes from libmicrohttpd (epoll, a small thread pool). Each profile
  * runs as a child `bpfprof COMMAND -p PID -d SECONDS -o TMP.pb.gz`: requests
  * are isolated from one another, and a child's probes are released by the
  * kernel when it exits, whatever happens to it. A client that disconnects
@@ -18,7 +18,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <dirent.h>
+#include <sys/prctl.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -51,6 +54,8 @@ static struct {
 	char token[80];         /* the secret callers present; "" with --no-auth */
 	VEC(long) allow_pids;   /* --allow-pid; empty: any */
 	VEC(long) allow_uids;   /* --allow-uid; empty: any */
+	char workdir[PATH_MAX]; /* profiles in flight write here; emptied at start and stop */
+	volatile int stopping;  /* SIGINT/SIGTERM: in-flight profiles end now */
 } srv = { .max_seconds = 300, .max_concurrent = 4, .lock = PTHREAD_MUTEX_INITIALIZER };
 
 #define DEFAULT_TOKEN_FILE "/run/bpfprof/serve.token"
@@ -211,7 +216,7 @@ static enum MHD_Result run_profile(struct MHD_Connection *c, const struct endpoi
 								     : srv.max_seconds, srv.max_seconds);
 	long hz = int_param(c, "hz", 99, 100000);
 	const char *unwind = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "unwind");
-	char tmp[] = "/tmp/bpfprof-serve.XXXXXX", out[64], err_text[512] = "";
+	char tmp[PATH_MAX + 16], out[PATH_MAX + 32], err_text[512] = "";
 	char ssec[32], spid[32], shz[32], cgpath[PATH_MAX];
 	const char *argv[20];
 	int argc = 0, errpipe[2], st = 0;
@@ -219,6 +224,7 @@ static enum MHD_Result run_profile(struct MHD_Connection *c, const struct endpoi
 	struct stat fst;
 	enum MHD_Result ret;
 	bool aborted = false;
+	uint64_t deadline;
 
 	if (pid < 0 || (!pid && !cgroup))
 		return reply_text(c, MHD_HTTP_BAD_REQUEST, "bad request: pid must be a positive integer (or give cgroup=PATH)");
@@ -252,6 +258,7 @@ static enum MHD_Result run_profile(struct MHD_Connection *c, const struct endpoi
 	 * otherwise close the connection before the answer is sent. */
 	MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT, (unsigned int)(seconds + 60));
 
+	snprintf(tmp, sizeof(tmp), "%s/XXXXXX", srv.workdir);
 	if (!mkdtemp(tmp)) {
 		ret = reply_text(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot make a temporary directory: %s", strerror(errno));
 		goto done;
@@ -292,14 +299,24 @@ static enum MHD_Result run_profile(struct MHD_Connection *c, const struct endpoi
 		goto cleanup;
 	}
 	if (child == 0) {
+		/* Ends with serve, even a kill -9 of it. */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (getppid() == 1)
+			_exit(127);
 		dup2(errpipe[1], 2);
 		execv(srv.self, (char **)argv);
 		_exit(127);
 	}
 	close(errpipe[1]);
+	/* The child has its -d; past that and a grace period, it is killed. */
+	deadline = now_ns(CLOCK_MONOTONIC) + (uint64_t)(seconds + 30) * 1000000000ULL;
 	while (waitpid(child, &st, WNOHANG) == 0) {
-		if (!aborted && client_gone(c)) {
+		if (!aborted && (client_gone(c) || srv.stopping)) {
 			kill(child, SIGTERM); /* its exit path detaches the probes */
+			aborted = true;
+		}
+		if (now_ns(CLOCK_MONOTONIC) > deadline) {
+			kill(child, SIGKILL);
 			aborted = true;
 		}
 		usleep(100000);
@@ -454,6 +471,39 @@ static int load_token(const char *path)
 	return 0;
 }
 
+/* Empties the work directory: profiles of a server that was killed (or of
+ * this one, at its end) leave nothing behind. Only names mkdtemp made. */
+static void clean_workdir(void)
+{
+	DIR *d = opendir(srv.workdir);
+	struct dirent *e;
+	char path[PATH_MAX * 2 + 8];
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		DIR *sub;
+		struct dirent *f;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", srv.workdir, e->d_name);
+		if ((sub = opendir(path))) {
+			while ((f = readdir(sub))) {
+				char file[PATH_MAX * 3];
+
+				if (f->d_name[0] == '.')
+					continue;
+				snprintf(file, sizeof(file), "%s/%s", path, f->d_name);
+				unlink(file);
+			}
+			closedir(sub);
+		}
+		rmdir(path);
+	}
+	closedir(d);
+}
+
 /* "1,2,3" into v; false on anything else. */
 static bool parse_id_list(const char *s, void *vec)
 {
@@ -558,20 +608,40 @@ int serve_main(int argc, char **argv)
 		warn_msg("--no-auth: every local user can profile any process through %s", listen);
 	else if (load_token(token_file) < 0)
 		return EXIT_RUNTIME;
+	/* One work directory per port, root's alone, emptied now (a server
+	 * killed with -9 left its profiles' files there) and at the end. */
+	mkdir("/run/bpfprof", 0700);
+	snprintf(srv.workdir, sizeof(srv.workdir), "/run/bpfprof/serve-%d.d", port);
+	if (mkdir(srv.workdir, 0700) < 0 && errno != EEXIST) {
+		err_msg("cannot make %s: %s", srv.workdir, strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	clean_workdir();
+	/* Idle connections cost a file descriptor each, not a thread. */
+	{
+		struct rlimit rl;
+
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+			rl.rlim_cur = rl.rlim_max;
+			setrlimit(RLIMIT_NOFILE, &rl);
+		}
+	}
 	if (readlink("/proc/self/exe", srv.self, sizeof(srv.self) - 1) < 0) {
 		err_msg("cannot find my own executable: %s", strerror(errno));
 		return EXIT_RUNTIME;
 	}
-	/* poll(), not select(): no FD_SETSIZE wall at 1024 connections. Idle
-	 * connections are closed after 10 s (a profile in progress is not
-	 * idle: its handler runs); past the connection limit, new ones wait
-	 * in the kernel's backlog instead of taking a thread each. */
-	d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
-			     MHD_USE_ERROR_LOG,
+	/* epoll and a pool of threads: an idle connection costs a file
+	 * descriptor, not a thread (no select() FD_SETSIZE wall either), and
+	 * while up to --max-concurrent threads wait for their profiles, the
+	 * others answer (/healthz under 2,000 idle connections). Idle
+	 * connections are closed after 10 s; a profile in progress is not idle. */
+	d = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG,
 			     0, NULL, NULL, handle, NULL,
 			     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+			     MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)(srv.max_concurrent + 4),
 			     MHD_OPTION_CONNECTION_TIMEOUT, 10u,
-			     MHD_OPTION_CONNECTION_LIMIT, 256u,
+			     MHD_OPTION_CONNECTION_LIMIT, 8192u,
+			     MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
 			     MHD_OPTION_END);
 	if (!d) {
 		err_msg("cannot listen on %s: %s", listen, strerror(errno ? errno : EADDRINUSE));
@@ -584,6 +654,8 @@ int serve_main(int argc, char **argv)
 	sigprocmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	sigwaitinfo(&sigs, NULL);
+	srv.stopping = 1; /* in-flight profiles end, their handlers return */
 	MHD_stop_daemon(d);
+	clean_workdir();
 	return EXIT_OK;
 }

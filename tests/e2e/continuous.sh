@@ -122,6 +122,41 @@ TARGET_PIDS+=("$sp")
 for _ in $(seq 50); do curl -s "http://127.0.0.1:$PORT2/healthz" > /dev/null && break; sleep 0.1; done
 check "serve --allow-pid: another pid, 403" eq "$(code "http://127.0.0.1:$PORT2/debug/pprof/profile?token=$TOK&pid=$hot&seconds=1")" 403
 check "serve --allow-pid: the allowed pid, 200" eq "$(code "http://127.0.0.1:$PORT2/debug/pprof/profile?token=$TOK&pid=$heap&seconds=1")" 200
+# Robustness: 2,000 idle connections do not lock anyone out.
+python3 - "$PORT2" > "$OUT/idle.txt" 2>&1 <<'PY'
+import socket, sys, time, urllib.request
+port = int(sys.argv[1])
+socks = []
+for _ in range(2000):
+    s = socket.socket(); s.connect(('127.0.0.1', port)); socks.append(s)
+t = time.time()
+ok = urllib.request.urlopen('http://127.0.0.1:%d/healthz' % port, timeout=5).read().strip() == b'ok'
+print(len(socks), ok, int((time.time() - t) * 1000))
+PY
+read -r idle_n idle_ok idle_ms < "$OUT/idle.txt"
+check "serve: 2000 idle connections held" eq "$idle_n" 2000
+check "serve: ... and /healthz still answers" eq "$idle_ok" True
+check "serve: ... within 1 s" ge 1000 "$idle_ms"
+# kill -9 in the middle of a profile: the profile ends with it, and the next
+# start leaves no files of it behind; SIGTERM ends profiles and cleans up.
+wd=/run/bpfprof/serve-$PORT2.d
+curl -s -o /dev/null "http://127.0.0.1:$PORT2/debug/pprof/profile?token=$TOK&pid=$heap&seconds=10" &
+sleep 1
+check "serve: a profile in flight has its files in the work directory" ge "$(ls "$wd" | wc -l)" 1
+kill -9 "$sp"; wait "$sp" 2>/dev/null
+sleep 0.5
+check "serve killed (-9): its profile child ended with it" eq "$(pgrep -fc "mallocstacks -p $heap")" 0
+"$BPFPROF" serve --listen 127.0.0.1:$PORT2 --token-file "$OUT/serve.token" 2> "$OUT/serve3.err" &
+sp=$!
+TARGET_PIDS+=("$sp")
+for _ in $(seq 50); do curl -s "http://127.0.0.1:$PORT2/healthz" > /dev/null && break; sleep 0.1; done
+check "serve: the next start removed the killed server's files" eq "$(ls "$wd" | wc -l)" 0
+curl -s -o /dev/null "http://127.0.0.1:$PORT2/debug/pprof/profile?token=$TOK&pid=$heap&seconds=10" &
+sleep 1
+t0=$(date +%s%N)
+kill "$sp"; wait "$sp" 2>/dev/null
+check "serve: SIGTERM ends in-flight profiles promptly (< 3 s)" ge 3000 $(( ($(date +%s%N) - t0) / 1000000 ))
+check "serve: SIGTERM leaves no files" eq "$(ls "$wd" | wc -l)" 0
 "$BPFPROF" serve --no-auth --listen 0.0.0.0:$PORT2 2> "$OUT/noauth.err"
 check "serve --no-auth on a non-loopback address: exit 2" eq "$?" 2
 check "serve --no-auth on a non-loopback address: one line" one_line "$OUT/noauth.err"
