@@ -23,7 +23,7 @@ USER_OBJS := $(patsubst user/%.c,$(BUILD)/obj/%.o,$(USER_SRCS))
 LIB_OBJS  := $(filter-out $(BUILD)/obj/main.o,$(USER_OBJS))
 ALIASES   := oncpu offcpu lockwait mallocstacks
 
-.PHONY: all deps test demo bench install clean asan
+.PHONY: all deps test demo bench install clean asan fuzz fuzzlib
 .SECONDARY: $(BPF_OBJS)
 all: $(BUILD)/bpfprof $(addprefix $(BUILD)/,$(ALIASES))
 
@@ -52,6 +52,17 @@ $(BUILD):
 asan:
 	@$(MAKE) --no-print-directory BUILD=$(BUILD)/asan \
 		CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" all
+
+# The library instrumented for libFuzzer (clang), for tests/fuzz.
+fuzzlib:
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)/fuzz CC=clang \
+		CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined" \
+		$(BUILD)/fuzz/libbpfprof.a
+
+# Each fuzz harness for FUZZ_SECONDS (default 300) on its committed corpus.
+fuzz: all
+	@$(MAKE) --no-print-directory -C tests fuzz
+	@tests/fuzz/run.sh $${FUZZ_SECONDS:-300}
 
 deps:
 	@tools/deps.sh

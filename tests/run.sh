@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs the whole suite: unit tests, then every tests/e2e/*.sh, then the unit
-# tests and a short e2e subset again on a build under ASan+UBSan. The last
+# Runs the whole suite: unit tests, the fuzz harnesses for a few seconds each,
+# then every tests/e2e/*.sh, then the unit tests and a short e2e subset again
+# on a build under ASan+UBSan. The last
 # line is "N passed, N failed". Needs root (the e2e tests load BPF programs).
 #
 # A part fails as a whole (one "not ok" line) when it exits non-zero or does
@@ -38,6 +39,16 @@ e2e() { # runs one script in a subshell with the helpers
 
 start=$(date +%s)
 part unit tests/build/test_unit tests/build
+# Fuzzing: each libFuzzer harness (tests/fuzz) for a few seconds on its
+# committed corpus; `make fuzz` runs them for as long as asked.
+if [ -z "${TESTS:-}" ] || [ "${TESTS}" = fuzz ]; then
+	if make -s -C tests fuzz >"$OUT/fuzz-build.log" 2>&1; then
+		part fuzz tests/fuzz/run.sh "${FUZZ_SECONDS:-3}"
+	else
+		cat "$OUT/fuzz-build.log"
+		echo "not ok - fuzz: build failed" | tee -a "$LOG"
+	fi
+fi
 for t in tests/e2e/*.sh; do
 	[ -n "${TESTS:-}" ] && [[ "$t" != *"$TESTS"* ]] && continue
 	echo "# $t" | tee -a "$LOG"

@@ -4,7 +4,7 @@
 # when everything is present. Run as root (others: sudo make deps).
 set -e
 cd "$(dirname "$0")/.."
-PKGS="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libdw-dev libmicrohttpd-dev libcapstone-dev pkg-config
+PKGS="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libdw-dev libmicrohttpd-dev libcapstone-dev libclang-rt-14-dev pkg-config
       golang-go util-linux procps curl graphviz python3 python3-jsonschema chromium libjemalloc2 bpftrace"
 
 missing=""

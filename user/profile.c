@@ -101,7 +101,8 @@ void profile_add_sample(struct profile *p, const uint32_t *locs, uint32_t nlocs,
 	struct pf_sample s = { .nlocs = nlocs, .nlabels = nlabels };
 
 	s.locs = arena_alloc(&p->arena, sizeof(*locs) * (nlocs ? nlocs : 1));
-	memcpy(s.locs, locs, sizeof(*locs) * nlocs);
+	if (nlocs)
+		memcpy(s.locs, locs, sizeof(*locs) * nlocs); /* locs may be NULL when empty */
 	s.values = arena_alloc(&p->arena, sizeof(*values) * p->ntypes);
 	memcpy(s.values, values, sizeof(*values) * p->ntypes);
 	s.labels = arena_alloc(&p->arena, sizeof(*labels) * (nlabels ? nlabels : 1));

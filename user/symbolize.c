@@ -318,9 +318,11 @@ static int cmp_perf_map(const void *a, const void *b)
  * up in our own namespace: its file there may be another's. */
 #define PERF_MAP_MAX (64u << 20)
 
+static void perf_map_parse(struct symbolizer *s, struct proc *pr, char *text);
+
 static void load_perf_map(struct symbolizer *s, struct proc *pr)
 {
-	char path[PATH_MAX], *text = NULL, *line, *save = NULL;
+	char path[PATH_MAX], *text = NULL, *save = NULL;
 	pid_t nspid = pr->pid;
 	uid_t uid = (uid_t)-1;
 	const char *why = NULL;
@@ -364,8 +366,16 @@ static void load_perf_map(struct symbolizer *s, struct proc *pr)
 		return;
 	}
 	pr->perf_map_len = len;
+	perf_map_parse(s, pr, text);
+	free(text);
+}
+
+/* "START SIZE name" lines, hex; anything else is skipped. */
+static void perf_map_parse(struct symbolizer *s, struct proc *pr, char *text)
+{
+	char *line, *save = NULL;
+
 	pr->perf_map.n = 0;
-	save = NULL;
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		unsigned long start, size;
 		int name_at = 0;
@@ -374,8 +384,16 @@ static void load_perf_map(struct symbolizer *s, struct proc *pr)
 			vec_push(&pr->perf_map, ((struct perf_map_entry){ start, size,
 				strpool_intern(&s->strings, line + name_at) }));
 	}
-	free(text);
 	vec_sort(&pr->perf_map, cmp_perf_map);
+}
+
+void sym_perf_map_text(struct symbolizer *s, pid_t pid, char *text)
+{
+	struct proc *pr = proc_get(s, pid, true);
+
+	pr->perf_map_loaded = true;
+	pr->perf_map_checked = now_ns(CLOCK_MONOTONIC);
+	perf_map_parse(s, pr, text);
 }
 
 static const char *perf_map_find(struct symbolizer *s, struct proc *pr, uint64_t addr)

@@ -36,6 +36,9 @@ bool sym_known(struct symbolizer *s, pid_t pid);
 void sym_mmap_event(struct symbolizer *s, pid_t pid, uint64_t start, uint64_t len,
 		    uint64_t pgoff, const char *path, uint64_t dev, uint64_t ino);
 void sym_exec_event(struct symbolizer *s, pid_t pid);
+/* Sets pid's JIT symbols from perf-map text (modified in place); the file
+ * reader and the fuzz harness use it. */
+void sym_perf_map_text(struct symbolizer *s, pid_t pid, char *text);
 void sym_fork_event(struct symbolizer *s, pid_t ppid, pid_t pid);
 
 /* Resolve one address; always fills *f (func NULL when unresolved). */

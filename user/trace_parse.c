@@ -1151,17 +1151,16 @@ static int parse_block(struct parser *ps)
 		return err;
 	while (!is(ps, "}")) {
 		if (ps->t.kind == T_END)
-			return ERR_TOK(ps, "syntax error: expected '}'");
-		if (is(ps, ";")) {
-			if ((err = next(ps)))
-				return err;
-			continue;
-		}
-		err = blk.user ? parse_user_stmt(ps, &blk) : parse_kernel_stmt(ps, &blk.cfg);
-		if (err)
+			err = ERR_TOK(ps, "syntax error: expected '}'");
+		else if (is(ps, ";"))
+			err = next(ps);
+		else if (!(err = blk.user ? parse_user_stmt(ps, &blk) : parse_kernel_stmt(ps, &blk.cfg)) &&
+			 !is(ps, ";") && !is(ps, "}"))
+			err = ERR_TOK(ps, "syntax error: expected ';' or '}'");
+		if (err) {
+			vec_free(&blk.actions); /* not in the program yet: tp_free would miss it */
 			return err;
-		if (!is(ps, ";") && !is(ps, "}"))
-			return ERR_TOK(ps, "syntax error: expected ';' or '}'");
+		}
 	}
 	vec_push(&ps->p->blocks, blk);
 	if (ps->p->blocks.n > TR_MAX_BLOCKS)
