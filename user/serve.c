@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "serve.h"
+#include "serve_request.h"
 #include "util.h"
 
 struct endpoint {
@@ -103,19 +104,6 @@ static enum MHD_Result index_page(struct MHD_Connection *c)
 	n += snprintf(buf + n, 4096 - n, "</ul>\n<p>e.g. <code>go tool pprof "
 		      "'http://HOST:PORT/debug/pprof/profile?pid=4242&amp;seconds=10'</code></p>\n</body></html>\n");
 	return reply(c, MHD_HTTP_OK, "text/html; charset=utf-8", buf, n, false);
-}
-
-/* An integer parameter: absent (def), or 1..max; -1 when malformed. */
-static long int_param(struct MHD_Connection *c, const char *name, long def, long max)
-{
-	const char *v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, name);
-	uint64_t u;
-
-	if (!v)
-		return def;
-	if (!parse_u64(v, &u) || u < 1 || u > (uint64_t)max)
-		return -1;
-	return (long)u;
 }
 
 static bool client_gone(struct MHD_Connection *c)
@@ -208,14 +196,17 @@ static bool cgroup_allowed(const char *cg, char *out, size_t n)
 	return !srv.allow_pids.n && !srv.allow_uids.n; /* an allow-list names processes */
 }
 
+static const char *get_param(void *ctx, const char *name)
+{
+	return MHD_lookup_connection_value(ctx, MHD_GET_ARGUMENT_KIND, name);
+}
+
 static enum MHD_Result run_profile(struct MHD_Connection *c, const struct endpoint *ep)
 {
-	const char *cgroup = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "cgroup");
-	long pid = int_param(c, "pid", 0, INT32_MAX);
-	long seconds = int_param(c, "seconds", ep->default_seconds < srv.max_seconds ? ep->default_seconds
-								     : srv.max_seconds, srv.max_seconds);
-	long hz = int_param(c, "hz", 99, 100000);
-	const char *unwind = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "unwind");
+	struct serve_request rq;
+	const char *cgroup;
+	long pid, seconds, hz;
+	const char *unwind;
 	char tmp[PATH_MAX + 16], out[PATH_MAX + 32], err_text[512] = "";
 	char ssec[32], spid[32], shz[32], cgpath[PATH_MAX];
 	const char *argv[20];
@@ -226,18 +217,15 @@ static enum MHD_Result run_profile(struct MHD_Connection *c, const struct endpoi
 	bool aborted = false;
 	uint64_t deadline;
 
-	if (pid < 0 || (!pid && !cgroup))
-		return reply_text(c, MHD_HTTP_BAD_REQUEST, "bad request: pid must be a positive integer (or give cgroup=PATH)");
-	if (pid && cgroup)
-		return reply_text(c, MHD_HTTP_BAD_REQUEST, "bad request: give pid or cgroup, not both");
-	if (seconds < 0)
-		return reply_text(c, MHD_HTTP_BAD_REQUEST, "bad request: seconds must be an integer from 1 to %d", srv.max_seconds);
-	if (hz < 0)
-		return reply_text(c, MHD_HTTP_BAD_REQUEST, "bad request: hz must be an integer from 1 to 100000");
-	if (unwind && strcmp(unwind, "fp") && strcmp(unwind, "dwarf") && strcmp(unwind, "auto"))
-		return reply_text(c, MHD_HTTP_BAD_REQUEST, "bad request: unwind must be fp, dwarf or auto");
-	if (cgroup && (!strcmp(ep->path, "heap") || !strcmp(ep->path, "allocs")))
-		return reply_text(c, MHD_HTTP_BAD_REQUEST, "bad request: %s needs pid", ep->path);
+	if (serve_request_parse(get_param, c, ep->default_seconds, srv.max_seconds,
+				!strcmp(ep->path, "heap") || !strcmp(ep->path, "allocs"), &rq, err_text,
+				sizeof(err_text)))
+		return reply_text(c, MHD_HTTP_BAD_REQUEST, "%s", err_text);
+	cgroup = rq.cgroup;
+	pid = rq.pid;
+	seconds = rq.seconds;
+	hz = rq.hz;
+	unwind = rq.unwind;
 	if (pid && !pid_allowed(pid))
 		return reply_text(c, MHD_HTTP_FORBIDDEN, "forbidden: pid %ld is not one this server may profile", pid);
 	if (cgroup) {
@@ -641,6 +629,7 @@ int serve_main(int argc, char **argv)
 			     MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)(srv.max_concurrent + 4),
 			     MHD_OPTION_CONNECTION_TIMEOUT, 10u,
 			     MHD_OPTION_CONNECTION_LIMIT, 8192u,
+			     MHD_OPTION_PER_IP_CONNECTION_LIMIT, 4096u, /* one remote host: half */
 			     MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
 			     MHD_OPTION_END);
 	if (!d) {

@@ -23,8 +23,12 @@ check "top: a name's terminal escape is shown escaped" contains "$OUT/jit-esc.tx
 check "top: no raw escape character reaches the terminal" eq "$(grep -c $'\033' "$OUT/jit-esc.txt")" 0
 stop_targets
 
-for kind in link fifo big; do
-	if [ $kind = link ]; then start_target $NOBODY "$TB/jit" link "$secret"; else start_target $NOBODY "$TB/jit" $kind; fi
+for kind in link zero fifo big; do
+	case $kind in
+	link) start_target $NOBODY "$TB/jit" link "$secret" ;;
+	zero) start_target $NOBODY "$TB/jit" link /dev/zero ;;
+	*) start_target $NOBODY "$TB/jit" $kind ;;
+	esac
 	t0=$(date +%s%N)
 	timeout 20 "$BPFPROF" oncpu -p "$TPID" -d 1 -o "$OUT/jit-$kind.folded" 2>"$OUT/jit-$kind.err"
 	rc=$?
