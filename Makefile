@@ -7,10 +7,21 @@ PREFIX   ?= /usr/local
 BUILD    := build
 ARCH     := x86
 
+# CFLAGS/LDFLAGS are the user's (make CFLAGS=-O0 builds); what the code
+# needs is kept apart and always added.
 CFLAGS   ?= -O2 -g
-override CFLAGS += -DBPFPROF_VERSION=\"0.1.0\" -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
-	    -std=gnu11 -D_GNU_SOURCE -I$(BUILD) -Ibpf -Iuser
+REQ_CFLAGS := -DBPFPROF_VERSION=\"0.1.0\" -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
+	    -std=gnu11 -D_GNU_SOURCE -I$(BUILD) -Ibpf -Iuser -MMD -MP
 LDLIBS   := -lbpf -ldw -lelf -lz -lcapstone -lstdc++ -lm -lmicrohttpd -lpthread
+
+# `make V=1` shows the commands.
+ifeq ($(V),1)
+Q :=
+msg = @true
+else
+Q := @
+msg = @printf '  %-8s %s\n' $(1) $(2)
+endif
 BPFFLAGS := -O2 -g -target bpf -D__TARGET_ARCH_$(ARCH) -Ivmlinux -Ibpf -Wall \
 	    -idirafter /usr/include/$(shell gcc -dumpmachine) \
 	    -Wno-unused-function
@@ -24,26 +35,37 @@ LIB_OBJS  := $(filter-out $(BUILD)/obj/main.o,$(USER_OBJS))
 ALIASES   := oncpu offcpu lockwait mallocstacks
 
 .PHONY: all deps test demo bench install clean asan fuzz fuzzlib
-.SECONDARY: $(BPF_OBJS)
+# Keep every intermediate (BPF objects, skeletons); a failed recipe leaves
+# no half-written target behind.
+.SECONDARY:
+.DELETE_ON_ERROR:
 all: $(BUILD)/bpfprof $(addprefix $(BUILD)/,$(ALIASES))
 
-$(BUILD)/%.bpf.o: bpf/%.bpf.c bpf/*.h vmlinux/vmlinux.h | $(BUILD)
-	$(CLANG) $(BPFFLAGS) -c $< -o $@
+$(BUILD)/%.bpf.o: bpf/%.bpf.c | $(BUILD)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPFFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
-	$(BPFTOOL) gen skeleton $< name $*_bpf > $@
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@
 
-$(BUILD)/obj/%.o: user/%.c user/*.h bpf/*.h $(SKELS) | $(BUILD)
-	$(CC) $(CFLAGS) -c $< -o $@
+# Headers from -MMD; the skeletons must exist before any user file compiles.
+$(BUILD)/obj/%.o: user/%.c | $(SKELS) $(BUILD)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(REQ_CFLAGS) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/libbpfprof.a: $(LIB_OBJS)
-	ar rcs $@ $^
+	$(call msg,AR,$@)
+	$(Q)ar rcs $@ $^
 
 $(BUILD)/bpfprof: $(BUILD)/obj/main.o $(BUILD)/libbpfprof.a
-	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ -o $@ $(LDLIBS)
 
 $(addprefix $(BUILD)/,$(ALIASES)): $(BUILD)/bpfprof
-	ln -sf bpfprof $@
+	$(Q)ln -sf bpfprof $@
+
+-include $(wildcard $(BUILD)/*.d $(BUILD)/obj/*.d)
 
 $(BUILD):
 	mkdir -p $(BUILD)/obj

@@ -520,33 +520,40 @@ static void follow_scan(struct session *s)
 
 /* ---- helpers for commands ----------------------------------------------- */
 
-bool session_have_tp_btf(struct session *s, const char *tracepoint)
+/* The kernel's BTF (or --btf's), parsed once per run: it is tens of
+ * megabytes, and each parse cost ~30 ms of start-up. */
+static const struct btf *session_btf(struct session *s)
 {
 	const char *path = session_btf_path(s);
+
+	if (!s->btf && !s->btf_failed) {
+		s->btf = path ? btf__parse(path, NULL) : btf__load_vmlinux_btf();
+		if (!s->btf)
+			s->btf_failed = true;
+	}
+	return s->btf;
+}
+
+bool session_have_tp_btf(struct session *s, const char *tracepoint)
+{
+	const struct btf *btf;
 	char name[128];
-	struct btf *btf;
-	bool ok;
 
 	if (getenv("BPFPROF_FORCE_RAW_TP")) /* exercises the fallback where both work */
 		return false;
-	btf = path ? btf__parse(path, NULL) : btf__load_vmlinux_btf();
-	if (!btf)
+	if (!(btf = session_btf(s)))
 		return false;
 	snprintf(name, sizeof(name), "btf_trace_%s", tracepoint);
-	ok = btf__find_by_name_kind(btf, name, BTF_KIND_TYPEDEF) > 0;
-	btf__free(btf);
-	return ok;
+	return btf__find_by_name_kind(btf, name, BTF_KIND_TYPEDEF) > 0;
 }
 
 int session_tp_nargs(struct session *s, const char *tracepoint)
 {
-	const char *path = session_btf_path(s);
+	const struct btf *btf = session_btf(s);
 	const struct btf_type *t;
 	char name[128];
-	struct btf *btf;
 	int id, n = -1;
 
-	btf = path ? btf__parse(path, NULL) : btf__load_vmlinux_btf();
 	if (!btf)
 		return -1;
 	snprintf(name, sizeof(name), "btf_trace_%s", tracepoint);
@@ -557,7 +564,6 @@ int session_tp_nargs(struct session *s, const char *tracepoint)
 		t = btf__type_by_id(btf, t->type);
 	if (t && btf_is_func_proto(t))
 		n = (int)btf_vlen(t) - 1;
-	btf__free(btf);
 	return n;
 }
 
@@ -991,6 +997,7 @@ out:
 	vec_free(&s.o.pids);
 	vec_free(&s.o.tids);
 	hmap_free(&s.pid_starts);
+	btf__free(s.btf);
 	vec_free(&s.o.outputs);
 	output_free(&s.out);
 	free(s.priv);

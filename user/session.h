@@ -12,6 +12,7 @@
 #include "output.h"
 
 struct session;
+struct btf;
 
 struct command {
 	const char *name;
@@ -75,6 +76,8 @@ struct session {
 	struct mmap_watch *watch;   /* -- CMD: its mapping events */
 	uint64_t write_failures;    /* profiles some output of which failed */
 	struct hmap pid_starts;     /* -p pid -> its start time (a reused pid is not it) */
+	struct btf *btf;            /* the kernel's BTF, parsed once (session_btf) */
+	bool btf_failed;
 };
 
 /* Whether the running kernel has the BPF helpers the programs use; else a
