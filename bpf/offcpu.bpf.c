@@ -220,6 +220,7 @@ struct seed_ips {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 8192);
+	__uint(map_flags, BPF_F_NO_PREALLOC); /* as many as threads were blocked */
 	__type(key, __u32);
 	__type(value, struct seed_ips);
 } seed_stacks SEC(".maps");

@@ -241,6 +241,8 @@ static int lockwait_start(struct session *s)
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = session_btf_path(s));
 	struct lockwait_bpf *skel;
 	bool tp_btf = session_have_tp_btf(s, "contention_begin");
+
+	session_btf_release(s);
 	int err;
 
 	skel = lw->skel = lockwait_bpf__open_opts(&oo);

@@ -241,6 +241,7 @@ static int offcpu_start(struct session *s)
 
 	oc->used_raw_tp = !session_have_tp_btf(s, "sched_switch");
 	oc->have_prev_state = session_tp_nargs(s, "sched_switch") >= 4;
+	session_btf_release(s);
 	/* The start-up seed needs a sleepable task iterator that may read
 	 * another task's user memory (Linux 5.18+). A kernel that refuses it
 	 * loads the rest alone: threads blocked at start are then seen from

@@ -534,6 +534,12 @@ static const struct btf *session_btf(struct session *s)
 	return s->btf;
 }
 
+void session_btf_release(struct session *s)
+{
+	btf__free(s->btf);
+	s->btf = NULL;
+}
+
 bool session_have_tp_btf(struct session *s, const char *tracepoint)
 {
 	const struct btf *btf;
@@ -859,6 +865,7 @@ int session_main(const struct command *cmd, int argc, char **argv)
 	err = cmd->start(&s);
 	started = true;
 	s.attach_ns = now_ns(CLOCK_MONOTONIC) - t0;
+	session_btf_release(&s); /* if a command did not */
 	if (err < 0) {
 		status = err == -EINVAL ? EXIT_USAGE : EXIT_RUNTIME;
 		goto out;

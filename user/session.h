@@ -92,6 +92,9 @@ bool session_have_tp_btf(struct session *s, const char *tracepoint);
 /* The number of arguments a tracepoint passes BPF (from the kernel's BTF),
  * or -1 when unknown. */
 int session_tp_nargs(struct session *s, const char *tracepoint);
+/* The two above parse the kernel's BTF once; a command releases it before
+ * loading its programs (libbpf parses its own copy then: not both at once). */
+void session_btf_release(struct session *s);
 /* A target's executable: /proc/PID/exe, or for -- CMD (not yet exec'd) the
  * file execvp will run. */
 bool session_target_exe(struct session *s, pid_t pid, char *out, size_t n);
