@@ -212,13 +212,19 @@ static int attach_fns(struct mallocstacks *ms, pid_t pid, const char *path, cons
 	struct mallocstacks_bpf *skel = ms->skel;
 	int err = 0;
 
+	/* Return probes before entry probes: a call that entered before its
+	 * entry probe existed must not meet a return probe that finds another
+	 * call's record (the size would be that call's). */
 	if (ms->multi && n) {
-		int fd = uprobe_multi_attach(skel->progs.heap_enter, path, pid, offs, cookies, n, false);
+		int fd = 0;
 
-		if (fd >= 0)
-			vec_push(&ms->multi_fds, fd);
-		if (fd >= 0 && !ms->alloc_only) {
+		if (!ms->alloc_only) {
 			fd = uprobe_multi_attach(skel->progs.heap_exit, path, pid, offs, cookies, n, true);
+			if (fd >= 0)
+				vec_push(&ms->multi_fds, fd);
+		}
+		if (fd >= 0) {
+			fd = uprobe_multi_attach(skel->progs.heap_enter, path, pid, offs, cookies, n, false);
 			if (fd >= 0)
 				vec_push(&ms->multi_fds, fd);
 		}
@@ -227,9 +233,9 @@ static int attach_fns(struct mallocstacks *ms, pid_t pid, const char *path, cons
 		return fd < 0 ? fd : 0;
 	}
 	for (size_t i = 0; i < n && !err; i++) {
-		if ((err = attach_one(ms, skel->progs.heap_enter, false, pid, path, offs[i], cookies[i])) < 0 ||
-		    (!ms->alloc_only &&
-		     (err = attach_one(ms, skel->progs.heap_exit, true, pid, path, offs[i], cookies[i])) < 0))
+		if ((!ms->alloc_only &&
+		     (err = attach_one(ms, skel->progs.heap_exit, true, pid, path, offs[i], cookies[i])) < 0) ||
+		    (err = attach_one(ms, skel->progs.heap_enter, false, pid, path, offs[i], cookies[i])) < 0)
 			err_msg("cannot probe %s in %s: %s", names[i], path, strerror(-err));
 	}
 	return err;
@@ -285,8 +291,8 @@ static int attach_allocator(struct session *s, struct mallocstacks *ms, pid_t pi
 		done[ndone++] = entry_probe(s, path, name, off, PROBE_C_ARGS(3));
 		ms->probed_fns++;
 	}
-	if ((err = attach_fns(ms, pid, path, done, cookies, ndone, names)) < 0)
-		return err;
+	/* free first: once an allocation is tracked, its free is seen (the
+	 * other order left blocks freed in between as in use for ever). */
 	if (!ms->alloc_only) {
 		sym_name(ms, "free", name, sizeof(name));
 		if ((vaddr = elf_sym_addr(es, name)) && elf_vaddr_to_offset(es, vaddr, &off) &&
@@ -296,6 +302,8 @@ static int attach_allocator(struct session *s, struct mallocstacks *ms, pid_t pi
 			return err;
 		}
 	}
+	if ((err = attach_fns(ms, pid, path, done, cookies, ndone, names)) < 0)
+		return err;
 	if (s->o.verbose)
 		fprintf(stderr, "%s: probing the allocator in %s%s (%s)\n", prog_name, path,
 			pid > 0 ? "" : " (all processes)", ms->multi ? "uprobe_multi links" : "a link per probe");
