@@ -156,9 +156,9 @@ static bool authorized(struct MHD_Connection *c)
 /* --allow-pid / --allow-uid: which processes callers may profile. */
 static bool pid_allowed(long pid)
 {
-	char path[64], *text, *u;
-	size_t len;
-	unsigned ruid, euid;
+	char *text;
+	const char *u;
+	unsigned ruid;
 	bool ok = false;
 
 	if (srv.allow_pids.n) {
@@ -169,11 +169,10 @@ static bool pid_allowed(long pid)
 	}
 	if (!srv.allow_uids.n)
 		return true;
-	snprintf(path, sizeof(path), "/proc/%ld/status", pid);
-	if (!(text = read_whole_file(path, &len)))
+	if (!(text = proc_status((pid_t)pid)))
 		return false;
 	ok = false;
-	if ((u = strstr(text, "\nUid:")) && sscanf(u, "\nUid: %u %u", &ruid, &euid) == 2)
+	if ((u = status_field(text, "Uid")) && sscanf(u, "%u", &ruid) == 1)
 		for (size_t i = 0; i < srv.allow_uids.n; i++)
 			ok |= srv.allow_uids.v[i] == (long)ruid;
 	free(text);

@@ -343,15 +343,10 @@ static uint64_t proc_start_time(pid_t pid)
 /* The process a thread id belongs to (itself for a process), or 0. */
 static pid_t proc_tgid(pid_t tid)
 {
-	char path[64], *text, *t;
-	size_t len;
-	int tgid = 0;
+	char *text = proc_status(tid);
+	const char *t = text ? status_field(text, "Tgid") : NULL;
+	int tgid = t ? atoi(t) : 0;
 
-	snprintf(path, sizeof(path), "/proc/%d/status", tid);
-	if (!(text = read_whole_file(path, &len)))
-		return 0;
-	if ((t = strstr(text, "\nTgid:")))
-		tgid = atoi(t + 6);
 	free(text);
 	return tgid;
 }

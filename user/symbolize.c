@@ -330,21 +330,21 @@ static void load_perf_map(struct symbolizer *s, struct proc *pr)
 
 	pr->perf_map_loaded = true;
 	pr->perf_map_checked = now_ns(CLOCK_MONOTONIC);
-	snprintf(path, sizeof(path), "/proc/%d/status", pr->pid);
-	if (!(text = read_whole_file(path, &len)))
+	if (!(text = proc_status(pr->pid)))
 		return; /* gone: keep what was read while it lived */
 	{
-		char *ns = strstr(text, "\nNSpid:"), *u = strstr(text, "\nUid:");
+		const char *u = status_field(text, "Uid");
+		char *ns = (char *)status_field(text, "NSpid");
 		unsigned ruid, euid;
 
-		if (u && sscanf(u, "\nUid: %u %u", &ruid, &euid) == 2)
+		if (u && sscanf(u, "%u %u", &ruid, &euid) == 2)
 			uid = euid;
 		if (ns) {
-			char *end = strchr(ns + 1, '\n'), *last = NULL;
+			char *end = strchr(ns, '\n'), *last = NULL;
 
 			if (end)
 				*end = 0;
-			for (char *t = strtok_r(ns + 7, " \t", &save); t; t = strtok_r(NULL, " \t", &save))
+			for (char *t = strtok_r(ns, " \t", &save); t; t = strtok_r(NULL, " \t", &save))
 				last = t;
 			if (last)
 				nspid = atoi(last);

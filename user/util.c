@@ -420,3 +420,22 @@ char *read_whole_file(const char *path, size_t *len)
 	*len = n;
 	return buf;
 }
+
+char *proc_status(pid_t pid)
+{
+	char path[64];
+	size_t len;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	return read_whole_file(path, &len);
+}
+
+const char *status_field(const char *status, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = status; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		if (!strncmp(p, name, n) && p[n] == ':')
+			return p + n + 1;
+	return NULL;
+}

@@ -30,6 +30,10 @@ void *xmalloc(size_t n);
  * escape sequence that retitles or rewrites the screen) as \xNN. Returns s
  * itself when it has none, else buf (truncated to n). */
 const char *text_safe(const char *s, char *buf, size_t n);
+/* /proc/PID/status (NULL if gone), and the text after "NAME:" on its line
+ * (NULL if absent): one reader of the fields several places need. */
+char *proc_status(pid_t pid);
+const char *status_field(const char *status, const char *name);
 /* A whole small file (e.g. under /proc), NUL-terminated; NULL on error. */
 char *read_whole_file(const char *path, size_t *len);
 char *read_untrusted(const char *path, uid_t owner, size_t max, size_t *len, const char **why);
