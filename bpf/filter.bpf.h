@@ -114,6 +114,27 @@ static __always_inline void follow_fork(__u32 child_tgid)
 }
 
 #ifndef FILTER_NO_FOLLOW /* trace.bpf.c: no CO-RE, and -- CMD is not a filter there */
+/* How many times each target process has exec'd since we attached: every
+ * aggregation key carries it, so a sample taken before an exec is
+ * symbolized with the mappings of the program that ran then (user space
+ * keeps one set of mappings per (pid, exec)). Allocated as it fills; a
+ * process leaves it when it ends, so it holds only live processes that
+ * exec'd while profiled. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, __u32);
+} exec_gens SEC(".maps");
+
+static __always_inline __u32 exec_gen(__u32 tgid)
+{
+	__u32 *g = bpf_map_lookup_elem(&exec_gens, &tgid);
+
+	return g ? *g : 0;
+}
+
 SEC("raw_tp/sched_process_fork")
 int BPF_PROG(filter_fork, struct task_struct *parent, struct task_struct *child)
 {
@@ -124,24 +145,40 @@ int BPF_PROG(filter_fork, struct task_struct *parent, struct task_struct *child)
 /* --follow NAME: a process that execs a program named NAME is a target from
  * its first instruction (user space, polling /proc, used to miss short-lived
  * ones). current->comm is the new program's name at this tracepoint. */
-SEC("raw_tp/sched_process_exec")
-int filter_exec(void *ctx)
+static __always_inline void follow_exec(__u32 tgid)
 {
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	char comm[TASK_COMM_LEN];
 	__u8 v = 1; /* TARGET_PID; the loader refines it when it scans */
 
-	if (!filter.follow_comm[0])
-		return 0;
 	bpf_get_current_comm(comm, sizeof(comm));
 	for (int i = 0; i < TASK_COMM_LEN; i++) {
 		if (comm[i] != filter.follow_comm[i])
-			return 0;
+			return;
 		if (!comm[i])
 			break;
 	}
 	if (bpf_map_update_elem(&target_pids, &tgid, &v, BPF_NOEXIST) == -E2BIG)
 		stat_inc(STAT_CHILD_LOST);
+}
+
+/* Runs after the new program replaced the old one (and after the exec'ing
+ * process's other threads are gone): events from here on are the new
+ * image's. */
+SEC("raw_tp/sched_process_exec")
+int filter_exec(void *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32, one = 1, *g;
+
+	if (filter.follow_comm[0])
+		follow_exec(tgid);
+	if (!target_match(tgid, (__u32)id))
+		return 0;
+	g = bpf_map_lookup_elem(&exec_gens, &tgid);
+	if (g)
+		__sync_fetch_and_add(g, 1);
+	else
+		bpf_map_update_elem(&exec_gens, &tgid, &one, BPF_ANY);
 	return 0;
 }
 
@@ -153,7 +190,10 @@ int filter_exit(void *ctx)
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tgid = id >> 32;
 
-	if ((filter.follow_children || filter.follow_comm[0]) && tgid == (__u32)id && tgid != filter.root_child)
+	if (tgid != (__u32)id)
+		return 0;
+	bpf_map_delete_elem(&exec_gens, &tgid);
+	if ((filter.follow_children || filter.follow_comm[0]) && tgid != filter.root_child)
 		bpf_map_delete_elem(&target_pids, &tgid);
 	return 0;
 }

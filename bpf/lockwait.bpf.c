@@ -106,7 +106,8 @@ static __always_inline void finish(void *ctx, struct lock_start *st, __u32 tid, 
 {
 	__u64 delta = now - st->ts;
 	struct lock_key key = { .pid = st->pid, .tid = tid, .ustack = st->ustack,
-				.kstack = st->kstack, .kind = st->kind, .flags = st->flags };
+				.kstack = st->kstack, .kind = st->kind, .flags = st->flags,
+				.exec = exec_gen(st->pid) };
 
 	if (now < st->ts || delta < min_wait_ns)
 		return;
@@ -301,7 +302,7 @@ int lw_go_semacquire(struct pt_regs *ctx)
 	__u64 pt = bpf_get_current_pid_tgid();
 	__u32 tgid = pt >> 32, tid = (__u32)pt;
 	struct lock_key key = { .pid = tgid, .tid = tid, .kind = LOCK_GO_MUTEX,
-				.ustack = STACK_NONE, .kstack = STACK_NONE };
+				.ustack = STACK_NONE, .kstack = STACK_NONE, .exec = exec_gen(tgid) };
 
 	if (!target_match(tgid, tid))
 		return 0;

@@ -50,6 +50,8 @@ struct lock_key {
 	__u32 flags;
 	__u8 kind;
 	__u8 pad[3];
+	__u32 exec;       /* execs of pid before the wait (exec_gens) */
+	__u32 pad2;
 	char comm[TASK_COMM_LEN];
 };
 

@@ -220,6 +220,7 @@ int heap_enter(struct pt_regs *ctx)
 	p.weight = size ? sample_weight(tid, size) : 0;
 	if (p.weight && uw_wanted(tgid)) {
 		p.key.pid = tgid;
+		p.key.exec = exec_gen(tgid);
 		p.key.ustack = STACK_DWARF;
 		bpf_get_current_comm(&p.key.comm, sizeof(p.key.comm));
 		if (alloc_only || fn == FN_GO_MALLOCGC) {
@@ -229,6 +230,7 @@ int heap_enter(struct pt_regs *ctx)
 		p.entry_ip = PT_REGS_IP(ctx);
 	} else if (p.weight) {
 		p.key.pid = tgid;
+		p.key.exec = exec_gen(tgid);
 		p.key.ustack = stack_or_stat(bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK), STAT_USTACK_FAILED);
 		/* At a function's first instruction the caller is not on the
 		 * frame-pointer chain yet: its return address is at [sp]. */

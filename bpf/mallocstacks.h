@@ -23,6 +23,8 @@ enum alloc_fn {
 struct heap_key {
 	__u32 pid;
 	__s32 ustack;
+	__u32 exec;       /* execs of pid before the call (exec_gens) */
+	__u32 pad;
 	__u64 entry_ret;
 	char comm[TASK_COMM_LEN];
 };

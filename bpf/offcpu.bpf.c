@@ -137,6 +137,7 @@ static __always_inline int on_switch(void *ctx, bool preempt, struct task_struct
 					   kernel_stacks);
 				__builtin_memset(pl, 0, sizeof(*pl));
 				pl->key.pid = prev_tgid;
+				pl->key.exec = r->exec;
 				pl->key.tid = prev_tid;
 				pl->key.state = state;
 				pl->key.ustack = STACK_NONE;
@@ -194,7 +195,7 @@ static __always_inline int on_switch(void *ctx, bool preempt, struct task_struct
 		if (now > st->start && blocked >= min_block_ns && blocked <= max_block_ns) {
 			struct offcpu_key key = { .pid = st->pid, .tid = next_tid, .ustack = st->ustack,
 						  .kstack = st->kstack, .state = st->state,
-						  .kthread = st->kthread };
+						  .kthread = st->kthread, .exec = exec_gen(st->pid) };
 
 			__builtin_memcpy(key.comm, st->comm, sizeof(key.comm));
 			add(&key, blocked);

@@ -39,6 +39,7 @@ struct offcpu_key {
 	__u8 state;
 	__u8 kthread;
 	__u8 pad[2];
+	__u32 exec;      /* execs of pid before the block (exec_gens) */
 	char comm[TASK_COMM_LEN];
 };
 

@@ -63,6 +63,7 @@ int oncpu_sample(struct bpf_perf_event_data *ctx)
 
 	key.pid = tgid;
 	key.tid = pid;
+	key.exec = exec_gen(tgid);
 	bpf_get_current_comm(&key.comm, sizeof(key.comm));
 	key.ustack = STACK_NONE;
 	key.kstack = STACK_NONE;

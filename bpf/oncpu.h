@@ -11,6 +11,7 @@ struct oncpu_key {
 	__u32 tid;
 	__s32 ustack;
 	__s32 kstack;
+	__u32 exec;      /* execs of pid before the sample (exec_gens) */
 	char comm[TASK_COMM_LEN];
 };
 

@@ -59,6 +59,8 @@ static __always_inline void uw_capture(void *ctx, struct uw_record *r, struct pt
 	r->nkips = 0;
 	r->ulen = 0;
 	r->flags = 0;
+	r->exec = exec_gen(r->pid);
+	r->pad = 0;
 	if (kstack) {
 		long n = bpf_get_stack(ctx, r->kips, sizeof(r->kips), 0);
 

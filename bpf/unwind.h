@@ -28,6 +28,8 @@ struct uw_record {
 	__u32 nkips;             /* kernel frames in kips (0: none) */
 	__u32 ulen;              /* user stack bytes copied from regs[UW_REG_SP] */
 	__u32 flags;             /* UW_F_* */
+	__u32 exec;              /* execs of pid before the event (exec_gens) */
+	__u32 pad;
 	__u64 regs[UW_NREGS];    /* user registers, DWARF numbering */
 	__u8 payload[UW_PAYLOAD];
 	__u64 kips[UW_MAX_KFRAMES];

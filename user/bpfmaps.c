@@ -30,7 +30,10 @@ static const char *const follow_progs[] = { "filter_fork", "filter_exit", "filte
 
 void filter_follow_prepare(struct bpf_object *obj, struct session *s)
 {
-	bool on[] = { s->o.cmd != NULL, s->o.cmd || s->o.follow, s->o.follow != NULL };
+	/* exec and exit always: they keep the per-process exec counts. */
+	bool on[] = { s->o.cmd != NULL, true, true };
+
+	s->exec_gens = bpf_object__find_map_by_name(obj, "exec_gens");
 
 	for (int i = 0; i < 3; i++) {
 		struct bpf_program *prog = bpf_object__find_program_by_name(obj, follow_progs[i]);
@@ -53,7 +56,7 @@ int filter_follow_attach(struct bpf_object *obj, link_vec *links)
 			continue;
 		if (!(link = bpf_program__attach(prog))) {
 			err = -errno;
-			err_msg("cannot follow the command's children (%s): %s", names[i], strerror(-err));
+			err_msg("cannot follow targets' forks and execs (%s): %s", names[i], strerror(-err));
 			return err;
 		}
 		vec_push(links, link);
@@ -132,13 +135,13 @@ struct stack_reader *stack_reader_new_store(const struct uw_store *st, int max_d
 }
 
 void stack_reader_add(struct stack_reader *r, struct stack_builder *b, int32_t id,
-		      pid_t pid, enum stack_kind kind)
+		      pid_t pid, uint32_t exec, enum stack_kind kind)
 {
-	stack_reader_add_entry(r, b, id, pid, kind, 0);
+	stack_reader_add_entry(r, b, id, pid, exec, kind, 0);
 }
 
 void stack_reader_add_entry(struct stack_reader *r, struct stack_builder *b, int32_t id,
-			    pid_t pid, enum stack_kind kind, uint64_t entry_ret)
+			    pid_t pid, uint32_t exec, enum stack_kind kind, uint64_t entry_ret)
 {
 	const uint64_t *ips;
 
@@ -152,7 +155,7 @@ void stack_reader_add_entry(struct stack_reader *r, struct stack_builder *b, int
 		return;
 	}
 	if (kind == STACK_USER)
-		stack_add_user_entry(b, pid, ips, r->depth, entry_ret);
+		stack_add_user_entry(b, pid, exec, ips, r->depth, entry_ret);
 	else
 		stack_add_kernel(b, ips, r->depth);
 }

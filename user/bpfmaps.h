@@ -27,11 +27,12 @@ struct stack_reader *stack_reader_new(struct bpf_map *m, int max_depth);
 /* Or from stacks unwound in user space (--unwind dwarf). */
 struct uw_store;
 struct stack_reader *stack_reader_new_store(const struct uw_store *st, int max_depth);
-/* Appends stack `id` (or a marker for STACK_LOST) to the builder. */
+/* Appends stack `id` (or a marker for STACK_LOST) to the builder; user
+ * stacks are pid's in its image `exec`. */
 void stack_reader_add(struct stack_reader *r, struct stack_builder *b, int32_t id,
-		      pid_t pid, enum stack_kind kind);
+		      pid_t pid, uint32_t exec, enum stack_kind kind);
 void stack_reader_add_entry(struct stack_reader *r, struct stack_builder *b, int32_t id,
-			    pid_t pid, enum stack_kind kind, uint64_t entry_ret);
+			    pid_t pid, uint32_t exec, enum stack_kind kind, uint64_t entry_ret);
 /* The raw addresses of stack id (leaf first, zero-terminated), or NULL. */
 const uint64_t *stack_reader_get(struct stack_reader *r, int32_t id);
 /* Ids from base on are read from another map (same value layout: u64 ips,
@@ -49,9 +50,10 @@ void stack_reader_free(struct stack_reader *r);
 void stackmap_recycle(struct bpf_map *m, const struct hmap *keep);
 
 typedef VEC(struct bpf_link *) link_vec;
-/* -- CMD: whether the programs that add the command's children to the
- * target map at fork load (before load); attaching them where the
- * skeleton's attach does not (after load). */
+/* The programs that follow targets' forks (-- CMD's children join the
+ * target map), execs (--follow; every target's exec count) and exits:
+ * which load (before load), and attaching them where the skeleton's attach
+ * does not (after load). */
 void filter_follow_prepare(struct bpf_object *obj, struct session *s);
 int filter_follow_attach(struct bpf_object *obj, link_vec *links);
 typedef VEC(int) fd_vec;

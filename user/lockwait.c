@@ -412,7 +412,7 @@ static bool from_lib(struct lw_drain *d, const struct lock_key *k)
 		return true;
 	if (!(ips = stack_reader_get(d->sr, k->ustack)) || !ips[0])
 		return false;
-	sym_user(d->s->sym, k->pid, ips[0], &f);
+	sym_user(d->s->sym, k->pid, k->exec, ips[0], &f);
 	if (!f.module)
 		return false;
 	snprintf(path, sizeof(path), "/proc/%u/map_files/%lx-%lx", k->pid,
@@ -453,8 +453,8 @@ static void add_entry(const void *kp, const void *vp, void *ctx)
 	}
 	memcpy(comm, k->comm, TASK_COMM_LEN);
 	stack_begin(d->b);
-	stack_reader_add(d->sr, d->b, k->kstack, 0, STACK_KERNEL);
-	stack_reader_add_entry(d->sr, d->b, k->ustack, k->pid, STACK_USER, k->entry_ret);
+	stack_reader_add(d->sr, d->b, k->kstack, 0, 0, STACK_KERNEL);
+	stack_reader_add_entry(d->sr, d->b, k->ustack, k->pid, k->exec, STACK_USER, k->entry_ret);
 	stack_commit(d->b, values, k->pid, k->tid, comm, labels, nl);
 }
 

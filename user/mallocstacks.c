@@ -597,7 +597,7 @@ static void add_entry(const void *kp, const void *vp, void *ctx)
 	session_note_pid(d->s, k->pid);
 	memcpy(comm, k->comm, TASK_COMM_LEN);
 	stack_begin(d->b);
-	stack_reader_add_entry(d->sr, d->b, k->ustack, k->pid, STACK_USER, k->entry_ret);
+	stack_reader_add_entry(d->sr, d->b, k->ustack, k->pid, k->exec, STACK_USER, k->entry_ret);
 	stack_commit(d->b, values, k->pid, k->pid, comm, NULL, 0);
 }
 

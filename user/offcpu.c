@@ -308,8 +308,8 @@ static void add_sample(struct offcpu_drain *d, const struct offcpu_key *key, uin
 
 	memcpy(comm, key->comm, TASK_COMM_LEN);
 	stack_begin(d->b);
-	stack_reader_add(d->sr, d->b, key->kstack, 0, STACK_KERNEL);
-	stack_reader_add(d->sr, d->b, key->ustack, key->pid, STACK_USER);
+	stack_reader_add(d->sr, d->b, key->kstack, 0, 0, STACK_KERNEL);
+	stack_reader_add(d->sr, d->b, key->ustack, key->pid, key->exec, STACK_USER);
 	if (key->kthread)
 		stack_add_pseudo(d->b, "[kernel thread]");
 	stack_commit(d->b, values, key->pid, key->tid, comm, &state, 1);

@@ -191,8 +191,8 @@ static void add_entry(const void *k, const void *v, void *ctx)
 
 	memcpy(comm, key->comm, TASK_COMM_LEN);
 	stack_begin(d->b);
-	stack_reader_add(d->sr, d->b, key->kstack, 0, STACK_KERNEL);
-	stack_reader_add(d->sr, d->b, key->ustack, key->pid, STACK_USER);
+	stack_reader_add(d->sr, d->b, key->kstack, 0, 0, STACK_KERNEL);
+	stack_reader_add(d->sr, d->b, key->ustack, key->pid, key->exec, STACK_USER);
 	stack_commit(d->b, values, key->pid, key->tid, comm, NULL, 0);
 }
 

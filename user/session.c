@@ -505,7 +505,7 @@ static void follow_scan(struct session *s)
 			continue;
 		if (s->cmd->add_pid && s->cmd->add_pid(s, (pid_t)pid) == 0) {
 			vec_push(&s->o.pids, (pid_t)pid);
-			sym_snapshot(s->sym, (pid_t)pid);
+			session_snapshot(s, (pid_t)pid);
 			if (s->o.verbose)
 				fprintf(stderr, "%s: following pid %d (%s)\n", prog_name, (int)pid, s->o.follow);
 		}
@@ -599,10 +599,32 @@ void session_sync_maps(struct session *s)
 		mmap_watch_drain(s->watch, s->sym);
 }
 
+/* How many times pid exec'd since the programs attached (0 before they
+ * are loaded, or for programs that do not count: trace). */
+static uint32_t target_exec(struct session *s, pid_t pid)
+{
+	uint32_t key = pid, n = 0;
+
+	if (s->exec_gens)
+		bpf_map__lookup_elem(s->exec_gens, &key, sizeof(key), &n, sizeof(n), 0);
+	return n;
+}
+
+void session_snapshot(struct session *s, pid_t pid)
+{
+	uint32_t exec = target_exec(s, pid), after;
+
+	sym_snapshot(s->sym, pid, exec);
+	/* An exec between the count and the read: the maps read may be the
+	 * new program's; read them again as its image. */
+	if ((after = target_exec(s, pid)) != exec)
+		sym_snapshot(s->sym, pid, after);
+}
+
 void session_note_pid(struct session *s, pid_t pid)
 {
 	if (pid > 0 && !sym_known(s->sym, pid))
-		sym_snapshot(s->sym, pid);
+		session_snapshot(s, pid);
 }
 
 void session_describe_target(struct session *s, struct profile *p)
@@ -848,7 +870,7 @@ int session_main(const struct command *cmd, int argc, char **argv)
 			warn_msg("cannot follow %s's mappings: %s", s.o.cmd[0], strerror(-err));
 	} else {
 		for (size_t i = 0; i < s.o.pids.n; i++)
-			sym_snapshot(s.sym, s.o.pids.v[i]);
+			session_snapshot(&s, s.o.pids.v[i]);
 		/* --follow: processes that exec NAME are targets in the kernel
 		 * from their exec on; their mappings are followed from there,
 		 * so one that exits before a scan still symbolizes. */
@@ -912,7 +934,7 @@ int session_main(const struct command *cmd, int argc, char **argv)
 				s.child = 0;
 				stop = true;
 			} else {
-				sym_snapshot(s.sym, s.child); /* it may have loaded libraries */
+				session_snapshot(&s, s.child); /* it may have loaded libraries */
 			}
 		} else if (!s.o.cmd && (s.o.pids.n || s.o.tids.n)) {
 			if (!s.o.follow && !any_target_alive(&s)) {
@@ -922,7 +944,7 @@ int session_main(const struct command *cmd, int argc, char **argv)
 			} else if (now - last_snap >= 500000000ULL) {
 				/* Re-read maps for libraries loaded since (dlopen). */
 				for (size_t i = 0; i < s.o.pids.n; i++)
-					sym_snapshot(s.sym, s.o.pids.v[i]);
+					session_snapshot(&s, s.o.pids.v[i]);
 				last_snap = now;
 			}
 		}

@@ -76,6 +76,7 @@ struct session {
 	struct mmap_watch *watch;   /* -- CMD: its mapping events */
 	uint64_t write_failures;    /* profiles some output of which failed */
 	struct hmap pid_starts;     /* -p pid -> its start time (a reused pid is not it) */
+	struct bpf_map *exec_gens;  /* the programs' per-process exec counts (filter.bpf.h) */
 	struct btf *btf;            /* the kernel's BTF, parsed once (session_btf) */
 	bool btf_failed;
 };
@@ -104,6 +105,9 @@ size_t session_pid_capacity(struct session *s);
 void session_sync_maps(struct session *s);
 /* For commands: make sure pid's maps are snapshotted (cheap if already). */
 void session_note_pid(struct session *s, pid_t pid);
+/* Re-reads pid's maps into the program image the BPF side counts it in
+ * now (an exec since the last read starts a new image, keeping the old). */
+void session_snapshot(struct session *s, pid_t pid);
 /* libbpf open options with --btf applied. */
 const char *session_btf_path(struct session *s);
 /* The target as words, e.g. "pid 4242", for headers and titles. */

@@ -96,17 +96,19 @@ void stack_add_kernel(struct stack_builder *b, const uint64_t *ips, size_t n)
 	}
 }
 
-void stack_add_user(struct stack_builder *b, pid_t pid, const uint64_t *ips, size_t n)
+void stack_add_user(struct stack_builder *b, pid_t pid, uint32_t exec, const uint64_t *ips, size_t n)
 {
+	uint64_t image = (uint64_t)exec << 32 | (uint32_t)pid;
+
 	for (size_t i = 0; i < n && ips[i] && room(b); i++) {
 		uint64_t addr = i ? ips[i] - 1 : ips[i];
 		bool found;
-		uint64_t *slot = hmap_upsert(&b->user_locs, (uint32_t)pid, addr, 0, &found);
+		uint64_t *slot = hmap_upsert(&b->user_locs, image, addr, 0, &found);
 
 		if (!found) {
 			struct sym_frame f;
 
-			sym_user(b->sym, pid, addr, &f);
+			sym_user(b->sym, pid, exec, addr, &f);
 			*slot = frame_location(b, &f, addr) + 1;
 		}
 		vec_push(&b->locs, (uint32_t)(*slot - 1));
@@ -145,19 +147,19 @@ void stack_commit(struct stack_builder *b, const int64_t *values, uint32_t pid,
 	profile_add_sample(b->p, b->locs.v, b->locs.n, values, labels, n);
 }
 
-void stack_add_user_entry(struct stack_builder *b, pid_t pid, const uint64_t *ips, size_t n,
-			  uint64_t entry_ret)
+void stack_add_user_entry(struct stack_builder *b, pid_t pid, uint32_t exec, const uint64_t *ips,
+			  size_t n, uint64_t entry_ret)
 {
 	uint64_t tmp[130];
 	size_t m = 0;
 
 	if (!entry_ret || !n || !ips[0] || n > 128) {
-		stack_add_user(b, pid, ips, n);
+		stack_add_user(b, pid, exec, ips, n);
 		return;
 	}
 	tmp[m++] = ips[0];
 	tmp[m++] = entry_ret;
 	for (size_t i = 1; i < n && ips[i]; i++)
 		tmp[m++] = ips[i];
-	stack_add_user(b, pid, tmp, m);
+	stack_add_user(b, pid, exec, tmp, m);
 }

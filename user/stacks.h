@@ -9,7 +9,7 @@
 struct stack_builder {
 	struct profile *p;
 	struct symbolizer *sym;
-	struct hmap user_locs;   /* (pid, addr) -> location + 1 */
+	struct hmap user_locs;   /* (exec << 32 | pid, addr) -> location + 1 */
 	struct hmap kern_locs;   /* addr -> location + 1 */
 	struct hmap pseudo_locs; /* interned name -> location + 1 */
 	uint32_t kernel_mapping;
@@ -22,12 +22,13 @@ void stack_builder_free(struct stack_builder *b);
 void stack_begin(struct stack_builder *b);
 /* ips are leaf first (as bpf_get_stackid stores them); zeros end the stack. */
 void stack_add_kernel(struct stack_builder *b, const uint64_t *ips, size_t n);
-void stack_add_user(struct stack_builder *b, pid_t pid, const uint64_t *ips, size_t n);
+/* pid's user frames, in its image `exec` (symbolize.h). */
+void stack_add_user(struct stack_builder *b, pid_t pid, uint32_t exec, const uint64_t *ips, size_t n);
 /* For a probe at a function's first instruction: the caller's return
  * address (read from [sp]) goes after the leaf, where frame-pointer walking
  * cannot see it yet. */
-void stack_add_user_entry(struct stack_builder *b, pid_t pid, const uint64_t *ips, size_t n,
-			  uint64_t entry_ret);
+void stack_add_user_entry(struct stack_builder *b, pid_t pid, uint32_t exec, const uint64_t *ips,
+			  size_t n, uint64_t entry_ret);
 /* A frame with a fixed name (e.g. "[no user stack]"), placed next. */
 void stack_add_pseudo(struct stack_builder *b, const char *name);
 /* Adds the sample: values are one per profile type; labels pid, tid, comm. */

@@ -23,8 +23,12 @@ struct perf_map_entry {
 	const char *name;
 };
 
+/* One program image of a process: exec counts the execs the process made
+ * while profiled before it (the BPF side's exec_gens), so samples taken
+ * before an exec keep the old program's mappings. */
 struct proc {
 	pid_t pid;
+	uint32_t exec;
 	VEC(struct vma) vmas;       /* executable mappings, sorted */
 	uint64_t maps_hash;         /* hash of the maps text last read */
 	bool perf_map_loaded;
@@ -42,7 +46,8 @@ typedef VEC(struct ksym) ksym_vec;
 
 struct symbolizer {
 	struct strpool strings;
-	struct hmap procs;          /* pid -> struct proc * */
+	struct hmap procs;          /* (pid, exec) -> struct proc * */
+	struct hmap latest;         /* pid -> the newest image's exec */
 	struct hmap elfs;           /* (dev, inode) -> struct elf_syms * (0 = unreadable) */
 	VEC(struct elf_syms *) all_elfs;
 	VEC(struct proc *) all_procs;
@@ -80,6 +85,7 @@ void symbolizer_free(struct symbolizer *s)
 	vec_free(&s->kdata);
 	arena_free(&s->knames);
 	hmap_free(&s->procs);
+	hmap_free(&s->latest);
 	hmap_free(&s->elfs);
 	strpool_free(&s->strings);
 	free(s);
@@ -194,24 +200,60 @@ static struct elf_syms *open_mapped(struct symbolizer *s, pid_t pid, const struc
 
 /* ---- processes ---------------------------------------------------------- */
 
-static struct proc *proc_get(struct symbolizer *s, pid_t pid, bool create)
+static struct proc *image_get(struct symbolizer *s, pid_t pid, uint32_t exec)
+{
+	uint64_t *slot = hmap_get(&s->procs, (uint32_t)pid, exec);
+
+	return slot ? (struct proc *)(uintptr_t)*slot : NULL;
+}
+
+/* The image (pid, exec), created empty; it becomes the newest if it is
+ * newer than the newest. */
+static struct proc *image_create(struct symbolizer *s, pid_t pid, uint32_t exec)
 {
 	bool found;
-	uint64_t *slot;
+	uint64_t *slot = hmap_upsert(&s->procs, (uint32_t)pid, exec, 0, &found), *newest;
 	struct proc *pr;
 
-	if (!create) {
-		slot = hmap_get(&s->procs, (uint32_t)pid, 0);
-		return slot ? (struct proc *)(uintptr_t)*slot : NULL;
-	}
-	slot = hmap_upsert(&s->procs, (uint32_t)pid, 0, 0, &found);
 	if (!found) {
 		pr = xcalloc(1, sizeof(*pr));
 		pr->pid = pid;
+		pr->exec = exec;
 		vec_push(&s->all_procs, pr);
 		*slot = (uintptr_t)pr;
 	}
+	newest = hmap_upsert(&s->latest, (uint32_t)pid, 0, exec, &found);
+	if (found && *newest < exec)
+		*newest = exec;
 	return (struct proc *)(uintptr_t)*slot;
+}
+
+/* The process's newest image (what /proc/PID/maps shows now). */
+static struct proc *proc_get(struct symbolizer *s, pid_t pid, bool create)
+{
+	uint64_t *newest = hmap_get(&s->latest, (uint32_t)pid, 0);
+
+	if (newest)
+		return image_get(s, pid, (uint32_t)*newest);
+	return create ? image_create(s, pid, 0) : NULL;
+}
+
+/* The image a sample of (pid, exec) ran in: that one, else the nearest
+ * older one known, else the newest (the profile and the symbolizer began
+ * counting at slightly different moments). */
+static struct proc *proc_image(struct symbolizer *s, pid_t pid, uint32_t exec)
+{
+	uint64_t *newest = hmap_get(&s->latest, (uint32_t)pid, 0);
+	struct proc *pr;
+
+	if (!newest)
+		return NULL;
+	if (exec >= *newest)
+		return image_get(s, pid, (uint32_t)*newest);
+	for (uint32_t e = exec + 1; e-- > 0 && exec - e < 64;)
+		if ((pr = image_get(s, pid, e)))
+			return pr;
+	return image_get(s, pid, (uint32_t)*newest);
 }
 
 bool sym_known(struct symbolizer *s, pid_t pid)
@@ -220,7 +262,7 @@ bool sym_known(struct symbolizer *s, pid_t pid)
 }
 
 
-int sym_snapshot(struct symbolizer *s, pid_t pid)
+int sym_snapshot(struct symbolizer *s, pid_t pid, uint32_t exec)
 {
 	char path[64];
 	size_t len;
@@ -235,7 +277,11 @@ int sym_snapshot(struct symbolizer *s, pid_t pid)
 		return sym_known(s, pid) ? 0 : -ESRCH;
 	}
 	h = hash_bytes(text, len);
-	pr = proc_get(s, pid, true);
+	/* The maps are the newest image's; an exec we were not told of
+	 * (mapping records) starts a new one, keeping the old. */
+	pr = proc_get(s, pid, false);
+	if (!pr || exec > pr->exec)
+		pr = image_create(s, pid, exec);
 	if (pr->maps_hash == h) {
 		free(text);
 		return 0;
@@ -284,17 +330,9 @@ static const struct vma *find_vma(struct proc *pr, uint64_t addr)
 	return NULL;
 }
 
-struct elf_syms *sym_elf_at(struct symbolizer *s, pid_t pid, uint64_t addr)
+struct elf_syms *sym_user_vaddr(struct symbolizer *s, pid_t pid, uint32_t exec, uint64_t addr, uint64_t *vaddr)
 {
-	struct proc *pr = proc_get(s, pid, false);
-	const struct vma *v = pr ? find_vma(pr, addr) : NULL;
-
-	return v ? v->elf : NULL;
-}
-
-struct elf_syms *sym_user_vaddr(struct symbolizer *s, pid_t pid, uint64_t addr, uint64_t *vaddr)
-{
-	struct proc *pr = proc_get(s, pid, false);
+	struct proc *pr = proc_image(s, pid, exec);
 	const struct vma *v = pr ? find_vma(pr, addr) : NULL;
 
 	if (!v || !v->elf || !elf_offset_to_vaddr(v->elf, addr - v->start + v->pgoff, vaddr))
@@ -418,9 +456,9 @@ static const char *perf_map_find(struct symbolizer *s, struct proc *pr, uint64_t
 	return NULL;
 }
 
-void sym_user(struct symbolizer *s, pid_t pid, uint64_t addr, struct sym_frame *f)
+void sym_user(struct symbolizer *s, pid_t pid, uint32_t exec, uint64_t addr, struct sym_frame *f)
 {
-	struct proc *pr = proc_get(s, pid, false);
+	struct proc *pr = proc_image(s, pid, exec);
 	const struct vma *v = pr ? find_vma(pr, addr) : NULL;
 	uint64_t vaddr;
 
@@ -597,13 +635,12 @@ void sym_mmap_event(struct symbolizer *s, pid_t pid, uint64_t start, uint64_t le
 
 void sym_exec_event(struct symbolizer *s, pid_t pid)
 {
-	struct proc *pr = proc_get(s, pid, true);
+	struct proc *pr = proc_get(s, pid, false);
 
-	pr->vmas.n = 0;
-	pr->maps_hash = 0;
-	pr->perf_map_loaded = false;
-	pr->perf_map.n = 0;
-	pr->perf_map_len = 0;
+	/* A new, empty image; the old one stays for the samples taken in it.
+	 * A process first seen at its exec starts at image 1, as the BPF
+	 * side counts that exec too. */
+	image_create(s, pid, pr ? pr->exec + 1 : 1);
 }
 
 void sym_fork_event(struct symbolizer *s, pid_t ppid, pid_t pid)
@@ -632,7 +669,8 @@ size_t sym_evict_exited(struct symbolizer *s)
 			s->all_procs.v[j++] = pr;
 			continue;
 		}
-		hmap_delete(&s->procs, (uint32_t)pr->pid, 0);
+		hmap_delete(&s->procs, (uint32_t)pr->pid, pr->exec);
+		hmap_delete(&s->latest, (uint32_t)pr->pid, 0);
 		vec_free(&pr->vmas);
 		vec_free(&pr->perf_map);
 		free(pr);

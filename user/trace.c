@@ -142,7 +142,7 @@ static void add_stack(struct trace *t, struct strbuf *b, int32_t id, bool user, 
 		struct sym_frame f;
 
 		if (user)
-			sym_user(t->sym, pid, ips[i], &f);
+			sym_user(t->sym, pid, 0, ips[i], &f);
 		else
 			sym_kernel(t->sym, ips[i], &f);
 		char safe[512];
@@ -193,7 +193,7 @@ static char *key_string(struct trace *t, const struct tp_map *m, const struct tr
 			if (v < 0)
 				sym_kernel(t->sym, (uint64_t)v, &f);
 			else
-				sym_user(t->sym, pid, (uint64_t)v, &f);
+				sym_user(t->sym, pid, 0, (uint64_t)v, &f);
 			if (f.func)
 				sb_add(&b, "%s", f.func);
 			else
@@ -578,7 +578,7 @@ static void snapshot_key_pids(struct trace *t)
 		pid_t pid = hidden_pid(&t->prog.maps.v[all.v[i].key.map_id], &all.v[i].key);
 
 		if (pid > 0 && !sym_known(t->sym, pid))
-			sym_snapshot(t->sym, pid);
+			sym_snapshot(t->sym, pid, 0);
 	}
 	vec_free(&all);
 }
@@ -643,7 +643,7 @@ static int write_profile(struct trace *t)
 				if (id < 0 || bpf_map__lookup_elem(t->skel->maps.stacks, &id, sizeof(id), ips, sizeof(ips), 0))
 					stack_add_pseudo(&b, pass ? "[user stack lost]" : "[kernel stack lost]");
 				else if (pass)
-					stack_add_user(&b, pid, ips, 127);
+					stack_add_user(&b, pid, 0, ips, 127);
 				else
 					stack_add_kernel(&b, ips, 127);
 			}
@@ -1079,7 +1079,7 @@ int trace_main(int argc, char **argv)
 		printf("Attaching %zu probe%s...\n", nattached, nattached == 1 ? "" : "s");
 	fflush(stdout);
 	if (t.pid > 0)
-		sym_snapshot(t.sym, t.pid);
+		sym_snapshot(t.sym, t.pid, 0);
 
 	uint64_t start = now_ns(CLOCK_MONOTONIC), last_scan = start;
 	bool done = false;

@@ -253,7 +253,7 @@ size_t uw_unwind(struct symbolizer *sym, pid_t pid, const struct uw_record *r, s
 			break;
 		ips[n++] = pc;
 		/* A return address may be one past the call's function end. */
-		es = sym_user_vaddr(sym, pid, exact ? pc : pc - 1, &vaddr);
+		es = sym_user_vaddr(sym, pid, r->exec, exact ? pc : pc - 1, &vaddr);
 		cfi = es ? cfi_of(es) : NULL;
 		if (!cfi || dwarf_cfi_addrframe(cfi, vaddr, &fr) != 0) {
 			/* No CFI: at a function's first instruction (an entry
@@ -468,7 +468,7 @@ int32_t uw_user_stack(struct uw_ctx *u, const struct uw_record *r, size_t len, u
 			for (size_t i = 0; i < n; i++) {
 				struct sym_frame f;
 
-				sym_user(u->s->sym, r->pid, ips[i], &f);
+				sym_user(u->s->sym, r->pid, r->exec, ips[i], &f);
 				fprintf(stderr, " %s", f.func ? f.func : "?");
 			}
 			fprintf(stderr, "\n");

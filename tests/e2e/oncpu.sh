@@ -74,6 +74,23 @@ check "oncpu exit mid-run: says the target exited" contains "$OUT/exit.err" "tar
 check "oncpu exit mid-run: stacks symbolized after exit" ge "$(leaf_share "$OUT/exit.folded" hot_spin)" 70
 stop_targets
 
+# A target that execs mid-run (hot for 1 s, then nofp for 1 s, mapped at
+# other addresses): samples taken before the exec keep the old program's
+# names, by -p (maps re-read) and by -- CMD (mapping records).
+start_target env WAIT_FOR_GO=1 "$TB/hot" 1 exec "$TB/nofp" chain 1
+"$BPFPROF" oncpu -p "$TPID" -d 6 -o "$OUT/exec-p.folded" -v 2>"$OUT/exec-p.err" &
+bp=$!
+go_when_attached "$OUT/exec-p.err" "$TPID"
+wait $bp
+check "oncpu -p, target execs: the new program is profiled" ge "$(awk '/^nofp;/ { t += $NF } END { print t + 0 }' "$OUT/exec-p.folded")" 30
+check "oncpu -p, target execs: samples before the exec keep their names (>= 30%)" \
+	ge "$(stack_share "$OUT/exec-p.folded" "main;outer_caller;middle_caller;hot_spin")" 30
+stop_targets
+"$BPFPROF" oncpu -o "$OUT/exec-cmd.folded" -- "$TB/hot" 1 exec "$TB/nofp" chain 1 > /dev/null 2>&1
+check "oncpu -- CMD, command execs: the new program is profiled" ge "$(awk '/^nofp;/ { t += $NF } END { print t + 0 }' "$OUT/exec-cmd.folded")" 30
+check "oncpu -- CMD, command execs: samples before the exec keep their names (>= 30%)" \
+	ge "$(stack_share "$OUT/exec-cmd.folded" "main;outer_caller;middle_caller;hot_spin")" 30
+
 # Kernel stacks, and -U / -K.
 start_target "$TB/hot" 8 sys
 "$BPFPROF" oncpu -p "$TPID" -d 1.5 -o "$OUT/sys.folded" 2>/dev/null

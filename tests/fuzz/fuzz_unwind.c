@@ -22,7 +22,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!sym) {
 		sym = symbolizer_new();
-		sym_snapshot(sym, getpid());
+		sym_snapshot(sym, getpid(), 0);
 	}
 	if (size < 16)
 		return 0;

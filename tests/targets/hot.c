@@ -4,13 +4,17 @@
  *   mode "split":  work split 3:1 between spin_three and spin_one
  *   mode "exit":   like single, then exits with status 7
  *   mode "sys":    kernel_heavy reads /dev/zero: time in the kernel
- * Prints "ready" once running so tests can attach to its pid. */
+ *   mode "exec":   like single, then execs the rest of its arguments
+ * Prints "ready PID" once running so tests can attach to its pid (and with
+ * WAIT_FOR_GO=1 waits for SIGUSR1 first: ready.h). */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "ready.h"
 
 static volatile unsigned long sink;
 
@@ -85,15 +89,20 @@ int main(int argc, char **argv)
 {
 	double secs = argc > 1 ? atof(argv[1]) : 5;
 	const char *mode = argc > 2 ? argv[2] : "single";
-	double end = now() + secs;
+	double end;
 
-	printf("ready %d\n", (int)getpid());
-	fflush(stdout);
+	target_ready();
+	end = now() + secs;
 	if (!strcmp(mode, "split"))
 		split_work(end);
 	else if (!strcmp(mode, "sys"))
 		kernel_heavy(end);
 	else
 		outer_caller(end);
+	if (!strcmp(mode, "exec") && argc > 3) {
+		execv(argv[3], argv + 3);
+		perror(argv[3]);
+		return 127;
+	}
 	return !strcmp(mode, "exit") ? 7 : 0;
 }

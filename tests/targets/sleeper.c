@@ -25,6 +25,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ready.h"
+
 static volatile unsigned long sink;
 
 /* Syscalls issued inline, so the blocked user frame is our own framed
@@ -115,21 +117,8 @@ int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "sleep";
 
-	if (getenv("WAIT_FOR_GO")) {
-		struct timespec limit = { 10, 0 };
-		sigset_t go;
-
-		sigemptyset(&go);
-		sigaddset(&go, SIGUSR1);
-		sigprocmask(SIG_BLOCK, &go, NULL);
-		printf("ready %d\n", getpid());
-		fflush(stdout);
-		sigtimedwait(&go, NULL, &limit);
-	} else {
-		printf("ready %d\n", getpid());
-		fflush(stdout);
+	if (!target_ready())
 		nap_ms(100); /* let a profiler attached by pid settle */
-	}
 	if (!strcmp(mode, "sleep")) {
 		sleep_fifty();
 	} else if (!strcmp(mode, "ratio")) {

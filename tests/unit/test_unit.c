@@ -112,7 +112,7 @@ static void expect_sym(struct symbolizer *s, struct child *c, const char *test,
 		check(0, name, "target did not print %s", fn);
 		return;
 	}
-	sym_user(s, c->pid, a + 2, &f); /* inside the function, not at its start */
+	sym_user(s, c->pid, 0, a + 2, &f); /* inside the function, not at its start */
 	if (want)
 		check(f.func && !strcmp(f.func, want), name, "got %s, want %s", f.func ? f.func : "(none)", want);
 	else
@@ -138,14 +138,14 @@ static void test_binary(const char *dir, const char *bin, bool stripped)
 		symbolizer_free(s);
 		return;
 	}
-	check(sym_snapshot(s, c.pid) == 0, bin, "snapshot of pid %d failed", c.pid);
+	check(sym_snapshot(s, c.pid, 0) == 0, bin, "snapshot of pid %d failed", c.pid);
 	expect_sym(s, &c, bin, "sym_exported", "sym_exported", bin);
 	expect_sym(s, &c, bin, "sym_local", stripped ? NULL : "sym_local", bin);
 	expect_sym(s, &c, bin, "symlib_compute", "symlib_compute", "libsymlib.so");
 	if (stripped) { /* never dropped: module+offset */
 		struct sym_frame f;
 
-		sym_user(s, c.pid, addr_of(&c, "sym_local"), &f);
+		sym_user(s, c.pid, 0, addr_of(&c, "sym_local"), &f);
 		check(f.module && f.offset > 0, "stripped: unresolved frame keeps module+offset",
 		      "module %s offset %llx", f.module ? f.module : "-", (unsigned long long)f.offset);
 	}
@@ -159,10 +159,10 @@ static void test_binary(const char *dir, const char *bin, bool stripped)
 			fprintf(pm, "10000 100 jit::compiled_loop\n20000 80 LazyCompile:*hot.js:12\n");
 			fclose(pm);
 		}
-		sym_user(s, c.pid, 0x10040, &f);
+		sym_user(s, c.pid, 0, 0x10040, &f);
 		check(f.func && !strcmp(f.func, "jit::compiled_loop") && f.kind == PF_FRAME_UNKNOWN,
 		      "perf-PID.map: JIT frame named", "got %s", f.func ? f.func : "(none)");
-		sym_user(s, c.pid, 0x20090, &f);
+		sym_user(s, c.pid, 0, 0x20090, &f);
 		check(!f.func, "perf-PID.map: past an entry's size is unresolved", "got %s", f.func ? f.func : "(none)");
 		unlink(map);
 	}
@@ -184,7 +184,7 @@ static void test_cxx(const char *dir)
 		symbolizer_free(s);
 		return;
 	}
-	sym_snapshot(s, c.pid);
+	sym_snapshot(s, c.pid, 0);
 	expect_sym(s, &c, "c++ demangled", "demo::Widget::spin(int)", "demo::Widget::spin(int)", "symcxx");
 	stop_target(&c);
 	symbolizer_free(s);
