@@ -29,7 +29,8 @@ BPFFLAGS := -O2 -g -target bpf -D__TARGET_ARCH_$(ARCH) -Ivmlinux -Ibpf -Wall \
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)
 BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/%.bpf.o,$(BPF_SRCS))
 SKELS     := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
-USER_SRCS := $(wildcard user/*.c)
+# user/ holds one folder per layer (docs/design.md); includes name the folder.
+USER_SRCS := $(wildcard user/*.c user/*/*.c)
 USER_OBJS := $(patsubst user/%.c,$(BUILD)/obj/%.o,$(USER_SRCS))
 LIB_OBJS  := $(filter-out $(BUILD)/obj/main.o,$(USER_OBJS))
 ALIASES   := oncpu offcpu lockwait mallocstacks
@@ -52,6 +53,7 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 # Headers from -MMD; the skeletons must exist before any user file compiles.
 $(BUILD)/obj/%.o: user/%.c | $(SKELS) $(BUILD)
 	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(REQ_CFLAGS) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/libbpfprof.a: $(LIB_OBJS)
@@ -65,7 +67,7 @@ $(BUILD)/bpfprof: $(BUILD)/obj/main.o $(BUILD)/libbpfprof.a
 $(addprefix $(BUILD)/,$(ALIASES)): $(BUILD)/bpfprof
 	$(Q)ln -sf bpfprof $@
 
--include $(wildcard $(BUILD)/*.d $(BUILD)/obj/*.d)
+-include $(wildcard $(BUILD)/*.d $(BUILD)/obj/*.d $(BUILD)/obj/*/*.d)
 
 $(BUILD):
 	mkdir -p $(BUILD)/obj

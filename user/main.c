@@ -5,11 +5,11 @@
 
 #include <time.h>
 
-#include "report.h"
-#include "serve.h"
+#include "cmd/report.h"
+#include "serve/serve.h"
 
 int trace_main(int argc, char **argv);
-#include "session.h"
+#include "core/session.h"
 
 extern const struct command oncpu_command;
 extern const struct command offcpu_command;

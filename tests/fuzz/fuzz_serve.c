@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "serve_request.h"
+#include "serve/serve_request.h"
 
 struct query {
 	char *names[16], *values[16];

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "trace_user.h"
+#include "trace/trace_user.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

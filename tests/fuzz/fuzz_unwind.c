@@ -7,8 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "symbolize.h"
-#include "unwinder.h"
+#include "symbols/symbolize.h"
+#include "symbols/unwind_dwarf.h"
 
 extern char __executable_start[], etext[];
 

@@ -10,10 +10,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "pprof.h"
-#include "render.h"
-#include "probepoint.h"
-#include "symbolize.h"
+#include "render/pprof.h"
+#include "render/render.h"
+#include "symbols/probepoint.h"
+#include "symbols/symbolize.h"
 
 static int failures;
 

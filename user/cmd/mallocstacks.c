@@ -1,0 +1,688 @@
+/* mallocstacks: allocation and in-use (leak) profiles by stack, through
+ * probes on the allocator the target actually uses. */
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/bpfmaps.h"
+#include "mallocstacks.h"
+#include "symbols/probepoint.h"
+#include "mallocstacks.skel.h"
+#include "core/session.h"
+#include "core/unwinder.h"
+
+struct heap_last {
+	struct heap_key key;
+	struct heap_val val;
+};
+
+struct mallocstacks {
+	struct mallocstacks_bpf *skel;
+	link_vec links;
+	const char *lib;
+	const char *prefix;
+	bool alloc_only;
+	uint64_t sample_bytes;
+	struct hmap last_index;          /* key hash -> index into last */
+	VEC(struct heap_last) last;      /* alloc values already reported */
+	struct stat_snapshot stats;
+	uint64_t probed_fns;
+	/* --unwind dwarf: totals by key in uw.table (cumulative, like the
+	 * kernel's heap map), and the live allocations sent, by (pid, ptr). */
+	struct uw_ctx uw;
+	struct hmap live;                /* (pid, ptr) -> index into live_v + 1 */
+	VEC(struct heap_alloc) live_v;
+	VEC(uint32_t) live_free;         /* unused slots of live_v */
+	uint64_t unknown_frees;
+	bool multi;                      /* uprobe_multi links (kernel 6.6+) */
+	VEC(int) multi_fds;
+};
+
+enum { OPT_LIB = 0x5000, OPT_PREFIX, OPT_ALLOC_ONLY, OPT_SAMPLE_BYTES };
+
+static const struct option mallocstacks_opts[] = {
+	{ "lib", required_argument, 0, OPT_LIB },
+	{ "symbol-prefix", required_argument, 0, OPT_PREFIX },
+	{ "alloc-only", no_argument, 0, OPT_ALLOC_ONLY },
+	{ "sample-bytes", required_argument, 0, OPT_SAMPLE_BYTES },
+	{ 0 },
+};
+
+static const struct {
+	const char *name;
+	enum alloc_fn fn;
+} alloc_fns[] = {
+	{ "malloc", FN_MALLOC }, { "calloc", FN_CALLOC }, { "realloc", FN_REALLOC },
+	{ "reallocarray", FN_REALLOCARRAY }, { "posix_memalign", FN_POSIX_MEMALIGN },
+	{ "aligned_alloc", FN_MEMALIGN }, { "memalign", FN_MEMALIGN },
+	{ "valloc", FN_MALLOC }, { "pvalloc", FN_MALLOC },
+};
+
+static int mallocstacks_parse(struct session *s, int opt, const char *arg)
+{
+	struct mallocstacks *ms = s->priv;
+
+	switch (opt) {
+	case OPT_LIB: ms->lib = arg; return 0;
+	case OPT_PREFIX: ms->prefix = arg; return 0;
+	case OPT_ALLOC_ONLY: ms->alloc_only = true; return 0;
+	case OPT_SAMPLE_BYTES:
+		if (!parse_u64(arg, &ms->sample_bytes) || ms->sample_bytes < 1 || ms->sample_bytes > (1ULL << 40)) {
+			err_msg("--sample-bytes '%s': expected a number of bytes from 1 to 2^40", arg);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static void sym_name(struct mallocstacks *ms, const char *fn, char *out, size_t n)
+{
+	snprintf(out, n, "%s%s", ms->prefix ? ms->prefix : "", fn);
+}
+
+/* An allocator library must be an ELF file with malloc and free. */
+static int check_lib(struct session *s, struct mallocstacks *ms, const char *path, bool usage)
+{
+	struct elf_syms *es = sym_elf_path(s->sym, path);
+	char m[128], f[128];
+
+	sym_name(ms, "malloc", m, sizeof(m));
+	sym_name(ms, "free", f, sizeof(f));
+	if (access(path, R_OK) < 0) {
+		err_msg("--lib %s: %s", path, strerror(errno));
+		return -EINVAL;
+	}
+	if (!es) {
+		err_msg("%s %s: not an ELF file", usage ? "--lib" : "allocator", path);
+		return -EINVAL;
+	}
+	if (!elf_sym_addr(es, m) || !elf_sym_addr(es, f)) {
+		err_msg("%s %s: has no %s/%s (use --symbol-prefix for prefixed allocators)",
+			usage ? "--lib" : "allocator", path, m, f);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int mallocstacks_validate(struct session *s)
+{
+	struct mallocstacks *ms = s->priv;
+	int err = 0;
+
+	if (ms->lib) {
+		struct symbolizer *sym = s->sym;
+
+		s->sym = symbolizer_new(); /* the session's is made later */
+		err = check_lib(s, ms, ms->lib, true);
+		symbolizer_free(s->sym);
+		s->sym = sym;
+	}
+	return err;
+}
+
+static void mallocstacks_describe(struct session *s, struct profile *p)
+{
+	struct mallocstacks *ms = s->priv;
+
+	profile_add_type(p, "alloc_objects", "count");
+	profile_add_type(p, "alloc_space", "bytes");
+	profile_add_type(p, "inuse_objects", "count");
+	profile_add_type(p, "inuse_space", "bytes");
+	p->default_type = ms->alloc_only ? 1 : 3;
+	p->period_type.type = pf_str(p, "space");
+	p->period_type.unit = pf_str(p, "bytes");
+	p->period = ms->sample_bytes ? (int64_t)ms->sample_bytes : 1;
+}
+
+static bool is_named(const char *path, const char *const *prefixes)
+{
+	const char *base = strrchr(path, '/');
+
+	base = base ? base + 1 : path;
+	for (; *prefixes; prefixes++)
+		if (!strncmp(base, *prefixes, strlen(*prefixes)))
+			return true;
+	return false;
+}
+
+/* The allocator a process uses: a mapped jemalloc/tcmalloc/mimalloc, else
+ * its libc; found through /proc/PID/maps, opened through /proc/PID/root. */
+static bool find_allocator(pid_t pid, char *out, size_t n)
+{
+	static const char *const special[] = { "libjemalloc", "libtcmalloc", "libmimalloc", NULL };
+	static const char *const libc[] = { "libc.so", "libc-", NULL };
+	char path[64], line[PATH_MAX + 128], best[PATH_MAX] = "", libcp[PATH_MAX] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	if (!(f = fopen(path, "r")))
+		return false;
+	while (fgets(line, sizeof(line), f)) {
+		char *p = strchr(line, '/');
+
+		if (!p)
+			continue;
+		p[strcspn(p, "\n")] = 0;
+		if (!best[0] && is_named(p, special))
+			snprintf(best, sizeof(best), "%s", p);
+		if (!libcp[0] && is_named(p, libc))
+			snprintf(libcp, sizeof(libcp), "%s", p);
+	}
+	fclose(f);
+	if (!best[0] && !libcp[0])
+		return false;
+	snprintf(out, n, "/proc/%d/root%s", pid, best[0] ? best : libcp);
+	return true;
+}
+
+static int attach_one(struct mallocstacks *ms, struct bpf_program *prog, bool ret, pid_t pid,
+		      const char *path, uint64_t off, enum alloc_fn fn)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, uo, .retprobe = ret, .bpf_cookie = fn);
+	struct bpf_link *link;
+
+	if (ms->multi) {
+		uint64_t cookie = fn;
+		int fd = uprobe_multi_attach(prog, path, pid, &off, &cookie, 1, ret);
+
+		if (fd < 0)
+			return fd;
+		vec_push(&ms->multi_fds, fd);
+		return 0;
+	}
+	link = bpf_program__attach_uprobe_opts(prog, pid, path, off, &uo);
+	if (!link)
+		return -errno;
+	vec_push(&ms->links, link);
+	return 0;
+}
+
+/* Entry and return probes on the allocator's functions: one link each
+ * with uprobe_multi, else one per function. */
+static int attach_fns(struct mallocstacks *ms, pid_t pid, const char *path, const uint64_t *offs,
+		      const uint64_t *cookies, size_t n, const char *const *names)
+{
+	struct mallocstacks_bpf *skel = ms->skel;
+	int err = 0;
+
+	/* Return probes before entry probes: a call that entered before its
+	 * entry probe existed must not meet a return probe that finds another
+	 * call's record (the size would be that call's). */
+	if (ms->multi && n) {
+		int fd = 0;
+
+		if (!ms->alloc_only) {
+			fd = uprobe_multi_attach(skel->progs.heap_exit, path, pid, offs, cookies, n, true);
+			if (fd >= 0)
+				vec_push(&ms->multi_fds, fd);
+		}
+		if (fd >= 0) {
+			fd = uprobe_multi_attach(skel->progs.heap_enter, path, pid, offs, cookies, n, false);
+			if (fd >= 0)
+				vec_push(&ms->multi_fds, fd);
+		}
+		if (fd < 0)
+			err_msg("cannot probe the allocator in %s: %s", path, strerror(-fd));
+		return fd < 0 ? fd : 0;
+	}
+	for (size_t i = 0; i < n && !err; i++) {
+		if ((!ms->alloc_only &&
+		     (err = attach_one(ms, skel->progs.heap_exit, true, pid, path, offs[i], cookies[i])) < 0) ||
+		    (err = attach_one(ms, skel->progs.heap_enter, false, pid, path, offs[i], cookies[i])) < 0)
+			err_msg("cannot probe %s in %s: %s", names[i], path, strerror(-err));
+	}
+	return err;
+}
+
+/* An entry probe's file offset, moved to the first emulated instruction
+ * (probepoint.h); -v says where each probe sits and whether the kernel
+ * emulates it there (jemalloc's malloc starts with a stepped cmp: redis
+ * lost ~90% of its throughput to the single steps). */
+static uint64_t entry_probe(struct session *s, const char *path, const char *name, uint64_t off,
+			    unsigned reads)
+{
+	struct probe_place pl;
+
+	probe_place_entry(path, off, reads, &pl);
+	if (getenv("BPFPROF_PROBE_AT_ENTRY")) { /* bench/: the cost of not moving */
+		probe_place_code(NULL, 0, off, reads, &pl);
+		snprintf(pl.insn, sizeof(pl.insn), "(kept at the entry: BPFPROF_PROBE_AT_ENTRY)");
+	}
+	if (s->o.verbose)
+		fprintf(stderr, "%s: probe %s at %s+0x%llx%s: %s (%s)\n", prog_name, name, path,
+			(unsigned long long)pl.off, pl.moved ? " (moved past the prologue)" : "", pl.insn,
+			pl.emulated ? "emulated" : "single-stepped");
+	return pl.off;
+}
+
+static int attach_allocator(struct session *s, struct mallocstacks *ms, pid_t pid, const char *path)
+{
+	struct elf_syms *es = sym_elf_path(s->sym, path);
+	struct mallocstacks_bpf *skel = ms->skel;
+	uint64_t orig[16], done[16], cookies[16];
+	const char *names[16];
+	size_t ndone = 0;
+	char name[128];
+	uint64_t vaddr, off;
+	int err;
+
+	if (!es)
+		return -ENOEXEC;
+	for (size_t i = 0; i < sizeof(alloc_fns) / sizeof(alloc_fns[0]) && ndone < 16; i++) {
+		bool dup = false;
+
+		sym_name(ms, alloc_fns[i].name, name, sizeof(name));
+		if (!(vaddr = elf_sym_addr(es, name)) || !elf_vaddr_to_offset(es, vaddr, &off))
+			continue;
+		for (size_t j = 0; j < ndone; j++)
+			dup |= orig[j] == off; /* aliases (aligned_alloc = memalign) */
+		if (dup)
+			continue;
+		names[ndone] = alloc_fns[i].name;
+		cookies[ndone] = alloc_fns[i].fn;
+		orig[ndone] = off;
+		done[ndone++] = entry_probe(s, path, name, off, PROBE_C_ARGS(3));
+		ms->probed_fns++;
+	}
+	/* free first: once an allocation is tracked, its free is seen (the
+	 * other order left blocks freed in between as in use for ever). */
+	if (!ms->alloc_only) {
+		sym_name(ms, "free", name, sizeof(name));
+		if ((vaddr = elf_sym_addr(es, name)) && elf_vaddr_to_offset(es, vaddr, &off) &&
+		    (err = attach_one(ms, skel->progs.heap_free, false, pid, path,
+				      entry_probe(s, path, name, off, PROBE_C_ARGS(1)), FN_COUNT)) < 0) {
+			err_msg("cannot probe %s in %s: %s", name, path, strerror(-err));
+			return err;
+		}
+	}
+	if ((err = attach_fns(ms, pid, path, done, cookies, ndone, names)) < 0)
+		return err;
+	if (s->o.verbose)
+		fprintf(stderr, "%s: probing the allocator in %s%s (%s)\n", prog_name, path,
+			pid > 0 ? "" : " (all processes)", ms->multi ? "uprobe_multi links" : "a link per probe");
+	return 0;
+}
+
+/* Go: runtime.mallocgc's entry (allocations only: Go frees by garbage
+ * collection, and a return probe would crash the program). */
+static int attach_go(struct session *s, struct mallocstacks *ms, pid_t pid, const char *exe)
+{
+	struct elf_syms *es = sym_elf_path(s->sym, exe);
+	uint64_t vaddr, off;
+	int err;
+
+	if (!es || !es->is_go || !(vaddr = elf_sym_addr(es, "runtime.mallocgc")) ||
+	    !elf_vaddr_to_offset(es, vaddr, &off))
+		return 0;
+	off = entry_probe(s, exe, "runtime.mallocgc", off, PROBE_GO_ABI);
+	if ((err = attach_one(ms, ms->skel->progs.heap_enter, false, pid, exe, off, FN_GO_MALLOCGC)) < 0) {
+		err_msg("cannot probe runtime.mallocgc in %s: %s", exe, strerror(-err));
+		return err;
+	}
+	ms->probed_fns++;
+	if (s->o.verbose)
+		fprintf(stderr, "%s: Go target %d: probing runtime.mallocgc\n", prog_name, pid);
+	return 1;
+}
+
+static int attach_targets(struct session *s, struct mallocstacks *ms)
+{
+	char lib[PATH_MAX], exe[PATH_MAX];
+	int err;
+
+	if (!s->o.pids.n && s->o.follow)
+		return 0; /* --follow attaches to each process as it appears */
+	if (!s->o.pids.n) { /* system-wide or a cgroup: every user of our libc */
+		if (!ms->lib && !find_allocator(getpid(), lib, sizeof(lib)))
+			return -ENOENT;
+		return attach_allocator(s, ms, -1, ms->lib ? ms->lib : lib);
+	}
+	for (size_t i = 0; i < s->o.pids.n; i++) {
+		pid_t pid = s->o.pids.v[i];
+		bool is_cmd = s->o.cmd && pid == s->child;
+		bool go = false;
+
+		if (session_target_exe(s, pid, exe, sizeof(exe))) {
+			if ((err = attach_go(s, ms, pid, exe)) < 0)
+				return err;
+			go = err > 0;
+		}
+		if (ms->lib) {
+			snprintf(lib, sizeof(lib), "%s", ms->lib);
+		} else if (is_cmd) {
+			/* Not exec'd yet: it will load the libc we use, or what
+			 * LD_PRELOAD names. */
+			const char *pre = getenv("LD_PRELOAD");
+
+			if (pre && *pre && !strchr(pre, ' ') && !strchr(pre, ':'))
+				snprintf(lib, sizeof(lib), "%s", pre);
+			else if (!find_allocator(getpid(), lib, sizeof(lib)))
+				continue;
+		} else if (!find_allocator(pid, lib, sizeof(lib))) {
+			if (go)
+				continue; /* a pure Go program: mallocgc is all there is */
+			err_msg("pid %d: no malloc library mapped (a static binary? use --lib PATH)", pid);
+			return -EINVAL;
+		}
+		/* -- CMD: its children (sh -c, make, a forking server) are
+		 * targets too. They run other binaries with the same libc, in
+		 * other address spaces, so the probes go on the file for every
+		 * process and the kernel filter (which follows forks) keeps
+		 * only the command's tree. */
+		if ((err = attach_allocator(s, ms, is_cmd ? -1 : pid, lib)) < 0)
+			return err;
+	}
+	return ms->probed_fns || s->o.follow ? 0 : -ENOENT;
+}
+
+_Static_assert(sizeof(struct heap_uw_payload) <= UW_PAYLOAD, "payload too big");
+
+static void merge_heap(void *dst, const void *src)
+{
+	struct heap_val *d = dst;
+	const struct heap_val *v = src;
+
+	d->alloc_objects += v->alloc_objects;
+	d->alloc_bytes += v->alloc_bytes;
+	d->inuse_objects += v->inuse_objects;
+	d->inuse_bytes += v->inuse_bytes;
+}
+
+/* --unwind dwarf: an allocation (unwound; tracked when it has a pointer)
+ * or the free of a tracked one. */
+static void heap_record(struct uw_ctx *u, const struct uw_record *r, size_t len)
+{
+	struct mallocstacks *ms = u->cmd;
+
+	if (r->type == HEAP_REC_FREE && len >= sizeof(struct heap_uw_free)) {
+		const struct heap_uw_free *fr = (const void *)r;
+		uint64_t *slot = hmap_get(&ms->live, fr->pid, fr->ptr);
+		struct heap_alloc *a;
+
+		if (!slot) {
+			ms->unknown_frees++; /* its allocation's record was lost */
+			return;
+		}
+		a = &ms->live_v.v[*slot - 1];
+		struct heap_val v = { .inuse_objects = -(int64_t)a->weight,
+				      .inuse_bytes = -(int64_t)(a->size * a->weight) };
+
+		uw_table_add(&u->table, &a->key, &v);
+		vec_push(&ms->live_free, (uint32_t)(*slot - 1));
+		hmap_delete(&ms->live, fr->pid, fr->ptr);
+		return;
+	}
+	if (r->type != HEAP_REC_ALLOC || len < sizeof(*r))
+		return;
+	struct heap_uw_payload pl;
+
+	memcpy(&pl, r->payload, sizeof(pl));
+	pl.key.ustack = uw_user_stack(u, r, len, pl.entry_ip);
+	struct heap_val v = { .alloc_objects = (int64_t)pl.weight,
+			      .alloc_bytes = (int64_t)(pl.size * pl.weight) };
+
+	if (pl.ptr) {
+		struct heap_alloc a = { .size = pl.size, .weight = pl.weight, .key = pl.key };
+		bool found;
+		uint64_t *slot = hmap_upsert(&ms->live, pl.key.pid, pl.ptr, 0, &found);
+
+		if (found) { /* freed while its free was lost: replace */
+			struct heap_alloc *old = &ms->live_v.v[*slot - 1];
+			struct heap_val ov = { .inuse_objects = -(int64_t)old->weight,
+					       .inuse_bytes = -(int64_t)(old->size * old->weight) };
+
+			uw_table_add(&u->table, &old->key, &ov);
+			*old = a;
+		} else if (ms->live_free.n) {
+			uint32_t i = ms->live_free.v[--ms->live_free.n];
+
+			ms->live_v.v[i] = a;
+			*slot = i + 1;
+		} else {
+			vec_push(&ms->live_v, a);
+			*slot = ms->live_v.n;
+		}
+		v.inuse_objects = v.alloc_objects;
+		v.inuse_bytes = v.alloc_bytes;
+	}
+	uw_table_add(&u->table, &pl.key, &v);
+}
+
+static bool mallocstacks_poll(struct session *s, int timeout_ms)
+{
+	return uw_poll(&((struct mallocstacks *)s->priv)->uw, timeout_ms);
+}
+
+/* Opens, configures and loads; with multi, the uprobe programs are loaded
+ * for uprobe_multi links. */
+static int open_and_load(struct session *s, struct mallocstacks *ms, bool multi)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = session_btf_path(s));
+	struct mallocstacks_bpf *skel;
+	int err;
+
+	skel = ms->skel = mallocstacks_bpf__open_opts(&oo);
+	if (!skel) {
+		int e = errno;
+
+		err_msg("cannot open the mallocstacks BPF program: %s", strerror(e));
+		return -e;
+	}
+	skel->rodata->alloc_only = ms->alloc_only;
+	skel->rodata->sample_bytes = ms->sample_bytes;
+	if (multi) {
+		uprobe_multi_prepare(skel->progs.heap_enter);
+		uprobe_multi_prepare(skel->progs.heap_exit);
+		uprobe_multi_prepare(skel->progs.heap_free);
+	}
+	filter_follow_prepare(skel->obj, s);
+	err = filter_configure(s, &skel->rodata->filter, skel->maps.target_pids,
+			       skel->maps.target_tids);
+	if (!err)
+		err = stackmap_size(s, skel->maps.stacks) ?:
+		      bpf_map__set_max_entries(skel->maps.heap, s->o.max_stacks) ?:
+		      bpf_map__set_max_entries(skel->maps.allocs, 1 << 20) ?:
+		      bpf_map__set_max_entries(skel->maps.pending, 65536) ?:
+		      bpf_map__set_max_entries(skel->maps.sample_left, 65536) ?:
+		      uw_configure(s, &skel->rodata->uw_stack_bytes, &skel->rodata->uw_per_pid,
+				   skel->maps.uw_scratch, skel->maps.uw_events, NULL,
+				   UW_RING_EVENTS);
+	if (err) {
+		err_msg("cannot size the mallocstacks maps: %s", strerror(-err));
+		return err;
+	}
+	if ((err = mallocstacks_bpf__load(skel)) < 0) {
+		if (multi) /* an older kernel: fall back to one link per probe */
+			return err;
+		err_msg("cannot load the mallocstacks BPF program: %s (run with -v for the verifier log)",
+			strerror(-err));
+		return err;
+	}
+	ms->multi = multi;
+	return 0;
+}
+
+static int mallocstacks_start(struct session *s)
+{
+	struct mallocstacks *ms = s->priv;
+	struct mallocstacks_bpf *skel;
+	int err;
+
+	if (open_and_load(s, ms, true) < 0) {
+		mallocstacks_bpf__destroy(ms->skel);
+		ms->skel = NULL;
+		if ((err = open_and_load(s, ms, false)) < 0)
+			return err;
+	}
+	skel = ms->skel;
+	for (uint32_t i = 0; i < LN_TABLE_SIZE; i++) {
+		uint32_t v = (uint32_t)(-log((i + 0.5) / LN_TABLE_SIZE) * 1024);
+
+		bpf_map__update_elem(skel->maps.ln_table, &i, sizeof(i), &v, sizeof(v), BPF_ANY);
+	}
+	if ((err = filter_fill(s, skel->maps.target_pids, skel->maps.target_tids,
+			       skel->maps.target_cgroup)) < 0)
+		return err;
+	if ((err = uw_open(&ms->uw, s, skel->maps.uw_events, heap_record, ms,
+			   sizeof(struct heap_key), sizeof(struct heap_val), merge_heap,
+			   (struct uw_key_layout){ offsetof(struct heap_key, ustack), 0, 0 })) < 0)
+		return err;
+	struct bpf_link *exit_link = bpf_program__attach(skel->progs.heap_thread_exit);
+
+	if (!exit_link) {
+		err = -errno;
+		err_msg("cannot attach to sched_process_exit: %s", strerror(-err));
+		return err;
+	}
+	vec_push(&ms->links, exit_link);
+	if ((err = filter_follow_attach(skel->obj, &ms->links)) < 0)
+		return err;
+	err = attach_targets(s, ms);
+	if (err == -ENOENT)
+		err_msg("found no allocator to probe (use --lib PATH)");
+	return err == -EINVAL ? -EINVAL : err;
+}
+
+static void mallocstacks_scan(struct session *s)
+{
+	struct mallocstacks *ms = s->priv;
+	struct heap_key key, next;
+	void *prev = NULL;
+
+	while (bpf_map_get_next_key(bpf_map__fd(ms->skel->maps.heap), prev, &next) == 0) {
+		session_note_pid(s, next.pid);
+		key = next;
+		prev = &key;
+	}
+}
+
+struct ms_drain {
+	struct session *s;
+	struct mallocstacks *ms;
+	struct stack_builder *b;
+	struct stack_reader *sr;
+};
+
+/* alloc values per interval (difference from what was reported before);
+ * in-use values as they are now. */
+static void add_entry(const void *kp, const void *vp, void *ctx)
+{
+	const struct heap_key *k = kp;
+	const struct heap_val *v = vp;
+	struct ms_drain *d = ctx;
+	struct mallocstacks *ms = d->ms;
+	bool found;
+	uint64_t *slot = hmap_upsert(&ms->last_index, hash_bytes(k, sizeof(*k)), 0, ms->last.n, &found);
+	struct heap_last *last;
+	int64_t values[4];
+	char comm[TASK_COMM_LEN + 1] = { 0 };
+
+	if (!found)
+		vec_push(&ms->last, ((struct heap_last){ *k, { 0 } }));
+	last = &ms->last.v[*slot];
+	values[0] = v->alloc_objects - last->val.alloc_objects;
+	values[1] = v->alloc_bytes - last->val.alloc_bytes;
+	values[2] = v->inuse_objects;
+	values[3] = v->inuse_bytes;
+	last->val = *v;
+	if (!values[0] && !values[1] && !values[2] && !values[3])
+		return;
+	session_note_pid(d->s, k->pid);
+	memcpy(comm, k->comm, TASK_COMM_LEN);
+	stack_begin(d->b);
+	stack_reader_add_entry(d->sr, d->b, k->ustack, k->pid, k->exec, STACK_USER, k->entry_ret);
+	stack_commit(d->b, values, k->pid, k->pid, comm, NULL, 0);
+}
+
+static int mallocstacks_collect(struct session *s, struct profile *p)
+{
+	struct mallocstacks *ms = s->priv;
+	struct stack_builder b;
+	struct ms_drain d = { .s = s, .ms = ms, .b = &b };
+	int err;
+
+	stack_builder_init(&b, p, s->sym, s->o.max_depth);
+	d.sr = stack_reader_new(ms->skel->maps.stacks, s->o.max_depth);
+	err = map_drain(ms->skel->maps.heap, sizeof(struct heap_key), sizeof(struct heap_val), add_entry, &d, false);
+	stack_reader_free(d.sr);
+	if (ms->uw.rb) {
+		/* Totals stay (in-use is cumulative); stacks stay with them. */
+		uw_poll(&ms->uw, 0);
+		d.sr = stack_reader_new_store(&ms->uw.store, s->o.max_depth);
+		uw_table_each(&ms->uw.table, add_entry, &d);
+		stack_reader_free(d.sr);
+		if (ms->unknown_frees)
+			profile_add_counter(p, "frees of unrecorded allocations", ms->unknown_frees);
+		ms->unknown_frees = 0;
+	}
+	stack_builder_free(&b);
+	stats_report(&ms->stats, ms->skel->maps.stats, p);
+	uw_report(&ms->uw, p);
+	return err;
+}
+
+static void mallocstacks_stop(struct session *s)
+{
+	struct mallocstacks *ms = s->priv;
+
+	links_destroy(ms->links.v, ms->links.n);
+	for (size_t i = 0; i < ms->multi_fds.n; i++)
+		close(ms->multi_fds.v[i]);
+	vec_free(&ms->multi_fds);
+	vec_free(&ms->links);
+	vec_free(&ms->last);
+	hmap_free(&ms->last_index);
+	uw_close(&ms->uw);
+	hmap_free(&ms->live);
+	vec_free(&ms->live_v);
+	vec_free(&ms->live_free);
+	mallocstacks_bpf__destroy(ms->skel);
+}
+
+static int mallocstacks_add_pid(struct session *s, pid_t pid)
+{
+	struct mallocstacks *x = s->priv;
+	char lib[PATH_MAX], exe[PATH_MAX];
+	int err = filter_add_pid(s, x->skel->maps.target_pids, pid);
+
+	if (err)
+		return err;
+	session_target_exe(s, pid, exe, sizeof(exe));
+	if ((err = attach_go(s, x, pid, exe)) < 0)
+		return err;
+	if (x->lib)
+		snprintf(lib, sizeof(lib), "%s", x->lib);
+	else if (!find_allocator(pid, lib, sizeof(lib)))
+		return err > 0 ? 0 : -ENOENT;
+	return attach_allocator(s, x, pid, lib);
+}
+
+const struct command mallocstacks_command = {
+	.name = "mallocstacks",
+	.summary = "Allocations and in-use (leaked) memory by stack (Go's heap profile).",
+	.options_help =
+		"      --alloc-only         allocation volume only: entry probes, no frees (cheaper)\n"
+		"      --sample-bytes N     record about one allocation per N bytes, scaled (like\n"
+		"                           Go's MemProfileRate)\n"
+		"      --lib PATH           the allocator library (default: a mapped jemalloc,\n"
+		"                           tcmalloc or mimalloc, else libc)\n"
+		"      --symbol-prefix PFX  allocator symbols are PFX + malloc, free, ... (e.g. je_)\n",
+	.long_opts = mallocstacks_opts,
+	.parse_opt = mallocstacks_parse,
+	.validate = mallocstacks_validate,
+	.start = mallocstacks_start,
+	.scan = mallocstacks_scan,
+	.collect = mallocstacks_collect,
+	.stop = mallocstacks_stop,
+	.describe = mallocstacks_describe,
+	.add_pid = mallocstacks_add_pid,
+	.poll = mallocstacks_poll,
+	.priv_size = sizeof(struct mallocstacks),
+};

@@ -1,0 +1,446 @@
+/* offcpu: where threads block, and for how long. sched_switch runs
+ * offcpu.bpf.c, which times each off-CPU period and sums it by stack. */
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/bpfmaps.h"
+#include "offcpu.h"
+#include "offcpu.skel.h"
+#include "core/session.h"
+#include "core/unwinder.h"
+
+struct offcpu {
+	struct offcpu_bpf *skel;
+	int64_t min_ns, max_ns;
+	uint32_t state_mask;
+	struct stat_snapshot stats;
+	bool used_raw_tp;
+	bool seed;                  /* threads blocked at start are seeded */
+	bool have_prev_state;
+	struct uw_ctx uw;           /* --unwind dwarf: totals kept here */
+};
+
+enum { OPT_MIN_BLOCK = 0x3000, OPT_MAX_BLOCK, OPT_STATE };
+
+static const struct option offcpu_opts[] = {
+	{ "min-block", required_argument, 0, OPT_MIN_BLOCK },
+	{ "max-block", required_argument, 0, OPT_MAX_BLOCK },
+	{ "state", required_argument, 0, OPT_STATE },
+	{ 0 },
+};
+
+static const char *const state_names[OFFCPU_NSTATES] = {
+	[OFFCPU_PREEMPTED] = "preempted",
+	[OFFCPU_SLEEPING] = "sleeping",
+	[OFFCPU_UNINTERRUPTIBLE] = "uninterruptible",
+	[OFFCPU_IDLE] = "idle",
+	[OFFCPU_OTHER] = "other",
+};
+
+static int parse_block(const char *arg, const char *opt, int64_t *out)
+{
+	int64_t ns = parse_duration_ns(arg, "ns");
+
+	if (ns < 0) {
+		err_msg("%s '%s': expected a duration with a unit: ns, us, ms or s (e.g. 1ms)", opt, arg);
+		return -EINVAL;
+	}
+	*out = ns;
+	return 0;
+}
+
+static int offcpu_parse(struct session *s, int opt, const char *arg)
+{
+	struct offcpu *oc = s->priv;
+
+	switch (opt) {
+	case OPT_MIN_BLOCK: return parse_block(arg, "--min-block", &oc->min_ns);
+	case OPT_MAX_BLOCK: return parse_block(arg, "--max-block", &oc->max_ns);
+	case OPT_STATE: {
+		char *copy = xstrdup(arg), *tok, *save = NULL;
+		int err = 0;
+
+		oc->state_mask = 0;
+		for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+			int i;
+
+			if (!strcmp(tok, "all")) {
+				oc->state_mask = (1u << OFFCPU_NSTATES) - 1;
+				continue;
+			}
+			for (i = 0; i < OFFCPU_NSTATES; i++)
+				if (!strcmp(tok, state_names[i]))
+					break;
+			if (i == OFFCPU_NSTATES) {
+				err_msg("--state '%s': unknown state (valid: all, sleeping, uninterruptible, "
+					"preempted, idle, other; comma-separated)", tok);
+				err = -EINVAL;
+				break;
+			}
+			oc->state_mask |= 1u << i;
+		}
+		free(copy);
+		return err;
+	}
+	}
+	return -EINVAL;
+}
+
+static int offcpu_validate(struct session *s)
+{
+	struct offcpu *oc = s->priv;
+
+	if (oc->max_ns && oc->min_ns > oc->max_ns) {
+		err_msg("--min-block is greater than --max-block");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static void offcpu_describe(struct session *s, struct profile *p)
+{
+	profile_add_type(p, "events", "count");
+	profile_add_type(p, "offcpu", "nanoseconds");
+	p->default_type = 1;
+	p->period_type.type = pf_str(p, "offcpu");
+	p->period_type.unit = pf_str(p, "nanoseconds");
+	p->period = 1;
+}
+
+_Static_assert(sizeof(struct offcpu_uw_payload) <= UW_PAYLOAD, "payload too big");
+
+static void merge_val(void *dst, const void *src)
+{
+	struct offcpu_val *d = dst;
+	const struct offcpu_val *v = src;
+
+	d->count += v->count;
+	d->total_ns += v->total_ns;
+}
+
+static bool offcpu_poll(struct session *s, int timeout_ms)
+{
+	return uw_poll(&((struct offcpu *)s->priv)->uw, timeout_ms);
+}
+
+/* --unwind dwarf, end of the run: threads still off CPU count up to now. */
+static void add_pending_records(struct offcpu *oc, uint64_t now)
+{
+	int fd = bpf_map__fd(oc->skel->maps.uw_starts);
+	size_t size = bpf_map__value_size(oc->skel->maps.uw_starts);
+	struct uw_record *r = xmalloc(size);
+	uint32_t key, next;
+	void *prev = NULL;
+	VEC(uint32_t) tids = { 0 };
+
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		vec_push(&tids, next);
+		key = next;
+		prev = &key;
+	}
+	for (size_t i = 0; i < tids.n; i++) {
+		struct offcpu_uw_payload *pl = (void *)r->payload;
+		uint64_t blocked;
+
+		if (bpf_map_lookup_elem(fd, &tids.v[i], r) || pl->start >= now)
+			continue;
+		blocked = now - pl->start;
+		if (blocked < oc->skel->rodata->min_block_ns || blocked > oc->skel->rodata->max_block_ns)
+			continue;
+		pl->val.count = 0; /* not an event yet: it has not ended */
+		pl->val.total_ns = blocked;
+		uw_keyed_record(&oc->uw, r, size);
+	}
+	vec_free(&tids);
+	free(r);
+}
+
+/* Runs the seed iterator once (offcpu.bpf.c): threads blocked now get a
+ * start record stamped now. After attaching, so none of their wake-ups is
+ * missed. Not fatal: the profile then starts from each thread's next block. */
+static void run_seed(struct session *s, struct offcpu *oc)
+{
+	struct bpf_link *link = bpf_program__attach_iter(oc->skel->progs.offcpu_seed, NULL);
+	char buf[256];
+	int fd;
+
+	if (!link) {
+		warn_msg("cannot list the threads blocked at start: %s", strerror(errno));
+		return;
+	}
+	fd = bpf_iter_create(bpf_link__fd(link));
+	if (fd >= 0) {
+		while (read(fd, buf, sizeof(buf)) > 0)
+			;
+		close(fd);
+	}
+	bpf_link__destroy(link);
+	if (s->o.verbose)
+		fprintf(stderr, "%s: %llu threads were blocked at start (counted from now)\n", prog_name,
+			(unsigned long long)oc->skel->bss->seeded);
+}
+
+/* Opens, configures and loads, with or without the start-up seed. */
+static int open_and_load(struct session *s, struct offcpu *oc, bool seed, bool quiet)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = session_btf_path(s));
+	struct offcpu_bpf *skel;
+	int err;
+
+	skel = oc->skel = offcpu_bpf__open_opts(&oo);
+	if (!skel) {
+		int e = errno;
+
+		err_msg("cannot open the offcpu BPF program: %s", strerror(e));
+		return -e;
+	}
+	skel->rodata->user_stacks = !s->o.kernel_only;
+	skel->rodata->kernel_stacks = !s->o.user_only;
+	skel->rodata->state_mask = oc->state_mask ? oc->state_mask : (1u << OFFCPU_NSTATES) - 1;
+	skel->rodata->min_block_ns = oc->min_ns ? oc->min_ns : 1;
+	skel->rodata->max_block_ns = oc->max_ns ? (uint64_t)oc->max_ns : ~0ULL;
+	skel->rodata->have_prev_state = oc->have_prev_state;
+	bpf_program__set_autoload(oc->used_raw_tp ? skel->progs.offcpu_switch_btf
+						  : skel->progs.offcpu_switch_raw, false);
+	oc->seed = seed;
+	bpf_program__set_autoload(skel->progs.offcpu_seed, seed);
+	bpf_program__set_autoattach(skel->progs.offcpu_seed, false);
+	filter_follow_prepare(skel->obj, s);
+	err = filter_configure(s, &skel->rodata->filter, skel->maps.target_pids,
+			       skel->maps.target_tids);
+	if (!err)
+		err = stackmap_size(s, skel->maps.stacks) ?:
+		      bpf_map__set_max_entries(skel->maps.starts, 65536) ?:
+		      bpf_map__set_max_entries(skel->maps.counts0, s->o.max_stacks) ?:
+		      bpf_map__set_max_entries(skel->maps.counts1, s->o.max_stacks) ?:
+		      uw_configure(s, &skel->rodata->uw_stack_bytes, &skel->rodata->uw_per_pid,
+				   skel->maps.uw_scratch, skel->maps.uw_events, skel->maps.uw_starts,
+				   UW_RING_EVENTS);
+	if (!err && !uw_enabled(s))
+		err = bpf_map__set_value_size(skel->maps.uw_starts, sizeof(struct uw_record));
+	if (err) {
+		err_msg("cannot size the offcpu maps: %s", strerror(-err));
+		return err;
+	}
+	if ((err = offcpu_bpf__load(skel)) < 0 && !quiet)
+		err_msg("cannot load the offcpu BPF program: %s (run with -v for the verifier log)",
+			strerror(-err));
+	return err;
+}
+
+static int offcpu_start(struct session *s)
+{
+	struct offcpu *oc = s->priv;
+	struct offcpu_bpf *skel;
+	int err;
+
+	oc->used_raw_tp = !session_have_tp_btf(s, "sched_switch");
+	oc->have_prev_state = session_tp_nargs(s, "sched_switch") >= 4;
+	session_btf_release(s);
+	/* The start-up seed needs a sleepable task iterator that may read
+	 * another task's user memory (Linux 5.18+). A kernel that refuses it
+	 * loads the rest alone: threads blocked at start are then seen from
+	 * their next block on (-v says so). */
+	err = getenv("BPFPROF_NO_SEED") ? -ENOTSUP : open_and_load(s, oc, true, true);
+	if (err < 0) {
+		if (oc->skel)
+			offcpu_bpf__destroy(oc->skel);
+		oc->skel = NULL;
+		if (s->o.verbose)
+			fprintf(stderr, "%s: threads blocked at start are not seeded (%s)\n", prog_name,
+				strerror(-err));
+		if ((err = open_and_load(s, oc, false, false)) < 0)
+			return err;
+	}
+	skel = oc->skel;
+	if ((err = filter_fill(s, skel->maps.target_pids, skel->maps.target_tids,
+			       skel->maps.target_cgroup)) < 0)
+		return err;
+	if ((err = uw_open(&oc->uw, s, skel->maps.uw_events, NULL, oc,
+			   sizeof(struct offcpu_key), sizeof(struct offcpu_val), merge_val,
+			   (struct uw_key_layout){ offsetof(struct offcpu_key, ustack),
+						   offsetof(struct offcpu_key, kstack),
+						   offsetof(struct offcpu_uw_payload, val) })) < 0)
+		return err;
+	if ((err = offcpu_bpf__attach(skel)) < 0) {
+		err_msg("cannot attach to sched_switch (%s): %s", oc->used_raw_tp ? "raw_tp" : "tp_btf",
+			strerror(-err));
+		return err;
+	}
+	if (s->o.verbose)
+		fprintf(stderr, "%s: offcpu attached with %s\n", prog_name, oc->used_raw_tp ? "raw_tp" : "tp_btf");
+	if (oc->seed)
+		run_seed(s, oc);
+	return 0;
+}
+
+static void offcpu_scan(struct session *s)
+{
+	struct offcpu *oc = s->priv;
+	uint32_t key, next;
+	void *prev = NULL;
+	struct offcpu_start st;
+
+	while (bpf_map_get_next_key(bpf_map__fd(oc->skel->maps.starts), prev, &next) == 0) {
+		if (bpf_map_lookup_elem(bpf_map__fd(oc->skel->maps.starts), &next, &st) == 0)
+			session_note_pid(s, st.pid);
+		key = next;
+		prev = &key;
+	}
+}
+
+struct offcpu_drain {
+	struct session *s;
+	struct stack_builder *b;
+	struct stack_reader *sr;
+};
+
+static void add_sample(struct offcpu_drain *d, const struct offcpu_key *key, uint64_t count, uint64_t ns)
+{
+	int64_t values[2] = { (int64_t)count, (int64_t)ns };
+	struct pf_label state = { .key = "state", .str = state_names[key->state < OFFCPU_NSTATES ? key->state : OFFCPU_OTHER] };
+	char comm[TASK_COMM_LEN + 1] = { 0 };
+
+	memcpy(comm, key->comm, TASK_COMM_LEN);
+	stack_begin(d->b);
+	stack_reader_add(d->sr, d->b, key->kstack, 0, 0, STACK_KERNEL);
+	stack_reader_add(d->sr, d->b, key->ustack, key->pid, key->exec, STACK_USER);
+	if (key->kthread)
+		stack_add_pseudo(d->b, "[kernel thread]");
+	stack_commit(d->b, values, key->pid, key->tid, comm, &state, 1);
+}
+
+static void add_entry(const void *k, const void *v, void *ctx)
+{
+	const struct offcpu_val *val = v;
+
+	add_sample(ctx, k, val->count, val->total_ns);
+}
+
+static void note_pid(const void *k, const void *v, void *ctx)
+{
+	session_note_pid(((struct offcpu_drain *)ctx)->s, ((const struct offcpu_key *)k)->pid);
+}
+
+/* Threads still off CPU: their stacks stay in the stack map; at the end of
+ * the run, their blocks so far are counted up to now. Between intervals a
+ * block counts once, in the interval in which it ends: the loader cannot
+ * move a record's accounting start without racing the thread's wake-up. */
+static void add_pending(struct offcpu *oc, struct offcpu_drain *d, uint64_t now, bool final)
+{
+	int fd = bpf_map__fd(oc->skel->maps.starts);
+	uint32_t key, next;
+	void *prev = NULL;
+	VEC(uint32_t) tids = { 0 };
+	struct hmap keep = { 0 };
+
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		vec_push(&tids, next);
+		key = next;
+		prev = &key;
+	}
+	for (size_t i = 0; i < tids.n; i++) {
+		struct offcpu_start st;
+		uint64_t blocked;
+
+		if (bpf_map_lookup_elem(fd, &tids.v[i], &st))
+			continue;
+		if (st.ustack >= 0)
+			hmap_upsert(&keep, (uint32_t)st.ustack, 0, 1, NULL);
+		if (st.kstack >= 0)
+			hmap_upsert(&keep, (uint32_t)st.kstack, 0, 1, NULL);
+		if (!final || st.start >= now)
+			continue;
+		blocked = now - st.start;
+		if (blocked < oc->skel->rodata->min_block_ns || blocked > oc->skel->rodata->max_block_ns)
+			continue;
+		struct offcpu_key k = { .pid = st.pid, .tid = tids.v[i], .ustack = st.ustack,
+					.kstack = st.kstack, .state = st.state, .kthread = st.kthread };
+
+		memcpy(k.comm, st.comm, sizeof(k.comm));
+		session_note_pid(d->s, st.pid);
+		add_sample(d, &k, 0, blocked);
+	}
+	/* Recycle the other stacks, so a long run does not fill the stack map.
+	 * A thread that blocks on an existing stack in the few microseconds
+	 * between the walk above and this delete loses that stack (counted as
+	 * "[... stack lost]", not silently). */
+	if (!final)
+		stackmap_recycle(oc->skel->maps.stacks, &keep);
+	hmap_free(&keep);
+	vec_free(&tids);
+}
+
+static int offcpu_collect(struct session *s, struct profile *p)
+{
+	struct offcpu *oc = s->priv;
+	struct offcpu_bpf *skel = oc->skel;
+	__u32 old = skel->bss->gen & 1;
+	struct bpf_map *counts = old ? skel->maps.counts1 : skel->maps.counts0;
+	struct stack_builder b;
+	struct offcpu_drain d = { .s = s, .b = &b };
+	uint64_t boundary = now_ns(CLOCK_MONOTONIC);
+	int err;
+
+	set_generation(&skel->bss->gen, old ^ 1);
+	stack_builder_init(&b, p, s->sym, s->o.max_depth);
+	d.sr = stack_reader_new(skel->maps.stacks, s->o.max_depth);
+	stack_reader_set_alt(d.sr, skel->maps.seed_stacks, SEED_STACK_BASE);
+	err = map_drain(counts, sizeof(struct offcpu_key), sizeof(struct offcpu_val), note_pid, &d, false);
+	if (!err)
+		err = map_drain(counts, sizeof(struct offcpu_key), sizeof(struct offcpu_val), add_entry, &d, true);
+	add_pending(oc, &d, boundary, s->final);
+	stack_reader_report(d.sr, p);
+	stack_reader_free(d.sr);
+	/* --unwind dwarf: finished blocks so far, then (at the end) those in
+	 * progress, in that order so none counts twice. */
+	uw_poll(&oc->uw, 0);
+	if (oc->uw.rb && s->final)
+		add_pending_records(oc, boundary);
+	uw_drain(&oc->uw, &d.sr, s->o.max_depth, add_entry, &d);
+	stack_builder_free(&b);
+	stats_report(&oc->stats, skel->maps.stats, p);
+	uw_report(&oc->uw, p);
+	return err;
+}
+
+static void offcpu_stop(struct session *s)
+{
+	struct offcpu *oc = s->priv;
+
+	uw_close(&oc->uw);
+	offcpu_bpf__destroy(oc->skel);
+}
+
+static int offcpu_add_pid(struct session *s, pid_t pid)
+{
+	struct offcpu *x = s->priv;
+
+	return filter_add_pid(s, x->skel->maps.target_pids, pid);
+}
+
+const struct command offcpu_command = {
+	.name = "offcpu",
+	.summary = "Off-CPU time by stack: where threads block, and for how long.",
+	.options_help =
+		"      --min-block DURATION  count only blocks at least this long (e.g. 1ms)\n"
+		"      --max-block DURATION  count only blocks at most this long\n"
+		"      --state LIST          all (default), sleeping, uninterruptible, preempted,\n"
+		"                            idle, other; comma-separated\n",
+	.long_opts = offcpu_opts,
+	.parse_opt = offcpu_parse,
+	.validate = offcpu_validate,
+	.start = offcpu_start,
+	.scan = offcpu_scan,
+	.collect = offcpu_collect,
+	.stop = offcpu_stop,
+	.describe = offcpu_describe,
+	.add_pid = offcpu_add_pid,
+	.poll = offcpu_poll,
+	.priv_size = sizeof(struct offcpu),
+};

@@ -1,0 +1,272 @@
+/* oncpu: where CPU time goes. A perf cpu-clock event on every online CPU
+ * runs oncpu.bpf.c, which counts (thread, user stack, kernel stack). */
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <linux/perf_event.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "core/session.h"
+#include "core/bpfmaps.h"
+#include "oncpu.h"
+#include "oncpu.skel.h"
+#include "core/unwinder.h"
+
+struct oncpu {
+	struct oncpu_bpf *skel;
+	link_vec links;
+	fd_vec pfds;
+	uint64_t freq;
+	bool include_idle;
+	struct stat_snapshot stats;
+	struct uw_ctx uw;           /* --unwind dwarf: counts kept here */
+};
+
+enum { OPT_INCLUDE_IDLE = 0x2000 };
+
+static const struct option oncpu_opts[] = {
+	{ "frequency", required_argument, 0, 'F' },
+	{ "include-idle", no_argument, 0, OPT_INCLUDE_IDLE },
+	{ 0 },
+};
+
+static uint64_t max_sample_rate(void)
+{
+	FILE *f = fopen("/proc/sys/kernel/perf_event_max_sample_rate", "r");
+	unsigned long long v = 100000;
+
+	if (f) {
+		if (fscanf(f, "%llu", &v) != 1)
+			v = 100000;
+		fclose(f);
+	}
+	return v;
+}
+
+static int oncpu_parse(struct session *s, int opt, const char *arg)
+{
+	struct oncpu *oc = s->priv;
+
+	switch (opt) {
+	case 'F': {
+		uint64_t max = max_sample_rate();
+
+		if (!parse_u64(arg, &oc->freq) || oc->freq < 1 || oc->freq > max) {
+			err_msg("-F '%s': sampling frequency must be 1..%llu Hz "
+				"(kernel.perf_event_max_sample_rate)", arg, (unsigned long long)max);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	case OPT_INCLUDE_IDLE:
+		oc->include_idle = true;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static void oncpu_describe(struct session *s, struct profile *p)
+{
+	struct oncpu *oc = s->priv;
+
+	profile_add_type(p, "samples", "count");
+	profile_add_type(p, "cpu", "nanoseconds");
+	p->default_type = 0;
+	p->period_type.type = pf_str(p, "cpu");
+	p->period_type.unit = pf_str(p, "nanoseconds");
+	p->period = 1000000000LL / (oc->freq ? oc->freq : 99);
+}
+
+/* --unwind dwarf payload: the key, then a count of 1. */
+_Static_assert(sizeof(struct oncpu_key) + sizeof(uint64_t) <= UW_PAYLOAD, "payload too big");
+
+static void merge_count(void *dst, const void *src)
+{
+	*(uint64_t *)dst += *(const uint64_t *)src;
+}
+
+static bool oncpu_poll(struct session *s, int timeout_ms)
+{
+	return uw_poll(&((struct oncpu *)s->priv)->uw, timeout_ms);
+}
+
+static int oncpu_start(struct session *s)
+{
+	struct oncpu *oc = s->priv;
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = session_btf_path(s));
+	struct oncpu_bpf *skel;
+	int err;
+	uint64_t period;
+
+	if (!oc->freq)
+		oc->freq = 99;
+	period = 1000000000ULL / oc->freq;
+	skel = oc->skel = oncpu_bpf__open_opts(&oo);
+	if (!skel) {
+		int e = errno;
+
+		err_msg("cannot open the oncpu BPF program: %s", strerror(e));
+		return -e;
+	}
+	skel->rodata->include_idle = oc->include_idle;
+	skel->rodata->user_stacks = !s->o.kernel_only;
+	skel->rodata->kernel_stacks = !s->o.user_only;
+	filter_follow_prepare(skel->obj, s);
+	err = filter_configure(s, &skel->rodata->filter, skel->maps.target_pids,
+			       skel->maps.target_tids);
+	if (!err)
+		err = stackmap_size(s, skel->maps.stacks0) ?: stackmap_size(s, skel->maps.stacks1);
+	if (!err)
+		err = uw_configure(s, &skel->rodata->uw_stack_bytes, &skel->rodata->uw_per_pid,
+				   skel->maps.uw_scratch, skel->maps.uw_events, NULL,
+				   /* a quarter second of samples on every CPU */
+				   oc->freq * session_possible_cpus() / 4 + 16);
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.counts0, s->o.max_stacks) ?:
+		      bpf_map__set_max_entries(skel->maps.counts1, s->o.max_stacks);
+	if (err) {
+		err_msg("cannot size the oncpu maps: %s", strerror(-err));
+		return err;
+	}
+	if ((err = oncpu_bpf__load(skel)) < 0) {
+		err_msg("cannot load the oncpu BPF program: %s (run with -v for the verifier log)",
+			strerror(-err));
+		return err;
+	}
+	if ((err = filter_fill(s, skel->maps.target_pids, skel->maps.target_tids,
+			       skel->maps.target_cgroup)) < 0)
+		return err;
+	if ((err = uw_open(&oc->uw, s, skel->maps.uw_events, NULL, oc,
+			   sizeof(struct oncpu_key), sizeof(uint64_t), merge_count,
+			   (struct uw_key_layout){ offsetof(struct oncpu_key, ustack),
+						   offsetof(struct oncpu_key, kstack),
+						   sizeof(struct oncpu_key) })) < 0)
+		return err;
+
+	struct perf_event_attr attr = {
+		.type = PERF_TYPE_SOFTWARE,
+		.config = PERF_COUNT_SW_CPU_CLOCK,
+		.size = sizeof(attr),
+		/* cpu-clock counts nanoseconds: a fixed period gives exact Hz
+		 * and makes cpu time = samples x period. */
+		.sample_period = period,
+	};
+
+	return filter_follow_attach(skel->obj, &oc->links) ?:
+	       perf_attach_all_cpus(skel->progs.oncpu_sample, &attr, 0, "cpu-clock", &oc->links, &oc->pfds);
+}
+
+static void oncpu_scan(struct session *s)
+{
+	struct oncpu *oc = s->priv;
+	struct bpf_map *m = oc->skel->bss->gen & 1 ? oc->skel->maps.counts1 : oc->skel->maps.counts0;
+	struct oncpu_key key, next;
+	void *prev = NULL;
+
+	/* System-wide: snapshot new processes while they live. */
+	while (bpf_map_get_next_key(bpf_map__fd(m), prev, &next) == 0) {
+		session_note_pid(s, next.pid);
+		key = next;
+		prev = &key;
+	}
+}
+
+struct oncpu_drain {
+	struct session *s;
+	struct stack_builder *b;
+	struct stack_reader *sr;
+	uint64_t period;
+};
+
+static void add_entry(const void *k, const void *v, void *ctx)
+{
+	const struct oncpu_key *key = k;
+	struct oncpu_drain *d = ctx;
+	uint64_t count = *(const uint64_t *)v;
+	int64_t values[2] = { (int64_t)count, (int64_t)(count * d->period) };
+	char comm[TASK_COMM_LEN + 1] = { 0 };
+
+	memcpy(comm, key->comm, TASK_COMM_LEN);
+	stack_begin(d->b);
+	stack_reader_add(d->sr, d->b, key->kstack, 0, 0, STACK_KERNEL);
+	stack_reader_add(d->sr, d->b, key->ustack, key->pid, key->exec, STACK_USER);
+	stack_commit(d->b, values, key->pid, key->tid, comm, NULL, 0);
+}
+
+static void add_pid(const void *k, const void *v, void *ctx)
+{
+	session_note_pid(((struct oncpu_drain *)ctx)->s, ((const struct oncpu_key *)k)->pid);
+}
+
+static int oncpu_collect(struct session *s, struct profile *p)
+{
+	struct oncpu *oc = s->priv;
+	struct oncpu_bpf *skel = oc->skel;
+	__u32 old = skel->bss->gen & 1;
+	struct bpf_map *counts = old ? skel->maps.counts1 : skel->maps.counts0;
+	struct bpf_map *stacks = old ? skel->maps.stacks1 : skel->maps.stacks0;
+	struct stack_builder b;
+	struct stack_reader *sr;
+	struct oncpu_drain d = { .s = s, .b = &b, .period = 1000000000ULL / oc->freq };
+	int err;
+
+	/* Flip first: new samples go to the other set while we read this one. */
+	set_generation(&skel->bss->gen, old ^ 1);
+	stack_builder_init(&b, p, s->sym, s->o.max_depth);
+	sr = stack_reader_new(stacks, s->o.max_depth);
+	d.sr = sr;
+	err = map_drain(counts, sizeof(struct oncpu_key), sizeof(uint64_t), add_pid, &d, false);
+	if (!err)
+		err = map_drain(counts, sizeof(struct oncpu_key), sizeof(uint64_t), add_entry, &d, true);
+	stack_reader_clear(sr);
+	stack_reader_free(sr);
+	/* --unwind dwarf: the records so far, counted in user space. */
+	uw_poll(&oc->uw, 0);
+	uw_drain(&oc->uw, &d.sr, s->o.max_depth, add_entry, &d);
+	stack_builder_free(&b);
+	stats_report(&oc->stats, skel->maps.stats, p);
+	uw_report(&oc->uw, p);
+	return err;
+}
+
+static void oncpu_stop(struct session *s)
+{
+	struct oncpu *oc = s->priv;
+
+	links_destroy(oc->links.v, oc->links.n);
+	for (size_t i = 0; i < oc->pfds.n; i++)
+		close(oc->pfds.v[i]);
+	vec_free(&oc->links);
+	vec_free(&oc->pfds);
+	uw_close(&oc->uw);
+	oncpu_bpf__destroy(oc->skel);
+}
+
+static int oncpu_add_pid(struct session *s, pid_t pid)
+{
+	struct oncpu *x = s->priv;
+
+	return filter_add_pid(s, x->skel->maps.target_pids, pid);
+}
+
+const struct command oncpu_command = {
+	.name = "oncpu",
+	.summary = "Sample on-CPU stacks: where CPU time goes (like Go's CPU profile).",
+	.options_help =
+		"  -F, --frequency HZ   samples per second per CPU (default 99)\n"
+		"      --include-idle   count the idle task too (system-wide)\n",
+	.long_opts = oncpu_opts,
+	.short_opts = "F:",
+	.parse_opt = oncpu_parse,
+	.start = oncpu_start,
+	.scan = oncpu_scan,
+	.collect = oncpu_collect,
+	.stop = oncpu_stop,
+	.describe = oncpu_describe,
+	.add_pid = oncpu_add_pid,
+	.poll = oncpu_poll,
+	.priv_size = sizeof(struct oncpu),
+};

@@ -1,0 +1,96 @@
+/* bpfprof report FILE: renders a saved pprof profile (ours or any other
+ * tool's) in any format. Needs no privileges. */
+#include <getopt.h>
+#include <string.h>
+
+#include "render/output.h"
+#include "render/pprof.h"
+#include "cmd/report.h"
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: %s report FILE [options]\n"
+		"Renders a pprof profile (gzipped or not), e.g. one written with -o x.pb.gz or\n"
+		"by Go's runtime/pprof.\n\n"
+		"  -f, --format FORMAT      %s (default: top)\n"
+		"  -o, --output FILE        format from the extension; repeatable\n"
+		"      --sample-index NAME  which value to show (default: the profile's)\n"
+		"      --top N              top: rows to print (default 40, 0 = all)\n"
+		"\nexit status: 0 ok, 1 runtime failure, 2 bad usage or a malformed file\n",
+		prog_name, renderer_names());
+}
+
+int report_main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "format", required_argument, 0, 'f' },
+		{ "output", required_argument, 0, 'o' },
+		{ "sample-index", required_argument, 0, 'S' },
+		{ "top", required_argument, 0, 'T' },
+		{ "help", no_argument, 0, 'h' },
+		{ 0 },
+	};
+	const char *format = NULL, *index = NULL, *file = NULL;
+	VEC(const char *) outs = { 0 };
+	struct render_opts ro = { .top_n = 40 };
+	struct output_set out = { 0 };
+	struct profile *p = NULL;
+	char why[256];
+	uint64_t u;
+	int opt, status = EXIT_USAGE;
+
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":f:o:h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'f': format = optarg; break;
+		case 'o': vec_push(&outs, optarg); break;
+		case 'S': index = optarg; break;
+		case 'T':
+			if (!parse_u64(optarg, &u) || u > 1000000) {
+				err_msg("--top '%s': expected an integer from 0 to 1000000", optarg);
+				goto out;
+			}
+			ro.top_n = (int)u;
+			break;
+		case 'h': usage(stdout); status = EXIT_OK; goto out;
+		case ':': err_msg("option '%s' needs a value", argv[optind - 1]); goto out;
+		default: err_msg("unknown option '%s' (see %s report --help)", argv[optind - 1], prog_name); goto out;
+		}
+	}
+	if (optind < argc)
+		file = argv[optind++];
+	if (optind < argc) {
+		err_msg("report takes one file; unexpected '%s'", argv[optind]);
+		goto out;
+	}
+	if (!file) {
+		err_msg("report needs a profile file (see %s report --help)", prog_name);
+		goto out;
+	}
+	if (output_setup(&out, format, outs.v, outs.n) < 0)
+		goto out;
+	p = pprof_read_file(file, why, sizeof(why));
+	if (!p) {
+		err_msg("%s: not a valid pprof profile: %s", file, why);
+		goto out;
+	}
+	ro.sample_index = p->default_type;
+	if (index && (ro.sample_index = profile_type_index(p, index)) < 0) {
+		char names[256] = "";
+
+		for (int i = 0; i < p->ntypes; i++) {
+			if (i)
+				strcat(names, ", ");
+			strncat(names, p->types[i].type, sizeof(names) - strlen(names) - 1);
+		}
+		err_msg("--sample-index '%s': %s has %s", index, file, names);
+		goto out;
+	}
+	status = output_write(&out, p, &ro, 0) < 0 ? EXIT_RUNTIME : EXIT_OK;
+out:
+	profile_free(p);
+	output_free(&out);
+	vec_free(&outs);
+	return status;
+}

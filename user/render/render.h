@@ -1,0 +1,46 @@
+/* Renderers read only the profile model. Adding a format = one file with a
+ * render function + one row in the table in render.c. */
+#ifndef BPFPROF_RENDER_H
+#define BPFPROF_RENDER_H
+
+#include "model/profile.h"
+
+struct render_opts {
+	int sample_index;   /* which value top/folded/svg/dot show */
+	int top_n;          /* top: rows to print, 0 = all */
+};
+
+struct renderer {
+	const char *name;
+	const char *exts;   /* space-separated file extensions that select it */
+	bool binary;        /* never written to a terminal */
+	int (*render)(const struct profile *p, const struct render_opts *o, FILE *out);
+};
+
+const struct renderer *renderer_find(const char *name);
+const struct renderer *renderer_for_path(const char *path); /* NULL if no match */
+const char *renderer_names(void); /* "top|folded|..." for messages */
+
+/* "3.49s", "12ms", "1.5MB", "42": a value in its unit, for people. */
+void format_value(char *buf, size_t n, int64_t v, const char *unit);
+
+/* Walks a sample's frames leaf first, expanding inlined lines.
+ * Returns the number of frames written to names/kinds (at most max). */
+size_t sample_frames(const struct profile *p, const struct pf_sample *s,
+		     const char **names, uint8_t *kinds, size_t max);
+
+int render_top(const struct profile *p, const struct render_opts *o, FILE *out);
+int render_pprof(const struct profile *p, const struct render_opts *o, FILE *out);
+int render_svg(const struct profile *p, const struct render_opts *o, FILE *out);
+int render_json(const struct profile *p, const struct render_opts *o, FILE *out);
+int render_dot(const struct profile *p, const struct render_opts *o, FILE *out);
+int render_folded(const struct profile *p, const struct render_opts *o, FILE *out);
+/* A quoted JSON string (also safe inside HTML/CDATA), and XML text. */
+void json_string(FILE *out, const char *s);
+/* Same; html_safe false: only what JSON needs (bpftrace's NDJSON, trace). */
+void json_string_as(FILE *out, const char *s, bool html_safe);
+void xml_escape(FILE *out, const char *s);
+/* The header line every text renderer shares. */
+void render_header(const struct profile *p, const struct render_opts *o, FILE *out, const char *prefix);
+
+#endif

@@ -1,0 +1,80 @@
+/* top: like `go tool pprof -top`, functions by flat value. */
+#include "render/render.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct fn_row {
+	const char *name;
+	int64_t flat, cum;
+	size_t last_sample; /* counts cum once per sample */
+};
+
+static int cmp_rows(const void *a, const void *b)
+{
+	const struct fn_row *x = a, *y = b;
+
+	if (x->flat != y->flat)
+		return x->flat > y->flat ? -1 : 1;
+	if (x->cum != y->cum)
+		return x->cum > y->cum ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+#define MAX_FRAMES 1024
+
+int render_top(const struct profile *p, const struct render_opts *o, FILE *out)
+{
+	VEC(struct fn_row) rows = { 0 };
+	struct hmap index = { 0 };
+	const char *names[MAX_FRAMES];
+	const char *unit = p->types[o->sample_index].unit;
+	int64_t total = profile_total(p, o->sample_index), sum = 0;
+	char a[32], b[32], safe[1024];
+	size_t shown;
+
+	for (size_t i = 0; i < p->samples.n; i++) {
+		const struct pf_sample *s = &p->samples.v[i];
+		int64_t v = s->values[o->sample_index];
+		size_t n = sample_frames(p, s, names, NULL, MAX_FRAMES);
+
+		if (!v)
+			continue;
+		for (size_t j = 0; j < n; j++) {
+			bool found;
+			uint64_t *slot = hmap_upsert(&index, (uintptr_t)names[j], 0, rows.n, &found);
+			struct fn_row *r;
+
+			if (!found)
+				vec_push(&rows, ((struct fn_row){ names[j], 0, 0, SIZE_MAX }));
+			r = &rows.v[*slot];
+			if (j == 0)
+				r->flat += v;
+			if (r->last_sample != i) {
+				r->cum += v;
+				r->last_sample = i;
+			}
+		}
+	}
+	vec_sort(&rows, cmp_rows);
+
+	render_header(p, o, out, "");
+	format_value(a, sizeof(a), total, unit);
+	shown = o->top_n > 0 && (size_t)o->top_n < rows.n ? (size_t)o->top_n : rows.n;
+	fprintf(out, "Showing top %zu of %zu functions, %s total\n", shown, rows.n, a);
+	fprintf(out, "%10s %6s %6s %10s %6s\n", "flat", "flat%", "sum%", "cum", "cum%");
+	for (size_t i = 0; i < shown; i++) {
+		const struct fn_row *r = &rows.v[i];
+		double t = total ? (double)total : 1;
+
+		sum += r->flat;
+		format_value(a, sizeof(a), r->flat, unit);
+		format_value(b, sizeof(b), r->cum, unit);
+		fprintf(out, "%10s %5.2f%% %5.2f%% %10s %5.2f%%  %s\n", a, 100.0 * r->flat / t,
+			100.0 * sum / t, b, 100.0 * r->cum / t, text_safe(r->name, safe, sizeof(safe)));
+	}
+	vec_free(&rows);
+	hmap_free(&index);
+	return ferror(out) ? -EIO : 0;
+}

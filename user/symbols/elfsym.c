@@ -1,0 +1,351 @@
+#include "symbols/elfsym.h"
+
+#include <errno.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <elfutils/libdw.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* From libstdc++ (the Itanium C++ ABI's demangler). */
+extern char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
+
+static void elf_init_once(void)
+{
+	static bool done;
+
+	if (!done) {
+		elf_version(EV_CURRENT);
+		done = true;
+	}
+}
+
+static bool keep_elf;
+
+void elf_syms_keep_elf(bool keep)
+{
+	keep_elf = keep;
+}
+
+/* Keeps elf (mapped, so the fd can close) or ends it. */
+static void keep_or_end(struct elf_syms *es, Elf *elf, int err, bool has_fd)
+{
+	if (!elf)
+		return;
+	if (keep_elf && !err && (!has_fd || elf_cntl(elf, ELF_C_FDDONE) == 0)) {
+		es->elf = elf;
+		return;
+	}
+	elf_end(elf);
+}
+
+/* Higher is a better name for an address that has several. */
+static int name_rank(const char *name, int bind)
+{
+	/* The plainest name wins (calloc over __libc_calloc, though glibc's
+	 * calloc is a weak alias); binding only breaks ties. */
+	int r = 300 + (bind == STB_GLOBAL ? 2 : bind == STB_WEAK ? 1 : 0);
+
+	while (*name == '_') {
+		r -= 10;
+		name++;
+	}
+	return r;
+}
+
+struct raw_sym {
+	uint64_t addr, size;
+	const char *name;
+	int rank;
+};
+typedef VEC(struct raw_sym) raw_vec;
+
+static int cmp_raw(const void *a, const void *b)
+{
+	const struct raw_sym *x = a, *y = b;
+
+	if (x->addr != y->addr)
+		return x->addr < y->addr ? -1 : 1;
+	if (x->rank != y->rank)
+		return y->rank - x->rank;
+	return strlen(x->name) < strlen(y->name) ? -1 : strlen(x->name) > strlen(y->name);
+}
+
+/* Symbol tables are read from files a profiled process may have crafted: a
+ * table must lie inside the file, and one claiming more than this many bytes
+ * (~11M symbols; the largest real ones are a few hundred thousand) is
+ * skipped, with a warning, rather than read (a sparse file once claimed
+ * 4 GiB and cost 11 s and 4 GB each time it was loaded). */
+#define SYMTAB_MAX (256u << 20)
+
+static void collect_syms(struct elf_syms *es, Elf *elf, raw_vec *raw, bool symtab_only)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+	size_t file_size = 0;
+
+	elf_rawfile(elf, &file_size);
+
+	while ((scn = elf_nextscn(elf, scn))) {
+		Elf_Data *data;
+		size_t n;
+
+		if (!gelf_getshdr(scn, &sh))
+			continue;
+		if (sh.sh_type != SHT_SYMTAB && (symtab_only || sh.sh_type != SHT_DYNSYM))
+			continue;
+		if (sh.sh_type == SHT_SYMTAB)
+			es->has_symtab = true;
+		if (sh.sh_size > SYMTAB_MAX || sh.sh_offset > file_size || sh.sh_size > file_size - sh.sh_offset) {
+			warn_msg("an ELF symbol table of %llu bytes at offset %llu (file: %zu bytes) not read: "
+				 "out of the file or over %u MiB", (unsigned long long)sh.sh_size,
+				 (unsigned long long)sh.sh_offset, file_size, SYMTAB_MAX >> 20);
+			continue;
+		}
+		data = elf_getdata(scn, NULL);
+		if (!data || !sh.sh_entsize)
+			continue;
+		n = sh.sh_size / sh.sh_entsize;
+		for (size_t i = 0; i < n; i++) {
+			GElf_Sym s;
+			const char *name;
+			int type;
+
+			if (!gelf_getsym(data, i, &s))
+				continue;
+			type = GELF_ST_TYPE(s.st_info);
+			if ((type != STT_FUNC && type != STT_GNU_IFUNC) || s.st_shndx == SHN_UNDEF || !s.st_value)
+				continue;
+			name = elf_strptr(elf, sh.sh_link, s.st_name);
+			if (!name || !*name)
+				continue;
+			if (!s.st_size) { /* unsized (assembly): bound it by its section */
+				Elf_Scn *home = elf_getscn(elf, s.st_shndx);
+				GElf_Shdr hs;
+
+				if (home && gelf_getshdr(home, &hs) && s.st_value >= hs.sh_addr &&
+				    s.st_value < hs.sh_addr + hs.sh_size)
+					s.st_size = hs.sh_addr + hs.sh_size - s.st_value;
+			}
+			vec_push(raw, ((struct raw_sym){ s.st_value, s.st_size,
+				arena_strdup(&es->arena, name), name_rank(name, GELF_ST_BIND(s.st_info)) }));
+		}
+	}
+}
+
+/* Sorts and keeps one symbol per address (the best name). */
+static void finish_syms(struct elf_syms *es, raw_vec *raw)
+{
+	for (size_t i = 0; i < es->syms.n; i++) /* re-merge existing ones */
+		vec_push(raw, ((struct raw_sym){ es->syms.v[i].addr, es->syms.v[i].size,
+					 es->syms.v[i].name, 1000 }));
+	es->syms.n = 0;
+	vec_sort(raw, cmp_raw);
+	for (size_t i = 0; i < raw->n; i++) {
+		struct raw_sym *r = &raw->v[i];
+
+		if (es->syms.n && es->syms.v[es->syms.n - 1].addr == r->addr) {
+			struct elf_sym *last = &es->syms.v[es->syms.n - 1];
+
+			if (!last->size)
+				last->size = r->size;
+			if (strcmp(last->name, r->name))
+				vec_push(&es->aliases, ((struct elf_sym){ r->addr, r->size, r->name, NULL }));
+			continue;
+		}
+		vec_push(&es->syms, ((struct elf_sym){ r->addr, r->size, r->name, NULL }));
+	}
+	vec_free(raw);
+}
+
+static void read_notes(struct elf_syms *es, Elf *elf)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+
+	while ((scn = elf_nextscn(elf, scn))) {
+		Elf_Data *data;
+		size_t off = 0, name_off, desc_off;
+		GElf_Nhdr nh;
+		const char *sname;
+		size_t shstrndx;
+
+		if (!gelf_getshdr(scn, &sh))
+			continue;
+		if (elf_getshdrstrndx(elf, &shstrndx) == 0 &&
+		    (sname = elf_strptr(elf, shstrndx, sh.sh_name))) {
+			if (!strcmp(sname, ".gopclntab") || !strcmp(sname, ".go.buildinfo"))
+				es->is_go = true;
+			if (!strcmp(sname, ".gnu_debuglink") && (data = elf_getdata(scn, NULL)) && data->d_size)
+				snprintf(es->debuglink, sizeof(es->debuglink), "%.*s",
+					 (int)strnlen(data->d_buf, data->d_size), (char *)data->d_buf);
+		}
+		if (sh.sh_type != SHT_NOTE || !(data = elf_getdata(scn, NULL)))
+			continue;
+		while ((off = gelf_getnote(data, off, &nh, &name_off, &desc_off)) > 0) {
+			if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 &&
+			    !memcmp((char *)data->d_buf + name_off, "GNU", 4) && nh.n_descsz <= 20) {
+				const unsigned char *d = (unsigned char *)data->d_buf + desc_off;
+
+				for (size_t i = 0; i < nh.n_descsz; i++)
+					sprintf(es->build_id + 2 * i, "%02x", d[i]);
+			}
+		}
+	}
+}
+
+static int load_elf(struct elf_syms *es, Elf *elf)
+{
+	raw_vec raw = { 0 };
+	GElf_Ehdr eh;
+	size_t nph;
+
+	if (!elf || elf_kind(elf) != ELF_K_ELF || !gelf_getehdr(elf, &eh))
+		return -ENOEXEC;
+	es->elf_type = eh.e_type;
+	if (elf_getphdrnum(elf, &nph) == 0) {
+		for (size_t i = 0; i < nph; i++) {
+			GElf_Phdr ph;
+
+			if (gelf_getphdr(elf, i, &ph) && ph.p_type == PT_LOAD)
+				vec_push(&es->segs, ((struct elf_seg){ ph.p_vaddr, ph.p_offset,
+								ph.p_filesz, ph.p_memsz }));
+		}
+	}
+	read_notes(es, elf);
+	collect_syms(es, elf, &raw, false);
+	finish_syms(es, &raw);
+	return 0;
+}
+
+int elf_syms_load_fd(struct elf_syms *es, int fd)
+{
+	Elf *elf;
+	int err;
+
+	elf_init_once();
+	memset(es, 0, sizeof(*es));
+	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	err = load_elf(es, elf);
+	keep_or_end(es, elf, err, true);
+	return err;
+}
+
+int elf_syms_load_mem(struct elf_syms *es, void *image, size_t size)
+{
+	Elf *elf;
+	int err;
+
+	elf_init_once();
+	memset(es, 0, sizeof(*es));
+	elf = elf_memory(image, size);
+	err = load_elf(es, elf);
+	keep_or_end(es, elf, err, false);
+	return err;
+}
+
+int elf_syms_merge_fd(struct elf_syms *es, int fd)
+{
+	raw_vec raw = { 0 };
+	Elf *elf;
+
+	elf_init_once();
+	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (!elf || elf_kind(elf) != ELF_K_ELF) {
+		if (elf)
+			elf_end(elf);
+		return -ENOEXEC;
+	}
+	collect_syms(es, elf, &raw, true);
+	finish_syms(es, &raw);
+	elf_end(elf);
+	return 0;
+}
+
+void elf_syms_free(struct elf_syms *es)
+{
+	if (es->cfi)
+		dwarf_cfi_end(es->cfi);
+	if (es->elf)
+		elf_end(es->elf);
+	vec_free(&es->syms);
+	vec_free(&es->segs);
+	vec_free(&es->aliases);
+	arena_free(&es->arena);
+}
+
+bool elf_offset_to_vaddr(const struct elf_syms *es, uint64_t off, uint64_t *vaddr)
+{
+	for (size_t i = 0; i < es->segs.n; i++) {
+		const struct elf_seg *s = &es->segs.v[i];
+
+		if (off >= s->offset && off < s->offset + s->memsz) {
+			*vaddr = off - s->offset + s->vaddr;
+			return true;
+		}
+	}
+	return false;
+}
+
+const struct elf_sym *elf_sym_find(const struct elf_syms *es, uint64_t vaddr)
+{
+	size_t lo = 0, hi = es->syms.n;
+	const struct elf_sym *s;
+
+	while (lo < hi) { /* first symbol with addr > vaddr */
+		size_t mid = (lo + hi) / 2;
+
+		if (es->syms.v[mid].addr <= vaddr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo)
+		return NULL;
+	s = &es->syms.v[lo - 1];
+	/* A sized symbol must contain the address; an unsized one (some
+	 * assembly) is trusted up to the next symbol. */
+	if (s->size && vaddr >= s->addr + s->size)
+		return NULL;
+	return s;
+}
+
+uint64_t elf_sym_addr(const struct elf_syms *es, const char *name)
+{
+	for (size_t i = 0; i < es->syms.n; i++)
+		if (strcmp(es->syms.v[i].name, name) == 0)
+			return es->syms.v[i].addr;
+	for (size_t i = 0; i < es->aliases.n; i++)
+		if (strcmp(es->aliases.v[i].name, name) == 0)
+			return es->aliases.v[i].addr;
+	return 0;
+}
+
+const char *elf_sym_pretty(struct elf_syms *es, struct elf_sym *s)
+{
+	if (!s->demangled) {
+		s->demangled = s->name;
+		if (s->name[0] == '_' && s->name[1] == 'Z') {
+			int status = 0;
+			char *d = __cxa_demangle(s->name, NULL, NULL, &status);
+
+			if (d && status == 0)
+				s->demangled = arena_strdup(&es->arena, d);
+			free(d);
+		}
+	}
+	return s->demangled;
+}
+
+bool elf_vaddr_to_offset(const struct elf_syms *es, uint64_t vaddr, uint64_t *off)
+{
+	for (size_t i = 0; i < es->segs.n; i++) {
+		const struct elf_seg *s = &es->segs.v[i];
+
+		if (vaddr >= s->vaddr && vaddr < s->vaddr + s->filesz) {
+			*off = vaddr - s->vaddr + s->offset;
+			return true;
+		}
+	}
+	return false;
+}

@@ -1,0 +1,56 @@
+/* One ELF file's symbols and load segments, read once and kept. */
+#ifndef BPFPROF_ELFSYM_H
+#define BPFPROF_ELFSYM_H
+
+#include "base/util.h"
+
+struct elf_sym {
+	uint64_t addr, size;
+	const char *name;    /* raw (possibly mangled) name */
+	const char *demangled; /* filled lazily; == name when not mangled */
+};
+
+struct elf_seg {
+	uint64_t vaddr, offset, filesz, memsz;
+};
+
+struct elf_syms {
+	struct arena arena;
+	VEC(struct elf_sym) syms;  /* sorted by addr, one per address */
+	VEC(struct elf_sym) aliases; /* the other names of those addresses */
+	VEC(struct elf_seg) segs;  /* PT_LOAD segments */
+	char build_id[41];         /* hex, "" when absent */
+	char debuglink[256];       /* .gnu_debuglink file name, "" when absent */
+	int elf_type;              /* ET_EXEC / ET_DYN */
+	bool has_symtab;           /* full .symtab (not only .dynsym) */
+	bool is_go;                /* has a .go.buildinfo / .gopclntab section */
+	bool warned;
+	void *elf;                 /* libelf handle, kept for unwinding (see below) */
+	void *cfi;                 /* its .eh_frame CFI (user/unwind.c), lazily */
+	bool cfi_tried;
+};
+
+/* --unwind dwarf needs each file's .eh_frame after loading: keep the (mapped)
+ * ELF of every file loaded from now on. */
+void elf_syms_keep_elf(bool keep);
+
+/* Reads an ELF from an open fd or from memory. Negative errno on failure
+ * (-ENOEXEC: not an ELF). */
+int elf_syms_load_fd(struct elf_syms *es, int fd);
+int elf_syms_load_mem(struct elf_syms *es, void *image, size_t size);
+/* Adds the symbols of a separate debug file (same build): .symtab there. */
+int elf_syms_merge_fd(struct elf_syms *es, int fd);
+void elf_syms_free(struct elf_syms *es);
+
+/* File offset -> ELF virtual address; false if in no PT_LOAD segment. */
+bool elf_offset_to_vaddr(const struct elf_syms *es, uint64_t off, uint64_t *vaddr);
+/* ELF virtual address -> file offset (for uprobe attach offsets). */
+bool elf_vaddr_to_offset(const struct elf_syms *es, uint64_t vaddr, uint64_t *off);
+/* The symbol containing vaddr, or NULL. */
+const struct elf_sym *elf_sym_find(const struct elf_syms *es, uint64_t vaddr);
+/* Address of a symbol by name (exact), 0 if absent; for probes and tests. */
+uint64_t elf_sym_addr(const struct elf_syms *es, const char *name);
+/* C++ (Itanium ABI) demangling; returns name itself when not mangled. */
+const char *elf_sym_pretty(struct elf_syms *es, struct elf_sym *s);
+
+#endif

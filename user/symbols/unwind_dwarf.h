@@ -1,0 +1,21 @@
+/* The DWARF (.eh_frame) unwinder of --unwind dwarf|auto, and the frame
+ * pointer test behind auto. */
+#ifndef BPFPROF_UNWIND_DWARF_H
+#define BPFPROF_UNWIND_DWARF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/types.h>
+#include "unwind.h"
+#include "symbols/symbolize.h"
+
+/* Unwinds r's user stack (len bytes of record) into ips (leaf first, at
+ * most max), resolving files in pid's image r->exec; *complete when it
+ * reached the outermost frame. */
+size_t uw_unwind(struct symbolizer *sym, pid_t pid, const struct uw_record *r, size_t len,
+		 uint64_t *ips, size_t max, bool *complete);
+/* Whether most functions of es (the file at path) set up a frame pointer
+ * (`push %rbp; mov %rsp,%rbp`, after an optional endbr64); Go always does. */
+bool elf_has_frame_pointers(struct elf_syms *es, const char *path);
+
+#endif
