@@ -39,6 +39,12 @@ e2e() { # runs one script in a subshell with the helpers
 
 start=$(date +%s)
 part unit tests/build/test_unit tests/build
+# The trace grammar needs no privilege: run as nobody where setpriv exists.
+if command -v setpriv >/dev/null; then
+	part grammar setpriv --reuid=65534 --regid=65534 --clear-groups tests/build/test_grammar
+else
+	part grammar tests/build/test_grammar
+fi
 # Fuzzing: each libFuzzer harness (tests/fuzz) for a few seconds on its
 # committed corpus; `make fuzz` runs them for as long as asked.
 if [ -z "${TESTS:-}" ] || [ "${TESTS}" = fuzz ]; then
@@ -62,6 +68,7 @@ if [ -z "${TESTS:-}" ] || [ "${TESTS}" = asan ]; then
 		export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=99
 		export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:exitcode=98
 		part "asan: unit" tests/build/test_unit_asan tests/build
+		part "asan: grammar" tests/build/test_grammar_asan
 		part "asan: e2e" env BPFPROF="$ROOT/build/asan/bpfprof" bash -c 'source tests/lib.sh; source tests/asan.sh'
 	else
 		cat "$OUT/asan-build.log"

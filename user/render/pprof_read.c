@@ -135,17 +135,27 @@ static bool top_level(struct dec *d, struct pb_reader *r)
 
 struct func_info { const char *name, *file; };
 
-static struct profile *build(struct dec *d, const char *source)
+/* The decoded messages become the profile in dependency order: types,
+ * mappings, functions, locations (which name mappings and functions by
+ * id), samples (which name locations), comments. Each step stops at the
+ * first malformed or dangling entry (fail() says which). */
+struct builder {
+	struct dec *d;
+	struct profile *p;
+	struct hmap maps, funcs, locs;       /* pprof id -> our index (+1 for maps) */
+	VEC(struct func_info) fv;
+	VEC(uint64_t) ids, vals;             /* one sample's, reused */
+	VEC(uint32_t) locidx;
+	VEC(struct pf_line) lines;           /* one location's, reused */
+	VEC(struct pf_label) labels;
+	int64_t totals[PF_MAX_TYPES];
+};
+
+static bool build_types(struct builder *b, const char *source)
 {
-	struct profile *p = profile_new("profile");
-	struct hmap maps = { 0 }, funcs = { 0 }, locs = { 0 };
-	VEC(struct func_info) fv = { 0 };
-	VEC(uint64_t) ids = { 0 }, vals = { 0 };
-	VEC(uint32_t) locidx = { 0 };
-	VEC(struct pf_line) lines = { 0 };
-	VEC(struct pf_label) labels = { 0 };
-	bool ok = true, found;
-	int64_t totals[PF_MAX_TYPES] = { 0 };
+	struct dec *d = b->d;
+	struct profile *p = b->p;
+	bool ok = true;
 
 	p->target = pf_str(p, source);
 	for (int i = 0; i < d->ntypes && ok; i++) {
@@ -183,6 +193,14 @@ static struct profile *build(struct dec *d, const char *source)
 		if (i >= 0)
 			p->default_type = i;
 	}
+	return ok;
+}
+
+static bool build_mappings(struct builder *b)
+{
+	struct dec *d = b->d;
+	struct profile *p = b->p;
+	bool ok = true, found;
 
 	for (size_t i = 0; i < d->mappings.n && ok; i++) {
 		struct pb_reader *r = &d->mappings.v[i];
@@ -213,13 +231,20 @@ static struct profile *build(struct dec *d, const char *source)
 			vec_push(&p->mappings, m);
 			p->mappings.v[p->mappings.n - 1].file = pf_str(p, m.file);
 			p->mappings.v[p->mappings.n - 1].build_id = pf_str(p, m.build_id);
-			hmap_upsert(&maps, id, 0, p->mappings.n, &found);
+			hmap_upsert(&b->maps, id, 0, p->mappings.n, &found);
 			if (found)
 				ok = fail(d, "duplicate mapping id %llu", (unsigned long long)id);
 		} else {
 			ok = false;
 		}
 	}
+	return ok;
+}
+
+static bool build_functions(struct builder *b)
+{
+	struct dec *d = b->d;
+	bool ok = true, found;
 
 	for (size_t i = 0; i < d->functions.n && ok; i++) {
 		struct pb_reader *r = &d->functions.v[i];
@@ -240,14 +265,22 @@ static struct profile *build(struct dec *d, const char *source)
 		if (r->error || !id)
 			ok = fail(d, "malformed function");
 		else if (str_ok(d, name, "function") && str_ok(d, file, "function")) {
-			vec_push(&fv, ((struct func_info){ d->strs.v[name], file ? d->strs.v[file] : NULL }));
-			hmap_upsert(&funcs, id, 0, fv.n - 1, &found);
+			vec_push(&b->fv, ((struct func_info){ d->strs.v[name], file ? d->strs.v[file] : NULL }));
+			hmap_upsert(&b->funcs, id, 0, b->fv.n - 1, &found);
 			if (found)
 				ok = fail(d, "duplicate function id %llu", (unsigned long long)id);
 		} else {
 			ok = false;
 		}
 	}
+	return ok;
+}
+
+static bool build_locations(struct builder *b)
+{
+	struct dec *d = b->d;
+	struct profile *p = b->p;
+	bool ok = true, found;
 
 	for (size_t i = 0; i < d->locations.n && ok; i++) {
 		struct pb_reader *r = &d->locations.v[i];
@@ -256,7 +289,7 @@ static struct profile *build(struct dec *d, const char *source)
 		uint32_t f;
 		int w;
 
-		lines.n = 0;
+		b->lines.n = 0;
 		while (ok && pb_next(r, &f, &w)) {
 			if (f == 4 && w == PB_LEN) {
 				struct pb_reader lr = pb_read_len(r);
@@ -273,11 +306,11 @@ static struct profile *build(struct dec *d, const char *source)
 					else if (ff == 2)
 						line = (int64_t)v;
 				}
-				if (lr.error || !(slot = hmap_get(&funcs, fid, 0))) {
+				if (lr.error || !(slot = hmap_get(&b->funcs, fid, 0))) {
 					ok = fail(d, "location line refers to unknown function %llu", (unsigned long long)fid);
 					break;
 				}
-				vec_push(&lines, ((struct pf_line){ fv.v[*slot].name, fv.v[*slot].file, line }));
+				vec_push(&b->lines, ((struct pf_line){ b->fv.v[*slot].name, b->fv.v[*slot].file, line }));
 				continue;
 			}
 			uint64_t v = w == PB_VARINT ? pb_read_varint(r) : (pb_skip(r, w), 0);
@@ -296,7 +329,7 @@ static struct profile *build(struct dec *d, const char *source)
 			break;
 		}
 		if (mapping) {
-			uint64_t *slot = hmap_get(&maps, mapping, 0);
+			uint64_t *slot = hmap_get(&b->maps, mapping, 0);
 
 			if (!slot) {
 				ok = fail(d, "location %llu refers to unknown mapping %llu",
@@ -306,34 +339,42 @@ static struct profile *build(struct dec *d, const char *source)
 			loc.mapping = (uint32_t)*slot;
 		}
 		loc.kind = loc.mapping && p->mappings.v[loc.mapping - 1].kernel ? PF_FRAME_KERNEL
-			 : lines.n ? PF_FRAME_USER : PF_FRAME_UNKNOWN;
-		if (!lines.n) { /* unsymbolized: name it by module and address */
+			 : b->lines.n ? PF_FRAME_USER : PF_FRAME_UNKNOWN;
+		if (!b->lines.n) { /* unsymbolized: name it by module and address */
 			char name[512];
 			const char *file = loc.mapping ? p->mappings.v[loc.mapping - 1].file : "";
 			const char *base = strrchr(file, '/');
 
 			snprintf(name, sizeof(name), "%s+0x%llx", *file ? (base ? base + 1 : file) : "[unknown]",
 				 (unsigned long long)loc.addr);
-			vec_push(&lines, ((struct pf_line){ pf_str(p, name), NULL, 0 }));
+			vec_push(&b->lines, ((struct pf_line){ pf_str(p, name), NULL, 0 }));
 		}
-		loc.lines = lines.v;
-		loc.nlines = lines.n;
-		hmap_upsert(&locs, id, 0, profile_add_location(p, &loc), &found);
+		loc.lines = b->lines.v;
+		loc.nlines = b->lines.n;
+		hmap_upsert(&b->locs, id, 0, profile_add_location(p, &loc), &found);
 		if (found)
 			ok = fail(d, "duplicate location id %llu", (unsigned long long)id);
 	}
+	return ok;
+}
+
+static bool build_samples(struct builder *b)
+{
+	struct dec *d = b->d;
+	struct profile *p = b->p;
+	bool ok = true;
 
 	for (size_t i = 0; i < d->samples.n && ok; i++) {
 		struct pb_reader *r = &d->samples.v[i];
 		uint32_t f;
 		int w;
 
-		ids.n = vals.n = locidx.n = labels.n = 0;
+		b->ids.n = b->vals.n = b->locidx.n = b->labels.n = 0;
 		while (ok && pb_next(r, &f, &w)) {
 			if (f == 1)
-				read_repeated(r, w, &ids);
+				read_repeated(r, w, &b->ids);
 			else if (f == 2)
-				read_repeated(r, w, &vals);
+				read_repeated(r, w, &b->vals);
 			else if (f == 3 && w == PB_LEN) {
 				struct pb_reader lr = pb_read_len(r);
 				uint64_t key = 0, str = 0;
@@ -355,7 +396,7 @@ static struct profile *build(struct dec *d, const char *source)
 					ok = fail(d, "malformed label");
 					break;
 				}
-				vec_push(&labels, ((struct pf_label){ d->strs.v[key], str ? d->strs.v[str] : NULL, num }));
+				vec_push(&b->labels, ((struct pf_label){ d->strs.v[key], str ? d->strs.v[str] : NULL, num }));
 			} else {
 				pb_skip(r, w);
 			}
@@ -366,36 +407,44 @@ static struct profile *build(struct dec *d, const char *source)
 			ok = fail(d, "malformed sample");
 			break;
 		}
-		if (vals.n != (size_t)p->ntypes) {
-			ok = fail(d, "sample %zu has %zu values for %d sample types", i, vals.n, p->ntypes);
+		if (b->vals.n != (size_t)p->ntypes) {
+			ok = fail(d, "sample %zu has %zu values for %d sample types", i, b->vals.n, p->ntypes);
 			break;
 		}
 		/* Values a total could not hold would print as nonsense
 		 * (negative totals and shares, invalid colours): refused. */
-		for (size_t j = 0; j < vals.n && ok; j++) {
-			int64_t v = (int64_t)vals.v[j];
+		for (size_t j = 0; j < b->vals.n && ok; j++) {
+			int64_t v = (int64_t)b->vals.v[j];
 
 			if (v < 0)
 				ok = fail(d, "sample %zu has a negative %s value (%lld; diff profiles are not supported)",
 					  i, p->types[j].type, (long long)v);
-			else if (__builtin_add_overflow(totals[j], v, &totals[j]))
+			else if (__builtin_add_overflow(b->totals[j], v, &b->totals[j]))
 				ok = fail(d, "%s values add up past the 64-bit range at sample %zu",
 					  p->types[j].type, i);
 		}
 		if (!ok)
 			break;
-		for (size_t j = 0; j < ids.n; j++) {
-			uint64_t *slot = hmap_get(&locs, ids.v[j], 0);
+		for (size_t j = 0; j < b->ids.n; j++) {
+			uint64_t *slot = hmap_get(&b->locs, b->ids.v[j], 0);
 
 			if (!slot) {
-				ok = fail(d, "sample refers to unknown location %llu", (unsigned long long)ids.v[j]);
+				ok = fail(d, "sample refers to unknown location %llu", (unsigned long long)b->ids.v[j]);
 				break;
 			}
-			vec_push(&locidx, (uint32_t)*slot);
+			vec_push(&b->locidx, (uint32_t)*slot);
 		}
 		if (ok)
-			profile_add_sample(p, locidx.v, locidx.n, (int64_t *)vals.v, labels.v, labels.n);
+			profile_add_sample(p, b->locidx.v, b->locidx.n, (int64_t *)b->vals.v, b->labels.v, b->labels.n);
 	}
+	return ok;
+}
+
+static bool build_comments(struct builder *b)
+{
+	struct dec *d = b->d;
+	struct profile *p = b->p;
+	bool ok = true;
 
 	for (size_t i = 0; i < d->comments.n && ok; i++) {
 		const char *c;
@@ -420,21 +469,29 @@ static struct profile *build(struct dec *d, const char *source)
 			vec_push(&p->comments, pf_str(p, c));
 		}
 	}
+	return ok;
+}
 
-	hmap_free(&maps);
-	hmap_free(&funcs);
-	hmap_free(&locs);
-	vec_free(&fv);
-	vec_free(&ids);
-	vec_free(&vals);
-	vec_free(&locidx);
-	vec_free(&lines);
-	vec_free(&labels);
+static struct profile *build(struct dec *d, const char *source)
+{
+	struct builder b = { .d = d, .p = profile_new("profile") };
+	bool ok = build_types(&b, source) && build_mappings(&b) && build_functions(&b) &&
+		  build_locations(&b) && build_samples(&b) && build_comments(&b);
+
+	hmap_free(&b.maps);
+	hmap_free(&b.funcs);
+	hmap_free(&b.locs);
+	vec_free(&b.fv);
+	vec_free(&b.ids);
+	vec_free(&b.vals);
+	vec_free(&b.locidx);
+	vec_free(&b.lines);
+	vec_free(&b.labels);
 	if (!ok) {
-		profile_free(p);
+		profile_free(b.p);
 		return NULL;
 	}
-	return p;
+	return b.p;
 }
 
 static struct profile *decode(const uint8_t *data, size_t len, const char *source, char *why, size_t why_len)

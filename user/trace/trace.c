@@ -28,6 +28,7 @@
 #include "render/output.h"
 #include "model/profile.h"
 #include "core/session.h"
+#include "core/cli.h"
 #include "symbols/stacks.h"
 #include "symbols/symbolize.h"
 
@@ -48,6 +49,13 @@ struct trace {
 	struct stat_snapshot stats;
 	bool multi;               /* uprobes through uprobe_multi links */
 	VEC(int) multi_fds;
+	/* the run (trace_main) */
+	const char *src;          /* the program's text */
+	char **cmd_argv;          /* -- CMD ARGS or -c "CMD ARGS", or NULL */
+	char *cmd_copy, *words[64];
+	struct child launch;      /* -- CMD, held until attached */
+	bool profile_out;         /* -o or a profile format: one file at the end */
+	size_t nattached;
 };
 
 struct entry {
@@ -917,29 +925,23 @@ static void mount_tracefs(void)
 static volatile sig_atomic_t stop_signal;
 static void on_signal(int sig) { stop_signal = sig; }
 
-int trace_main(int argc, char **argv)
+/* The command line into t; the exit status on an error, else -1. */
+static int parse_args(struct trace *t, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "duration", required_argument, 0, 'd' }, { "pid", required_argument, 0, 'p' },
 		{ "format", required_argument, 0, 'f' }, { "output", required_argument, 0, 'o' },
 		{ "verbose", no_argument, 0, 'v' }, { "help", no_argument, 0, 'h' }, { 0 },
 	};
-	struct trace t = { 0 };
-	const char *src = NULL;
-	int opt, status = EXIT_OK, err;
-	struct child launch = { .hold_fd = -1, .err_fd = -1, .status = -1 };
-	uint64_t u, deadline = 0;
-	size_t nattached = 0;
-	bool profile_out = false;
-
-	char **cmd_argv = NULL, *words[64], *cmd_copy = NULL, *save = NULL;
-	int nopt = argc;
+	char *save = NULL;
+	int opt, nopt = argc;
+	uint64_t u;
 
 	/* `-- CMD ARGS...` as every command takes it (bpftrace's -c also works). */
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--")) {
 			nopt = i;
-			cmd_argv = argv + i + 1;
+			t->cmd_argv = argv + i + 1;
 			break;
 		}
 	}
@@ -947,232 +949,258 @@ int trace_main(int argc, char **argv)
 	opterr = 0;
 	while ((opt = getopt_long(nopt, argv, "e:d:p:c:f:o:vh", opts, NULL)) != -1) {
 		switch (opt) {
-		case 'e': src = optarg; break;
-		case 'd': {
-			int64_t d = parse_duration_ns(optarg, "s");
-
-			if (d <= 0) {
-				err_msg("-d '%s': expected a duration such as 5, 1.5s or 500ms", optarg);
+		case 'e': t->src = optarg; break;
+		case 'd':
+			if (cli_parse_seconds(optarg, "-d", &t->duration_ns) < 0)
 				return EXIT_USAGE;
-			}
-			t.duration_ns = d;
 			break;
-		}
 		case 'p':
 			if (!parse_u64(optarg, &u) || !u || u > INT32_MAX) {
 				err_msg("-p '%s': expected a process id", optarg);
 				return EXIT_USAGE;
 			}
-			t.pid = (pid_t)u;
-			if (kill(t.pid, 0) < 0 && errno == ESRCH) {
-				err_msg("-p %d: no such process", t.pid);
+			t->pid = (pid_t)u;
+			if (kill(t->pid, 0) < 0 && errno == ESRCH) {
+				err_msg("-p %d: no such process", t->pid);
 				return EXIT_USAGE;
 			}
 			break;
 		case 'c': {
 			int n = 0;
 
-			free(cmd_copy);
-			cmd_copy = xstrdup(optarg);
-			for (char *w = strtok_r(cmd_copy, " \t", &save); w && n < 63; w = strtok_r(NULL, " \t", &save))
-				words[n++] = w;
-			words[n] = NULL;
-			cmd_argv = words;
+			free(t->cmd_copy);
+			t->cmd_copy = xstrdup(optarg);
+			for (char *w = strtok_r(t->cmd_copy, " \t", &save); w && n < 63; w = strtok_r(NULL, " \t", &save))
+				t->words[n++] = w;
+			t->words[n] = NULL;
+			t->cmd_argv = t->words;
 			break;
 		}
-		case 'f': t.format = optarg; break;
-		case 'o': vec_push(&t.outputs, optarg); break;
-		case 'v': t.verbose = true; break;
+		case 'f': t->format = optarg; break;
+		case 'o': vec_push(&t->outputs, optarg); break;
+		case 'v': t->verbose = true; break;
 		case 'h': usage(stdout); return EXIT_OK;
 		case ':': err_msg("option '%s' needs a value (see %s trace --help)", argv[optind - 1], prog_name); return EXIT_USAGE;
 		default: err_msg("unknown option '%s' (see %s trace --help)", argv[optind - 1], prog_name); return EXIT_USAGE;
 		}
 	}
-	if (!src && optind < nopt)
-		src = argv[optind++];
-	if (!src || optind < nopt) {
-		err_msg(src ? "one program only (quote it)" : "no program (see %s trace --help)", prog_name);
+	if (!t->src && optind < nopt)
+		t->src = argv[optind++];
+	if (!t->src || optind < nopt) {
+		err_msg(t->src ? "one program only (quote it)" : "no program (see %s trace --help)", prog_name);
 		return EXIT_USAGE;
 	}
-	if (cmd_argv && !cmd_argv[0]) {
+	if (t->cmd_argv && !t->cmd_argv[0]) {
 		err_msg("no command after -- (or -c)");
 		return EXIT_USAGE;
 	}
-	t.cmd = cmd_argv ? cmd_argv[0] : NULL;
-	if (t.format && !strcmp(t.format, "json"))
-		t.json = true;
-	else if (t.format && strcmp(t.format, "text") && !renderer_find(t.format)) {
-		err_msg("-f '%s': use text, json or %s", t.format, renderer_names());
+	t->cmd = t->cmd_argv ? t->cmd_argv[0] : NULL;
+	if (t->format && !strcmp(t->format, "json"))
+		t->json = true;
+	else if (t->format && strcmp(t->format, "text") && !renderer_find(t->format)) {
+		err_msg("-f '%s': use text, json or %s", t->format, renderer_names());
 		return EXIT_USAGE;
 	}
-	profile_out = t.outputs.n || (t.format && strcmp(t.format, "text") && !t.json);
-	if (t.json && t.outputs.n) {
+	t->profile_out = t->outputs.n || (t->format && strcmp(t->format, "text") && !t->json);
+	if (t->json && t->outputs.n) {
 		err_msg("-f json prints to stdout; -o writes profiles (use one or the other)");
 		return EXIT_USAGE;
 	}
-	if (geteuid() != 0) {
-		err_msg("needs root (CAP_BPF and CAP_PERFMON)");
-		return EXIT_RUNTIME;
-	}
-	if (session_check_kernel() < 0)
-		return EXIT_RUNTIME;
-	/* Tracepoint names and formats live in tracefs: mount it if needed. */
-	if (access("/sys/kernel/tracing/events", F_OK))
-		mount_tracefs();
-	t.prog.pid = t.pid;
-	t.sym = t.prog.sym = symbolizer_new();
-	if (tp_parse(src, &t.prog) < 0) {
-		status = EXIT_USAGE;
-		goto out;
-	}
-	if (profile_out) { /* check the outputs before attaching */
-		struct output_set o = { 0 };
-		bool stack_map = false;
+	return -1;
+}
 
-		for (size_t i = 0; i < t.prog.maps.n; i++)
-			for (int j = 0; j < t.prog.maps.v[i].nparts; j++)
-				stack_map |= (t.prog.maps.v[i].agg == AGG_COUNT || t.prog.maps.v[i].agg == AGG_SUM) &&
-					     (t.prog.maps.v[i].disp[j] == DISP_USTACK || t.prog.maps.v[i].disp[j] == DISP_KSTACK);
-		if (!stack_map) {
-			err_msg("profile output needs a count() or sum() map keyed by ustack or kstack");
-			status = EXIT_USAGE;
-			goto out;
-		}
-		if (output_setup(&o, t.format, t.outputs.v, t.outputs.n) < 0) {
-			status = EXIT_USAGE;
-			goto out;
-		}
-		output_free(&o);
-	}
-	libbpf_set_print(t.verbose ? print_all_libbpf : print_no_libbpf);
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
+/* A profile output needs a stack-keyed count or sum map, and outputs that
+ * can be written: checked before anything attaches. */
+static int check_profile_out(struct trace *t)
+{
+	struct output_set o = { 0 };
+	bool stack_map = false;
 
+	for (size_t i = 0; i < t->prog.maps.n; i++)
+		for (int j = 0; j < t->prog.maps.v[i].nparts; j++)
+			stack_map |= (t->prog.maps.v[i].agg == AGG_COUNT || t->prog.maps.v[i].agg == AGG_SUM) &&
+				     (t->prog.maps.v[i].disp[j] == DISP_USTACK || t->prog.maps.v[i].disp[j] == DISP_KSTACK);
+	if (!stack_map) {
+		err_msg("profile output needs a count() or sum() map keyed by ustack or kstack");
+		return -EINVAL;
+	}
+	if (output_setup(&o, t->format, t->outputs.v, t->outputs.n) < 0)
+		return -EINVAL;
+	output_free(&o);
+	return 0;
+}
+
+/* Starts -- CMD held, attaches the kernel blocks, says how many probes
+ * (as bpftrace counts them: BEGIN, END and interval too). */
+static int attach(struct trace *t)
+{
 	bool kernel = false;
+	int err;
 
-	for (size_t i = 0; i < t.prog.blocks.n; i++)
-		kernel |= !t.prog.blocks.v[i].user;
-	if (cmd_argv && (err = child_spawn(&launch, cmd_argv)) < 0) {
-		err_msg("cannot start %s: %s", t.cmd, strerror(-err));
-		status = EXIT_RUNTIME;
-		goto out;
+	for (size_t i = 0; i < t->prog.blocks.n; i++)
+		kernel |= !t->prog.blocks.v[i].user;
+	if (t->cmd_argv && (err = child_spawn(&t->launch, t->cmd_argv)) < 0) {
+		err_msg("cannot start %s: %s", t->cmd, strerror(-err));
+		return EXIT_RUNTIME;
 	}
-	t.child = launch.pid;
-	if (t.child > 0 && mmap_watch_open(&t.watch, t.child) < 0 && t.verbose)
-		warn_msg("cannot follow %s's mappings", t.cmd);
-	if (kernel && load_and_attach(&t, &nattached) < 0) {
-		status = EXIT_RUNTIME;
-		goto out;
-	}
-	if (t.verbose)
+	t->child = t->launch.pid;
+	if (t->child > 0 && mmap_watch_open(&t->watch, t->child) < 0 && t->verbose)
+		warn_msg("cannot follow %s's mappings", t->cmd);
+	if (kernel && load_and_attach(t, &t->nattached) < 0)
+		return EXIT_RUNTIME;
+	if (t->verbose)
 		fprintf(stderr, "%s: attached in %.1f ms after start\n", prog_name,
 			(now_ns(CLOCK_MONOTONIC) - process_start_ns) / 1e6);
-	/* As bpftrace counts them: BEGIN, END and interval are probes too. */
-	for (size_t i = 0; i < t.prog.probes.n; i++) {
-		enum tp_type ty = t.prog.probes.v[i].type;
+	for (size_t i = 0; i < t->prog.probes.n; i++) {
+		enum tp_type ty = t->prog.probes.v[i].type;
 
-		nattached += ty == PT_BEGIN || ty == PT_END || ty == PT_INTERVAL;
+		t->nattached += ty == PT_BEGIN || ty == PT_END || ty == PT_INTERVAL;
 	}
-	if (t.json)
-		printf("{\"type\": \"attached_probes\", \"data\": {\"probes\": %zu}}\n", nattached);
-	else if (!profile_out)
-		printf("Attaching %zu probe%s...\n", nattached, nattached == 1 ? "" : "s");
+	if (t->json)
+		printf("{\"type\": \"attached_probes\", \"data\": {\"probes\": %zu}}\n", t->nattached);
+	else if (!t->profile_out)
+		printf("Attaching %zu probe%s...\n", t->nattached, t->nattached == 1 ? "" : "s");
 	fflush(stdout);
-	if (t.pid > 0)
-		sym_snapshot(t.sym, t.pid, 0);
+	if (t->pid > 0)
+		sym_snapshot(t->sym, t->pid, 0);
+	return 0;
+}
 
-	uint64_t start = now_ns(CLOCK_MONOTONIC), last_scan = start;
+/* BEGIN, then CMD released, then interval blocks until the duration, a
+ * signal, exit(), or the target's end. The exit status on a failure. */
+static int run(struct trace *t)
+{
+	uint64_t start = now_ns(CLOCK_MONOTONIC), last_scan = start, deadline = 0;
 	bool done = false;
+	int err;
 
-	for (size_t i = 0; i < t.prog.blocks.n; i++) {
-		struct tp_block *b = &t.prog.blocks.v[i];
+	for (size_t i = 0; i < t->prog.blocks.n; i++) {
+		struct tp_block *b = &t->prog.blocks.v[i];
 
-		if (b->type == PT_BEGIN && run_actions(&t, b))
+		if (b->type == PT_BEGIN && run_actions(t, b))
 			done = true;
 		if (b->type == PT_INTERVAL)
 			b->next_ns = start + b->interval_ns;
 	}
-	if (t.child > 0 && (err = child_release(&launch)) < 0) { /* once everything is attached */
-		err_msg("cannot run %s: %s", t.cmd, strerror(-err));
-		t.child = 0;
-		status = EXIT_USAGE;
-		goto out;
+	if (t->child > 0 && (err = child_release(&t->launch)) < 0) { /* once everything is attached */
+		err_msg("cannot run %s: %s", t->cmd, strerror(-err));
+		t->child = 0;
+		return EXIT_USAGE;
 	}
-	if (t.duration_ns)
-		deadline = start + t.duration_ns;
+	if (t->duration_ns)
+		deadline = start + t->duration_ns;
 	while (!done && !stop_signal) {
 		struct timespec ts = { 0, 10 * 1000 * 1000 };
 		uint64_t now;
 
 		nanosleep(&ts, NULL);
 		now = now_ns(CLOCK_MONOTONIC);
-		if (t.child > 0) {
-			mmap_watch_drain(&t.watch, t.sym);
-			if (child_reap(&launch, false)) {
-				t.child = 0;
+		if (t->child > 0) {
+			mmap_watch_drain(&t->watch, t->sym);
+			if (child_reap(&t->launch, false)) {
+				t->child = 0;
 				done = true;
 			}
 		}
-		if (t.pid > 0 && kill(t.pid, 0) < 0 && errno == ESRCH)
-			done = true;
-		if (t.skel && t.skel->bss->exit_requested)
-			done = true;
-		if (deadline && now >= deadline)
-			done = true;
-		for (size_t i = 0; i < t.prog.blocks.n && !done; i++) {
-			struct tp_block *b = &t.prog.blocks.v[i];
+		done |= t->pid > 0 && kill(t->pid, 0) < 0 && errno == ESRCH;
+		done |= t->skel && t->skel->bss->exit_requested;
+		done |= deadline && now >= deadline;
+		for (size_t i = 0; i < t->prog.blocks.n && !done; i++) {
+			struct tp_block *b = &t->prog.blocks.v[i];
 
 			if (b->type == PT_INTERVAL && now >= b->next_ns) {
 				b->next_ns += b->interval_ns;
-				if (run_actions(&t, b))
+				if (run_actions(t, b))
 					done = true;
 			}
 		}
 		if (now - last_scan >= 250000000ULL) {
-			snapshot_key_pids(&t);
+			snapshot_key_pids(t);
 			last_scan = now;
 		}
 	}
-	if (t.child > 0)
-		mmap_watch_drain(&t.watch, t.sym);
-	snapshot_key_pids(&t); /* a last look at processes that may exit soon */
-	for (size_t i = 0; i < t.prog.blocks.n; i++)
-		if (t.prog.blocks.v[i].type == PT_END)
-			run_actions(&t, &t.prog.blocks.v[i]);
-	if (profile_out) {
-		if (write_profile(&t) < 0)
+	return EXIT_OK;
+}
+
+/* END blocks, then the maps printed (or the profile written), then what
+ * was lost. */
+static int report_end(struct trace *t)
+{
+	int status = EXIT_OK;
+
+	if (t->child > 0)
+		mmap_watch_drain(&t->watch, t->sym);
+	snapshot_key_pids(t); /* a last look at processes that may exit soon */
+	for (size_t i = 0; i < t->prog.blocks.n; i++)
+		if (t->prog.blocks.v[i].type == PT_END)
+			run_actions(t, &t->prog.blocks.v[i]);
+	if (t->profile_out) {
+		if (write_profile(t) < 0)
 			status = EXIT_RUNTIME;
-	} else if (t.skel) {
-		print_all(&t, stdout);
+	} else if (t->skel) {
+		print_all(t, stdout);
 	}
-	if (t.skel) {
+	if (t->skel) {
 		struct profile *p = profile_new("trace");
 
-		stats_report(&t.stats, t.skel->maps.stats, p);
+		stats_report(&t->stats, t->skel->maps.stats, p);
 		for (size_t i = 0; i < p->counters.n; i++)
 			if (p->counters.v[i].value)
 				warn_msg("%s: %llu", p->counters.v[i].name, (unsigned long long)p->counters.v[i].value);
 		profile_free(p);
 	}
-out:
-	if (cmd_argv)
-		child_finish(&launch); /* still running: SIGTERM, as timeout(1) */
-	/* As every command: with -- CMD, its exit status unless we failed. */
-	if (cmd_argv && status == EXIT_OK && launch.status >= 0)
-		status = launch.status;
-	links_destroy(t.links.v, t.links.n);
-	for (size_t i = 0; i < t.multi_fds.n; i++)
-		close(t.multi_fds.v[i]);
-	vec_free(&t.multi_fds);
-	for (size_t i = 0; i < t.pfds.n; i++)
-		close(t.pfds.v[i]);
-	vec_free(&t.links);
-	vec_free(&t.pfds);
-	trace_bpf__destroy(t.skel);
-	mmap_watch_close(&t.watch);
-	symbolizer_free(t.sym);
-	tp_free(&t.prog);
-	vec_free(&t.outputs);
-	free(cmd_copy);
 	return status;
+}
+
+/* Detaches everything and ends CMD on every path. */
+static int finish(struct trace *t, int status)
+{
+	if (t->cmd_argv)
+		child_finish(&t->launch); /* still running: SIGTERM, as timeout(1) */
+	/* As every command: with -- CMD, its exit status unless we failed. */
+	if (t->cmd_argv && status == EXIT_OK && t->launch.status >= 0)
+		status = t->launch.status;
+	links_destroy(t->links.v, t->links.n);
+	for (size_t i = 0; i < t->multi_fds.n; i++)
+		close(t->multi_fds.v[i]);
+	vec_free(&t->multi_fds);
+	for (size_t i = 0; i < t->pfds.n; i++)
+		close(t->pfds.v[i]);
+	vec_free(&t->links);
+	vec_free(&t->pfds);
+	trace_bpf__destroy(t->skel);
+	mmap_watch_close(&t->watch);
+	symbolizer_free(t->sym);
+	tp_free(&t->prog);
+	vec_free(&t->outputs);
+	free(t->cmd_copy);
+	return status;
+}
+
+int trace_main(int argc, char **argv)
+{
+	struct trace t = { .launch = { .hold_fd = -1, .err_fd = -1, .status = -1 } };
+	int status = parse_args(&t, argc, argv);
+
+	if (status >= 0)
+		return finish(&t, status);
+	if (geteuid() != 0) {
+		err_msg("needs root (CAP_BPF and CAP_PERFMON)");
+		return finish(&t, EXIT_RUNTIME);
+	}
+	if (session_check_kernel() < 0)
+		return finish(&t, EXIT_RUNTIME);
+	/* Tracepoint names and formats live in tracefs: mount it if needed. */
+	if (access("/sys/kernel/tracing/events", F_OK))
+		mount_tracefs();
+	t.prog.pid = t.pid;
+	t.sym = t.prog.sym = symbolizer_new();
+	if (tp_parse(t.src, &t.prog) < 0 || (t.profile_out && check_profile_out(&t) < 0))
+		return finish(&t, EXIT_USAGE);
+	libbpf_set_print(t.verbose ? print_all_libbpf : print_no_libbpf);
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	if ((status = attach(&t)) != 0 || (status = run(&t)) != 0)
+		return finish(&t, status);
+	return finish(&t, report_end(&t));
 }

@@ -1,0 +1,399 @@
+/* trace: probe words resolved to attachments — tracepoints (from tracefs,
+ * mounted if needed), uprobes and USDT in files or a process's libraries,
+ * software events, profile and interval rates. Reads /sys, /proc and ELF
+ * files; the grammar (parse.c) does not. */
+#include "trace/parser.h"
+#include "symbols/symbolize.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <stdarg.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/perf_event.h>
+
+/* ---- probes ---------------------------------------------------------------- */
+
+static int add_probe(struct parser *ps, const struct tp_probe *pr)
+{
+	struct tp_probe copy = *pr;
+
+	copy.block = ps->block;
+	vec_push(&ps->p->probes, copy);
+	ps->probe_n++;
+	return 0;
+}
+
+static bool has_glob(const char *s)
+{
+	return strpbrk(s, "*?[") != NULL;
+}
+
+static int tracepoints(struct parser *ps, struct tp_probe *pr, int pos, int len)
+{
+	const char *root = "/sys/kernel/tracing/events";
+	DIR *cd = opendir(root), *nd;
+	struct dirent *c, *e;
+	char cat[sizeof(pr->target)], name[sizeof(pr->name)];
+	int found = 0;
+
+	if (!cd)
+		return parse_error_at(ps, pos, len, "cannot list tracepoints (%s): %s", root, strerror(errno));
+	snprintf(cat, sizeof(cat), "%s", pr->target);
+	snprintf(name, sizeof(name), "%s", pr->name);
+	while ((c = readdir(cd))) {
+		char dir[PATH_MAX];
+
+		if (c->d_name[0] == '.' || fnmatch(cat, c->d_name, 0))
+			continue;
+		snprintf(dir, sizeof(dir), "%s/%s", root, c->d_name);
+		if (!(nd = opendir(dir)))
+			continue;
+		while ((e = readdir(nd))) {
+			char fmt[PATH_MAX + 300];
+
+			if (e->d_name[0] == '.' || fnmatch(name, e->d_name, 0))
+				continue;
+			snprintf(fmt, sizeof(fmt), "%s/%s/format", dir, e->d_name);
+			if (access(fmt, R_OK))
+				continue;
+			snprintf(pr->target, sizeof(pr->target), "%s", c->d_name);
+			snprintf(pr->name, sizeof(pr->name), "%s", e->d_name);
+			snprintf(pr->text, sizeof(pr->text), "tracepoint:%s:%s", c->d_name, e->d_name);
+			add_probe(ps, pr);
+			found++;
+		}
+		closedir(nd);
+	}
+	closedir(cd);
+	if (!found)
+		return parse_error_at(ps, pos, len, "no tracepoint matches %s:%s", cat, name);
+	return 0;
+}
+
+static bool is_elf(const char *path)
+{
+	char magic[4];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	bool ok = fd >= 0 && read(fd, magic, 4) == 4 && !memcmp(magic, "\177ELF", 4);
+
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
+/* With -p, a path means what it means to the target: its mount namespace,
+ * reached through /proc/PID/root (never our own file of the same name). */
+static bool in_target(pid_t pid, const char *path, char *out, size_t n)
+{
+	if (pid > 0)
+		snprintf(out, n, "/proc/%d/root%s", pid, path);
+	else
+		snprintf(out, n, "%s", path);
+	return !access(out, R_OK);
+}
+
+bool tp_resolve_binary(const char *name, pid_t pid, char *out, size_t n)
+{
+	static const char *const dirs[] = { "/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu",
+					    "/lib64", "/usr/lib64", "/lib", "/usr/lib", "/usr/local/lib",
+					    NULL };
+	char path[PATH_MAX];
+
+	if (strchr(name, '/'))
+		return in_target(pid, name, out, n);
+	if (pid > 0) { /* a library the process has mapped: libc -> its libc.so.6 */
+		char maps[64], line[PATH_MAX + 128], want[300];
+		FILE *f;
+
+		snprintf(maps, sizeof(maps), "/proc/%d/maps", pid);
+		snprintf(want, sizeof(want), "/%s", name);
+		if ((f = fopen(maps, "r"))) {
+			while (fgets(line, sizeof(line), f)) {
+				char *p = strchr(line, '/'), *base;
+
+				if (!p)
+					continue;
+				p[strcspn(p, "\n")] = 0;
+				base = strrchr(p, '/');
+				if (!strncmp(base, want, strlen(want)) &&
+				    (base[strlen(want)] == '.' || base[strlen(want)] == '-' || !base[strlen(want)])) {
+					fclose(f);
+					return in_target(pid, p, out, n);
+				}
+			}
+			fclose(f);
+		}
+	}
+	for (int i = 0; dirs[i]; i++) {
+		static const char *const forms[] = { "%s/%s", "%s/%s.so", "%s/%s.so.6", "%s/%s.so.1",
+						     "%s/lib%s.so", "%s/lib%s.so.6", "%s/lib%s.so.1", NULL };
+
+		for (int j = 0; forms[j]; j++) {
+			snprintf(path, sizeof(path), forms[j], dirs[i], name);
+			if (in_target(pid, path, out, n) && is_elf(out)) /* libc.so is a linker script */
+				return true;
+		}
+	}
+	return false;
+}
+
+static int uprobes(struct parser *ps, struct tp_probe *pr, int pos, int len)
+{
+	char path[PATH_MAX];
+	struct elf_syms *es;
+	int found = 0;
+	const char *kind = pr->type == PT_URETPROBE ? "uretprobe" : "uprobe";
+
+	if (!tp_resolve_binary(pr->target, ps->p->pid, path, sizeof(path)))
+		return parse_error_at(ps, pos, len, "%s: no such file or library: %s", kind, pr->target);
+	/* The symbolizer's copy: the stacks printed later need the same file. */
+	if (!(es = sym_elf_path(ps->p->sym, path)))
+		return parse_error_at(ps, pos, len, "%s: %s is not a readable ELF file", kind, path);
+	if (pr->type == PT_URETPROBE && es->is_go)
+		return parse_error_at(ps, pos, len, "uretprobe on a Go binary (%s) would crash it (Go moves its "
+			      "stacks); use uprobe", path);
+	snprintf(pr->target, sizeof(pr->target), "%s", path);
+	/* Shown as the target sees it. */
+	const char *shown = path;
+	char root[64];
+	int rl = ps->p->pid > 0 ? snprintf(root, sizeof(root), "/proc/%d/root", ps->p->pid) : 0;
+
+	if (rl > 0 && !strncmp(path, root, (size_t)rl) && path[rl] == '/')
+		shown = path + rl;
+	for (int pass = 0; pass < 2; pass++) {
+		VEC(struct elf_sym) *v = pass ? (void *)&es->aliases : (void *)&es->syms;
+
+		for (size_t i = 0; i < v->n; i++) {
+			const char *fn = v->v[i].name;
+			char want[sizeof(pr->name)];
+
+			snprintf(want, sizeof(want), "%s", pr->name);
+			if (fnmatch(want, fn, 0))
+				continue;
+			struct tp_probe one = *pr;
+
+			/* Attached by file offset: libbpf's own lookup by name
+			 * misses some symbols (IFUNCs) that we list. */
+			if (!elf_vaddr_to_offset(es, v->v[i].addr, &one.offset))
+				continue;
+			snprintf(one.name, sizeof(one.name), "%s", fn);
+			snprintf(one.text, sizeof(one.text), "%s:%s:%s", kind, shown, fn);
+			add_probe(ps, &one);
+			found++;
+			if (!has_glob(pr->name))
+				break;
+		}
+		if (found && !has_glob(pr->name))
+			break;
+	}
+	if (!found)
+		return parse_error_at(ps, pos, len, "%s: no function %s in %s", kind, pr->name, path);
+	return 0;
+}
+
+/* perf software events by bpftrace's names, with default sample counts. */
+static bool software_event(const char *name, uint64_t *config, uint64_t *dflt)
+{
+	static const struct { const char *a, *b; uint64_t config, dflt; } ev[] = {
+		{ "cpu-clock", "cpu", PERF_COUNT_SW_CPU_CLOCK, 1000000 },
+		{ "task-clock", NULL, PERF_COUNT_SW_TASK_CLOCK, 1000000 },
+		{ "page-faults", "faults", PERF_COUNT_SW_PAGE_FAULTS, 100 },
+		{ "context-switches", "cs", PERF_COUNT_SW_CONTEXT_SWITCHES, 1000 },
+		{ "cpu-migrations", "migrations", PERF_COUNT_SW_CPU_MIGRATIONS, 1 },
+		{ "minor-faults", NULL, PERF_COUNT_SW_PAGE_FAULTS_MIN, 100 },
+		{ "major-faults", NULL, PERF_COUNT_SW_PAGE_FAULTS_MAJ, 1 },
+		{ "alignment-faults", NULL, PERF_COUNT_SW_ALIGNMENT_FAULTS, 1 },
+		{ "emulation-faults", NULL, PERF_COUNT_SW_EMULATION_FAULTS, 1 },
+	};
+
+	for (size_t i = 0; i < sizeof(ev) / sizeof(ev[0]); i++) {
+		if (!strcmp(name, ev[i].a) || (ev[i].b && !strcmp(name, ev[i].b))) {
+			*config = ev[i].config;
+			*dflt = ev[i].dflt;
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool parse_u64s(const char *s, uint64_t *v)
+{
+	return parse_u64(s, v) && *v > 0;
+}
+
+/* A probe is a word up to a space, ',' or '{'; its parts split at ':'. */
+int probes_parse_word(struct parser *ps)
+{
+	const char *s = ps->s;
+	int start = ps->pos, end = start, nparts = 0, len;
+	char word[PATH_MAX + 400], *parts[6], *save = NULL, *tok;
+	struct tp_probe pr = { 0 };
+	uint64_t v;
+
+	while (s[end] && !isspace((unsigned char)s[end]) && s[end] != ',' && s[end] != '{')
+		end++;
+	len = end - start;
+	if (!len)
+		return parse_error_at(ps, start, 1, "syntax error: expected a probe (%s)", SUPPORTED_PROBES);
+	if (len >= (int)sizeof(word))
+		return parse_error_at(ps, start, len, "probe name too long");
+	memcpy(word, s + start, len);
+	word[len] = 0;
+	ps->pos = end;
+	for (tok = strtok_r(word, ":", &save); tok && nparts < 6; tok = strtok_r(NULL, ":", &save))
+		parts[nparts++] = tok;
+	if (!nparts)
+		return parse_error_at(ps, start, len, "syntax error: expected a probe");
+	const char *t = parts[0];
+
+	if (!strcmp(t, "BEGIN") || !strcmp(t, "END")) {
+		pr.type = t[0] == 'B' ? PT_BEGIN : PT_END;
+		snprintf(pr.text, sizeof(pr.text), "%s", t);
+		return nparts == 1 ? add_probe(ps, &pr) : parse_error_at(ps, start, len, "%s takes no arguments", t);
+	}
+	if (!strcmp(t, "profile") || !strcmp(t, "p") || !strcmp(t, "interval") || !strcmp(t, "i")) {
+		bool prof = t[0] == 'p';
+
+		pr.type = prof ? PT_PROFILE : PT_INTERVAL;
+		if (nparts != 3 || !parse_u64s(parts[2], &v))
+			return parse_error_at(ps, start, len, "%s needs UNIT:N, e.g. %s", prof ? "profile" : "interval",
+					prof ? "profile:hz:99" : "interval:s:1");
+		uint64_t unit_ns = !strcmp(parts[1], "s") ? 1000000000ULL : !strcmp(parts[1], "ms") ? 1000000ULL :
+				   !strcmp(parts[1], "us") ? 1000ULL : 0;
+
+		if (!strcmp(parts[1], "hz"))
+			pr.hz = v, pr.period_ns = v ? 1000000000ULL / v : 0;
+		else if (!unit_ns)
+			return parse_error_at(ps, start, len, "unit '%s': use hz, s, ms or us", parts[1]);
+		/* A period past ~292 years would wrap (and one over a year is
+		 * surely a typo): refused. */
+		else if (__builtin_mul_overflow(v, unit_ns, &pr.period_ns) ||
+			 pr.period_ns > 366ULL * 86400 * 1000000000ULL)
+			return parse_error_at(ps, start, len, "period %s %s is too long (at most a year)", parts[2], parts[1]);
+		if (!pr.period_ns)
+			return parse_error_at(ps, start, len, "period too short");
+		snprintf(pr.text, sizeof(pr.text), "%s:%s:%s", prof ? "profile" : "interval", parts[1], parts[2]);
+		return add_probe(ps, &pr);
+	}
+	if (!strcmp(t, "tracepoint") || !strcmp(t, "t")) {
+		if (nparts != 3)
+			return parse_error_at(ps, start, len, "tracepoint needs CATEGORY:NAME, e.g. tracepoint:sched:sched_switch");
+		pr.type = PT_TRACEPOINT;
+		snprintf(pr.target, sizeof(pr.target), "%s", parts[1]);
+		snprintf(pr.name, sizeof(pr.name), "%s", parts[2]);
+		return tracepoints(ps, &pr, start, len);
+	}
+	if (!strcmp(t, "uprobe") || !strcmp(t, "u") || !strcmp(t, "uretprobe") || !strcmp(t, "ur")) {
+		if (nparts != 3)
+			return parse_error_at(ps, start, len, "%s needs PATH:FUNCTION, e.g. uprobe:libc:malloc", t);
+		pr.type = t[1] == 'r' ? PT_URETPROBE : PT_UPROBE;
+		snprintf(pr.target, sizeof(pr.target), "%s", parts[1]);
+		snprintf(pr.name, sizeof(pr.name), "%s", parts[2]);
+		return uprobes(ps, &pr, start, len);
+	}
+	if (!strcmp(t, "usdt") || !strcmp(t, "U")) {
+		char path[PATH_MAX];
+
+		if (nparts != 4)
+			return parse_error_at(ps, start, len, "usdt needs PATH:PROVIDER:NAME");
+		pr.type = PT_USDT;
+		if (!tp_resolve_binary(parts[1], ps->p->pid, path, sizeof(path)))
+			return parse_error_at(ps, start, len, "usdt: no such file or library: %s", parts[1]);
+		snprintf(pr.target, sizeof(pr.target), "%s", path);
+		snprintf(pr.provider, sizeof(pr.provider), "%s", nparts == 4 ? parts[2] : "");
+		snprintf(pr.name, sizeof(pr.name), "%s", parts[nparts - 1]);
+		snprintf(pr.text, sizeof(pr.text), "usdt:%s:%s%s%s", path, pr.provider, pr.provider[0] ? ":" : "", pr.name);
+		return add_probe(ps, &pr);
+	}
+	if (!strcmp(t, "software") || !strcmp(t, "s")) {
+		if (nparts != 2 && nparts != 3)
+			return parse_error_at(ps, start, len, "software needs EVENT[:COUNT], e.g. software:page-faults:1");
+		pr.type = PT_SOFTWARE;
+		snprintf(pr.target, sizeof(pr.target), "%s", parts[1]);
+		if (!software_event(parts[1], &pr.config, &pr.count))
+			return parse_error_at(ps, start, len, "software:%s: unknown event (cpu-clock, task-clock, page-faults, "
+					"context-switches, cpu-migrations, minor-faults, major-faults, alignment-faults, "
+					"emulation-faults)", parts[1]);
+		if (nparts == 3 && !parse_u64s(parts[2], &pr.count))
+			return parse_error_at(ps, start, len, "software: bad count '%s'", parts[2]);
+		snprintf(pr.text, sizeof(pr.text), "software:%s:%s", parts[1], nparts == 3 ? parts[2] : "");
+		return add_probe(ps, &pr);
+	}
+	if (!strcmp(t, "kprobe") || !strcmp(t, "kretprobe") || !strcmp(t, "k") || !strcmp(t, "kr") ||
+	    !strcmp(t, "kfunc") || !strcmp(t, "kretfunc") || !strcmp(t, "fentry") || !strcmp(t, "fexit") ||
+	    !strcmp(t, "f") || !strcmp(t, "fr"))
+		return parse_error_at(ps, start, len, "%s probes are not supported by bpfprof trace%s; use "
+				"tracepoint:, uprobe: or profile:", t,
+				access("/sys/bus/event_source/devices/kprobe", F_OK) == 0 ? ""
+				: " (and this kernel has no kprobe events)");
+	return parse_error_at(ps, start, len, "'%s' probes are not supported; supported: %s", t, SUPPORTED_PROBES);
+}
+
+
+int tp_format_field(const char *sys, const char *event, const char *field, unsigned *off,
+		    unsigned *size, unsigned *sgn)
+{
+	char path[PATH_MAX + 600], line[512];
+	int err = -ESRCH;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/kernel/tracing/events/%s/%s/format", sys, event);
+	if (!(f = fopen(path, "r")))
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		char *decl = strstr(line, "field:"), *semi, *name;
+		char *o = strstr(line, "offset:"), *sz = strstr(line, "size:"), *sg = strstr(line, "signed:");
+
+		if (!decl || !o || !sz || !sg || !(semi = strchr(decl, ';')))
+			continue;
+		*semi = 0;
+		name = semi;
+		while (name > decl && (isalnum((unsigned char)name[-1]) || name[-1] == '_'))
+			name--;
+		if (strcmp(name, field))
+			continue;
+		err = 0;
+		if (strchr(decl, '[') || sscanf(o, "offset:%u", off) != 1 || sscanf(sz, "size:%u", size) != 1 ||
+		    sscanf(sg, "signed:%u", sgn) != 1 || *size > 8 || !*size)
+			err = -EINVAL;
+		break;
+	}
+	fclose(f);
+	return err;
+}
+
+/* A tracepoint field from the format files of every tracepoint in the block
+ * (they must agree on where it is). */
+int probes_field(struct parser *ps, const char *field, int pos, int len, struct tr_src_spec *out)
+{
+	bool found_any = false;
+
+	for (int i = 0; i < ps->probe_n; i++) {
+		struct tp_probe *pr = &ps->p->probes.v[ps->probe_first + i];
+		unsigned off = 0, size = 0, sgn = 0;
+		int err;
+
+		if (pr->type != PT_TRACEPOINT)
+			continue;
+		err = tp_format_field(pr->target, pr->name, field, &off, &size, &sgn);
+		if (err == -ESRCH)
+			return parse_error_at(ps, pos, len, "tracepoint %s:%s has no field '%s'", pr->target, pr->name, field);
+		if (err == -EINVAL)
+			return parse_error_at(ps, pos, len, "args->%s is not an integer field", field);
+		if (err < 0)
+			return parse_error_at(ps, pos, len, "cannot read the format of %s:%s: %s", pr->target, pr->name,
+					strerror(-err));
+		if (found_any && (out->off != off || out->size != size))
+			return parse_error_at(ps, pos, len, "args->%s lies at different offsets in the matched tracepoints", field);
+		out->kind = SRC_FIELD;
+		out->off = (uint16_t)off;
+		out->size = (uint8_t)size;
+		out->is_signed = (uint8_t)sgn;
+		found_any = true;
+	}
+	return 0;
+}
