@@ -100,6 +100,13 @@ uint64_t now_ns(int clock);
 /* Sum of a per-CPU value array. */
 uint64_t sum_percpu(const uint64_t *vals, int ncpus);
 
+/* In an array of n elements of `size` bytes, sorted by the uint64_t at byte
+ * offset `off` of each, how many have that field <= key (the index of the
+ * first greater one). The one binary search of address tables. */
+size_t upper_bound_u64(const void *base, size_t n, size_t size, size_t off, uint64_t key);
+#define VEC_UPPER_BOUND(vec, field, key) \
+	upper_bound_u64((vec).v, (vec).n, sizeof(*(vec).v), offsetof(__typeof__(*(vec).v), field), (key))
+
 /* A CPU list file ("0-3,8"), e.g. /sys/devices/system/cpu/online: the
  * count, and the CPUs in *cpus (free it) when cpus is not NULL; -errno. */
 int parse_cpu_list(const char *path, int **cpus);

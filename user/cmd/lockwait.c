@@ -15,6 +15,7 @@
 #include "symbols/probepoint.h"
 #include "lockwait.skel.h"
 #include "core/session.h"
+#include "symbols/procmaps.h"
 #include "core/unwinder.h"
 
 struct lockwait {
@@ -138,28 +139,31 @@ static int attach_go(struct session *s, struct lockwait *lw)
 
 /* The C library a process uses (as seen from here, through its root), or
  * ours for pid <= 0: where its sem_wait lives. */
+struct libc_search {
+	char found[PATH_MAX];
+};
+
+static bool libc_line(const struct map_line *m, void *ctx)
+{
+	struct libc_search *ls = ctx;
+
+	if (m->path[0] != '/' || !procmaps_named(m->path, "libc", true))
+		return true;
+	snprintf(ls->found, sizeof(ls->found), "%s", m->path);
+	return false;
+}
+
 static bool find_libc(pid_t pid, char *out, size_t n)
 {
-	char path[64], *text, *line, *save = NULL;
-	size_t len;
-	bool found = false;
+	struct libc_search ls = { "" };
 
-	snprintf(path, sizeof(path), pid > 0 ? "/proc/%d/maps" : "/proc/self/maps", pid);
-	if (!(text = read_whole_file(path, &len)))
+	if (procmaps_each(pid, libc_line, &ls) < 0 || !ls.found[0])
 		return false;
-	for (line = strtok_r(text, "\n", &save); line && !found; line = strtok_r(NULL, "\n", &save)) {
-		char *file = strchr(line, '/'), *base;
-
-		if (!file || !(base = strrchr(file, '/')) || (strncmp(base, "/libc.so", 8) && strncmp(base, "/libc-", 6)))
-			continue;
-		if (pid > 0)
-			snprintf(out, n, "/proc/%d/root%s", pid, file);
-		else
-			snprintf(out, n, "%s", file);
-		found = true;
-	}
-	free(text);
-	return found;
+	if (pid > 0)
+		snprintf(out, n, "/proc/%d/root%s", pid, ls.found);
+	else
+		snprintf(out, n, "%s", ls.found);
+	return true;
 }
 
 /* Semaphores: an entry probe on sem_wait and its kin in a library (once per

@@ -15,6 +15,7 @@
 #include "symbols/probepoint.h"
 #include "mallocstacks.skel.h"
 #include "core/session.h"
+#include "symbols/procmaps.h"
 #include "core/unwinder.h"
 
 struct heap_last {
@@ -141,45 +142,35 @@ static void mallocstacks_describe(struct session *s, struct profile *p)
 	p->period = ms->sample_bytes ? (int64_t)ms->sample_bytes : 1;
 }
 
-static bool is_named(const char *path, const char *const *prefixes)
-{
-	const char *base = strrchr(path, '/');
+struct allocator_search {
+	char best[PATH_MAX], libc[PATH_MAX];
+};
 
-	base = base ? base + 1 : path;
-	for (; *prefixes; prefixes++)
-		if (!strncmp(base, *prefixes, strlen(*prefixes)))
-			return true;
-	return false;
+static bool allocator_line(const struct map_line *m, void *ctx)
+{
+	static const char *const special[] = { "libjemalloc", "libtcmalloc", "libmimalloc" };
+	struct allocator_search *as = ctx;
+
+	if (m->path[0] != '/')
+		return true;
+	for (size_t i = 0; i < sizeof(special) / sizeof(special[0]) && !as->best[0]; i++)
+		if (procmaps_named(m->path, special[i], false))
+			snprintf(as->best, sizeof(as->best), "%s", m->path);
+	if (!as->libc[0] && procmaps_named(m->path, "libc", true))
+		snprintf(as->libc, sizeof(as->libc), "%s", m->path);
+	return !as->best[0];
 }
 
 /* The allocator a process uses: a mapped jemalloc/tcmalloc/mimalloc, else
  * its libc; found through /proc/PID/maps, opened through /proc/PID/root. */
 static bool find_allocator(pid_t pid, char *out, size_t n)
 {
-	static const char *const special[] = { "libjemalloc", "libtcmalloc", "libmimalloc", NULL };
-	static const char *const libc[] = { "libc.so", "libc-", NULL };
-	char path[64], line[PATH_MAX + 128], best[PATH_MAX] = "", libcp[PATH_MAX] = "";
-	FILE *f;
+	struct allocator_search as = { "", "" };
 
-	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
-	if (!(f = fopen(path, "r")))
+	if (procmaps_each(pid, allocator_line, &as) < 0 || (!as.best[0] && !as.libc[0]))
 		return false;
-	while (fgets(line, sizeof(line), f)) {
-		char *p = strchr(line, '/');
-
-		if (!p)
-			continue;
-		p[strcspn(p, "\n")] = 0;
-		if (!best[0] && is_named(p, special))
-			snprintf(best, sizeof(best), "%s", p);
-		if (!libcp[0] && is_named(p, libc))
-			snprintf(libcp, sizeof(libcp), "%s", p);
-	}
-	fclose(f);
-	if (!best[0] && !libcp[0])
-		return false;
-	snprintf(out, n, "/proc/%d/root%s", pid, best[0] ? best : libcp);
-	return true;
+	/* A path too long to reach through /proc/PID/root is not guessed at. */
+	return snprintf(out, n, "/proc/%d/root%s", pid, as.best[0] ? as.best : as.libc) < (int)n;
 }
 
 static int attach_one(struct mallocstacks *ms, struct bpf_program *prog, bool ret, pid_t pid,

@@ -5,7 +5,6 @@
 
 #include "render/render.h"
 
-#define MAX_FRAMES 1024
 
 static const struct flametree *sort_tree;
 
@@ -18,48 +17,44 @@ static int cmp_child(const void *a, const void *b)
 	return c ? c : x->kind - y->kind;
 }
 
+/* The child of cur named (name, kind), created if new; v added to it. */
+static int32_t descend(struct flametree *t, struct hmap *children, int32_t cur, const char *name,
+		       uint8_t kind, int64_t v)
+{
+	bool found;
+	uint64_t *slot = hmap_upsert(children, (uint64_t)cur, (uintptr_t)name ^ kind, t->nodes.n, &found);
+
+	if (!found) {
+		struct ft_node nd = { name, kind, 0, 0, cur, -1, -1, t->nodes.v[cur].depth + 1 };
+
+		vec_push(&t->nodes, nd);
+		if (nd.depth > t->max_depth)
+			t->max_depth = nd.depth;
+	}
+	cur = (int32_t)*slot;
+	t->nodes.v[cur].value += v;
+	return cur;
+}
+
 void flametree_build(struct flametree *t, const struct profile *p, int sample_index)
 {
 	struct hmap children = { 0 }; /* (parent, name ptr ^ kind) -> node */
-	const char *names[MAX_FRAMES];
-	uint8_t kinds[MAX_FRAMES];
+	struct sample_walk w;
 	VEC(int32_t) kids = { 0 };
 
 	memset(t, 0, sizeof(*t));
 	vec_push(&t->nodes, ((struct ft_node){ "all", FT_KIND_PROCESS, 0, 0, -1, -1, -1, 0 }));
-	for (size_t i = 0; i < p->samples.n; i++) {
-		const struct pf_sample *s = &p->samples.v[i];
-		int64_t v = s->values[sample_index];
-		const struct pf_label *comm = sample_label(s, "comm");
-		size_t n = sample_frames(p, s, names, kinds, MAX_FRAMES - 1);
+	sample_walk_init(&w, p, sample_index);
+	while (sample_walk_next(&w)) {
 		int32_t cur = 0;
 
+		t->nodes.v[0].value += w.value;
 		/* The process name sits under the root, as in folded output. */
-		if (comm && comm->str) {
-			names[n] = comm->str;
-			kinds[n++] = FT_KIND_PROCESS;
-		}
-
-		if (!v)
-			continue;
-		t->nodes.v[0].value += v;
-		for (size_t j = n; j-- > 0;) { /* root first */
-			bool found;
-			uint64_t *slot = hmap_upsert(&children, (uint64_t)cur,
-						     (uintptr_t)names[j] ^ kinds[j], t->nodes.n, &found);
-
-			if (!found) {
-				struct ft_node nd = { names[j], kinds[j], 0, 0, cur, -1, -1,
-						      t->nodes.v[cur].depth + 1 };
-
-				vec_push(&t->nodes, nd);
-				if (nd.depth > t->max_depth)
-					t->max_depth = nd.depth;
-			}
-			cur = (int32_t)*slot;
-			t->nodes.v[cur].value += v;
-		}
-		t->nodes.v[cur].self += v;
+		if (w.comm)
+			cur = descend(t, &children, cur, w.comm, FT_KIND_PROCESS, w.value);
+		for (size_t j = w.n; j-- > 0;) /* root first */
+			cur = descend(t, &children, cur, w.names[j], w.kinds[j], w.value);
+		t->nodes.v[cur].self += w.value;
 	}
 	/* Link children in name order, for a stable, readable layout. */
 	sort_tree = t;

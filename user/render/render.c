@@ -100,22 +100,39 @@ void format_value(char *buf, size_t n, int64_t v, const char *unit)
 	}
 }
 
-size_t sample_frames(const struct profile *p, const struct pf_sample *s,
-		     const char **names, uint8_t *kinds, size_t max)
+void sample_walk_init(struct sample_walk *w, const struct profile *p, int type)
 {
-	size_t n = 0;
+	w->p = p;
+	w->type = type;
+	w->next = 0;
+}
 
-	for (uint32_t i = 0; i < s->nlocs; i++) {
-		const struct pf_location *loc = &p->locations.v[s->locs[i]];
+bool sample_walk_next(struct sample_walk *w)
+{
+	const struct profile *p = w->p;
+	const struct pf_label *comm;
 
-		for (uint32_t j = 0; j < loc->nlines && n < max; j++) {
-			names[n] = loc->lines[j].func ? loc->lines[j].func : "[unknown]";
-			if (kinds)
-				kinds[n] = loc->kind;
-			n++;
+	while (w->next < p->samples.n) {
+		const struct pf_sample *s = &p->samples.v[w->next++];
+
+		if (!s->values[w->type])
+			continue;
+		w->s = s;
+		w->value = s->values[w->type];
+		w->n = 0;
+		for (uint32_t i = 0; i < s->nlocs; i++) {
+			const struct pf_location *loc = &p->locations.v[s->locs[i]];
+
+			for (uint32_t j = 0; j < loc->nlines && w->n < SAMPLE_WALK_FRAMES; j++) {
+				w->names[w->n] = loc->lines[j].func ? loc->lines[j].func : "[unknown]";
+				w->kinds[w->n++] = loc->kind;
+			}
 		}
+		comm = sample_label(s, "comm");
+		w->comm = comm ? comm->str : NULL;
+		return true;
 	}
-	return n;
+	return false;
 }
 
 void render_header(const struct profile *p, const struct render_opts *o, FILE *out, const char *prefix)

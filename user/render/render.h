@@ -24,10 +24,23 @@ const char *renderer_names(void); /* "top|folded|..." for messages */
 /* "3.49s", "12ms", "1.5MB", "42": a value in its unit, for people. */
 void format_value(char *buf, size_t n, int64_t v, const char *unit);
 
-/* Walks a sample's frames leaf first, expanding inlined lines.
- * Returns the number of frames written to names/kinds (at most max). */
-size_t sample_frames(const struct profile *p, const struct pf_sample *s,
-		     const char **names, uint8_t *kinds, size_t max);
+/* The one walk over a profile's samples for the stack renderers: each
+ * sample with a non-zero value of the chosen type, its frames leaf first
+ * (inlined lines expanded; at most SAMPLE_WALK_FRAMES) and its comm. */
+#define SAMPLE_WALK_FRAMES 1024
+struct sample_walk {
+	const struct profile *p;
+	int type;
+	size_t next;
+	const struct pf_sample *s;   /* the current sample */
+	int64_t value;
+	const char *comm;            /* its "comm" label, or NULL */
+	size_t n;                    /* frames */
+	const char *names[SAMPLE_WALK_FRAMES];
+	uint8_t kinds[SAMPLE_WALK_FRAMES];
+};
+void sample_walk_init(struct sample_walk *w, const struct profile *p, int type);
+bool sample_walk_next(struct sample_walk *w);
 
 int render_top(const struct profile *p, const struct render_opts *o, FILE *out);
 int render_pprof(const struct profile *p, const struct render_opts *o, FILE *out);

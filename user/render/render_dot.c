@@ -11,7 +11,6 @@
 
 #include "render/render.h"
 
-#define MAX_FRAMES 1024
 #define NODE_FRACTION 0.005
 #define EDGE_FRACTION 0.001
 #define MAX_NODES 80
@@ -59,21 +58,20 @@ int render_dot(const struct profile *p, const struct render_opts *o, FILE *out)
 	VEC(struct dedge) edges = { 0 };
 	VEC(struct dnode *) order = { 0 };
 	struct hmap nidx = { 0 }, eidx = { 0 };
-	const char *names[MAX_FRAMES];
-	uint8_t kinds[MAX_FRAMES];
-	uint32_t ids[MAX_FRAMES];
+	struct sample_walk w;
+	uint32_t ids[SAMPLE_WALK_FRAMES];
 	const char *unit = p->types[o->sample_index].unit;
 	int64_t total = 0, maxflat = 1;
 	size_t kept = 0;
 	char a[64], b[64];
 
-	for (size_t i = 0; i < p->samples.n; i++) {
-		const struct pf_sample *s = &p->samples.v[i];
-		int64_t v = s->values[o->sample_index];
-		size_t n = sample_frames(p, s, names, kinds, MAX_FRAMES);
+	sample_walk_init(&w, p, o->sample_index);
+	while (sample_walk_next(&w)) {
+		int64_t v = w.value;
+		size_t n = w.n, i = w.next; /* stamps: once per sample */
+		const char **names = w.names;
+		const uint8_t *kinds = w.kinds;
 
-		if (!v)
-			continue;
 		total += v;
 		for (size_t j = 0; j < n; j++) {
 			bool found;

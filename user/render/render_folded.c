@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_FRAMES 1024
 
 struct folded_line {
 	const char *text;
@@ -41,36 +40,30 @@ int render_folded(const struct profile *p, const struct render_opts *o, FILE *ou
 	struct strpool pool = { 0 };
 	struct hmap index = { 0 };
 	VEC(struct folded_line) lines = { 0 };
-	const char *names[MAX_FRAMES];
-	uint8_t kinds[MAX_FRAMES];
+	struct sample_walk w;
 	size_t cap = 4096, len;
 	char *buf = xmalloc(cap);
 
-	for (size_t i = 0; i < p->samples.n; i++) {
-		const struct pf_sample *s = &p->samples.v[i];
-		const struct pf_label *comm = sample_label(s, "comm");
-		int64_t v = s->values[o->sample_index];
-		size_t n = sample_frames(p, s, names, kinds, MAX_FRAMES);
+	sample_walk_init(&w, p, o->sample_index);
+	while (sample_walk_next(&w)) {
 		const char *text;
 		bool found;
 		uint64_t *slot;
 
-		if (!v)
-			continue;
 		len = 0;
 		buf[0] = 0;
-		if (comm && comm->str)
-			put_frame(&buf, &len, &cap, comm->str, "");
-		for (size_t j = n; j-- > 0;) {
+		if (w.comm)
+			put_frame(&buf, &len, &cap, w.comm, "");
+		for (size_t j = w.n; j-- > 0;) {
 			if (len)
 				put_frame(&buf, &len, &cap, "", ";");
-			put_frame(&buf, &len, &cap, names[j], kinds[j] == PF_FRAME_KERNEL ? "_[k]" : "");
+			put_frame(&buf, &len, &cap, w.names[j], w.kinds[j] == PF_FRAME_KERNEL ? "_[k]" : "");
 		}
 		text = strpool_intern(&pool, buf);
 		slot = hmap_upsert(&index, (uintptr_t)text, 0, lines.n, &found);
 		if (!found)
 			vec_push(&lines, ((struct folded_line){ text, 0 }));
-		lines.v[*slot].value += v;
+		lines.v[*slot].value += w.value;
 	}
 	vec_sort(&lines, cmp_lines);
 	for (size_t i = 0; i < lines.n; i++)

@@ -22,25 +22,23 @@ static int cmp_rows(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
-#define MAX_FRAMES 1024
 
 int render_top(const struct profile *p, const struct render_opts *o, FILE *out)
 {
 	VEC(struct fn_row) rows = { 0 };
 	struct hmap index = { 0 };
-	const char *names[MAX_FRAMES];
+	struct sample_walk w;
 	const char *unit = p->types[o->sample_index].unit;
 	int64_t total = profile_total(p, o->sample_index), sum = 0;
 	char a[32], b[32], safe[1024];
 	size_t shown;
 
-	for (size_t i = 0; i < p->samples.n; i++) {
-		const struct pf_sample *s = &p->samples.v[i];
-		int64_t v = s->values[o->sample_index];
-		size_t n = sample_frames(p, s, names, NULL, MAX_FRAMES);
+	sample_walk_init(&w, p, o->sample_index);
+	while (sample_walk_next(&w)) {
+		int64_t v = w.value;
+		size_t n = w.n, i = w.next; /* counted once per sample */
+		const char **names = w.names;
 
-		if (!v)
-			continue;
 		for (size_t j = 0; j < n; j++) {
 			bool found;
 			uint64_t *slot = hmap_upsert(&index, (uintptr_t)names[j], 0, rows.n, &found);

@@ -289,17 +289,9 @@ bool elf_offset_to_vaddr(const struct elf_syms *es, uint64_t off, uint64_t *vadd
 
 const struct elf_sym *elf_sym_find(const struct elf_syms *es, uint64_t vaddr)
 {
-	size_t lo = 0, hi = es->syms.n;
+	size_t lo = VEC_UPPER_BOUND(es->syms, addr, vaddr); /* first symbol past vaddr */
 	const struct elf_sym *s;
 
-	while (lo < hi) { /* first symbol with addr > vaddr */
-		size_t mid = (lo + hi) / 2;
-
-		if (es->syms.v[mid].addr <= vaddr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
 	if (!lo)
 		return NULL;
 	s = &es->syms.v[lo - 1];

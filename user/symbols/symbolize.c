@@ -1,4 +1,5 @@
 #include "symbols/symbolize.h"
+#include "symbols/procmaps.h"
 
 #include <ctype.h>
 #include <elf.h>
@@ -289,20 +290,12 @@ int sym_snapshot(struct symbolizer *s, pid_t pid, uint32_t exec)
 	pr->maps_hash = h;
 	pr->vmas.n = 0;
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		unsigned long start, end, pgoff, ino;
-		char perms[8], dev[16];
-		int name_at = 0;
-		struct vma v;
+		struct map_line m;
 
-		if (sscanf(line, "%lx-%lx %7s %lx %15s %lu %n", &start, &end, perms, &pgoff,
-			   dev, &ino, &name_at) < 6 || perms[2] != 'x')
+		if (!procmaps_parse_line(line, &m) || m.perms[2] != 'x')
 			continue;
-		v.start = start;
-		v.end = end;
-		v.pgoff = pgoff;
-		v.path = strpool_intern(&s->strings, name_at ? line + name_at : "");
-		v.elf = NULL;
-		vec_push(&pr->vmas, v);
+		vec_push(&pr->vmas, ((struct vma){ m.start, m.end, m.pgoff,
+						   strpool_intern(&s->strings, m.path), NULL }));
 	}
 	free(text);
 	/* Open the files now, while the process (and its mount namespace and
@@ -314,20 +307,9 @@ int sym_snapshot(struct symbolizer *s, pid_t pid, uint32_t exec)
 
 static const struct vma *find_vma(struct proc *pr, uint64_t addr)
 {
-	size_t lo = 0, hi = pr->vmas.n;
+	size_t i = VEC_UPPER_BOUND(pr->vmas, start, addr);
 
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		const struct vma *v = &pr->vmas.v[mid];
-
-		if (addr < v->start)
-			hi = mid;
-		else if (addr >= v->end)
-			lo = mid + 1;
-		else
-			return v;
-	}
-	return NULL;
+	return i && addr < pr->vmas.v[i - 1].end ? &pr->vmas.v[i - 1] : NULL;
 }
 
 struct elf_syms *sym_user_vaddr(struct symbolizer *s, pid_t pid, uint32_t exec, uint64_t addr, uint64_t *vaddr)
@@ -436,21 +418,13 @@ void sym_perf_map_text(struct symbolizer *s, pid_t pid, char *text)
 
 static const char *perf_map_find(struct symbolizer *s, struct proc *pr, uint64_t addr)
 {
-	size_t lo = 0, hi;
+	size_t lo;
 
 	/* JIT code appears as the program runs: the map is re-read when it
 	 * has grown, looked at no more than once a second. */
 	if (!pr->perf_map_loaded || now_ns(CLOCK_MONOTONIC) - pr->perf_map_checked > 1000000000ULL)
 		load_perf_map(s, pr);
-	hi = pr->perf_map.n;
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-
-		if (pr->perf_map.v[mid].start <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	lo = VEC_UPPER_BOUND(pr->perf_map, start, addr);
 	if (lo && addr < pr->perf_map.v[lo - 1].start + pr->perf_map.v[lo - 1].size)
 		return pr->perf_map.v[lo - 1].name;
 	return NULL;
@@ -543,21 +517,13 @@ void sym_preload_kernel(struct symbolizer *s)
 
 const char *sym_kernel_data(struct symbolizer *s, uint64_t addr, uint64_t *off)
 {
-	size_t lo = 0, hi;
+	size_t lo;
 
 	if (!s->kdata_loaded) {
 		s->kdata_loaded = true;
 		load_kallsyms_kind(s, true);
 	}
-	hi = s->kdata.n;
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-
-		if (s->kdata.v[mid].addr <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	lo = VEC_UPPER_BOUND(s->kdata, addr, addr);
 	/* Data symbols carry no size: trust only a near one (a lock is
 	 * usually at or close to the start of its variable). */
 	if (!lo || addr - s->kdata.v[lo - 1].addr > 4096)
@@ -568,7 +534,7 @@ const char *sym_kernel_data(struct symbolizer *s, uint64_t addr, uint64_t *off)
 
 void sym_kernel(struct symbolizer *s, uint64_t addr, struct sym_frame *f)
 {
-	size_t lo = 0, hi;
+	size_t lo;
 
 	if (!s->kallsyms_loaded)
 		load_kallsyms(s);
@@ -576,15 +542,7 @@ void sym_kernel(struct symbolizer *s, uint64_t addr, struct sym_frame *f)
 	f->kind = PF_FRAME_KERNEL;
 	f->module = "[kernel.kallsyms]";
 	f->offset = addr;
-	hi = s->ksyms.n;
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-
-		if (s->ksyms.v[mid].addr <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	lo = VEC_UPPER_BOUND(s->ksyms, addr, addr);
 	if (lo) {
 		f->func = s->ksyms.v[lo - 1].name;
 		f->sym_off = addr - s->ksyms.v[lo - 1].addr;

@@ -4,6 +4,7 @@
  * files; the grammar (parse.c) does not. */
 #include "trace/parser.h"
 #include "symbols/symbolize.h"
+#include "symbols/procmaps.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -96,6 +97,21 @@ static bool in_target(pid_t pid, const char *path, char *out, size_t n)
 	return !access(out, R_OK);
 }
 
+struct lib_search {
+	const char *name;
+	char found[PATH_MAX];
+};
+
+static bool lib_line(const struct map_line *m, void *ctx)
+{
+	struct lib_search *ls = ctx;
+
+	if (m->path[0] != '/' || !procmaps_named(m->path, ls->name, true))
+		return true;
+	snprintf(ls->found, sizeof(ls->found), "%s", m->path);
+	return false;
+}
+
 bool tp_resolve_binary(const char *name, pid_t pid, char *out, size_t n)
 {
 	static const char *const dirs[] = { "/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu",
@@ -106,27 +122,10 @@ bool tp_resolve_binary(const char *name, pid_t pid, char *out, size_t n)
 	if (strchr(name, '/'))
 		return in_target(pid, name, out, n);
 	if (pid > 0) { /* a library the process has mapped: libc -> its libc.so.6 */
-		char maps[64], line[PATH_MAX + 128], want[300];
-		FILE *f;
+		struct lib_search ls = { name, "" };
 
-		snprintf(maps, sizeof(maps), "/proc/%d/maps", pid);
-		snprintf(want, sizeof(want), "/%s", name);
-		if ((f = fopen(maps, "r"))) {
-			while (fgets(line, sizeof(line), f)) {
-				char *p = strchr(line, '/'), *base;
-
-				if (!p)
-					continue;
-				p[strcspn(p, "\n")] = 0;
-				base = strrchr(p, '/');
-				if (!strncmp(base, want, strlen(want)) &&
-				    (base[strlen(want)] == '.' || base[strlen(want)] == '-' || !base[strlen(want)])) {
-					fclose(f);
-					return in_target(pid, p, out, n);
-				}
-			}
-			fclose(f);
-		}
+		if (procmaps_each(pid, lib_line, &ls) == 0 && ls.found[0])
+			return in_target(pid, ls.found, out, n);
 	}
 	for (int i = 0; dirs[i]; i++) {
 		static const char *const forms[] = { "%s/%s", "%s/%s.so", "%s/%s.so.6", "%s/%s.so.1",
