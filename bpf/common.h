@@ -26,13 +26,20 @@ enum stat_slot {
 	STAT_NSLOTS,
 };
 
-/* Target filtering, one read-only struct in every program (filter.bpf.h),
- * set by the loader between open and load. */
-struct filter_cfg {
+/* What every program is told before it loads: one read-only struct `cfg`
+ * (filter.bpf.h), set by the loader between open and load (cmd_prepare in
+ * user/core/cmdbase.c). A program's own knobs stay its own rodata. */
+struct prog_cfg {
+	/* the target filter */
 	_Bool pid, tid, cgroup;   /* filter by target_pids / target_tids / cgroup */
 	_Bool follow_children;    /* -- CMD: its child processes are targets */
 	__u32 root_child;         /* -- CMD's own pid: never removed */
 	char follow_comm[TASK_COMM_LEN]; /* --follow NAME: a process that execs it is a target */
+	/* stacks */
+	_Bool user_stacks, kernel_stacks; /* not -K / not -U */
+	_Bool uw_per_pid;         /* --unwind auto: per target_pids value; else all */
+	_Bool pad;
+	__u32 uw_stack_bytes;     /* --unwind dwarf|auto: user stack bytes copied (0: off) */
 };
 
 #endif

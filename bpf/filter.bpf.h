@@ -11,8 +11,8 @@
 #define EEXIST 17
 #endif
 
-/* Set by the loader between open and load (struct filter_cfg, common.h). */
-const volatile struct filter_cfg filter = {};
+/* Set by the loader between open and load (struct prog_cfg, common.h). */
+const volatile struct prog_cfg cfg = {};
 
 /* Sized by the loader at open time to the number of targets (no fixed cap). */
 struct {
@@ -77,6 +77,35 @@ static __always_inline void *lookup_or_init(void *map, const void *key, const vo
 	return bpf_map_lookup_elem(map, key);
 }
 
+/* A command's two aggregation maps (entries set to --max-stacks at open)
+ * and which one its programs write now: the loader flips `gen` and reads
+ * the other (user/core/bpfmaps.c, set_generation). An event takes the set
+ * once (count_set) and uses it for its stack map too, if it has a pair. */
+volatile __u32 gen = 0;
+
+static __always_inline __u32 count_set(void)
+{
+	return gen & 1;
+}
+
+#define COUNT_SET(KEY, VAL)                                                         \
+	struct count_map {                                                          \
+		__uint(type, BPF_MAP_TYPE_HASH);                                     \
+		__uint(max_entries, 1024);                                           \
+		__type(key, KEY);                                                    \
+		__type(value, VAL);                                                  \
+	};                                                                          \
+	struct count_map counts0 SEC(".maps"), counts1 SEC(".maps");                \
+	/* The value for key in set, created zeroed; NULL when full (counted). */ \
+	static __always_inline VAL *count_slot(__u32 set, const KEY *key)           \
+	{                                                                           \
+		VAL zero;                                                           \
+                                                                                    \
+		__builtin_memset(&zero, 0, sizeof(zero));                           \
+		return set ? lookup_or_init(&counts1, key, &zero)                   \
+			   : lookup_or_init(&counts0, key, &zero);                  \
+	}
+
 /* A stack id, or STACK_LOST after counting why the stack was lost. */
 static __always_inline __s32 stack_or_stat(__s32 id, __u32 fail_slot)
 {
@@ -89,11 +118,11 @@ static __always_inline __s32 stack_or_stat(__s32 id, __u32 fail_slot)
 /* True when the thread (tgid, pid) is one we profile. */
 static __always_inline bool target_match(__u32 tgid, __u32 pid)
 {
-	if (filter.pid && !bpf_map_lookup_elem(&target_pids, &tgid))
+	if (cfg.pid && !bpf_map_lookup_elem(&target_pids, &tgid))
 		return false;
-	if (filter.tid && !bpf_map_lookup_elem(&target_tids, &pid))
+	if (cfg.tid && !bpf_map_lookup_elem(&target_tids, &pid))
 		return false;
-	if (filter.cgroup && bpf_current_task_under_cgroup(&target_cgroup, 0) != 1)
+	if (cfg.cgroup && bpf_current_task_under_cgroup(&target_cgroup, 0) != 1)
 		return false;
 	return true;
 }
@@ -106,7 +135,7 @@ static __always_inline void follow_fork(__u32 child_tgid)
 	__u32 parent = bpf_get_current_pid_tgid() >> 32;
 	__u8 *v;
 
-	if (!filter.follow_children || child_tgid == parent)
+	if (!cfg.follow_children || child_tgid == parent)
 		return;
 	v = bpf_map_lookup_elem(&target_pids, &parent);
 	if (v && bpf_map_update_elem(&target_pids, &child_tgid, v, BPF_ANY))
@@ -152,7 +181,7 @@ static __always_inline void follow_exec(__u32 tgid)
 
 	bpf_get_current_comm(comm, sizeof(comm));
 	for (int i = 0; i < TASK_COMM_LEN; i++) {
-		if (comm[i] != filter.follow_comm[i])
+		if (comm[i] != cfg.follow_comm[i])
 			return;
 		if (!comm[i])
 			break;
@@ -170,7 +199,7 @@ int filter_exec(void *ctx)
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tgid = id >> 32, one = 1, *g;
 
-	if (filter.follow_comm[0])
+	if (cfg.follow_comm[0])
 		follow_exec(tgid);
 	if (!target_match(tgid, (__u32)id))
 		return 0;
@@ -193,7 +222,7 @@ int filter_exit(void *ctx)
 	if (tgid != (__u32)id)
 		return 0;
 	bpf_map_delete_elem(&exec_gens, &tgid);
-	if ((filter.follow_children || filter.follow_comm[0]) && tgid != filter.root_child)
+	if ((cfg.follow_children || cfg.follow_comm[0]) && tgid != cfg.root_child)
 		bpf_map_delete_elem(&target_pids, &tgid);
 	return 0;
 }

@@ -18,12 +18,9 @@
 #include "filter.bpf.h"
 #include "unwind.bpf.h"
 
-const volatile bool user_stacks = true;
-const volatile bool kernel_stacks = true;
 const volatile bool by_lock = false;
 const volatile __u64 min_wait_ns = 0;
 
-volatile __u32 gen = 0;
 
 #define NR_futex 202
 #define FUTEX_WAIT 0
@@ -45,21 +42,14 @@ struct start_map {
 };
 struct start_map ustarts SEC(".maps"), kstarts SEC(".maps");
 
-struct count_map {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1024);
-	__type(key, struct lock_key);
-	__type(value, struct lock_val);
-};
-struct count_map counts0 SEC(".maps"), counts1 SEC(".maps");
+COUNT_SET(struct lock_key, struct lock_val)
 
 static __always_inline void add(struct lock_key *key, __u64 delta, __u64 count)
 {
-	__u32 set = gen & 1;
-	struct lock_val zero = {}, *v;
+	struct lock_val *v;
 
 	bpf_get_current_comm(&key->comm, sizeof(key->comm));
-	v = set ? lookup_or_init(&counts1, key, &zero) : lookup_or_init(&counts0, key, &zero);
+	v = count_slot(count_set(), key);
 	if (!v)
 		return;
 	__sync_fetch_and_add(&v->count, count);
@@ -75,16 +65,12 @@ static __always_inline void add(struct lock_key *key, __u64 delta, __u64 count);
 static __always_inline void submit_record(void *ctx, struct lock_key *key, __u64 delta, __u64 count,
 					  bool kstack, struct pt_regs *uregs)
 {
-	struct uw_record *r = uw_scratch_get();
+	struct uw_record *r = uw_begin(ctx, 0, key->pid, key->tid, uregs, kstack);
 	struct lock_uw_payload *pl;
 
 	if (!r)
 		goto lost;
 	pl = (void *)r->payload;
-	r->type = 0;
-	r->pid = key->pid;
-	r->tid = key->tid;
-	uw_capture(ctx, r, uregs, kstack);
 	bpf_get_current_comm(&key->comm, sizeof(key->comm));
 	key->ustack = STACK_NONE;
 	key->kstack = STACK_NONE;
@@ -113,8 +99,8 @@ static __always_inline void finish(void *ctx, struct lock_start *st, __u32 tid, 
 		return;
 	if (by_lock)
 		key.lock = st->lock;
-	if (user_stacks && st->pid && uw_wanted(st->pid)) {
-		submit_record(ctx, &key, delta, 1, kernel_stacks && st->kind == LOCK_KERNEL,
+	if (cfg.user_stacks && st->pid && uw_wanted(st->pid)) {
+		submit_record(ctx, &key, delta, 1, cfg.kernel_stacks && st->kind == LOCK_KERNEL,
 			      (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf()));
 		return;
 	}
@@ -209,7 +195,7 @@ int BPF_PROG(lw_sys_enter, struct pt_regs *regs, long id)
 	st.lock = BPF_CORE_READ(regs, di);
 	st.pid = tgid;
 	st.kind = kind;
-	if (user_stacks && !uw_wanted(tgid))
+	if (cfg.user_stacks && !uw_wanted(tgid))
 		st.ustack = stack_or_stat(bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK), STAT_USTACK_FAILED);
 	if (bpf_map_update_elem(&ustarts, &tid, &st, BPF_ANY))
 		stat_inc(STAT_MAP_FULL);
@@ -245,11 +231,11 @@ static __always_inline int kbegin(void *ctx, __u64 lock, __u32 flags)
 	st.pid = tgid;
 	st.flags = flags;
 	st.kind = LOCK_KERNEL;
-	if (tgid && user_stacks && uw_wanted(tgid))
+	if (tgid && cfg.user_stacks && uw_wanted(tgid))
 		goto save; /* stacks taken when the wait ends (finish) */
-	if (kernel_stacks)
+	if (cfg.kernel_stacks)
 		st.kstack = stack_or_stat(bpf_get_stackid(ctx, &stacks, 0), STAT_KSTACK_FAILED);
-	if (user_stacks && tgid)
+	if (cfg.user_stacks && tgid)
 		st.ustack = stack_or_stat(bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK), STAT_USTACK_FAILED);
 save:
 	if (bpf_map_update_elem(&kstarts, &tid, &st, BPF_ANY))
@@ -308,11 +294,11 @@ int lw_go_semacquire(struct pt_regs *ctx)
 		return 0;
 	if (by_lock)
 		key.lock = ctx->ax; /* Go's register ABI: the first argument is in rax */
-	if (user_stacks && uw_wanted(tgid)) {
+	if (cfg.user_stacks && uw_wanted(tgid)) {
 		submit_record(ctx, &key, 0, 1, false, ctx);
 		return 0;
 	}
-	if (user_stacks) {
+	if (cfg.user_stacks) {
 		key.ustack = stack_or_stat(bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK), STAT_USTACK_FAILED);
 		bpf_probe_read_user(&key.entry_ret, sizeof(key.entry_ret), (void *)PT_REGS_SP(ctx));
 	}

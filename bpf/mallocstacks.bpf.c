@@ -105,16 +105,13 @@ static __always_inline void account_alloc(struct heap_key *key, __u64 size, __u6
 static __always_inline void send_alloc(void *ctx, struct heap_key *key, __u64 size, __u64 weight,
 				       __u64 ptr, __u64 entry_ip)
 {
-	struct uw_record *r = uw_scratch_get();
+	struct uw_record *r = uw_begin(ctx, HEAP_REC_ALLOC, key->pid, (__u32)bpf_get_current_pid_tgid(),
+				       ctx, false);
 	struct heap_uw_payload *pl;
 
 	if (!r)
 		goto lost;
 	pl = (void *)r->payload;
-	r->type = HEAP_REC_ALLOC;
-	r->pid = key->pid;
-	r->tid = (__u32)bpf_get_current_pid_tgid();
-	uw_capture(ctx, r, ctx, false);
 	if (entry_ip)
 		r->flags |= UW_F_RETURN_PC;
 	__builtin_memcpy(&pl->key, key, sizeof(*key));

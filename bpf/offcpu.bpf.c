@@ -13,14 +13,11 @@
 #include "filter.bpf.h"
 #include "unwind.bpf.h"
 
-const volatile bool user_stacks = true;
-const volatile bool kernel_stacks = true;
 const volatile __u32 state_mask = 0xff;
 const volatile __u64 min_block_ns = 1;
 const volatile __u64 max_block_ns = ~0ULL;
 const volatile bool have_prev_state = false; /* sched_switch has prev_state (5.18+) */
 
-volatile __u32 gen = 0;
 
 #define PF_KTHREAD 0x00200000
 #define TASK_INTERRUPTIBLE 0x1
@@ -47,13 +44,7 @@ struct {
 	__uint(value_size, sizeof(struct uw_record) + UW_PAGE);
 } uw_starts SEC(".maps");
 
-struct count_map {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1024);
-	__type(key, struct offcpu_key);
-	__type(value, struct offcpu_val);
-};
-struct count_map counts0 SEC(".maps"), counts1 SEC(".maps");
+COUNT_SET(struct offcpu_key, struct offcpu_val)
 
 /* task_struct->__state was ->state before 5.14 */
 struct task_struct___old {
@@ -87,10 +78,8 @@ static __always_inline __u8 classify(__u32 s)
 
 static __always_inline void add(struct offcpu_key *key, __u64 delta)
 {
-	__u32 set = gen & 1;
-	struct offcpu_val zero = {}, *v;
+	struct offcpu_val *v = count_slot(count_set(), key);
 
-	v = set ? lookup_or_init(&counts1, key, &zero) : lookup_or_init(&counts0, key, &zero);
 	if (!v)
 		return;
 	__sync_fetch_and_add(&v->count, 1);
@@ -123,18 +112,15 @@ static __always_inline int on_switch(void *ctx, bool preempt, struct task_struct
 
 		bool kthread = !!(TASK_READ(btf, prev, flags) & PF_KTHREAD);
 
-		if ((state_mask & (1u << state)) && user_stacks && !kthread && uw_wanted(prev_tgid)) {
+		if ((state_mask & (1u << state)) && cfg.user_stacks && !kthread && uw_wanted(prev_tgid)) {
 			/* --unwind dwarf: keep registers and stack until it wakes. */
-			struct uw_record *r = uw_scratch_get();
+			struct uw_record *r = uw_begin(ctx, 0, prev_tgid, prev_tid,
+						       (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf()),
+						       cfg.kernel_stacks);
 			struct offcpu_uw_payload *pl;
 
 			if (r) {
 				pl = (void *)r->payload;
-				r->type = 0;
-				r->pid = prev_tgid;
-				r->tid = prev_tid;
-				uw_capture(ctx, r, (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf()),
-					   kernel_stacks);
 				__builtin_memset(pl, 0, sizeof(*pl));
 				pl->key.pid = prev_tgid;
 				pl->key.exec = r->exec;
@@ -153,10 +139,10 @@ static __always_inline int on_switch(void *ctx, bool preempt, struct task_struct
 
 			bpf_get_current_comm(&s.comm, sizeof(s.comm)); /* current is prev */
 			s.kthread = kthread;
-			if (user_stacks && !s.kthread)
+			if (cfg.user_stacks && !s.kthread)
 				s.ustack = stack_or_stat(bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK),
 							 STAT_USTACK_FAILED);
-			if (kernel_stacks)
+			if (cfg.kernel_stacks)
 				s.kstack = stack_or_stat(bpf_get_stackid(ctx, &stacks, 0),
 							 STAT_KSTACK_FAILED);
 			if (bpf_map_update_elem(&starts, &prev_tid, &s, BPF_ANY))
@@ -165,7 +151,7 @@ static __always_inline int on_switch(void *ctx, bool preempt, struct task_struct
 	}
 
 	/* next runs again: account the time it was away. */
-	if (uw_stack_bytes) {
+	if (cfg.uw_stack_bytes) {
 		struct uw_record *r = bpf_map_lookup_elem(&uw_starts, &next_tid);
 
 		if (r) {
@@ -180,7 +166,7 @@ static __always_inline int on_switch(void *ctx, bool preempt, struct task_struct
 					struct offcpu_key key = pl->key;
 
 					key.ustack = STACK_LOST;
-					key.kstack = kernel_stacks ? STACK_LOST : STACK_NONE;
+					key.kstack = cfg.kernel_stacks ? STACK_LOST : STACK_NONE;
 					add(&key, blocked);
 				}
 			}
@@ -260,11 +246,11 @@ int offcpu_seed(struct bpf_iter__task *ctx)
 		return 0;
 	tid = task->pid;
 	tgid = task->tgid;
-	if (!tid || filter.cgroup) /* the cgroup test is for current only */
+	if (!tid || cfg.cgroup) /* the cgroup test is for current only */
 		return 0;
-	if (filter.pid && !bpf_map_lookup_elem(&target_pids, &tgid))
+	if (cfg.pid && !bpf_map_lookup_elem(&target_pids, &tgid))
 		return 0;
-	if (filter.tid && !bpf_map_lookup_elem(&target_tids, &tid))
+	if (cfg.tid && !bpf_map_lookup_elem(&target_tids, &tid))
 		return 0;
 	st = task->__state;
 	if (st == 0 || task->on_cpu)
@@ -280,7 +266,7 @@ int offcpu_seed(struct bpf_iter__task *ctx)
 	b = bpf_map_lookup_elem(&seed_scratch, &zero);
 	if (!b)
 		return 0;
-	if (kernel_stacks) {
+	if (cfg.kernel_stacks) {
 		long n = bpf_get_task_stack(task, b->ips, sizeof(b->ips), 0);
 
 		if (n > 0) {
@@ -293,7 +279,7 @@ int offcpu_seed(struct bpf_iter__task *ctx)
 			stat_inc(STAT_KSTACK_FAILED);
 		}
 	}
-	if (user_stacks && !s.kthread) {
+	if (cfg.user_stacks && !s.kthread) {
 		struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
 		__u64 bp = regs->bp, frame[2];
 		int i = 1;
@@ -342,7 +328,7 @@ int BPF_PROG(offcpu_exit, struct task_struct *task)
 	__u32 tid = bpf_get_current_pid_tgid();
 
 	bpf_map_delete_elem(&starts, &tid);
-	if (uw_stack_bytes)
+	if (cfg.uw_stack_bytes)
 		bpf_map_delete_elem(&uw_starts, &tid);
 	return 0;
 }

@@ -12,23 +12,12 @@
 #include "unwind.bpf.h"
 
 const volatile bool include_idle = false;
-const volatile bool user_stacks = true;
-const volatile bool kernel_stacks = true;
-
-/* Which map set the programs write; flipped by the loader. */
-volatile __u32 gen = 0;
 
 #define PF_KTHREAD 0x00200000
 
 /* Sizes (max_entries, stack value size) are set by the loader at open time. */
-struct count_map {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1024);
-	__type(key, struct oncpu_key);
-	__type(value, __u64);
-};
 struct stack_map stacks0 SEC(".maps"), stacks1 SEC(".maps");
-struct count_map counts0 SEC(".maps"), counts1 SEC(".maps");
+COUNT_SET(struct oncpu_key, __u64)
 
 static __always_inline __s32 get_stack(void *ctx, __u32 set, __u64 flags)
 {
@@ -46,8 +35,8 @@ int oncpu_sample(struct bpf_perf_event_data *ctx)
 	__u32 tgid = id >> 32, pid = (__u32)id;
 	struct task_struct *task;
 	struct oncpu_key key = {};
-	__u32 set = gen & 1;
-	__u64 zero = 0, *val;
+	__u32 set = count_set();
+	__u64 *val;
 	bool in_kernel, kthread;
 
 	if (pid == 0 && !include_idle)
@@ -67,16 +56,13 @@ int oncpu_sample(struct bpf_perf_event_data *ctx)
 	bpf_get_current_comm(&key.comm, sizeof(key.comm));
 	key.ustack = STACK_NONE;
 	key.kstack = STACK_NONE;
-	if (user_stacks && !kthread && pid != 0 && uw_wanted(tgid)) {
+	if (cfg.user_stacks && !kthread && pid != 0 && uw_wanted(tgid)) {
 		/* --unwind dwarf: user space unwinds and counts. */
-		struct uw_record *r = uw_scratch_get();
+		struct uw_record *r = uw_begin(ctx, 0, tgid, pid,
+					       (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf()),
+					       cfg.kernel_stacks && in_kernel);
 
 		if (r) {
-			r->type = 0;
-			r->pid = tgid;
-			r->tid = pid;
-			uw_capture(ctx, r, (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf()),
-				   kernel_stacks && in_kernel);
 			__u64 one = 1;
 
 			__builtin_memcpy(r->payload, &key, sizeof(key));
@@ -86,14 +72,14 @@ int oncpu_sample(struct bpf_perf_event_data *ctx)
 		}
 		/* Did not fit: counted here, without its user stack. */
 		key.ustack = STACK_LOST;
-	} else if (user_stacks && !kthread && pid != 0)
+	} else if (cfg.user_stacks && !kthread && pid != 0)
 		key.ustack = stack_or_stat(get_stack(ctx, set, BPF_F_USER_STACK),
 					   STAT_USTACK_FAILED);
-	if (kernel_stacks && in_kernel)
+	if (cfg.kernel_stacks && in_kernel)
 		key.kstack = stack_or_stat(get_stack(ctx, set, 0), STAT_KSTACK_FAILED);
 
 	/* One call site per map: helpers need a constant map pointer. */
-	val = set ? lookup_or_init(&counts1, &key, &zero) : lookup_or_init(&counts0, &key, &zero);
+	val = count_slot(set, &key);
 	if (val)
 		__sync_fetch_and_add(val, 1);
 	return 0;

@@ -1,16 +1,14 @@
 /* --unwind dwarf, BPF side: copy the user registers and the top of the user
  * stack into a scratch record and send it to user space, which unwinds it
- * with .eh_frame (user/unwind.c). Include after filter.bpf.h. */
+ * with .eh_frame (user/core/unwinder.c). Include after filter.bpf.h. */
 #ifndef BPFPROF_UNWIND_BPF_H
 #define BPFPROF_UNWIND_BPF_H
 
 #include "unwind.h"
 
-/* Set by the loader: 0 = frame pointers only (no records); else how many
- * bytes of user stack to copy. With uw_per_pid, only processes whose
+/* cfg.uw_stack_bytes: 0 = frame pointers only (no records); else how many
+ * bytes of user stack to copy. With cfg.uw_per_pid, only processes whose
  * target_pids value has TARGET_DWARF (--unwind auto). */
-const volatile __u32 uw_stack_bytes = 0;
-const volatile bool uw_per_pid = false;
 
 /* One scratch record per CPU (a plain array: per-CPU values are limited to
  * 32 KiB). Value size = header + stack bytes + one page of slack, set by
@@ -32,9 +30,9 @@ static __always_inline bool uw_wanted(__u32 tgid)
 {
 	__u8 *v;
 
-	if (!uw_stack_bytes)
+	if (!cfg.uw_stack_bytes)
 		return false;
-	if (!uw_per_pid)
+	if (!cfg.uw_per_pid)
 		return true;
 	v = bpf_map_lookup_elem(&target_pids, &tgid);
 	return v && (*v & TARGET_DWARF);
@@ -48,13 +46,13 @@ static __always_inline struct uw_record *uw_scratch_get(void)
 }
 
 /* Fills r: kernel stack (when kstack), and from uregs (the task's user-mode
- * registers; NULL = none) the registers and up to uw_stack_bytes of stack,
+ * registers; NULL = none) the registers and up to cfg.uw_stack_bytes of stack,
  * page by page so a stack that ends before the limit still copies whole. */
 static __always_inline void uw_capture(void *ctx, struct uw_record *r, struct pt_regs *uregs,
 				       bool kstack)
 {
 	struct pt_regs pr;
-	__u64 off = 0, want = uw_stack_bytes, sp;
+	__u64 off = 0, want = cfg.uw_stack_bytes, sp;
 
 	r->nkips = 0;
 	r->ulen = 0;
@@ -102,6 +100,24 @@ static __always_inline void uw_capture(void *ctx, struct uw_record *r, struct pt
 	r->ulen = off;
 }
 
+/* This CPU's scratch record for thread (tgid, tid) of record type `type`,
+ * captured (uw_capture); NULL when there is none. The caller fills the
+ * payload and sends it (uw_submit), and if either fails counts the event
+ * without its user stack (STACK_LOST): never dropped. */
+static __always_inline struct uw_record *uw_begin(void *ctx, __u32 type, __u32 tgid, __u32 tid,
+						  struct pt_regs *uregs, bool kstack)
+{
+	struct uw_record *r = uw_scratch_get();
+
+	if (!r)
+		return NULL;
+	r->type = type;
+	r->pid = tgid;
+	r->tid = tid;
+	uw_capture(ctx, r, uregs, kstack);
+	return r;
+}
+
 /* Wake the reader only once the buffer is a quarter full: a wake-up per
  * record would cost the traced thread a cross-CPU wake-up each time (and
  * show up in lockwait as contention on the reader's wait queue). The
@@ -118,8 +134,8 @@ static __always_inline bool uw_submit(struct uw_record *r)
 {
 	__u64 len = r->ulen;
 
-	if (len > uw_stack_bytes)
-		len = uw_stack_bytes;
+	if (len > cfg.uw_stack_bytes)
+		len = cfg.uw_stack_bytes;
 	if (bpf_ringbuf_output(&uw_events, r, sizeof(*r) + len, uw_wakeup_flag())) {
 		stat_inc(STAT_RINGBUF_FULL);
 		return false;

@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/bpfmaps.h"
+#include "core/cmdbase.h"
 #include "lockwait.h"
 #include "symbols/probepoint.h"
 #include "lockwait.skel.h"
@@ -19,8 +19,8 @@
 #include "core/unwinder.h"
 
 struct lockwait {
+	struct cmd_base base;       /* first: the shared part (cmdbase.h) */
 	struct lockwait_bpf *skel;
-	VEC(struct bpf_link *) links;
 	bool user, kernel, by_lock;
 	int64_t min_wait_ns;
 	const char *lib;
@@ -29,8 +29,6 @@ struct lockwait {
 	uint64_t outside_lib;    /* futex waits from outside --lib, not counted */
 	VEC(char *) sem_libs;    /* libraries whose sem_wait is probed */
 	uint64_t skipped_last[SKIP_NSLOTS];
-	struct stat_snapshot stats;
-	struct uw_ctx uw;           /* --unwind dwarf: totals kept here */
 };
 
 enum { OPT_USER = 0x4000, OPT_KERNEL, OPT_MIN_WAIT, OPT_BY_LOCK, OPT_LIB };
@@ -129,7 +127,7 @@ static int attach_go(struct session *s, struct lockwait *lw)
 			err_msg("cannot probe sync.runtime_SemacquireMutex in %s: %s", exe, strerror(e));
 			return -e;
 		}
-		vec_push(&lw->links, link);
+		vec_push(&lw->base.links, link);
 		if (s->o.verbose)
 			fprintf(stderr, "%s: Go target %d: probing sync.runtime_SemacquireMutex\n",
 				prog_name, s->o.pids.v[i]);
@@ -195,7 +193,7 @@ static void attach_sem(struct session *s, struct lockwait *lw, const char *lib)
 				 strerror(errno));
 			continue;
 		}
-		vec_push(&lw->links, link);
+		vec_push(&lw->base.links, link);
 		if (s->o.verbose)
 			fprintf(stderr, "%s: probe %s at %s+0x%llx: %s (%s)\n", prog_name, fns[i], lib,
 				(unsigned long long)pl.off, pl.insn, pl.emulated ? "emulated" : "single-stepped");
@@ -234,30 +232,23 @@ static void merge_val(void *dst, const void *src)
 		d->max_ns = v->max_ns;
 }
 
-static bool lockwait_poll(struct session *s, int timeout_ms)
-{
-	return uw_poll(&((struct lockwait *)s->priv)->uw, timeout_ms);
-}
 
 static int lockwait_start(struct session *s)
 {
 	struct lockwait *lw = s->priv;
-	LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = session_btf_path(s));
+	static const struct cmd_records rec = {
+		.key_size = sizeof(struct lock_key), .val_size = sizeof(struct lock_val), .merge = merge_val,
+		.layout = { offsetof(struct lock_key, ustack), offsetof(struct lock_key, kstack),
+			    offsetof(struct lock_uw_payload, val) },
+	};
 	struct lockwait_bpf *skel;
 	bool tp_btf = session_have_tp_btf(s, "contention_begin");
-
-	session_btf_release(s);
 	int err;
 
-	skel = lw->skel = lockwait_bpf__open_opts(&oo);
-	if (!skel) {
-		int e = errno;
-
-		err_msg("cannot open the lockwait BPF program: %s", strerror(e));
-		return -e;
-	}
-	skel->rodata->user_stacks = !s->o.kernel_only;
-	skel->rodata->kernel_stacks = !s->o.user_only;
+	session_btf_release(s);
+	if ((err = CMD_OPEN(s, &lw->base, lockwait, &lw->skel)) < 0)
+		return err;
+	skel = lw->skel;
 	skel->rodata->by_lock = lw->by_lock;
 	skel->rodata->min_wait_ns = lw->min_wait_ns;
 	skel->rodata->trace_user = lw->user;
@@ -270,35 +261,14 @@ static int lockwait_start(struct session *s)
 	bpf_program__set_autoload(skel->progs.lw_kend_raw, lw->kernel && !tp_btf);
 	bpf_program__set_autoload(skel->progs.lw_go_semacquire, lw->user);
 	bpf_program__set_autoload(skel->progs.lw_sem_wait, lw->user);
-	filter_follow_prepare(skel->obj, s);
-	err = filter_configure(s, &skel->rodata->filter, skel->maps.target_pids,
-			       skel->maps.target_tids);
-	if (!err)
-		err = stackmap_size(s, skel->maps.stacks) ?:
-		      bpf_map__set_max_entries(skel->maps.ustarts, 65536) ?:
-		      bpf_map__set_max_entries(skel->maps.kstarts, 65536) ?:
-		      bpf_map__set_max_entries(skel->maps.counts0, s->o.max_stacks) ?:
-		      bpf_map__set_max_entries(skel->maps.counts1, s->o.max_stacks) ?:
-		      uw_configure(s, &skel->rodata->uw_stack_bytes, &skel->rodata->uw_per_pid,
-				   skel->maps.uw_scratch, skel->maps.uw_events, NULL,
-				   UW_RING_EVENTS);
-	if (err) {
+	if ((err = cmd_prepare(s, &lw->base, NULL, UW_RING_EVENTS)) < 0)
+		return err;
+	if ((err = bpf_map__set_max_entries(skel->maps.ustarts, 65536) ?:
+		   bpf_map__set_max_entries(skel->maps.kstarts, 65536))) {
 		err_msg("cannot size the lockwait maps: %s", strerror(-err));
 		return err;
 	}
-	if ((err = lockwait_bpf__load(skel)) < 0) {
-		err_msg("cannot load the lockwait BPF program: %s (run with -v for the verifier log)",
-			strerror(-err));
-		return err;
-	}
-	if ((err = filter_fill(s, skel->maps.target_pids, skel->maps.target_tids,
-			       skel->maps.target_cgroup)) < 0)
-		return err;
-	if ((err = uw_open(&lw->uw, s, skel->maps.uw_events, NULL, lw,
-			   sizeof(struct lock_key), sizeof(struct lock_val), merge_val,
-			   (struct uw_key_layout){ offsetof(struct lock_key, ustack),
-						   offsetof(struct lock_key, kstack),
-						   offsetof(struct lock_uw_payload, val) })) < 0)
+	if ((err = cmd_loaded(s, &lw->base, lockwait_bpf__load(skel), &rec)) < 0)
 		return err;
 	/* The uprobe is attached per Go target below, not by the skeleton. */
 	struct bpf_program *prog;
@@ -317,7 +287,7 @@ static int lockwait_start(struct session *s)
 				" (kernel lock tracepoints missing? try --user)" : "");
 			return err;
 		}
-		vec_push(&lw->links, link);
+		vec_push(&lw->base.links, link);
 	}
 	if (lw->user && (err = attach_go(s, lw)) < 0)
 		return err;
@@ -355,20 +325,6 @@ static void report_skipped(struct lockwait *lw, struct profile *p)
 		fprintf(stderr, "%s: not counted as lock waits: %llu %s, %llu %s\n", prog_name,
 			(unsigned long long)delta[SKIP_VALUE0], what[SKIP_VALUE0],
 			(unsigned long long)delta[SKIP_OTHER], what[SKIP_OTHER]);
-}
-
-static void lockwait_scan(struct session *s)
-{
-	struct lockwait *lw = s->priv;
-	struct bpf_map *m = lw->skel->bss->gen & 1 ? lw->skel->maps.counts1 : lw->skel->maps.counts0;
-	struct lock_key key, next;
-	void *prev = NULL;
-
-	while (bpf_map_get_next_key(bpf_map__fd(m), prev, &next) == 0) {
-		session_note_pid(s, next.pid);
-		key = next;
-		prev = &key;
-	}
 }
 
 static const char *kind_label(const struct lock_key *k, char *buf, size_t n)
@@ -507,11 +463,10 @@ static int lockwait_collect(struct session *s, struct profile *p)
 	hmap_free(&keep);
 	stack_reader_report(d.sr, p);
 	stack_reader_free(d.sr);
-	uw_poll(&lw->uw, 0); /* --unwind dwarf */
-	uw_drain(&lw->uw, &d.sr, s->o.max_depth, add_entry, &d);
+	uw_poll(&lw->base.uw, 0); /* --unwind dwarf */
+	uw_drain(&lw->base.uw, &d.sr, s->o.max_depth, add_entry, &d);
 	stack_builder_free(&b);
-	stats_report(&lw->stats, skel->maps.stats, p);
-	uw_report(&lw->uw, p);
+	cmd_report(&lw->base, p);
 	if (lw->outside_lib) {
 		fprintf(stderr, "%s: %llu futex lock waits made outside %s were not counted\n",
 			prog_name, (unsigned long long)lw->outside_lib, lw->lib);
@@ -525,19 +480,17 @@ static void lockwait_stop(struct session *s)
 {
 	struct lockwait *lw = s->priv;
 
-	links_destroy(lw->links.v, lw->links.n);
-	vec_free(&lw->links);
+	cmd_stop(&lw->base);
 	for (size_t i = 0; i < lw->sem_libs.n; i++)
 		free(lw->sem_libs.v[i]);
 	vec_free(&lw->sem_libs);
-	uw_close(&lw->uw);
 	lockwait_bpf__destroy(lw->skel);
 }
 
 static int lockwait_add_pid(struct session *s, pid_t pid)
 {
 	struct lockwait *x = s->priv;
-	int err = filter_add_pid(s, x->skel->maps.target_pids, pid);
+	int err = cmd_add_pid(s, pid);
 	char exe[PATH_MAX];
 	struct elf_syms *es;
 
@@ -555,7 +508,7 @@ static int lockwait_add_pid(struct session *s, pid_t pid)
 		struct bpf_link *link = bpf_program__attach_uprobe_opts(x->skel->progs.lw_go_semacquire,
 									pid, exe, 0, &uo);
 		if (link)
-			vec_push(&x->links, link);
+			vec_push(&x->base.links, link);
 	}
 	return 0;
 }
@@ -574,11 +527,11 @@ const struct command lockwait_command = {
 	.parse_opt = lockwait_parse,
 	.validate = lockwait_validate,
 	.start = lockwait_start,
-	.scan = lockwait_scan,
+	.scan = cmd_scan,
 	.collect = lockwait_collect,
 	.stop = lockwait_stop,
 	.describe = lockwait_describe,
 	.add_pid = lockwait_add_pid,
-	.poll = lockwait_poll,
+	.poll = cmd_poll,
 	.priv_size = sizeof(struct lockwait),
 };

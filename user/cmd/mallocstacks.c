@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "core/bpfmaps.h"
+#include "core/cmdbase.h"
 #include "mallocstacks.h"
 #include "symbols/probepoint.h"
 #include "mallocstacks.skel.h"
@@ -24,25 +24,22 @@ struct heap_last {
 };
 
 struct mallocstacks {
+	struct cmd_base base;            /* first: the shared part (cmdbase.h) */
 	struct mallocstacks_bpf *skel;
-	link_vec links;
 	const char *lib;
 	const char *prefix;
 	bool alloc_only;
 	uint64_t sample_bytes;
 	struct hmap last_index;          /* key hash -> index into last */
 	VEC(struct heap_last) last;      /* alloc values already reported */
-	struct stat_snapshot stats;
 	uint64_t probed_fns;
-	/* --unwind dwarf: totals by key in uw.table (cumulative, like the
-	 * kernel's heap map), and the live allocations sent, by (pid, ptr). */
-	struct uw_ctx uw;
+	/* --unwind dwarf: totals by key in base.uw.table (cumulative, like
+	 * the kernel's heap map), and the live allocations sent, by (pid, ptr). */
 	struct hmap live;                /* (pid, ptr) -> index into live_v + 1 */
 	VEC(struct heap_alloc) live_v;
 	VEC(uint32_t) live_free;         /* unused slots of live_v */
 	uint64_t unknown_frees;
-	bool multi;                      /* uprobe_multi links (kernel 6.6+) */
-	VEC(int) multi_fds;
+	bool multi;                      /* uprobe_multi links (kernel 6.6+), in base.fds */
 };
 
 enum { OPT_LIB = 0x5000, OPT_PREFIX, OPT_ALLOC_ONLY, OPT_SAMPLE_BYTES };
@@ -185,13 +182,13 @@ static int attach_one(struct mallocstacks *ms, struct bpf_program *prog, bool re
 
 		if (fd < 0)
 			return fd;
-		vec_push(&ms->multi_fds, fd);
+		vec_push(&ms->base.fds, fd);
 		return 0;
 	}
 	link = bpf_program__attach_uprobe_opts(prog, pid, path, off, &uo);
 	if (!link)
 		return -errno;
-	vec_push(&ms->links, link);
+	vec_push(&ms->base.links, link);
 	return 0;
 }
 
@@ -212,12 +209,12 @@ static int attach_fns(struct mallocstacks *ms, pid_t pid, const char *path, cons
 		if (!ms->alloc_only) {
 			fd = uprobe_multi_attach(skel->progs.heap_exit, path, pid, offs, cookies, n, true);
 			if (fd >= 0)
-				vec_push(&ms->multi_fds, fd);
+				vec_push(&ms->base.fds, fd);
 		}
 		if (fd >= 0) {
 			fd = uprobe_multi_attach(skel->progs.heap_enter, path, pid, offs, cookies, n, false);
 			if (fd >= 0)
-				vec_push(&ms->multi_fds, fd);
+				vec_push(&ms->base.fds, fd);
 		}
 		if (fd < 0)
 			err_msg("cannot probe the allocator in %s: %s", path, strerror(-fd));
@@ -446,26 +443,16 @@ static void heap_record(struct uw_ctx *u, const struct uw_record *r, size_t len)
 	uw_table_add(&u->table, &pl.key, &v);
 }
 
-static bool mallocstacks_poll(struct session *s, int timeout_ms)
-{
-	return uw_poll(&((struct mallocstacks *)s->priv)->uw, timeout_ms);
-}
-
 /* Opens, configures and loads; with multi, the uprobe programs are loaded
  * for uprobe_multi links. */
 static int open_and_load(struct session *s, struct mallocstacks *ms, bool multi)
 {
-	LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = session_btf_path(s));
 	struct mallocstacks_bpf *skel;
 	int err;
 
-	skel = ms->skel = mallocstacks_bpf__open_opts(&oo);
-	if (!skel) {
-		int e = errno;
-
-		err_msg("cannot open the mallocstacks BPF program: %s", strerror(e));
-		return -e;
-	}
+	if ((err = CMD_OPEN(s, &ms->base, mallocstacks, &ms->skel)) < 0)
+		return err;
+	skel = ms->skel;
 	skel->rodata->alloc_only = ms->alloc_only;
 	skel->rodata->sample_bytes = ms->sample_bytes;
 	if (multi) {
@@ -473,58 +460,43 @@ static int open_and_load(struct session *s, struct mallocstacks *ms, bool multi)
 		uprobe_multi_prepare(skel->progs.heap_exit);
 		uprobe_multi_prepare(skel->progs.heap_free);
 	}
-	filter_follow_prepare(skel->obj, s);
-	err = filter_configure(s, &skel->rodata->filter, skel->maps.target_pids,
-			       skel->maps.target_tids);
-	if (!err)
-		err = stackmap_size(s, skel->maps.stacks) ?:
-		      bpf_map__set_max_entries(skel->maps.heap, s->o.max_stacks) ?:
-		      bpf_map__set_max_entries(skel->maps.allocs, 1 << 20) ?:
-		      bpf_map__set_max_entries(skel->maps.pending, 65536) ?:
-		      bpf_map__set_max_entries(skel->maps.sample_left, 65536) ?:
-		      uw_configure(s, &skel->rodata->uw_stack_bytes, &skel->rodata->uw_per_pid,
-				   skel->maps.uw_scratch, skel->maps.uw_events, NULL,
-				   UW_RING_EVENTS);
-	if (err) {
+	if ((err = cmd_prepare(s, &ms->base, NULL, UW_RING_EVENTS)) < 0)
+		return err;
+	if ((err = bpf_map__set_max_entries(skel->maps.heap, s->o.max_stacks) ?:
+		   bpf_map__set_max_entries(skel->maps.allocs, 1 << 20) ?:
+		   bpf_map__set_max_entries(skel->maps.pending, 65536) ?:
+		   bpf_map__set_max_entries(skel->maps.sample_left, 65536))) {
 		err_msg("cannot size the mallocstacks maps: %s", strerror(-err));
 		return err;
 	}
-	if ((err = mallocstacks_bpf__load(skel)) < 0) {
-		if (multi) /* an older kernel: fall back to one link per probe */
-			return err;
-		err_msg("cannot load the mallocstacks BPF program: %s (run with -v for the verifier log)",
-			strerror(-err));
-		return err;
-	}
 	ms->multi = multi;
-	return 0;
+	return mallocstacks_bpf__load(skel);
 }
 
 static int mallocstacks_start(struct session *s)
 {
 	struct mallocstacks *ms = s->priv;
+	static const struct cmd_records rec = {
+		.handle = heap_record, .key_size = sizeof(struct heap_key), .val_size = sizeof(struct heap_val),
+		.merge = merge_heap, .layout = { offsetof(struct heap_key, ustack), 0, 0 },
+	};
 	struct mallocstacks_bpf *skel;
 	int err;
 
-	if (open_and_load(s, ms, true) < 0) {
+	/* uprobe_multi links first; an older kernel loads one link per probe. */
+	if ((err = open_and_load(s, ms, true)) < 0) {
 		mallocstacks_bpf__destroy(ms->skel);
 		ms->skel = NULL;
-		if ((err = open_and_load(s, ms, false)) < 0)
-			return err;
+		err = open_and_load(s, ms, false);
 	}
+	if ((err = cmd_loaded(s, &ms->base, err, &rec)) < 0)
+		return err;
 	skel = ms->skel;
 	for (uint32_t i = 0; i < LN_TABLE_SIZE; i++) {
 		uint32_t v = (uint32_t)(-log((i + 0.5) / LN_TABLE_SIZE) * 1024);
 
 		bpf_map__update_elem(skel->maps.ln_table, &i, sizeof(i), &v, sizeof(v), BPF_ANY);
 	}
-	if ((err = filter_fill(s, skel->maps.target_pids, skel->maps.target_tids,
-			       skel->maps.target_cgroup)) < 0)
-		return err;
-	if ((err = uw_open(&ms->uw, s, skel->maps.uw_events, heap_record, ms,
-			   sizeof(struct heap_key), sizeof(struct heap_val), merge_heap,
-			   (struct uw_key_layout){ offsetof(struct heap_key, ustack), 0, 0 })) < 0)
-		return err;
 	struct bpf_link *exit_link = bpf_program__attach(skel->progs.heap_thread_exit);
 
 	if (!exit_link) {
@@ -532,8 +504,8 @@ static int mallocstacks_start(struct session *s)
 		err_msg("cannot attach to sched_process_exit: %s", strerror(-err));
 		return err;
 	}
-	vec_push(&ms->links, exit_link);
-	if ((err = filter_follow_attach(skel->obj, &ms->links)) < 0)
+	vec_push(&ms->base.links, exit_link);
+	if ((err = filter_follow_attach(skel->obj, &ms->base.links)) < 0)
 		return err;
 	err = attach_targets(s, ms);
 	if (err == -ENOENT)
@@ -543,15 +515,7 @@ static int mallocstacks_start(struct session *s)
 
 static void mallocstacks_scan(struct session *s)
 {
-	struct mallocstacks *ms = s->priv;
-	struct heap_key key, next;
-	void *prev = NULL;
-
-	while (bpf_map_get_next_key(bpf_map__fd(ms->skel->maps.heap), prev, &next) == 0) {
-		session_note_pid(s, next.pid);
-		key = next;
-		prev = &key;
-	}
+	cmd_note_map_pids(s, ((struct mallocstacks *)s->priv)->skel->maps.heap);
 }
 
 struct ms_drain {
@@ -603,19 +567,18 @@ static int mallocstacks_collect(struct session *s, struct profile *p)
 	d.sr = stack_reader_new(ms->skel->maps.stacks, s->o.max_depth);
 	err = map_drain(ms->skel->maps.heap, sizeof(struct heap_key), sizeof(struct heap_val), add_entry, &d, false);
 	stack_reader_free(d.sr);
-	if (ms->uw.rb) {
+	if (ms->base.uw.rb) {
 		/* Totals stay (in-use is cumulative); stacks stay with them. */
-		uw_poll(&ms->uw, 0);
-		d.sr = stack_reader_new_store(&ms->uw.store, s->o.max_depth);
-		uw_table_each(&ms->uw.table, add_entry, &d);
+		uw_poll(&ms->base.uw, 0);
+		d.sr = stack_reader_new_store(&ms->base.uw.store, s->o.max_depth);
+		uw_table_each(&ms->base.uw.table, add_entry, &d);
 		stack_reader_free(d.sr);
 		if (ms->unknown_frees)
 			profile_add_counter(p, "frees of unrecorded allocations", ms->unknown_frees);
 		ms->unknown_frees = 0;
 	}
 	stack_builder_free(&b);
-	stats_report(&ms->stats, ms->skel->maps.stats, p);
-	uw_report(&ms->uw, p);
+	cmd_report(&ms->base, p);
 	return err;
 }
 
@@ -623,14 +586,9 @@ static void mallocstacks_stop(struct session *s)
 {
 	struct mallocstacks *ms = s->priv;
 
-	links_destroy(ms->links.v, ms->links.n);
-	for (size_t i = 0; i < ms->multi_fds.n; i++)
-		close(ms->multi_fds.v[i]);
-	vec_free(&ms->multi_fds);
-	vec_free(&ms->links);
+	cmd_stop(&ms->base);
 	vec_free(&ms->last);
 	hmap_free(&ms->last_index);
-	uw_close(&ms->uw);
 	hmap_free(&ms->live);
 	vec_free(&ms->live_v);
 	vec_free(&ms->live_free);
@@ -641,7 +599,7 @@ static int mallocstacks_add_pid(struct session *s, pid_t pid)
 {
 	struct mallocstacks *x = s->priv;
 	char lib[PATH_MAX], exe[PATH_MAX];
-	int err = filter_add_pid(s, x->skel->maps.target_pids, pid);
+	int err = cmd_add_pid(s, pid);
 
 	if (err)
 		return err;
@@ -674,6 +632,6 @@ const struct command mallocstacks_command = {
 	.stop = mallocstacks_stop,
 	.describe = mallocstacks_describe,
 	.add_pid = mallocstacks_add_pid,
-	.poll = mallocstacks_poll,
+	.poll = cmd_poll,
 	.priv_size = sizeof(struct mallocstacks),
 };

@@ -8,21 +8,20 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core/bpfmaps.h"
+#include "core/cmdbase.h"
 #include "offcpu.h"
 #include "offcpu.skel.h"
 #include "core/session.h"
 #include "core/unwinder.h"
 
 struct offcpu {
+	struct cmd_base base;       /* first: the shared part (cmdbase.h) */
 	struct offcpu_bpf *skel;
 	int64_t min_ns, max_ns;
 	uint32_t state_mask;
-	struct stat_snapshot stats;
 	bool used_raw_tp;
 	bool seed;                  /* threads blocked at start are seeded */
 	bool have_prev_state;
-	struct uw_ctx uw;           /* --unwind dwarf: totals kept here */
 };
 
 enum { OPT_MIN_BLOCK = 0x3000, OPT_MAX_BLOCK, OPT_STATE };
@@ -123,11 +122,6 @@ static void merge_val(void *dst, const void *src)
 	d->total_ns += v->total_ns;
 }
 
-static bool offcpu_poll(struct session *s, int timeout_ms)
-{
-	return uw_poll(&((struct offcpu *)s->priv)->uw, timeout_ms);
-}
-
 /* --unwind dwarf, end of the run: threads still off CPU count up to now. */
 static void add_pending_records(struct offcpu *oc, uint64_t now)
 {
@@ -154,7 +148,7 @@ static void add_pending_records(struct offcpu *oc, uint64_t now)
 			continue;
 		pl->val.count = 0; /* not an event yet: it has not ended */
 		pl->val.total_ns = blocked;
-		uw_keyed_record(&oc->uw, r, size);
+		uw_keyed_record(&oc->base.uw, r, size);
 	}
 	vec_free(&tids);
 	free(r);
@@ -186,21 +180,14 @@ static void run_seed(struct session *s, struct offcpu *oc)
 }
 
 /* Opens, configures and loads, with or without the start-up seed. */
-static int open_and_load(struct session *s, struct offcpu *oc, bool seed, bool quiet)
+static int open_and_load(struct session *s, struct offcpu *oc, bool seed)
 {
-	LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = session_btf_path(s));
 	struct offcpu_bpf *skel;
 	int err;
 
-	skel = oc->skel = offcpu_bpf__open_opts(&oo);
-	if (!skel) {
-		int e = errno;
-
-		err_msg("cannot open the offcpu BPF program: %s", strerror(e));
-		return -e;
-	}
-	skel->rodata->user_stacks = !s->o.kernel_only;
-	skel->rodata->kernel_stacks = !s->o.user_only;
+	if ((err = CMD_OPEN(s, &oc->base, offcpu, &oc->skel)) < 0)
+		return err;
+	skel = oc->skel;
 	skel->rodata->state_mask = oc->state_mask ? oc->state_mask : (1u << OFFCPU_NSTATES) - 1;
 	skel->rodata->min_block_ns = oc->min_ns ? oc->min_ns : 1;
 	skel->rodata->max_block_ns = oc->max_ns ? (uint64_t)oc->max_ns : ~0ULL;
@@ -210,32 +197,26 @@ static int open_and_load(struct session *s, struct offcpu *oc, bool seed, bool q
 	oc->seed = seed;
 	bpf_program__set_autoload(skel->progs.offcpu_seed, seed);
 	bpf_program__set_autoattach(skel->progs.offcpu_seed, false);
-	filter_follow_prepare(skel->obj, s);
-	err = filter_configure(s, &skel->rodata->filter, skel->maps.target_pids,
-			       skel->maps.target_tids);
-	if (!err)
-		err = stackmap_size(s, skel->maps.stacks) ?:
-		      bpf_map__set_max_entries(skel->maps.starts, 65536) ?:
-		      bpf_map__set_max_entries(skel->maps.counts0, s->o.max_stacks) ?:
-		      bpf_map__set_max_entries(skel->maps.counts1, s->o.max_stacks) ?:
-		      uw_configure(s, &skel->rodata->uw_stack_bytes, &skel->rodata->uw_per_pid,
-				   skel->maps.uw_scratch, skel->maps.uw_events, skel->maps.uw_starts,
-				   UW_RING_EVENTS);
+	if ((err = cmd_prepare(s, &oc->base, "uw_starts", UW_RING_EVENTS)) < 0)
+		return err;
+	err = bpf_map__set_max_entries(skel->maps.starts, 65536);
 	if (!err && !uw_enabled(s))
 		err = bpf_map__set_value_size(skel->maps.uw_starts, sizeof(struct uw_record));
 	if (err) {
 		err_msg("cannot size the offcpu maps: %s", strerror(-err));
 		return err;
 	}
-	if ((err = offcpu_bpf__load(skel)) < 0 && !quiet)
-		err_msg("cannot load the offcpu BPF program: %s (run with -v for the verifier log)",
-			strerror(-err));
-	return err;
+	return offcpu_bpf__load(skel);
 }
 
 static int offcpu_start(struct session *s)
 {
 	struct offcpu *oc = s->priv;
+	static const struct cmd_records rec = {
+		.key_size = sizeof(struct offcpu_key), .val_size = sizeof(struct offcpu_val), .merge = merge_val,
+		.layout = { offsetof(struct offcpu_key, ustack), offsetof(struct offcpu_key, kstack),
+			    offsetof(struct offcpu_uw_payload, val) },
+	};
 	struct offcpu_bpf *skel;
 	int err;
 
@@ -246,7 +227,7 @@ static int offcpu_start(struct session *s)
 	 * another task's user memory (Linux 5.18+). A kernel that refuses it
 	 * loads the rest alone: threads blocked at start are then seen from
 	 * their next block on (-v says so). */
-	err = getenv("BPFPROF_NO_SEED") ? -ENOTSUP : open_and_load(s, oc, true, true);
+	err = getenv("BPFPROF_NO_SEED") ? -ENOTSUP : open_and_load(s, oc, true);
 	if (err < 0) {
 		if (oc->skel)
 			offcpu_bpf__destroy(oc->skel);
@@ -254,19 +235,11 @@ static int offcpu_start(struct session *s)
 		if (s->o.verbose)
 			fprintf(stderr, "%s: threads blocked at start are not seeded (%s)\n", prog_name,
 				strerror(-err));
-		if ((err = open_and_load(s, oc, false, false)) < 0)
-			return err;
+		err = open_and_load(s, oc, false);
 	}
+	if ((err = cmd_loaded(s, &oc->base, err, &rec)) < 0)
+		return err;
 	skel = oc->skel;
-	if ((err = filter_fill(s, skel->maps.target_pids, skel->maps.target_tids,
-			       skel->maps.target_cgroup)) < 0)
-		return err;
-	if ((err = uw_open(&oc->uw, s, skel->maps.uw_events, NULL, oc,
-			   sizeof(struct offcpu_key), sizeof(struct offcpu_val), merge_val,
-			   (struct uw_key_layout){ offsetof(struct offcpu_key, ustack),
-						   offsetof(struct offcpu_key, kstack),
-						   offsetof(struct offcpu_uw_payload, val) })) < 0)
-		return err;
 	if ((err = offcpu_bpf__attach(skel)) < 0) {
 		err_msg("cannot attach to sched_switch (%s): %s", oc->used_raw_tp ? "raw_tp" : "tp_btf",
 			strerror(-err));
@@ -399,13 +372,12 @@ static int offcpu_collect(struct session *s, struct profile *p)
 	stack_reader_free(d.sr);
 	/* --unwind dwarf: finished blocks so far, then (at the end) those in
 	 * progress, in that order so none counts twice. */
-	uw_poll(&oc->uw, 0);
-	if (oc->uw.rb && s->final)
+	uw_poll(&oc->base.uw, 0);
+	if (oc->base.uw.rb && s->final)
 		add_pending_records(oc, boundary);
-	uw_drain(&oc->uw, &d.sr, s->o.max_depth, add_entry, &d);
+	uw_drain(&oc->base.uw, &d.sr, s->o.max_depth, add_entry, &d);
 	stack_builder_free(&b);
-	stats_report(&oc->stats, skel->maps.stats, p);
-	uw_report(&oc->uw, p);
+	cmd_report(&oc->base, p);
 	return err;
 }
 
@@ -413,15 +385,8 @@ static void offcpu_stop(struct session *s)
 {
 	struct offcpu *oc = s->priv;
 
-	uw_close(&oc->uw);
+	cmd_stop(&oc->base);
 	offcpu_bpf__destroy(oc->skel);
-}
-
-static int offcpu_add_pid(struct session *s, pid_t pid)
-{
-	struct offcpu *x = s->priv;
-
-	return filter_add_pid(s, x->skel->maps.target_pids, pid);
 }
 
 const struct command offcpu_command = {
@@ -440,7 +405,7 @@ const struct command offcpu_command = {
 	.collect = offcpu_collect,
 	.stop = offcpu_stop,
 	.describe = offcpu_describe,
-	.add_pid = offcpu_add_pid,
-	.poll = offcpu_poll,
+	.add_pid = cmd_add_pid,
+	.poll = cmd_poll,
 	.priv_size = sizeof(struct offcpu),
 };

@@ -10,19 +10,16 @@
 #include <unistd.h>
 
 #include "core/session.h"
-#include "core/bpfmaps.h"
+#include "core/cmdbase.h"
 #include "oncpu.h"
 #include "oncpu.skel.h"
 #include "core/unwinder.h"
 
 struct oncpu {
+	struct cmd_base base;       /* first: the shared part (cmdbase.h) */
 	struct oncpu_bpf *skel;
-	link_vec links;
-	fd_vec pfds;
 	uint64_t freq;
 	bool include_idle;
-	struct stat_snapshot stats;
-	struct uw_ctx uw;           /* --unwind dwarf: counts kept here */
 };
 
 enum { OPT_INCLUDE_IDLE = 0x2000 };
@@ -88,15 +85,14 @@ static void merge_count(void *dst, const void *src)
 	*(uint64_t *)dst += *(const uint64_t *)src;
 }
 
-static bool oncpu_poll(struct session *s, int timeout_ms)
-{
-	return uw_poll(&((struct oncpu *)s->priv)->uw, timeout_ms);
-}
-
 static int oncpu_start(struct session *s)
 {
 	struct oncpu *oc = s->priv;
-	LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = session_btf_path(s));
+	static const struct cmd_records rec = {
+		.key_size = sizeof(struct oncpu_key), .val_size = sizeof(uint64_t), .merge = merge_count,
+		.layout = { offsetof(struct oncpu_key, ustack), offsetof(struct oncpu_key, kstack),
+			    sizeof(struct oncpu_key) },
+	};
 	struct oncpu_bpf *skel;
 	int err;
 	uint64_t period;
@@ -104,46 +100,13 @@ static int oncpu_start(struct session *s)
 	if (!oc->freq)
 		oc->freq = 99;
 	period = 1000000000ULL / oc->freq;
-	skel = oc->skel = oncpu_bpf__open_opts(&oo);
-	if (!skel) {
-		int e = errno;
-
-		err_msg("cannot open the oncpu BPF program: %s", strerror(e));
-		return -e;
-	}
+	if ((err = CMD_OPEN(s, &oc->base, oncpu, &oc->skel)) < 0)
+		return err;
+	skel = oc->skel;
 	skel->rodata->include_idle = oc->include_idle;
-	skel->rodata->user_stacks = !s->o.kernel_only;
-	skel->rodata->kernel_stacks = !s->o.user_only;
-	filter_follow_prepare(skel->obj, s);
-	err = filter_configure(s, &skel->rodata->filter, skel->maps.target_pids,
-			       skel->maps.target_tids);
-	if (!err)
-		err = stackmap_size(s, skel->maps.stacks0) ?: stackmap_size(s, skel->maps.stacks1);
-	if (!err)
-		err = uw_configure(s, &skel->rodata->uw_stack_bytes, &skel->rodata->uw_per_pid,
-				   skel->maps.uw_scratch, skel->maps.uw_events, NULL,
-				   /* a quarter second of samples on every CPU */
-				   oc->freq * session_possible_cpus() / 4 + 16);
-	if (!err)
-		err = bpf_map__set_max_entries(skel->maps.counts0, s->o.max_stacks) ?:
-		      bpf_map__set_max_entries(skel->maps.counts1, s->o.max_stacks);
-	if (err) {
-		err_msg("cannot size the oncpu maps: %s", strerror(-err));
-		return err;
-	}
-	if ((err = oncpu_bpf__load(skel)) < 0) {
-		err_msg("cannot load the oncpu BPF program: %s (run with -v for the verifier log)",
-			strerror(-err));
-		return err;
-	}
-	if ((err = filter_fill(s, skel->maps.target_pids, skel->maps.target_tids,
-			       skel->maps.target_cgroup)) < 0)
-		return err;
-	if ((err = uw_open(&oc->uw, s, skel->maps.uw_events, NULL, oc,
-			   sizeof(struct oncpu_key), sizeof(uint64_t), merge_count,
-			   (struct uw_key_layout){ offsetof(struct oncpu_key, ustack),
-						   offsetof(struct oncpu_key, kstack),
-						   sizeof(struct oncpu_key) })) < 0)
+	/* records: a quarter second of samples on every CPU */
+	if ((err = cmd_prepare(s, &oc->base, NULL, oc->freq * session_possible_cpus() / 4 + 16)) < 0 ||
+	    (err = cmd_loaded(s, &oc->base, oncpu_bpf__load(skel), &rec)) < 0)
 		return err;
 
 	struct perf_event_attr attr = {
@@ -155,23 +118,9 @@ static int oncpu_start(struct session *s)
 		.sample_period = period,
 	};
 
-	return filter_follow_attach(skel->obj, &oc->links) ?:
-	       perf_attach_all_cpus(skel->progs.oncpu_sample, &attr, 0, "cpu-clock", &oc->links, &oc->pfds);
-}
-
-static void oncpu_scan(struct session *s)
-{
-	struct oncpu *oc = s->priv;
-	struct bpf_map *m = oc->skel->bss->gen & 1 ? oc->skel->maps.counts1 : oc->skel->maps.counts0;
-	struct oncpu_key key, next;
-	void *prev = NULL;
-
-	/* System-wide: snapshot new processes while they live. */
-	while (bpf_map_get_next_key(bpf_map__fd(m), prev, &next) == 0) {
-		session_note_pid(s, next.pid);
-		key = next;
-		prev = &key;
-	}
+	return filter_follow_attach(skel->obj, &oc->base.links) ?:
+	       perf_attach_all_cpus(skel->progs.oncpu_sample, &attr, 0, "cpu-clock", &oc->base.links,
+				    &oc->base.fds);
 }
 
 struct oncpu_drain {
@@ -224,11 +173,10 @@ static int oncpu_collect(struct session *s, struct profile *p)
 	stack_reader_clear(sr);
 	stack_reader_free(sr);
 	/* --unwind dwarf: the records so far, counted in user space. */
-	uw_poll(&oc->uw, 0);
-	uw_drain(&oc->uw, &d.sr, s->o.max_depth, add_entry, &d);
+	uw_poll(&oc->base.uw, 0);
+	uw_drain(&oc->base.uw, &d.sr, s->o.max_depth, add_entry, &d);
 	stack_builder_free(&b);
-	stats_report(&oc->stats, skel->maps.stats, p);
-	uw_report(&oc->uw, p);
+	cmd_report(&oc->base, p);
 	return err;
 }
 
@@ -236,20 +184,8 @@ static void oncpu_stop(struct session *s)
 {
 	struct oncpu *oc = s->priv;
 
-	links_destroy(oc->links.v, oc->links.n);
-	for (size_t i = 0; i < oc->pfds.n; i++)
-		close(oc->pfds.v[i]);
-	vec_free(&oc->links);
-	vec_free(&oc->pfds);
-	uw_close(&oc->uw);
+	cmd_stop(&oc->base);
 	oncpu_bpf__destroy(oc->skel);
-}
-
-static int oncpu_add_pid(struct session *s, pid_t pid)
-{
-	struct oncpu *x = s->priv;
-
-	return filter_add_pid(s, x->skel->maps.target_pids, pid);
 }
 
 const struct command oncpu_command = {
@@ -262,11 +198,11 @@ const struct command oncpu_command = {
 	.short_opts = "F:",
 	.parse_opt = oncpu_parse,
 	.start = oncpu_start,
-	.scan = oncpu_scan,
+	.scan = cmd_scan,
 	.collect = oncpu_collect,
 	.stop = oncpu_stop,
 	.describe = oncpu_describe,
-	.add_pid = oncpu_add_pid,
-	.poll = oncpu_poll,
+	.add_pid = cmd_add_pid,
+	.poll = cmd_poll,
 	.priv_size = sizeof(struct oncpu),
 };

@@ -6,6 +6,7 @@
 #include "render/output.h"
 #include "render/pprof.h"
 #include "cmd/report.h"
+#include "core/cli.h"
 
 static void usage(FILE *out)
 {
@@ -39,23 +40,19 @@ int report_main(int argc, char **argv)
 	uint64_t u;
 	int opt, status = EXIT_USAGE;
 
-	optind = 1;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":f:o:h", opts, NULL)) != -1) {
+	cli_getopt_start();
+	while ((opt = cli_getopt(argc, argv, ":f:o:h", opts, "report")) != -1) {
 		switch (opt) {
 		case 'f': format = optarg; break;
 		case 'o': vec_push(&outs, optarg); break;
 		case 'S': index = optarg; break;
 		case 'T':
-			if (!parse_u64(optarg, &u) || u > 1000000) {
-				err_msg("--top '%s': expected an integer from 0 to 1000000", optarg);
+			if (cli_parse_uint(optarg, "--top", 0, 1000000, &u) < 0)
 				goto out;
-			}
 			ro.top_n = (int)u;
 			break;
 		case 'h': usage(stdout); status = EXIT_OK; goto out;
-		case ':': err_msg("option '%s' needs a value", argv[optind - 1]); goto out;
-		default: err_msg("unknown option '%s' (see %s report --help)", argv[optind - 1], prog_name); goto out;
+		default: goto out; /* cli_getopt said why */
 		}
 	}
 	if (optind < argc)

@@ -92,7 +92,7 @@ static void usage(const struct command *c, FILE *out)
 		     " with -- CMD, CMD's own status\n");
 }
 
-static int parse_id_list(const char *arg, const char *what, void *vec_ptr)
+int cli_parse_id_list(const char *arg, const char *what, void *vec_ptr)
 {
 	VEC(pid_t) *v = vec_ptr;
 	char *copy = xstrdup(arg), *tok, *save = NULL;
@@ -177,13 +177,12 @@ int cli_parse(struct session *s, int argc, char **argv)
 	s->o.max_depth = 127;
 	s->o.max_stacks = 16384;
 	s->o.stack_bytes = 16384;
-	optind = 1;
-	opterr = 0;
+	cli_getopt_start();
 	/* '+' stops at the first non-option so "-- CMD" and CMD's own flags pass. */
-	while ((opt = getopt_long(argc, argv, shorts, opts, NULL)) != -1) {
+	while ((opt = cli_getopt(argc, argv, shorts, opts, c->name)) != -1) {
 		switch (opt) {
-		case 'p': err = parse_id_list(optarg, "pid", &s->o.pids); break;
-		case 't': err = parse_id_list(optarg, "tid", &s->o.tids); break;
+		case 'p': err = cli_parse_id_list(optarg, "pid", &s->o.pids); break;
+		case 't': err = cli_parse_id_list(optarg, "tid", &s->o.tids); break;
 		case OPT_CGROUP: s->o.cgroup = optarg; break;
 		case 'd': err = cli_parse_seconds(optarg, "--duration", &s->o.duration_ns); break;
 		case 'i': err = cli_parse_seconds(optarg, "--interval", &s->o.interval_ns); break;
@@ -229,12 +228,8 @@ int cli_parse(struct session *s, int argc, char **argv)
 		case OPT_FOLLOW: s->o.follow = optarg; break;
 		case 'h': usage(c, stdout); exit(EXIT_OK);
 		case OPT_VERSION: printf("bpfprof %s\n", BPFPROF_VERSION); exit(EXIT_OK);
-		case ':':
-			err_msg("option '%s' needs a value (see %s %s --help)", argv[optind - 1], prog_name, c->name);
-			return -EINVAL;
 		case '?':
-			err_msg("unknown option '%s' (see %s %s --help)", argv[optind - 1], prog_name, c->name);
-			return -EINVAL;
+			return -EINVAL; /* cli_getopt said why */
 		default:
 			if (!c->parse_opt) {
 				err_msg("unknown option '%s' (see %s %s --help)", argv[optind - 1], prog_name, c->name);
@@ -281,4 +276,21 @@ int cli_check_sample_index(struct session *s)
 	}
 	profile_free(p);
 	return ok ? 0 : -EINVAL;
+}
+
+void cli_getopt_start(void)
+{
+	optind = 1;
+	opterr = 0;
+}
+
+int cli_getopt(int argc, char **argv, const char *shorts, const struct option *opts, const char *cmd)
+{
+	int opt = getopt_long(argc, argv, shorts, opts, NULL);
+
+	if (opt == ':')
+		err_msg("option '%s' needs a value (see %s %s --help)", argv[optind - 1], prog_name, cmd);
+	else if (opt == '?')
+		err_msg("unknown option '%s' (see %s %s --help)", argv[optind - 1], prog_name, cmd);
+	return opt == ':' ? '?' : opt;
 }

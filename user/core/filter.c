@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-int filter_configure(struct session *s, volatile struct filter_cfg *cfg, struct bpf_map *pids,
+int filter_configure(struct session *s, volatile struct prog_cfg *cfg, struct bpf_map *pids,
 		     struct bpf_map *tids)
 {
 	cfg->pid = s->o.pids.n > 0 || s->o.follow;

@@ -9,7 +9,7 @@
 typedef VEC(struct bpf_link *) link_vec;
 
 /* Sets the rodata filter flags and sizes the target maps (before load). */
-int filter_configure(struct session *s, volatile struct filter_cfg *cfg, struct bpf_map *pids,
+int filter_configure(struct session *s, volatile struct prog_cfg *cfg, struct bpf_map *pids,
 		     struct bpf_map *tids);
 /* Fills the target maps (after load). */
 int filter_fill(struct session *s, struct bpf_map *pids, struct bpf_map *tids,

@@ -108,9 +108,8 @@ bool uw_enabled(struct session *s)
 	return s->o.unwind != UNWIND_FP && !s->o.kernel_only;
 }
 
-int uw_configure(struct session *s, volatile __u32 *stack_bytes, volatile bool *per_pid,
-		 struct bpf_map *scratch, struct bpf_map *events, struct bpf_map *records,
-		 unsigned ring_records)
+int uw_configure(struct session *s, volatile struct prog_cfg *cfg, struct bpf_map *scratch,
+		 struct bpf_map *events, struct bpf_map *records, unsigned ring_records)
 {
 	size_t rec = sizeof(struct uw_record) + s->o.stack_bytes + UW_PAGE;
 	size_t ring = 1u << 16;
@@ -118,9 +117,9 @@ int uw_configure(struct session *s, volatile __u32 *stack_bytes, volatile bool *
 
 	if (!uw_enabled(s))
 		return 0;
-	*stack_bytes = s->o.stack_bytes;
+	cfg->uw_stack_bytes = s->o.stack_bytes;
 	/* auto picks per target process; system-wide it is dwarf for all. */
-	*per_pid = s->o.unwind == UNWIND_AUTO && (s->o.pids.n || s->o.cmd || s->o.follow);
+	cfg->uw_per_pid = s->o.unwind == UNWIND_AUTO && (s->o.pids.n || s->o.cmd || s->o.follow);
 	/* Room for ring_records records (a power of two of bytes). The buffer
 	 * is mapped into this process twice (libbpf): its size is RSS. */
 	while (ring < ring_records * rec && ring < (64u << 20))

@@ -64,9 +64,8 @@ struct uw_ctx {
 bool uw_enabled(struct session *s);
 /* Before load: the rodata knobs and the sizes of the scratch map, the ring
  * buffer and (offcpu) a map that keeps records until a thread wakes. */
-int uw_configure(struct session *s, volatile __u32 *stack_bytes, volatile bool *per_pid,
-		 struct bpf_map *scratch, struct bpf_map *events, struct bpf_map *records,
-		 unsigned ring_records);
+int uw_configure(struct session *s, volatile struct prog_cfg *cfg, struct bpf_map *scratch,
+		 struct bpf_map *events, struct bpf_map *records, unsigned ring_records);
 /* Ring sizes, in records: enough for a quarter second of samples, or a
  * burst of events. */
 #define UW_RING_EVENTS 256

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "serve/serve.h"
+#include "core/cli.h"
 #include "serve/serve_request.h"
 #include "base/util.h"
 
@@ -53,8 +54,8 @@ static struct {
 	int running;            /* profiles in flight */
 	pthread_mutex_t lock;
 	char token[80];         /* the secret callers present; "" with --no-auth */
-	VEC(long) allow_pids;   /* --allow-pid; empty: any */
-	VEC(long) allow_uids;   /* --allow-uid; empty: any */
+	VEC(pid_t) allow_pids;  /* --allow-pid; empty: any */
+	VEC(pid_t) allow_uids;  /* --allow-uid; empty: any */
 	char workdir[PATH_MAX]; /* profiles in flight write here; emptied at start and stop */
 	volatile int stopping;  /* SIGINT/SIGTERM: in-flight profiles end now */
 } srv = { .max_seconds = 300, .max_concurrent = 4, .lock = PTHREAD_MUTEX_INITIALIZER };
@@ -174,7 +175,7 @@ static bool pid_allowed(long pid)
 	ok = false;
 	if ((u = status_field(text, "Uid")) && sscanf(u, "%u", &ruid) == 1)
 		for (size_t i = 0; i < srv.allow_uids.n; i++)
-			ok |= srv.allow_uids.v[i] == (long)ruid;
+			ok |= (uid_t)srv.allow_uids.v[i] == ruid;
 	free(text);
 	return ok;
 }
@@ -491,25 +492,6 @@ static void clean_workdir(void)
 	closedir(d);
 }
 
-/* "1,2,3" into v; false on anything else. */
-static bool parse_id_list(const char *s, void *vec)
-{
-	VEC(long) *v = vec;
-	char *copy = strdup(s), *save = NULL;
-	bool ok = true;
-	uint64_t u;
-
-	for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-		if (!parse_u64(t, &u) || u > INT32_MAX) {
-			ok = false;
-			break;
-		}
-		vec_push(v, (long)u);
-	}
-	free(copy);
-	return ok && v->n;
-}
-
 int serve_main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -533,42 +515,32 @@ int serve_main(int argc, char **argv)
 	sigset_t sigs;
 	const char *colon;
 
-	optind = 1;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":l:h", opts, NULL)) != -1) {
+	cli_getopt_start();
+	while ((opt = cli_getopt(argc, argv, ":l:h", opts, "serve")) != -1) {
 		switch (opt) {
 		case 'l': listen = optarg; break;
 		case 's':
-			if (!parse_u64(optarg, &u) || u < 1 || u > 86400) {
-				err_msg("--max-seconds '%s': expected 1..86400", optarg);
+			if (cli_parse_uint(optarg, "--max-seconds", 1, 86400, &u) < 0)
 				return EXIT_USAGE;
-			}
 			srv.max_seconds = (int)u;
 			break;
 		case 'c':
-			if (!parse_u64(optarg, &u) || u < 1 || u > 1024) {
-				err_msg("--max-concurrent '%s': expected 1..1024", optarg);
+			if (cli_parse_uint(optarg, "--max-concurrent", 1, 1024, &u) < 0)
 				return EXIT_USAGE;
-			}
 			srv.max_concurrent = (int)u;
 			break;
 		case 't': token_file = optarg; break;
 		case 'n': no_auth = true; break;
 		case 'p':
-			if (!parse_id_list(optarg, &srv.allow_pids)) {
-				err_msg("--allow-pid '%s': expected a comma-separated list of pids", optarg);
+			if (cli_parse_id_list(optarg, "pid", &srv.allow_pids) < 0)
 				return EXIT_USAGE;
-			}
 			break;
 		case 'u':
-			if (!parse_id_list(optarg, &srv.allow_uids)) {
-				err_msg("--allow-uid '%s': expected a comma-separated list of uids", optarg);
+			if (cli_parse_id_list(optarg, "uid", &srv.allow_uids) < 0)
 				return EXIT_USAGE;
-			}
 			break;
 		case 'h': usage(stdout); return EXIT_OK;
-		case ':': err_msg("option '%s' needs a value", argv[optind - 1]); return EXIT_USAGE;
-		default: err_msg("unknown option '%s' (see %s serve --help)", argv[optind - 1], prog_name); return EXIT_USAGE;
+		default: return EXIT_USAGE; /* cli_getopt said why */
 		}
 	}
 	colon = strrchr(listen, ':');

@@ -829,7 +829,7 @@ again:
 	bpf_program__set_autoload(skel->progs.tr_uprobe, have[TK_UPROBE]);
 	bpf_program__set_autoload(skel->progs.tr_uretprobe, have[TK_URETPROBE]);
 	bpf_program__set_autoload(skel->progs.tr_usdt, have[TK_USDT]);
-	skel->rodata->filter.pid = t->pid > 0;
+	skel->rodata->cfg.pid = t->pid > 0;
 	/* Maps sized to the program: the stack map only when a key holds a
 	 * stack (bpftrace always locks a 130 MB one). */
 	err = bpf_map__set_max_entries(skel->maps.attach_block, p->probes.n ? p->probes.n : 1) ?:
@@ -945,9 +945,8 @@ static int parse_args(struct trace *t, int argc, char **argv)
 			break;
 		}
 	}
-	optind = 1;
-	opterr = 0;
-	while ((opt = getopt_long(nopt, argv, "e:d:p:c:f:o:vh", opts, NULL)) != -1) {
+	cli_getopt_start();
+	while ((opt = cli_getopt(nopt, argv, ":e:d:p:c:f:o:vh", opts, "trace")) != -1) {
 		switch (opt) {
 		case 'e': t->src = optarg; break;
 		case 'd':
@@ -980,8 +979,7 @@ static int parse_args(struct trace *t, int argc, char **argv)
 		case 'o': vec_push(&t->outputs, optarg); break;
 		case 'v': t->verbose = true; break;
 		case 'h': usage(stdout); return EXIT_OK;
-		case ':': err_msg("option '%s' needs a value (see %s trace --help)", argv[optind - 1], prog_name); return EXIT_USAGE;
-		default: err_msg("unknown option '%s' (see %s trace --help)", argv[optind - 1], prog_name); return EXIT_USAGE;
+		default: return EXIT_USAGE; /* cli_getopt said why */
 		}
 	}
 	if (!t->src && optind < nopt)
