@@ -26,6 +26,14 @@ enum stat_slot {
 	STAT_NSLOTS,
 };
 
+/* Every aggregation key begins with these two: the process, and how many
+ * times it exec'd while profiled (which program image its addresses are
+ * in), so shared code can read them from any command's key. */
+struct key_head {
+	__u32 pid;
+	__u32 exec;
+};
+
 /* What every program is told before it loads: one read-only struct `cfg`
  * (filter.bpf.h), set by the loader between open and load (cmd_prepare in
  * user/core/cmdbase.c). A program's own knobs stay its own rodata. */

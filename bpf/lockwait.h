@@ -41,17 +41,16 @@ struct lock_start {
 };
 
 struct lock_key {
-	__u32 pid;
+	__u32 pid;        /* every key begins with pid and exec (common.h) */
+	__u32 exec;       /* execs of pid before the wait (exec_gens) */
 	__u32 tid;
 	__s32 ustack;
 	__s32 kstack;
+	__u32 flags;
 	__u64 lock;       /* with --by-lock, else 0 */
 	__u64 entry_ret;  /* entry probes: the caller's return address ([sp]) */
-	__u32 flags;
 	__u8 kind;
-	__u8 pad[3];
-	__u32 exec;       /* execs of pid before the wait (exec_gens) */
-	__u32 pad2;
+	__u8 pad[7];
 	char comm[TASK_COMM_LEN];
 };
 

@@ -21,9 +21,9 @@ enum alloc_fn {
 /* Where allocations are attributed: process, stack, and the caller's
  * return address read at the allocator's entry. */
 struct heap_key {
-	__u32 pid;
-	__s32 ustack;
+	__u32 pid;        /* every key begins with pid and exec (common.h) */
 	__u32 exec;       /* execs of pid before the call (exec_gens) */
+	__s32 ustack;
 	__u32 pad;
 	__u64 entry_ret;
 	char comm[TASK_COMM_LEN];

@@ -135,7 +135,8 @@ static __always_inline int on_switch(void *ctx, bool preempt, struct task_struct
 			}
 		} else if (state_mask & (1u << state)) {
 			struct offcpu_start s = { .start = now, .pid = prev_tgid, .state = state,
-						  .ustack = STACK_NONE, .kstack = STACK_NONE };
+						  .ustack = STACK_NONE, .kstack = STACK_NONE,
+						  .exec = exec_gen(prev_tgid) };
 
 			bpf_get_current_comm(&s.comm, sizeof(s.comm)); /* current is prev */
 			s.kthread = kthread;
@@ -181,7 +182,7 @@ static __always_inline int on_switch(void *ctx, bool preempt, struct task_struct
 		if (now > st->start && blocked >= min_block_ns && blocked <= max_block_ns) {
 			struct offcpu_key key = { .pid = st->pid, .tid = next_tid, .ustack = st->ustack,
 						  .kstack = st->kstack, .state = st->state,
-						  .kthread = st->kthread, .exec = exec_gen(st->pid) };
+						  .kthread = st->kthread, .exec = st->exec };
 
 			__builtin_memcpy(key.comm, st->comm, sizeof(key.comm));
 			add(&key, blocked);
@@ -260,6 +261,7 @@ int offcpu_seed(struct bpf_iter__task *ctx)
 		return 0;
 	s.start = bpf_ktime_get_ns();
 	s.pid = tgid;
+	s.exec = exec_gen(tgid);
 	s.state = state;
 	s.kthread = !!(task->flags & PF_KTHREAD);
 	bpf_probe_read_kernel_str(s.comm, sizeof(s.comm), task->comm);

@@ -26,20 +26,21 @@ struct offcpu_start {
 	__s32 ustack;
 	__s32 kstack;
 	__u32 pid;
+	__u32 exec;     /* pid's exec count when it left (exec_gens) */
 	__u8 state;
 	__u8 kthread;
 	__u8 pad[2];
 };
 
 struct offcpu_key {
-	__u32 pid;
+	__u32 pid;       /* every key begins with pid and exec (common.h) */
+	__u32 exec;      /* execs of pid before the block (exec_gens) */
 	__u32 tid;
 	__s32 ustack;
 	__s32 kstack;
 	__u8 state;
 	__u8 kthread;
 	__u8 pad[2];
-	__u32 exec;      /* execs of pid before the block (exec_gens) */
 	char comm[TASK_COMM_LEN];
 };
 

@@ -7,11 +7,11 @@
 /* One aggregation key per (thread, user stack, kernel stack). A stack id of
  * -1 means "no such stack" (kernel thread, user-only sample, -U/-K). */
 struct oncpu_key {
-	__u32 pid;
+	__u32 pid;       /* every key begins with pid and exec (common.h) */
+	__u32 exec;      /* execs of pid before the sample (exec_gens) */
 	__u32 tid;
 	__s32 ustack;
 	__s32 kstack;
-	__u32 exec;      /* execs of pid before the sample (exec_gens) */
 	char comm[TASK_COMM_LEN];
 };
 

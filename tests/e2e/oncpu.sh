@@ -90,6 +90,16 @@ stop_targets
 check "oncpu -- CMD, command execs: the new program is profiled" ge "$(awk '/^nofp;/ { t += $NF } END { print t + 0 }' "$OUT/exec-cmd.folded")" 30
 check "oncpu -- CMD, command execs: samples before the exec keep their names (>= 30%)" \
 	ge "$(stack_share "$OUT/exec-cmd.folded" "main;outer_caller;middle_caller;hot_spin")" 30
+# System-wide: the process is found by its samples, before and after.
+"$BPFPROF" oncpu -d 4 -o "$OUT/exec-sys.folded" -v 2>"$OUT/exec-sys.err" &
+bp=$!
+wait_attached "$OUT/exec-sys.err"
+"$TB/hot" 1 exec "$TB/nofp" chain 1 > /dev/null
+wait $bp
+check "oncpu system-wide, a process execs: the old program's samples named (>= 50)" \
+	ge "$(awk '/^hot;.*main;outer_caller;middle_caller;hot_spin / { t += $NF } END { print t + 0 }' "$OUT/exec-sys.folded")" 50
+check "oncpu system-wide, a process execs: the new program's leaf named (>= 50)" \
+	ge "$(awk '/^nofp;.*;spin / { t += $NF } END { print t + 0 }' "$OUT/exec-sys.folded")" 50
 
 # Kernel stacks, and -U / -K.
 start_target "$TB/hot" 8 sys

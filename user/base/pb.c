@@ -153,3 +153,18 @@ bool pb_next(struct pb_reader *r, uint32_t *field, int *wire)
 	}
 	return true;
 }
+
+bool pb_read_varints(struct pb_reader *r, uint64_t *vals, uint32_t n)
+{
+	uint32_t f;
+	int w;
+
+	memset(vals, 0, n * sizeof(*vals));
+	while (pb_next(r, &f, &w)) {
+		if (w == PB_VARINT && f >= 1 && f <= n)
+			vals[f - 1] = pb_read_varint(r);
+		else
+			pb_skip(r, w);
+	}
+	return !r->error;
+}

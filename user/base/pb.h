@@ -34,5 +34,9 @@ uint64_t pb_read_varint(struct pb_reader *r);
 /* A length-delimited field's body as a sub-reader. */
 struct pb_reader pb_read_len(struct pb_reader *r);
 void pb_skip(struct pb_reader *r, int wire);
+/* Reads all of a message whose fields of interest are varints numbered 1..n:
+ * vals[k - 1] gets field k (the last one seen; 0 if absent), anything else
+ * is skipped. False if the message is malformed. */
+bool pb_read_varints(struct pb_reader *r, uint64_t *vals, uint32_t n);
 
 #endif

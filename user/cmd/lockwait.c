@@ -420,7 +420,8 @@ static void add_entry(const void *kp, const void *vp, void *ctx)
 
 static void note_pid(const void *kp, const void *vp, void *ctx)
 {
-	session_note_pid(((struct lw_drain *)ctx)->s, ((const struct lock_key *)kp)->pid);
+	session_note_pid(((struct lw_drain *)ctx)->s, ((const struct lock_key *)kp)->pid,
+			 ((const struct lock_key *)kp)->exec);
 }
 
 static int lockwait_collect(struct session *s, struct profile *p)

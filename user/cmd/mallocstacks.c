@@ -549,7 +549,7 @@ static void add_entry(const void *kp, const void *vp, void *ctx)
 	last->val = *v;
 	if (!values[0] && !values[1] && !values[2] && !values[3])
 		return;
-	session_note_pid(d->s, k->pid);
+	session_note_pid(d->s, k->pid, k->exec);
 	memcpy(comm, k->comm, TASK_COMM_LEN);
 	stack_begin(d->b);
 	stack_reader_add_entry(d->sr, d->b, k->ustack, k->pid, k->exec, STACK_USER, k->entry_ret);

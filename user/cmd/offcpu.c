@@ -261,7 +261,7 @@ static void offcpu_scan(struct session *s)
 
 	while (bpf_map_get_next_key(bpf_map__fd(oc->skel->maps.starts), prev, &next) == 0) {
 		if (bpf_map_lookup_elem(bpf_map__fd(oc->skel->maps.starts), &next, &st) == 0)
-			session_note_pid(s, st.pid);
+			session_note_pid(s, st.pid, st.exec);
 		key = next;
 		prev = &key;
 	}
@@ -297,7 +297,8 @@ static void add_entry(const void *k, const void *v, void *ctx)
 
 static void note_pid(const void *k, const void *v, void *ctx)
 {
-	session_note_pid(((struct offcpu_drain *)ctx)->s, ((const struct offcpu_key *)k)->pid);
+	session_note_pid(((struct offcpu_drain *)ctx)->s, ((const struct offcpu_key *)k)->pid,
+			 ((const struct offcpu_key *)k)->exec);
 }
 
 /* Threads still off CPU: their stacks stay in the stack map; at the end of
@@ -332,11 +333,11 @@ static void add_pending(struct offcpu *oc, struct offcpu_drain *d, uint64_t now,
 		blocked = now - st.start;
 		if (blocked < oc->skel->rodata->min_block_ns || blocked > oc->skel->rodata->max_block_ns)
 			continue;
-		struct offcpu_key k = { .pid = st.pid, .tid = tids.v[i], .ustack = st.ustack,
+		struct offcpu_key k = { .pid = st.pid, .exec = st.exec, .tid = tids.v[i], .ustack = st.ustack,
 					.kstack = st.kstack, .state = st.state, .kthread = st.kthread };
 
 		memcpy(k.comm, st.comm, sizeof(k.comm));
-		session_note_pid(d->s, st.pid);
+		session_note_pid(d->s, st.pid, st.exec);
 		add_sample(d, &k, 0, blocked);
 	}
 	/* Recycle the other stacks, so a long run does not fill the stack map.

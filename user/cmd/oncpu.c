@@ -147,7 +147,8 @@ static void add_entry(const void *k, const void *v, void *ctx)
 
 static void add_pid(const void *k, const void *v, void *ctx)
 {
-	session_note_pid(((struct oncpu_drain *)ctx)->s, ((const struct oncpu_key *)k)->pid);
+	session_note_pid(((struct oncpu_drain *)ctx)->s, ((const struct oncpu_key *)k)->pid,
+			 ((const struct oncpu_key *)k)->exec);
 }
 
 static int oncpu_collect(struct session *s, struct profile *p)

@@ -112,13 +112,13 @@ void cmd_note_map_pids(struct session *s, struct bpf_map *m)
 	uint8_t key[256], next[256];
 	size_t ksize = bpf_map__key_size(m);
 	void *prev = NULL;
-	uint32_t pid;
+	struct key_head h;
 
-	if (ksize < sizeof(pid) || ksize > sizeof(key))
+	if (ksize < sizeof(h) || ksize > sizeof(key))
 		return;
 	while (bpf_map_get_next_key(bpf_map__fd(m), prev, next) == 0) {
-		memcpy(&pid, next, sizeof(pid));
-		session_note_pid(s, (pid_t)pid);
+		memcpy(&h, next, sizeof(h));
+		session_note_pid(s, (pid_t)h.pid, h.exec);
 		memcpy(key, next, ksize);
 		prev = key;
 	}

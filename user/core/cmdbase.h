@@ -57,8 +57,8 @@ void cmd_report(struct cmd_base *c, struct profile *p);
 /* Detaches and closes what the base holds (not the skeleton). */
 void cmd_stop(struct cmd_base *c);
 
-/* Notes (session_note_pid) the pid each key of m begins with (every
- * command's aggregation key starts with its __u32 pid). */
+/* Notes (session_note_pid) the process and image each key of m begins
+ * with (every aggregation key starts with a struct key_head). */
 void cmd_note_map_pids(struct session *s, struct bpf_map *m);
 
 /* Default hooks: --follow's new target; reading records; the periodic scan

@@ -96,8 +96,9 @@ bool session_target_exe(struct session *s, pid_t pid, char *out, size_t n);
 size_t session_pid_capacity(struct session *s);
 /* Applies mapping events seen so far (-- CMD), before reading stacks. */
 void session_sync_maps(struct session *s);
-/* For commands: make sure pid's maps are snapshotted (cheap if already). */
-void session_note_pid(struct session *s, pid_t pid);
+/* For commands: make sure pid's maps in its image `exec` are snapshotted
+ * (cheap if already): a process seen first, or since it exec'd. */
+void session_note_pid(struct session *s, pid_t pid, uint32_t exec);
 /* Re-reads pid's maps into the program image the BPF side counts it in
  * now (an exec since the last read starts a new image, keeping the old). */
 void session_snapshot(struct session *s, pid_t pid);

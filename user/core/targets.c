@@ -263,9 +263,9 @@ void session_snapshot(struct session *s, pid_t pid)
 		sym_snapshot(s->sym, pid, after);
 }
 
-void session_note_pid(struct session *s, pid_t pid)
+void session_note_pid(struct session *s, pid_t pid, uint32_t exec)
 {
-	if (pid > 0 && !sym_known(s->sym, pid))
+	if (pid > 0 && !sym_has_image(s->sym, pid, exec))
 		session_snapshot(s, pid);
 }
 

@@ -220,7 +220,7 @@ int32_t uw_user_stack(struct uw_ctx *u, const struct uw_record *r, size_t len, u
 
 	if (r->flags & UW_F_NO_USER)
 		return STACK_NONE;
-	session_note_pid(u->s, r->pid);
+	session_note_pid(u->s, r->pid, r->exec);
 	u->records++;
 	ips[0] = leaf;
 	uint64_t t0 = now_ns(CLOCK_MONOTONIC);

@@ -169,17 +169,9 @@ static bool build_types(struct builder *b, const char *source)
 	p->duration_ns = d->duration_ns;
 	p->period = d->period;
 	if (ok && d->has_period_type) {
-		uint32_t f;
-		int w;
-		uint64_t id[2] = { 0, 0 };
+		uint64_t id[2];
 
-		while (pb_next(&d->period_type, &f, &w)) {
-			if ((f == 1 || f == 2) && w == PB_VARINT)
-				id[f - 1] = pb_read_varint(&d->period_type);
-			else
-				pb_skip(&d->period_type, w);
-		}
-		ok = !d->period_type.error && str_ok(d, id[0], "period type") && str_ok(d, id[1], "period unit");
+		ok = pb_read_varints(&d->period_type, id, 2) && str_ok(d, id[0], "period type") && str_ok(d, id[1], "period unit");
 		if (ok) {
 			p->period_type.type = pf_str(p, d->strs.v[id[0]]);
 			p->period_type.unit = pf_str(p, d->strs.v[id[1]]);
@@ -205,23 +197,14 @@ static bool build_mappings(struct builder *b)
 	for (size_t i = 0; i < d->mappings.n && ok; i++) {
 		struct pb_reader *r = &d->mappings.v[i];
 		struct pf_mapping m = { 0 };
-		uint64_t id = 0, file = 0, bid = 0;
-		uint32_t f;
-		int w;
+		uint64_t f[6]; /* id, start, limit, offset, file, build id */
+		bool read = pb_read_varints(r, f, 6);
+		uint64_t id = f[0], file = f[4], bid = f[5];
 
-		while (pb_next(r, &f, &w)) {
-			uint64_t v = w == PB_VARINT ? pb_read_varint(r) : (pb_skip(r, w), 0);
-
-			switch (f) {
-			case 1: id = v; break;
-			case 2: m.start = v; break;
-			case 3: m.limit = v; break;
-			case 4: m.offset = v; break;
-			case 5: file = v; break;
-			case 6: bid = v; break;
-			}
-		}
-		if (r->error || !id)
+		m.start = f[1];
+		m.limit = f[2];
+		m.offset = f[3];
+		if (!read || !id)
 			ok = fail(d, "malformed mapping");
 		else if (str_ok(d, file, "mapping") && str_ok(d, bid, "mapping")) {
 			m.file = d->strs.v[file];
@@ -248,21 +231,11 @@ static bool build_functions(struct builder *b)
 
 	for (size_t i = 0; i < d->functions.n && ok; i++) {
 		struct pb_reader *r = &d->functions.v[i];
-		uint64_t id = 0, name = 0, file = 0;
-		uint32_t f;
-		int w;
+		uint64_t f[4]; /* id, name, system name, file */
+		bool read = pb_read_varints(r, f, 4);
+		uint64_t id = f[0], name = f[1], file = f[3];
 
-		while (pb_next(r, &f, &w)) {
-			uint64_t v = w == PB_VARINT ? pb_read_varint(r) : (pb_skip(r, w), 0);
-
-			if (f == 1)
-				id = v;
-			else if (f == 2)
-				name = v;
-			else if (f == 4)
-				file = v;
-		}
-		if (r->error || !id)
+		if (!read || !id)
 			ok = fail(d, "malformed function");
 		else if (str_ok(d, name, "function") && str_ok(d, file, "function")) {
 			vec_push(&b->fv, ((struct func_info){ d->strs.v[name], file ? d->strs.v[file] : NULL }));
@@ -293,20 +266,12 @@ static bool build_locations(struct builder *b)
 		while (ok && pb_next(r, &f, &w)) {
 			if (f == 4 && w == PB_LEN) {
 				struct pb_reader lr = pb_read_len(r);
-				uint64_t fid = 0, *slot;
-				int64_t line = 0;
-				uint32_t ff;
-				int ww;
+				uint64_t lf[2], *slot; /* function id, line */
+				bool read = pb_read_varints(&lr, lf, 2);
+				uint64_t fid = lf[0];
+				int64_t line = (int64_t)lf[1];
 
-				while (pb_next(&lr, &ff, &ww)) {
-					uint64_t v = ww == PB_VARINT ? pb_read_varint(&lr) : (pb_skip(&lr, ww), 0);
-
-					if (ff == 1)
-						fid = v;
-					else if (ff == 2)
-						line = (int64_t)v;
-				}
-				if (lr.error || !(slot = hmap_get(&b->funcs, fid, 0))) {
+				if (!read || !(slot = hmap_get(&b->funcs, fid, 0))) {
 					ok = fail(d, "location line refers to unknown function %llu", (unsigned long long)fid);
 					break;
 				}
@@ -377,22 +342,12 @@ static bool build_samples(struct builder *b)
 				read_repeated(r, w, &b->vals);
 			else if (f == 3 && w == PB_LEN) {
 				struct pb_reader lr = pb_read_len(r);
-				uint64_t key = 0, str = 0;
-				int64_t num = 0;
-				uint32_t ff;
-				int ww;
+				uint64_t lf[3]; /* key, str, num */
+				bool read = pb_read_varints(&lr, lf, 3);
+				uint64_t key = lf[0], str = lf[1];
+				int64_t num = (int64_t)lf[2];
 
-				while (pb_next(&lr, &ff, &ww)) {
-					uint64_t v = ww == PB_VARINT ? pb_read_varint(&lr) : (pb_skip(&lr, ww), 0);
-
-					if (ff == 1)
-						key = v;
-					else if (ff == 2)
-						str = v;
-					else if (ff == 3)
-						num = (int64_t)v;
-				}
-				if (lr.error || !str_ok(d, key, "label") || !str_ok(d, str, "label")) {
+				if (!read || !str_ok(d, key, "label") || !str_ok(d, str, "label")) {
 					ok = fail(d, "malformed label");
 					break;
 				}

@@ -262,6 +262,11 @@ bool sym_known(struct symbolizer *s, pid_t pid)
 	return proc_get(s, pid, false) != NULL;
 }
 
+bool sym_has_image(struct symbolizer *s, pid_t pid, uint32_t exec)
+{
+	return image_get(s, pid, exec) != NULL;
+}
+
 
 int sym_snapshot(struct symbolizer *s, pid_t pid, uint32_t exec)
 {

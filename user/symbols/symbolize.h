@@ -34,6 +34,8 @@ void symbolizer_free(struct symbolizer *s);
  * and was never seen. Cheap when nothing changed. */
 int sym_snapshot(struct symbolizer *s, pid_t pid, uint32_t exec);
 bool sym_known(struct symbolizer *s, pid_t pid);
+/* Whether pid's image `exec` has been seen (a snapshot or mapping records). */
+bool sym_has_image(struct symbolizer *s, pid_t pid, uint32_t exec);
 
 /* Mapping changes reported by the kernel as they happen (perf mmap2,
  * comm-exec and fork records), so short-lived processes resolve even if
