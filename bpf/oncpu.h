@@ -12,6 +12,7 @@ struct oncpu_key {
 	__u32 tid;
 	__s32 ustack;
 	__s32 kstack;
+	__u32 pad;       /* 8-byte size: values follow keys in user-space tables */
 	char comm[TASK_COMM_LEN];
 };
 

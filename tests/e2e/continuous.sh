@@ -59,7 +59,7 @@ U=http://127.0.0.1:$PORT
 TOK=$(cat "$OUT/serve.token")
 check "serve: /healthz" eq "$(curl -s $U/healthz)" ok
 check "serve: index lists the endpoints" bash -c "curl -s $U/debug/pprof/ | grep -q 'debug/pprof/mutex'"
-start_target "$TB/hot" 30 single
+start_target "$TB/hot" 60 single # outlives every request below, on a loaded run too
 hot=$TPID
 go tool pprof -top "$U/debug/pprof/profile?token=$TOK&pid=$hot&seconds=2" > "$OUT/s-prof.txt" 2>&1
 check "serve /profile: go tool pprof shows hot_spin" contains "$OUT/s-prof.txt" "hot_spin"

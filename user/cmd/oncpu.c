@@ -79,6 +79,7 @@ static void oncpu_describe(struct session *s, struct profile *p)
 
 /* --unwind dwarf payload: the key, then a count of 1. */
 _Static_assert(sizeof(struct oncpu_key) + sizeof(uint64_t) <= UW_PAYLOAD, "payload too big");
+_Static_assert(sizeof(struct oncpu_key) % 8 == 0, "the count after the key must be 8-byte aligned");
 
 static void merge_count(void *dst, const void *src)
 {
