@@ -543,5 +543,18 @@ else
 fi
 echo >> "$RES"
 
+# ---- unwind tables (#15: complete stacks in the kernel) ---------------------
+gcc -O2 -D_GNU_SOURCE -Iuser -Ibpf -o $B/tables bench/tables.c build/libbpfprof.a -lbpf -ldw -lelf -lz -lcapstone -lstdc++ -lm -lmicrohttpd -lpthread
+# The largest executable files here, with libc and Debian's python3.
+largest=$(find /usr/bin /usr/sbin /usr/lib -type f -size +20M -perm -u+x 2>/dev/null | xargs -r ls -S 2>/dev/null | head -2)
+{
+echo "## Unwind tables: .eh_frame to compact rows (build once per file; median of 5 builds)"
+echo
+echo "| file | rows | KiB | build (ms) |"
+echo "|---|---|---|---|"
+$B/tables /lib/x86_64-linux-gnu/libc.so.6 /usr/bin/python3 $largest | awk '{ printf "| %s | %s | %s | %s |\n", $1, $2, $3, $4 }'
+echo
+} >> "$RES"
+
 cat "$RES"
 rm -rf "$TMP"

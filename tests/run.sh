@@ -39,6 +39,8 @@ e2e() { # runs one script in a subshell with the helpers
 
 start=$(date +%s)
 part unit tests/build/test_unit tests/build
+# Unwind tables against the libdw unwinder, on libc, python3 and our target.
+part unwind-tables tests/build/test_unwind tests/build
 # The trace grammar needs no privilege: run as nobody where setpriv exists.
 if command -v setpriv >/dev/null; then
 	part grammar setpriv --reuid=65534 --regid=65534 --clear-groups tests/build/test_grammar
@@ -69,6 +71,7 @@ if [ -z "${TESTS:-}" ] || [ "${TESTS}" = asan ]; then
 		export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:exitcode=98
 		part "asan: unit" tests/build/test_unit_asan tests/build
 		part "asan: grammar" tests/build/test_grammar_asan
+		part "asan: unwind-tables" tests/build/test_unwind_asan tests/build
 		part "asan: e2e" env BPFPROF="$ROOT/build/asan/bpfprof" bash -c 'source tests/lib.sh; source tests/asan.sh'
 	else
 		cat "$OUT/asan-build.log"

@@ -1,0 +1,61 @@
+/* Compact unwind tables: a file's .eh_frame turned into sorted rows, each
+ * saying for the code from its pc on how to find the caller — the form the
+ * kernel-side walker (#15) reads from BPF maps, and the user-space step
+ * below uses to check it. Built once per file, off the hot path. */
+#ifndef BPFPROF_UNWIND_TABLE_H
+#define BPFPROF_UNWIND_TABLE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "base/util.h"
+#include "symbols/elfsym.h"
+
+enum ut_kind {
+	UT_CFA_RSP,      /* CFA = rsp + cfa_off */
+	UT_CFA_RBP,      /* CFA = rbp + cfa_off */
+	UT_PLT,          /* .plt: CFA = rsp + cfa_off + ((pc & 15) >= rbp_off ? 8 : 0) */
+	UT_SIGNAL,       /* a signal trampoline (__restore_rt): registers in the ucontext */
+	UT_STOP,         /* the outermost frame (_start, clone, thread start) */
+	UT_GAP,          /* no CFI here: step by frame pointer */
+	UT_UNSUPPORTED,  /* CFI this table cannot express: the walk stops (counted) */
+};
+
+/* 8 bytes. The return address is always at CFA - 8 (x86-64 ABI; checked
+ * when built, else UT_UNSUPPORTED). */
+struct ut_row {
+	uint32_t pc;     /* from here (ELF vaddr - table base) to the next row's pc */
+	int16_t cfa_off;
+	int8_t rbp_off;  /* rbp saved at CFA + 8 * rbp_off; 0: rbp unchanged (UT_PLT: the threshold) */
+	uint8_t kind;    /* enum ut_kind */
+};
+
+struct unwind_table {
+	uint64_t base;           /* the ELF vaddr rows are relative to (lowest PT_LOAD) */
+	VEC(struct ut_row) rows; /* sorted by pc, adjacent rows differ */
+	uint32_t fdes;           /* FDEs read */
+	uint32_t unsupported;    /* rows made UT_UNSUPPORTED */
+	uint64_t build_ns;
+};
+
+/* Builds t from es's .eh_frame (es must keep its ELF: elf_syms_keep_elf).
+ * 0, or -ENOENT when the file has no CFI, -errno on other failures. */
+int unwind_table_build(struct elf_syms *es, struct unwind_table *t);
+void unwind_table_free(struct unwind_table *t);
+/* The row covering ELF vaddr, or NULL (before the first row, or past the
+ * table's end). */
+const struct ut_row *unwind_table_find(const struct unwind_table *t, uint64_t vaddr);
+
+/* Reads the 8-byte word at addr of the unwound task's memory. */
+typedef bool (*ut_read_fn)(void *ctx, uint64_t addr, uint64_t *out);
+
+enum ut_step {
+	UT_STEP_OK,        /* *pc, *sp, *bp are the caller's */
+	UT_STEP_END,       /* the outermost frame: the stack is complete */
+	UT_STEP_FP,        /* no rule here: the caller must step by frame pointer */
+	UT_STEP_FAILED,    /* an unsupported rule, or memory that could not be read */
+};
+/* One step with row (the row covering *pc): the caller's pc, sp and bp. */
+enum ut_step unwind_table_step(const struct ut_row *row, uint64_t *pc, uint64_t *sp, uint64_t *bp,
+			       ut_read_fn read, void *ctx);
+
+#endif
