@@ -36,6 +36,25 @@ struct uw_record {
 	__u8 stack[];
 };
 
+enum ut_kind {
+	UT_CFA_RSP,      /* CFA = rsp + cfa_off */
+	UT_CFA_RBP,      /* CFA = rbp + cfa_off */
+	UT_PLT,          /* .plt: CFA = rsp + cfa_off + ((pc & 15) >= rbp_off ? 8 : 0) */
+	UT_SIGNAL,       /* a signal trampoline (__restore_rt): registers in the ucontext */
+	UT_STOP,         /* the outermost frame (_start, clone, thread start) */
+	UT_GAP,          /* no CFI here: step by frame pointer */
+	UT_UNSUPPORTED,  /* CFI this table cannot express: the walk stops (counted) */
+};
+
+/* 8 bytes. The return address is always at CFA - 8 (x86-64 ABI; checked
+ * when built, else UT_UNSUPPORTED). */
+struct ut_row {
+	__u32 pc;     /* from here (ELF vaddr - table base) to the next row's pc */
+	__s16 cfa_off;
+	__s8 rbp_off;  /* rbp saved at CFA + 8 * rbp_off; 0: rbp unchanged (UT_PLT: the threshold) */
+	__u8 kind;    /* enum ut_kind */
+};
+
 #define UW_F_NO_USER 1       /* no user context (kernel thread) or -K */
 #define UW_F_RETURN_PC 2     /* regs are at a return: the pc is a return address */
 

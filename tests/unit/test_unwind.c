@@ -106,13 +106,16 @@ static void check_file(struct symbolizer *sym, const char *path, size_t min_rows
 		const struct ut_row *row = &t.rows.v[i];
 		uint64_t span = i + 1 < t.rows.n ? t.rows.v[i + 1].pc - row->pc : 1;
 		/* The record's copy starts at its sp: the whole stack lies above. */
-		uint64_t vaddr = t.base + row->pc + (j % 2 ? span / 2 : 0), off, pc, sp = STACK_AT,
+		/* (.plt: the second entry's 13th byte, where the push has run) */
+		uint64_t mid = row->kind == UT_PLT && span > 0x1c ? 0x1c : span / 2;
+		uint64_t vaddr = t.base + row->pc + (j % 2 ? mid : 0), off, pc, sp = STACK_AT,
 			 bp = STACK_AT + 4096, ips[4];
 		enum ut_step step;
 		bool complete, same;
 		size_t n;
 
-		if (i % (t.rows.n / 1500 + 1))
+		/* A sample of the rows, and every row of the rare rules. */
+		if (i % (t.rows.n / 1500 + 1) && row->kind != UT_PLT && row->kind != UT_SIGNAL && row->kind != UT_STOP)
 			continue;
 		if (row->kind == UT_GAP || row->kind == UT_UNSUPPORTED || !elf_vaddr_to_offset(es, vaddr, &off))
 			continue;

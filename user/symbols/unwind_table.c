@@ -272,7 +272,7 @@ enum ut_step unwind_table_step(const struct ut_row *row, uint64_t *pc, uint64_t 
 	switch (row->kind) {
 	case UT_CFA_RSP: cfa = *sp + row->cfa_off; break;
 	case UT_CFA_RBP: cfa = *bp + row->cfa_off; break;
-	case UT_PLT: cfa = *sp + row->cfa_off + (((*pc & 15) >= (uint64_t)(row->rbp_off * 8)) ? 8 : 0); break;
+	case UT_PLT: cfa = *sp + row->cfa_off + ((*pc & 15) >= (uint64_t)row->rbp_off ? 8 : 0); break;
 	case UT_SIGNAL:
 		if (!read(ctx, *sp + UC_MCONTEXT + SC_RBP, &nbp) || !read(ctx, *sp + UC_MCONTEXT + SC_RSP, &cfa) ||
 		    !read(ctx, *sp + UC_MCONTEXT + SC_RIP, &ra))

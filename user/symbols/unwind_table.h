@@ -9,25 +9,7 @@
 #include <stdint.h>
 #include "base/util.h"
 #include "symbols/elfsym.h"
-
-enum ut_kind {
-	UT_CFA_RSP,      /* CFA = rsp + cfa_off */
-	UT_CFA_RBP,      /* CFA = rbp + cfa_off */
-	UT_PLT,          /* .plt: CFA = rsp + cfa_off + ((pc & 15) >= rbp_off ? 8 : 0) */
-	UT_SIGNAL,       /* a signal trampoline (__restore_rt): registers in the ucontext */
-	UT_STOP,         /* the outermost frame (_start, clone, thread start) */
-	UT_GAP,          /* no CFI here: step by frame pointer */
-	UT_UNSUPPORTED,  /* CFI this table cannot express: the walk stops (counted) */
-};
-
-/* 8 bytes. The return address is always at CFA - 8 (x86-64 ABI; checked
- * when built, else UT_UNSUPPORTED). */
-struct ut_row {
-	uint32_t pc;     /* from here (ELF vaddr - table base) to the next row's pc */
-	int16_t cfa_off;
-	int8_t rbp_off;  /* rbp saved at CFA + 8 * rbp_off; 0: rbp unchanged (UT_PLT: the threshold) */
-	uint8_t kind;    /* enum ut_kind */
-};
+#include "unwind.h" /* struct ut_row, shared with the BPF walker */
 
 struct unwind_table {
 	uint64_t base;           /* the ELF vaddr rows are relative to (lowest PT_LOAD) */
