@@ -23,6 +23,10 @@ enum stat_slot {
 	STAT_MAP_FULL,          /* aggregation map full: the event was dropped */
 	STAT_RINGBUF_FULL,      /* --unwind dwarf: a record found the ring buffer full */
 	STAT_CHILD_LOST,        /* -- CMD: a child process the target map had no room for */
+	STAT_UNWIND_UNSUPPORTED,/* --unwind tables: a rule the table cannot express ended a walk */
+	STAT_UNWIND_READ,       /* --unwind tables: the stack could not be read where a rule said */
+	STAT_UNWIND_DEPTH,      /* --unwind tables: a stack deeper than 127 frames, truncated */
+	STAT_UNWIND_NO_TABLE,   /* --unwind tables: a process whose tables were not loaded yet (frame pointers) */
 	STAT_NSLOTS,
 };
 

@@ -55,6 +55,28 @@ struct ut_row {
 	__u8 kind;    /* enum ut_kind */
 };
 
+/* --unwind tables: a process's executable mappings that have a table,
+ * sorted by start (user/core/ktables.c fills them; bpf/ktables.bpf.h
+ * reads them). A row's pc is the address less `bias`. */
+#define KT_MAX_MAPS 64       /* a power of two (bpf/ktables.bpf.h masks with it) */
+struct kt_map {
+	__u64 start, end;
+	__u64 bias;
+	__u32 file;        /* kt_files key */
+	__u32 nrows;
+};
+struct kt_proc {
+	__u32 n;
+	__u32 exec;        /* the image these are (exec_gens): another's are not used */
+	struct kt_map maps[KT_MAX_MAPS];
+};
+/* A walked stack: frames leaf first, zero-terminated when shorter. Ids of
+ * walked stacks start here (below: the kernel's stack map ids). */
+#define KT_STACK_BASE 0x40000000
+struct kt_stack {
+	__u64 ips[127];
+};
+
 #define UW_F_NO_USER 1       /* no user context (kernel thread) or -K */
 #define UW_F_RETURN_PC 2     /* regs are at a return: the pc is a return address */
 

@@ -33,6 +33,7 @@ mkdir -p "$F"
 asan_run "oncpu -- CMD, six formats" "$BPFPROF" oncpu -o "$F/c.pb.gz" -o "$F/c.folded" -o "$F/c.txt" \
 	-o "$F/c.svg" -o "$F/c.json" -o "$F/c.dot" -- "$TB/hot" 1 single
 asan_run "oncpu --unwind dwarf" "$BPFPROF" oncpu --unwind dwarf -o "$F/d.folded" -- "$TB/nofp" chain 1
+asan_run "oncpu --unwind tables" "$BPFPROF" oncpu --unwind tables -o "$F/kt.folded" -- "$TB/nofp" chain 1
 asan_run "oncpu, an idle target: empty profile" "$BPFPROF" oncpu -- sleep 0.3
 asan_run "report of our pprof" "$BPFPROF" report "$F/c.pb.gz" -f json
 asan_run "offcpu" "$BPFPROF" offcpu -o "$F/o.folded" -- "$TB/sleeper" ratio

@@ -80,3 +80,44 @@ for args in "--unwind bogus" "--unwind" "--stack-bytes 100" "--stack-bytes 10000
 	check "oncpu $args: exit 2" eq "$?" 2
 	check "oncpu $args: one line" one_line "$OUT/uwerr"
 done
+
+# --unwind tables (#15, oncpu so far): the same stacks walked in the kernel
+# with .eh_frame tables, no stack copies.
+start_target "$TB/nofp" chain 8
+"$BPFPROF" oncpu --unwind tables -p "$TPID" -d 2 -o "$OUT/kt_chain.folded" -o "$OUT/kt_chain.txt" 2> "$OUT/kt.err"
+check "tables oncpu -p: exit 0" eq "$?" 0
+check "tables oncpu -p: main;stage1;...;stage5;spin complete in >= 95% of samples" \
+	ge "$(stack_share "$OUT/kt_chain.folded" "_start;__libc_start_main;__libc_start_call_main;main;stage1;stage2;stage3;stage4;stage5;spin")" 95
+check "tables oncpu -p: ~99 Hz for 2 s (150-250 samples)" between "$(total "$OUT/kt_chain.folded")" 150 250
+check "tables oncpu -p: tables loaded before the first sample (header: lost 0)" contains "$OUT/kt_chain.txt" "lost 0"
+stop_targets
+start_target "$TB/nofp" qsort 8
+"$BPFPROF" oncpu --unwind tables -p "$TPID" -d 2 -o "$OUT/kt_qsort.folded" 2>/dev/null
+cmp=$(leaf_share "$OUT/kt_qsort.folded" cmp_items)
+check "tables qsort: cmp_items is where time goes (>= 40%)" ge "$cmp" 40
+check "tables qsort: cmp_items seen under main;sort_loop;qsort_r (>= 95% of it)" \
+	ge "$(awk -v c="$cmp" -v s="$(stack_share "$OUT/kt_qsort.folded" "main;sort_loop;qsort_r")" 'BEGIN { print c ? 100 * (s >= c ? c : s) / c : 0 }')" 95
+stop_targets
+# Debian's python3 (no frame pointers): every sample reaches Py_BytesMain.
+printf 'def fib(n):\n    return n if n < 2 else fib(n - 1) + fib(n - 2)\nwhile True:\n    fib(25)\n' > "$OUT/fib.py"
+python3 "$OUT/fib.py" &
+TARGET_PIDS+=("$!")
+py=$!
+sleep 0.5
+"$BPFPROF" oncpu --unwind tables -p "$py" -d 2 -o "$OUT/kt_py.folded" 2>/dev/null
+check "tables python3: >= 95% of samples reach Py_BytesMain" ge "$(stack_share "$OUT/kt_py.folded" "Py_BytesMain")" 95
+"$BPFPROF" oncpu --unwind fp -p "$py" -d 1 -o "$OUT/fp_py.folded" 2>/dev/null
+check "fp python3: (frame pointers reach Py_BytesMain in < 5%)" ge 5 "$(stack_share "$OUT/fp_py.folded" "Py_BytesMain")"
+stop_targets
+# -- CMD: the tables load once it has exec'd; samples before are counted.
+"$BPFPROF" oncpu --unwind tables -o "$OUT/kt_cmd.folded" -o "$OUT/kt_cmd.txt" -- "$TB/nofp" chain 2 > /dev/null 2>&1
+check "tables -- CMD: main;...;spin complete in >= 80% of samples" \
+	ge "$(stack_share "$OUT/kt_cmd.folded" "main;stage1;stage2;stage3;stage4;stage5;spin")" 80
+check "tables -- CMD: the others are counted, not silent" bash -c "
+	complete=\$(awk '/main;stage1;stage2;stage3;stage4;stage5;spin / { t += \$NF } END { print t + 0 }' '$OUT/kt_cmd.folded')
+	all=\$(awk '{ t += \$NF } END { print t + 0 }' '$OUT/kt_cmd.folded')
+	lost=\$(grep -o 'tables not loaded yet) [0-9]*' '$OUT/kt_cmd.txt' | awk '{ print \$NF }')
+	[ \$(( all - complete )) -le \$(( \${lost:-0} + 2 )) ]"
+"$BPFPROF" offcpu --unwind tables -d 1 > /dev/null 2> "$OUT/kterr"
+check "offcpu --unwind tables (not yet): exit 2" eq "$?" 2
+check "offcpu --unwind tables (not yet): one line" one_line "$OUT/kterr"

@@ -12,23 +12,7 @@
 
 #include "trace/trace_user.h"
 
-static int failures;
-
-static void check(int cond, const char *name, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (cond) {
-		printf("ok - grammar: %s\n", name);
-		return;
-	}
-	printf("not ok - grammar: %s: ", name);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	failures++;
-}
+#include "check.h"
 
 /* Parses src with stderr captured into err (its first line). */
 static int parse(const char *src, struct tp_program *p, char *err, size_t errlen)
@@ -174,6 +158,7 @@ static void rejected(void)
 
 int main(void)
 {
+	check_prefix = "grammar: ";
 	accepted();
 	rejected();
 	printf("# end grammar\n");

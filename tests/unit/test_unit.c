@@ -15,23 +15,7 @@
 #include "symbols/probepoint.h"
 #include "symbols/symbolize.h"
 
-static int failures;
-
-static void check(int cond, const char *name, const char *fmt, ...)
-{
-	if (cond) {
-		printf("ok - %s\n", name);
-		return;
-	}
-	va_list ap;
-
-	printf("not ok - %s: ", name);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	failures++;
-}
+#include "check.h"
 
 struct child {
 	pid_t pid;

@@ -15,23 +15,7 @@
 #include "symbols/unwind_dwarf.h"
 #include "symbols/unwind_table.h"
 
-static int failures;
-
-static void check(int cond, const char *name, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (cond) {
-		printf("ok - unwind tables: %s\n", name);
-		return;
-	}
-	printf("not ok - unwind tables: %s: ", name);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	failures++;
-}
+#include "check.h"
 
 #define FAKE_PID 0x3ffffff0
 #define MAP_AT 0x100000000000ULL
@@ -158,6 +142,7 @@ int main(int argc, char **argv)
 	struct symbolizer *sym;
 	char nofp[PATH_MAX];
 
+	check_prefix = "unwind tables: ";
 	elf_syms_keep_elf(true); /* the tables read each file's .eh_frame */
 	sym = symbolizer_new();
 	/* An absolute path: a mapping's file is found by its path. */

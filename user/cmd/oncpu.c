@@ -7,10 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/session.h"
 #include "core/cmdbase.h"
+#include "core/ktables.h"
 #include "oncpu.h"
 #include "oncpu.skel.h"
 #include "core/unwinder.h"
@@ -20,6 +22,7 @@ struct oncpu {
 	struct oncpu_bpf *skel;
 	uint64_t freq;
 	bool include_idle;
+	struct ktables kt;          /* --unwind tables */
 };
 
 enum { OPT_INCLUDE_IDLE = 0x2000 };
@@ -105,10 +108,30 @@ static int oncpu_start(struct session *s)
 		return err;
 	skel = oc->skel;
 	skel->rodata->include_idle = oc->include_idle;
+	skel->rodata->kt_enabled = s->o.unwind == UNWIND_TABLES && !s->o.kernel_only;
+	if (skel->rodata->kt_enabled &&
+	    (err = bpf_map__set_max_entries(skel->maps.kt_stacks0, s->o.max_stacks) ?:
+		   bpf_map__set_max_entries(skel->maps.kt_stacks1, s->o.max_stacks))) {
+		err_msg("cannot size the oncpu maps: %s", strerror(-err));
+		return err;
+	}
 	/* records: a quarter second of samples on every CPU */
 	if ((err = cmd_prepare(s, &oc->base, NULL, oc->freq * session_possible_cpus() / 4 + 16)) < 0 ||
 	    (err = cmd_loaded(s, &oc->base, oncpu_bpf__load(skel), &rec)) < 0)
 		return err;
+	if (skel->rodata->kt_enabled) {
+		/* The targets' tables before the first sample; processes found
+		 * later (system-wide, children) get theirs when first seen. */
+		uint64_t t0 = now_ns(CLOCK_MONOTONIC);
+
+		if ((err = ktables_init(&oc->kt, skel->obj, s->o.verbose)) < 0)
+			return err;
+		for (size_t i = 0; i < s->o.pids.n && !s->o.cmd; i++) /* CMD: after its exec */
+			ktables_note(&oc->kt, s, s->o.pids.v[i], 0);
+		if (s->o.verbose)
+			fprintf(stderr, "%s: unwind tables: %llu rows loaded in %.1f ms\n", prog_name,
+				(unsigned long long)oc->kt.rows, (now_ns(CLOCK_MONOTONIC) - t0) / 1e6);
+	}
 
 	struct perf_event_attr attr = {
 		.type = PERF_TYPE_SOFTWARE,
@@ -148,8 +171,40 @@ static void add_entry(const void *k, const void *v, void *ctx)
 
 static void add_pid(const void *k, const void *v, void *ctx)
 {
-	session_note_pid(((struct oncpu_drain *)ctx)->s, ((const struct oncpu_key *)k)->pid,
-			 ((const struct oncpu_key *)k)->exec);
+	struct session *s = ((struct oncpu_drain *)ctx)->s;
+	const struct oncpu_key *key = k;
+
+	session_note_pid(s, key->pid, key->exec);
+	/* --unwind tables: a process first seen by its samples gets its tables. */
+	ktables_note(&((struct oncpu *)s->priv)->kt, s, key->pid, key->exec);
+}
+
+/* Every turn of the loop (100 ms): the targets' tables once they exec'd
+ * (-- CMD) or exec again; cheap when nothing changed. */
+static bool oncpu_poll(struct session *s, int timeout_ms)
+{
+	struct oncpu *oc = s->priv;
+
+	for (size_t i = 0; oc->kt.files && i < s->o.pids.n; i++) {
+		pid_t pid = s->o.pids.v[i];
+		uint32_t exec = session_target_exec(s, pid);
+
+		if (sym_has_image(s->sym, pid, exec))
+			ktables_note(&oc->kt, s, pid, exec);
+	}
+	return cmd_poll(s, timeout_ms);
+}
+
+/* The periodic scan: the same for processes seen since the last interval. */
+static void oncpu_scan(struct session *s)
+{
+	struct oncpu *oc = s->priv;
+	struct oncpu_drain d = { .s = s };
+
+	cmd_scan(s);
+	if (oc->kt.files)
+		map_drain(oc->skel->bss->gen & 1 ? oc->skel->maps.counts1 : oc->skel->maps.counts0,
+			  sizeof(struct oncpu_key), sizeof(uint64_t), add_pid, &d, false);
 }
 
 static int oncpu_collect(struct session *s, struct profile *p)
@@ -159,6 +214,7 @@ static int oncpu_collect(struct session *s, struct profile *p)
 	__u32 old = skel->bss->gen & 1;
 	struct bpf_map *counts = old ? skel->maps.counts1 : skel->maps.counts0;
 	struct bpf_map *stacks = old ? skel->maps.stacks1 : skel->maps.stacks0;
+	struct bpf_map *walked = old ? skel->maps.kt_stacks1 : skel->maps.kt_stacks0;
 	struct stack_builder b;
 	struct stack_reader *sr;
 	struct oncpu_drain d = { .s = s, .b = &b, .period = 1000000000ULL / oc->freq };
@@ -168,12 +224,14 @@ static int oncpu_collect(struct session *s, struct profile *p)
 	set_generation(&skel->bss->gen, old ^ 1);
 	stack_builder_init(&b, p, s->sym, s->o.max_depth);
 	sr = stack_reader_new(stacks, s->o.max_depth);
+	stack_reader_set_alt(sr, walked, KT_STACK_BASE); /* --unwind tables */
 	d.sr = sr;
 	err = map_drain(counts, sizeof(struct oncpu_key), sizeof(uint64_t), add_pid, &d, false);
 	if (!err)
 		err = map_drain(counts, sizeof(struct oncpu_key), sizeof(uint64_t), add_entry, &d, true);
 	stack_reader_clear(sr);
 	stack_reader_free(sr);
+	stackmap_recycle(walked, NULL);
 	/* --unwind dwarf: the records so far, counted in user space. */
 	uw_poll(&oc->base.uw, 0);
 	uw_drain(&oc->base.uw, &d.sr, s->o.max_depth, add_entry, &d);
@@ -187,6 +245,7 @@ static void oncpu_stop(struct session *s)
 	struct oncpu *oc = s->priv;
 
 	cmd_stop(&oc->base);
+	ktables_free(&oc->kt);
 	oncpu_bpf__destroy(oc->skel);
 }
 
@@ -200,11 +259,12 @@ const struct command oncpu_command = {
 	.short_opts = "F:",
 	.parse_opt = oncpu_parse,
 	.start = oncpu_start,
-	.scan = cmd_scan,
+	.scan = oncpu_scan,
 	.collect = oncpu_collect,
 	.stop = oncpu_stop,
 	.describe = oncpu_describe,
 	.add_pid = cmd_add_pid,
-	.poll = cmd_poll,
+	.poll = oncpu_poll,
+	.unwind_tables = true,
 	.priv_size = sizeof(struct oncpu),
 };

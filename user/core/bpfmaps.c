@@ -138,6 +138,10 @@ static const char *const stat_names[STAT_NSLOTS] = {
 	[STAT_MAP_FULL] = "map full drops",
 	[STAT_RINGBUF_FULL] = "records lost (ring buffer full)",
 	[STAT_CHILD_LOST] = "child processes not followed (target map full)",
+	[STAT_UNWIND_UNSUPPORTED] = "walks stopped by an unsupported unwind rule",
+	[STAT_UNWIND_READ] = "walks stopped by an unreadable stack",
+	[STAT_UNWIND_DEPTH] = "stacks truncated at 127 frames",
+	[STAT_UNWIND_NO_TABLE] = "stacks walked by frame pointers (tables not loaded yet)",
 };
 
 void stats_report(struct stat_snapshot *st, struct bpf_map *stats, struct profile *p)

@@ -45,7 +45,9 @@ static const char common_help[] =
 	"                --max-stacks N       distinct stacks per interval (default 16384)\n"
 	"                --unwind MODE        fp (frame pointers, default), dwarf (.eh_frame: complete\n"
 	"                                     through code without frame pointers), auto (dwarf\n"
-	"                                     for targets whose executable lacks frame pointers)\n"
+	"                                     for targets whose executable lacks frame pointers),\n"
+	"                                     tables (oncpu, in progress: .eh_frame tables walked in\n"
+	"                                     the kernel)\n"
 	"                --stack-bytes N      dwarf: user stack bytes copied per event (default 16384)\n"
 	"  misc      -v, --verbose            libbpf messages and timings\n"
 	"                --btf FILE           kernel BTF (default " DEFAULT_BTF ")\n"
@@ -150,6 +152,11 @@ static int check_combinations(struct session *s)
 					: "--follow is not supported by this command");
 		return -EINVAL;
 	}
+	if (s->o.unwind == UNWIND_TABLES && !s->cmd->unwind_tables) {
+		err_msg("--unwind tables: %s does not walk tables yet (oncpu does); use fp, dwarf or auto",
+			s->cmd->name);
+		return -EINVAL;
+	}
 	if (s->o.count && !s->o.interval_ns) {
 		err_msg("-n/--count needs -i/--interval");
 		return -EINVAL;
@@ -214,8 +221,10 @@ int cli_parse(struct session *s, int argc, char **argv)
 				s->o.unwind = UNWIND_DWARF;
 			else if (!strcmp(optarg, "auto"))
 				s->o.unwind = UNWIND_AUTO;
+			else if (!strcmp(optarg, "tables"))
+				s->o.unwind = UNWIND_TABLES;
 			else {
-				err_msg("--unwind '%s': use fp, dwarf or auto", optarg);
+				err_msg("--unwind '%s': use fp, dwarf, auto or tables", optarg);
 				err = -EINVAL;
 			}
 			break;

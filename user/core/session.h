@@ -35,10 +35,11 @@ struct command {
 	 * dwarf records); true if it waited (the loop then checks signals
 	 * without waiting). */
 	bool (*poll)(struct session *s, int timeout_ms);
+	bool unwind_tables;             /* takes --unwind tables (in progress: #15) */
 	size_t priv_size;
 };
 
-enum unwind_mode { UNWIND_FP, UNWIND_DWARF, UNWIND_AUTO };
+enum unwind_mode { UNWIND_FP, UNWIND_DWARF, UNWIND_AUTO, UNWIND_TABLES };
 
 struct session_opts {
 	VEC(pid_t) pids;
@@ -99,6 +100,8 @@ void session_sync_maps(struct session *s);
 /* For commands: make sure pid's maps in its image `exec` are snapshotted
  * (cheap if already): a process seen first, or since it exec'd. */
 void session_note_pid(struct session *s, pid_t pid, uint32_t exec);
+/* How many times pid exec'd since the programs attached (its image). */
+uint32_t session_target_exec(struct session *s, pid_t pid);
 /* Re-reads pid's maps into the program image the BPF side counts it in
  * now (an exec since the last read starts a new image, keeping the old). */
 void session_snapshot(struct session *s, pid_t pid);

@@ -243,7 +243,7 @@ bool session_target_exe(struct session *s, pid_t pid, char *out, size_t n)
 
 /* How many times pid exec'd since the programs attached (0 before they
  * are loaded, or for programs that do not count: trace). */
-static uint32_t target_exec(struct session *s, pid_t pid)
+uint32_t session_target_exec(struct session *s, pid_t pid)
 {
 	uint32_t key = pid, n = 0;
 
@@ -254,12 +254,12 @@ static uint32_t target_exec(struct session *s, pid_t pid)
 
 void session_snapshot(struct session *s, pid_t pid)
 {
-	uint32_t exec = target_exec(s, pid), after;
+	uint32_t exec = session_target_exec(s, pid), after;
 
 	sym_snapshot(s->sym, pid, exec);
 	/* An exec between the count and the read: the maps read may be the
 	 * new program's; read them again as its image. */
-	if ((after = target_exec(s, pid)) != exec)
+	if ((after = session_target_exec(s, pid)) != exec)
 		sym_snapshot(s->sym, pid, after);
 }
 

@@ -105,7 +105,7 @@ void uw_table_clear(struct uw_table *t)
 
 bool uw_enabled(struct session *s)
 {
-	return s->o.unwind != UNWIND_FP && !s->o.kernel_only;
+	return (s->o.unwind == UNWIND_DWARF || s->o.unwind == UNWIND_AUTO) && !s->o.kernel_only;
 }
 
 int uw_configure(struct session *s, volatile struct prog_cfg *cfg, struct bpf_map *scratch,

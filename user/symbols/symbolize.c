@@ -262,6 +262,19 @@ bool sym_known(struct symbolizer *s, pid_t pid)
 	return proc_get(s, pid, false) != NULL;
 }
 
+void sym_each_file_vma(struct symbolizer *s, pid_t pid, uint32_t exec,
+		       void (*fn)(void *ctx, uint64_t start, uint64_t end, uint64_t pgoff,
+				  const char *path, struct elf_syms *es),
+		       void *ctx)
+{
+	struct proc *pr = proc_image(s, pid, exec);
+
+	for (size_t i = 0; pr && i < pr->vmas.n; i++)
+		if (pr->vmas.v[i].elf && pr->vmas.v[i].elf != s->vdso)
+			fn(ctx, pr->vmas.v[i].start, pr->vmas.v[i].end, pr->vmas.v[i].pgoff, pr->vmas.v[i].path,
+			   pr->vmas.v[i].elf);
+}
+
 bool sym_has_image(struct symbolizer *s, pid_t pid, uint32_t exec)
 {
 	return image_get(s, pid, exec) != NULL;

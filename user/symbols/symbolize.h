@@ -62,6 +62,12 @@ const char *sym_kernel_data(struct symbolizer *s, uint64_t addr, uint64_t *off);
  * file's ELF virtual address (for unwinding). */
 struct elf_syms *sym_user_vaddr(struct symbolizer *s, pid_t pid, uint32_t exec, uint64_t addr,
 				 uint64_t *vaddr);
+/* Calls fn for each executable mapping of pid's image exec that has an ELF
+ * file (after a snapshot or mapping records), in address order. */
+void sym_each_file_vma(struct symbolizer *s, pid_t pid, uint32_t exec,
+		       void (*fn)(void *ctx, uint64_t start, uint64_t end, uint64_t pgoff,
+				  const char *path, struct elf_syms *es),
+		       void *ctx);
 /* Loads (cached) the ELF at a path, for tests and probe resolution. */
 struct elf_syms *sym_elf_path(struct symbolizer *s, const char *path);
 

@@ -201,6 +201,16 @@ static bool fde_starts_from_hdr(Elf *elf, u64_vec *out)
 	return false;
 }
 
+uint64_t unwind_table_base(const struct elf_syms *es)
+{
+	uint64_t base = UINT64_MAX;
+
+	for (size_t i = 0; i < es->segs.n; i++)
+		if (es->segs.v[i].vaddr < base)
+			base = es->segs.v[i].vaddr;
+	return base == UINT64_MAX ? 0 : base;
+}
+
 int unwind_table_build(struct elf_syms *es, struct unwind_table *t)
 {
 	struct timespec t0, t1;
@@ -211,12 +221,7 @@ int unwind_table_build(struct elf_syms *es, struct unwind_table *t)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (!es->elf || !(cfi = dwarf_getcfi_elf(es->elf)))
 		return -ENOENT;
-	t->base = UINT64_MAX;
-	for (size_t i = 0; i < es->segs.n; i++)
-		if (es->segs.v[i].vaddr < t->base)
-			t->base = es->segs.v[i].vaddr;
-	if (t->base == UINT64_MAX)
-		t->base = 0;
+	t->base = unwind_table_base(es);
 	if (!fde_starts_from_hdr(es->elf, &starts)) {
 		/* No index: the functions' starts find their FDEs. */
 		for (size_t i = 0; i < es->syms.n; i++)

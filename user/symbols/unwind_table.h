@@ -22,6 +22,8 @@ struct unwind_table {
 /* Builds t from es's .eh_frame (es must keep its ELF: elf_syms_keep_elf).
  * 0, or -ENOENT when the file has no CFI, -errno on other failures. */
 int unwind_table_build(struct elf_syms *es, struct unwind_table *t);
+/* The vaddr a file's rows are relative to: its lowest PT_LOAD address. */
+uint64_t unwind_table_base(const struct elf_syms *es);
 void unwind_table_free(struct unwind_table *t);
 /* The row covering ELF vaddr, or NULL (before the first row, or past the
  * table's end). */

@@ -1,0 +1,140 @@
+/* --unwind tables: loading unwind tables into the BPF walker's maps. */
+#include "core/ktables.h"
+#include "symbols/unwind_table.h"
+
+#include <bpf/bpf.h>
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+int ktables_init(struct ktables *kt, struct bpf_object *obj, bool verbose)
+{
+	memset(kt, 0, sizeof(*kt));
+	kt->files = bpf_object__find_map_by_name(obj, "kt_files");
+	kt->procs = bpf_object__find_map_by_name(obj, "kt_procs");
+	kt->next_file = 1;
+	kt->verbose = verbose;
+	return kt->files && kt->procs ? 0 : -ENOENT;
+}
+
+/* The file's table in the kernel: its id and rows (0 rows: no table). */
+static uint64_t file_table(struct ktables *kt, struct elf_syms *es, const char *path)
+{
+	struct unwind_table t;
+	uint64_t *slot;
+	bool found;
+	int fd, err;
+	uint32_t id;
+
+	slot = hmap_upsert(&kt->by_elf, (uintptr_t)es, 0, 0, &found);
+	if (found)
+		return *slot;
+	if (unwind_table_build(es, &t) < 0 || !t.rows.n) {
+		kt->files_without++;
+		return 0;
+	}
+	id = kt->next_file++;
+	/* Flags as the outer map's template has them (sizes may differ). */
+	LIBBPF_OPTS(bpf_map_create_opts, mo, .map_flags = BPF_F_INNER_MAP);
+
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "kt_rows", sizeof(uint32_t), sizeof(struct ut_row),
+			    (uint32_t)t.rows.n, &mo);
+	err = fd < 0 ? -errno : 0;
+	if (!err) {
+		/* Rows in chunks: one system call per 4096 rows. */
+		uint32_t keys[4096];
+
+		for (size_t i = 0; i < t.rows.n && !err; i += 4096) {
+			uint32_t n = t.rows.n - i < 4096 ? (uint32_t)(t.rows.n - i) : 4096;
+
+			for (uint32_t k = 0; k < n; k++)
+				keys[k] = (uint32_t)(i + k);
+			if (bpf_map_update_batch(fd, keys, &t.rows.v[i], &n, NULL) < 0)
+				err = -errno;
+		}
+	}
+	if (!err && bpf_map__update_elem(kt->files, &id, sizeof(id), &fd, sizeof(fd), BPF_ANY) < 0)
+		err = -errno;
+	if (fd >= 0)
+		close(fd); /* the outer map holds it */
+	if (err) {
+		warn_msg("cannot load an unwind table (%zu rows): %s", t.rows.n, strerror(-err));
+		unwind_table_free(&t);
+		*slot = 0;
+		return 0;
+	}
+	kt->rows += t.rows.n;
+	kt->build_ns += t.build_ns;
+	if (kt->verbose)
+		fprintf(stderr, "%s: unwind table of %s: %zu rows (%zu KiB), built in %.1f ms\n", prog_name,
+			path, t.rows.n,
+			t.rows.n * sizeof(struct ut_row) / 1024, t.build_ns / 1e6);
+	*slot = (uint64_t)id << 32 | t.rows.n;
+	unwind_table_free(&t);
+	return *slot;
+}
+
+struct proc_fill {
+	struct ktables *kt;
+	struct kt_proc p;
+};
+
+static void add_vma(void *ctx, uint64_t start, uint64_t end, uint64_t pgoff, const char *path,
+		    struct elf_syms *es)
+{
+	struct proc_fill *f = ctx;
+	uint64_t table = file_table(f->kt, es, path), vaddr;
+	struct kt_map *m;
+
+	if (!table || f->p.n >= KT_MAX_MAPS || !elf_offset_to_vaddr(es, pgoff, &vaddr))
+		return;
+	m = &f->p.maps[f->p.n++];
+	m->start = start;
+	m->end = end;
+	/* A row's pc is (vaddr - base); vaddr = address - start + (vaddr at pgoff). */
+	m->bias = start - (vaddr - unwind_table_base(es));
+	m->file = (uint32_t)(table >> 32);
+	m->nrows = (uint32_t)table;
+}
+
+int ktables_add_pid(struct ktables *kt, struct session *s, pid_t pid, uint32_t exec)
+{
+	struct proc_fill f = { .kt = kt, .p = { .exec = exec } };
+	uint32_t key = pid;
+
+	sym_each_file_vma(s->sym, pid, exec, add_vma, &f);
+	if (!f.p.n)
+		return 0;
+	if (bpf_map__update_elem(kt->procs, &key, sizeof(key), &f.p, sizeof(f.p), BPF_ANY) < 0)
+		return -errno;
+	return 0;
+}
+
+static void count_vma(void *ctx, uint64_t start, uint64_t end, uint64_t pgoff, const char *path,
+		      struct elf_syms *es)
+{
+	(*(uint64_t *)ctx)++;
+}
+
+void ktables_note(struct ktables *kt, struct session *s, pid_t pid, uint32_t exec)
+{
+	uint64_t files = 0, *slot;
+	bool found;
+
+	if (!kt->files || pid <= 0)
+		return;
+	/* Again when the image maps more files (a program's libraries come
+	 * one by one after its exec; dlopen later). */
+	sym_each_file_vma(s->sym, pid, exec, count_vma, &files);
+	slot = hmap_upsert(&kt->loaded, (uint32_t)pid, exec, 0, &found);
+	if (*slot == files + 1)
+		return;
+	*slot = files + 1;
+	ktables_add_pid(kt, s, pid, exec);
+}
+
+void ktables_free(struct ktables *kt)
+{
+	hmap_free(&kt->by_elf);
+	hmap_free(&kt->loaded);
+}
