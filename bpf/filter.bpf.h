@@ -115,34 +115,7 @@ static __always_inline __s32 stack_or_stat(__s32 id, __u32 fail_slot)
 	return STACK_LOST;
 }
 
-/* True when the thread (tgid, pid) is one we profile. */
-static __always_inline bool target_match(__u32 tgid, __u32 pid)
-{
-	if (cfg.pid && !bpf_map_lookup_elem(&target_pids, &tgid))
-		return false;
-	if (cfg.tid && !bpf_map_lookup_elem(&target_tids, &pid))
-		return false;
-	if (cfg.cgroup && bpf_current_task_under_cgroup(&target_cgroup, 0) != 1)
-		return false;
-	return true;
-}
-
-/* The fork-following programs. The parent is current; a new thread of a
- * target (CLONE_THREAD) shares its tgid and needs nothing. A child that does
- * not fit in the map is counted (STAT_CHILD_LOST), its events not seen. */
-static __always_inline void follow_fork(__u32 child_tgid)
-{
-	__u32 parent = bpf_get_current_pid_tgid() >> 32;
-	__u8 *v;
-
-	if (!cfg.follow_children || child_tgid == parent)
-		return;
-	v = bpf_map_lookup_elem(&target_pids, &parent);
-	if (v && bpf_map_update_elem(&target_pids, &child_tgid, v, BPF_ANY))
-		stat_inc(STAT_CHILD_LOST);
-}
-
-#ifndef FILTER_NO_FOLLOW /* trace.bpf.c: no CO-RE, and -- CMD is not a filter there */
+#ifndef FILTER_NO_FOLLOW
 /* How many times each target process has exec'd since we attached: every
  * aggregation key carries it, so a sample taken before an exec is
  * symbolized with the mappings of the program that ran then (user space
@@ -163,6 +136,47 @@ static __always_inline __u32 exec_gen(__u32 tgid)
 
 	return g ? *g : 0;
 }
+#endif
+
+/* True when the thread (tgid, pid) passes the target filter. */
+static __always_inline bool target_filter(__u32 tgid, __u32 pid)
+{
+	if (cfg.pid && !bpf_map_lookup_elem(&target_pids, &tgid))
+		return false;
+	if (cfg.tid && !bpf_map_lookup_elem(&target_tids, &pid))
+		return false;
+	if (cfg.cgroup && bpf_current_task_under_cgroup(&target_cgroup, 0) != 1)
+		return false;
+	return true;
+}
+
+/* True when the thread (tgid, pid) is one we profile: -- CMD from its exec
+ * on (before it, the process is our own launcher waiting to be released). */
+static __always_inline bool target_match(__u32 tgid, __u32 pid)
+{
+#ifndef FILTER_NO_FOLLOW
+	if (cfg.root_child && tgid == cfg.root_child && !exec_gen(tgid))
+		return false;
+#endif
+	return target_filter(tgid, pid);
+}
+
+/* The fork-following programs. The parent is current; a new thread of a
+ * target (CLONE_THREAD) shares its tgid and needs nothing. A child that does
+ * not fit in the map is counted (STAT_CHILD_LOST), its events not seen. */
+static __always_inline void follow_fork(__u32 child_tgid)
+{
+	__u32 parent = bpf_get_current_pid_tgid() >> 32;
+	__u8 *v;
+
+	if (!cfg.follow_children || child_tgid == parent)
+		return;
+	v = bpf_map_lookup_elem(&target_pids, &parent);
+	if (v && bpf_map_update_elem(&target_pids, &child_tgid, v, BPF_ANY))
+		stat_inc(STAT_CHILD_LOST);
+}
+
+#ifndef FILTER_NO_FOLLOW /* trace.bpf.c: no CO-RE, and -- CMD is not a filter there */
 
 SEC("raw_tp/sched_process_fork")
 int BPF_PROG(filter_fork, struct task_struct *parent, struct task_struct *child)
@@ -201,7 +215,7 @@ int filter_exec(void *ctx)
 
 	if (cfg.follow_comm[0])
 		follow_exec(tgid);
-	if (!target_match(tgid, (__u32)id))
+	if (!target_filter(tgid, (__u32)id))
 		return 0;
 	g = bpf_map_lookup_elem(&exec_gens, &tgid);
 	if (g)

@@ -59,6 +59,7 @@ struct kt_walk {
 	__u32 n;
 	bool exact;                         /* pc is not a return address */
 	bool done;
+	bool unknown;                       /* a pc in no mapping the tables know */
 };
 
 /* The index of tgid's mapping that holds pc, or -1. Global functions (here
@@ -146,7 +147,9 @@ static long kt_step(__u32 i, void *data)
 		/* The mask keeps the verifier sure of the bound (a power of two). */
 		m = proc ? &proc->maps[(__u32)mi & (KT_MAX_MAPS - 1)] : NULL;
 	}
-	if (m) {
+	if (!m)
+		w->unknown = true;
+	if (m && m->nrows) {
 		__u32 file = m->file;
 		int idx = kt_find_row(file, m->nrows, lpc - m->bias);
 		void *rows = idx >= 0 ? bpf_map_lookup_elem(&kt_files, &file) : NULL;
@@ -251,15 +254,18 @@ static __always_inline __s32 kt_walk_stack(struct pt_regs *regs, __u32 tgid, __u
 
 	if (!st)
 		return STACK_LOST;
-	if (!p || p->exec != exec)
-		stat_inc(STAT_UNWIND_NO_TABLE); /* walked by frame pointers meanwhile */
+
 	bpf_loop(KT_MAX_FRAMES + 1, kt_step, &w, 0);
+	/* Code the tables do not know yet (the process, or a library it just
+	 * mapped): walked by frame pointers meanwhile, and counted. */
+	if (!p || p->exec != exec || (w.unknown && !w.done))
+		stat_inc(STAT_UNWIND_NO_TABLE);
 	if (!w.n) {
 		stat_inc(STAT_USTACK_FAILED);
 		return STACK_LOST;
 	}
 	h = kt_hash(w.n);
-	id = KT_STACK_BASE | (__u32)((h ^ (h >> 32)) & 0x3fffffff);
+	id = KT_STACK_BASE | (__u32)((h ^ (h >> 32)) & 0x1fffffff);
 	old = bpf_map_lookup_elem(stacks, &id);
 	if (old) {
 		if (kt_same(old))

@@ -12,6 +12,7 @@
 #include "offcpu.h"
 #include "filter.bpf.h"
 #include "unwind.bpf.h"
+#include "ktables.bpf.h"
 
 const volatile __u32 state_mask = 0xff;
 const volatile __u64 min_block_ns = 1;
@@ -25,6 +26,9 @@ const volatile bool have_prev_state = false; /* sched_switch has prev_state (5.1
 #define TASK_NOLOAD 0x400
 
 struct stack_map stacks SEC(".maps");
+/* --unwind tables: walked stacks (one map for both sets, as `stacks`). */
+struct kt_stack_map kt_stacks SEC(".maps");
+const volatile bool kt_enabled = false;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -140,7 +144,18 @@ static __always_inline int on_switch(void *ctx, bool preempt, struct task_struct
 
 			bpf_get_current_comm(&s.comm, sizeof(s.comm)); /* current is prev */
 			s.kthread = kthread;
-			if (cfg.user_stacks && !s.kthread)
+			if (cfg.user_stacks && !s.kthread && kt_enabled) {
+				struct pt_regs regs;
+
+				/* current is prev: its user registers, saved at kernel entry. */
+				if (bpf_probe_read_kernel(&regs, sizeof(regs),
+							  (void *)bpf_task_pt_regs(bpf_get_current_task_btf()))) {
+					stat_inc(STAT_USTACK_FAILED);
+					s.ustack = STACK_LOST;
+				} else {
+					s.ustack = kt_walk_stack(&regs, prev_tgid, s.exec, &kt_stacks);
+				}
+			} else if (cfg.user_stacks && !s.kthread)
 				s.ustack = stack_or_stat(bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK),
 							 STAT_USTACK_FAILED);
 			if (cfg.kernel_stacks)
@@ -253,6 +268,8 @@ int offcpu_seed(struct bpf_iter__task *ctx)
 		return 0;
 	if (cfg.tid && !bpf_map_lookup_elem(&target_tids, &tid))
 		return 0;
+	if (cfg.root_child && tgid == cfg.root_child && !exec_gen(tgid))
+		return 0; /* -- CMD before its exec: our launcher, held */
 	st = task->__state;
 	if (st == 0 || task->on_cpu)
 		return 0; /* running or runnable: not blocked */

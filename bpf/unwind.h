@@ -72,7 +72,7 @@ struct kt_proc {
 };
 /* A walked stack: frames leaf first, zero-terminated when shorter. Ids of
  * walked stacks start here (below: the kernel's stack map ids). */
-#define KT_STACK_BASE 0x40000000
+#define KT_STACK_BASE 0x60000000  /* offcpu's seed uses 0x40000000 up */
 struct kt_stack {
 	__u64 ips[127];
 };

@@ -118,6 +118,31 @@ check "tables -- CMD: the others are counted, not silent" bash -c "
 	all=\$(awk '{ t += \$NF } END { print t + 0 }' '$OUT/kt_cmd.folded')
 	lost=\$(grep -o 'tables not loaded yet) [0-9]*' '$OUT/kt_cmd.txt' | awk '{ print \$NF }')
 	[ \$(( all - complete )) -le \$(( \${lost:-0} + 2 )) ]"
-"$BPFPROF" offcpu --unwind tables -d 1 > /dev/null 2> "$OUT/kterr"
-check "offcpu --unwind tables (not yet): exit 2" eq "$?" 2
-check "offcpu --unwind tables (not yet): one line" one_line "$OUT/kterr"
+# offcpu: a nap() that calls usleep, FP-less: its blocked time under the
+# whole chain, the totals by the target's own clock (20 x 50 ms). With
+# -- CMD the first nap may come before its tables (counted); with -p the
+# tables are there first.
+"$BPFPROF" offcpu --unwind tables -o "$OUT/kt_sleep.folded" -- "$TB/nofp" sleep 20 > /dev/null 2>&1
+check "tables offcpu -- CMD: >= 90% of blocked time under main;wait_loop;nap;usleep" \
+	ge "$(stack_share "$OUT/kt_sleep.folded" "main;wait_loop;nap;usleep")" 90
+check "tables offcpu -- CMD: ~1 s blocked (20 x 50 ms, +-10%; the held launcher not counted)" \
+	between "$(total "$OUT/kt_sleep.folded")" 900000000 1100000000
+start_target "$TB/nofp" sleep 100
+"$BPFPROF" offcpu --unwind tables -p "$TPID" -d 2 -o "$OUT/kt_sleep_p.folded" 2>/dev/null
+check "tables offcpu -p: >= 95% of blocked time under main;wait_loop;nap;usleep" \
+	ge "$(stack_share "$OUT/kt_sleep_p.folded" "main;wait_loop;nap;usleep")" 95
+check "tables offcpu -p: the target's own clock (2 s of 50 ms naps, +-10%)" \
+	between "$(total "$OUT/kt_sleep_p.folded")" 1800000000 2200000000
+stop_targets
+# -p, and a target with frame pointers (its .eh_frame serves as well).
+start_target env WAIT_FOR_GO=1 "$TB/sleeper" naps 4
+"$BPFPROF" offcpu --unwind tables -p "$TPID" -d 2 -v -o "$OUT/kt_nap.folded" 2> "$OUT/kt_nap.err" &
+bp=$!
+go_when_attached "$OUT/kt_nap.err" "$TPID"
+wait $bp
+check "tables offcpu -p: the naps under main;sleep_fifty (>= 90% of blocked time)" \
+	ge "$(stack_share "$OUT/kt_nap.folded" "main;sleep_fifty")" 90
+stop_targets
+"$BPFPROF" lockwait --unwind tables -d 1 > /dev/null 2> "$OUT/kterr"
+check "lockwait --unwind tables (not yet): exit 2" eq "$?" 2
+check "lockwait --unwind tables (not yet): one line" one_line "$OUT/kterr"

@@ -119,19 +119,10 @@ static int oncpu_start(struct session *s)
 	if ((err = cmd_prepare(s, &oc->base, NULL, oc->freq * session_possible_cpus() / 4 + 16)) < 0 ||
 	    (err = cmd_loaded(s, &oc->base, oncpu_bpf__load(skel), &rec)) < 0)
 		return err;
-	if (skel->rodata->kt_enabled) {
-		/* The targets' tables before the first sample; processes found
-		 * later (system-wide, children) get theirs when first seen. */
-		uint64_t t0 = now_ns(CLOCK_MONOTONIC);
-
-		if ((err = ktables_init(&oc->kt, skel->obj, s->o.verbose)) < 0)
-			return err;
-		for (size_t i = 0; i < s->o.pids.n && !s->o.cmd; i++) /* CMD: after its exec */
-			ktables_note(&oc->kt, s, s->o.pids.v[i], 0);
-		if (s->o.verbose)
-			fprintf(stderr, "%s: unwind tables: %llu rows loaded in %.1f ms\n", prog_name,
-				(unsigned long long)oc->kt.rows, (now_ns(CLOCK_MONOTONIC) - t0) / 1e6);
-	}
+	/* Processes found later (system-wide, children) get their tables
+	 * when first seen. */
+	if (skel->rodata->kt_enabled && (err = ktables_start(&oc->kt, s, skel->obj)) < 0)
+		return err;
 
 	struct perf_event_attr attr = {
 		.type = PERF_TYPE_SOFTWARE,
@@ -183,14 +174,9 @@ static void add_pid(const void *k, const void *v, void *ctx)
  * (-- CMD) or exec again; cheap when nothing changed. */
 static bool oncpu_poll(struct session *s, int timeout_ms)
 {
-	struct oncpu *oc = s->priv;
-
-	for (size_t i = 0; oc->kt.files && i < s->o.pids.n; i++) {
-		pid_t pid = s->o.pids.v[i];
-		uint32_t exec = session_target_exec(s, pid);
-
-		if (sym_has_image(s->sym, pid, exec))
-			ktables_note(&oc->kt, s, pid, exec);
+	if (ktables_poll(&((struct oncpu *)s->priv)->kt, s)) {
+		cmd_poll(s, 0);
+		return true;
 	}
 	return cmd_poll(s, timeout_ms);
 }

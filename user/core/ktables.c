@@ -5,6 +5,7 @@
 #include <bpf/bpf.h>
 #include <errno.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 int ktables_init(struct ktables *kt, struct bpf_object *obj, bool verbose)
@@ -86,7 +87,9 @@ static void add_vma(void *ctx, uint64_t start, uint64_t end, uint64_t pgoff, con
 	uint64_t table = file_table(f->kt, es, path), vaddr;
 	struct kt_map *m;
 
-	if (!table || f->p.n >= KT_MAX_MAPS || !elf_offset_to_vaddr(es, pgoff, &vaddr))
+	/* A file without a table is listed too (nrows 0: frame pointers), so
+	 * the walker can tell code it knows from mappings not loaded yet. */
+	if (f->p.n >= KT_MAX_MAPS || !elf_offset_to_vaddr(es, pgoff, &vaddr))
 		return;
 	m = &f->p.maps[f->p.n++];
 	m->start = start;
@@ -130,7 +133,45 @@ void ktables_note(struct ktables *kt, struct session *s, pid_t pid, uint32_t exe
 	if (*slot == files + 1)
 		return;
 	*slot = files + 1;
+	kt->loads++;
 	ktables_add_pid(kt, s, pid, exec);
+}
+
+int ktables_start(struct ktables *kt, struct session *s, struct bpf_object *obj)
+{
+	uint64_t t0 = now_ns(CLOCK_MONOTONIC);
+	int err = ktables_init(kt, obj, s->o.verbose);
+
+	if (err < 0)
+		return err;
+	for (size_t i = 0; i < s->o.pids.n && !s->o.cmd; i++) /* CMD: after its exec */
+		ktables_note(kt, s, s->o.pids.v[i], 0);
+	if (s->o.verbose)
+		fprintf(stderr, "%s: unwind tables: %llu rows loaded in %.1f ms\n", prog_name,
+			(unsigned long long)kt->rows, (now_ns(CLOCK_MONOTONIC) - t0) / 1e6);
+	return 0;
+}
+
+bool ktables_poll(struct ktables *kt, struct session *s)
+{
+	uint32_t before = kt->loads;
+
+	if (!kt->files)
+		return false;
+	/* -- CMD released but not exec'd yet: look again in 2 ms, not 100. */
+	if (s->o.cmd && s->child > 0 && s->started && !session_target_exec(s, s->child)) {
+		usleep(2000);
+		return true;
+	}
+	session_sync_maps(s); /* -- CMD's exec and mappings as they happen */
+	for (size_t i = 0; i < s->o.pids.n; i++) {
+		pid_t pid = s->o.pids.v[i];
+		uint32_t exec = session_target_exec(s, pid);
+
+		if (sym_has_image(s->sym, pid, exec))
+			ktables_note(kt, s, pid, exec);
+	}
+	return kt->loads != before;
 }
 
 void ktables_free(struct ktables *kt)

@@ -16,6 +16,7 @@ struct ktables {
 	uint32_t next_file;
 	uint64_t rows, build_ns;          /* totals, for -v */
 	uint32_t files_without;           /* files with no CFI (stepped by frame pointer) */
+	uint32_t loads;                   /* processes' mappings loaded (ktables_note) */
 	bool verbose;
 };
 
@@ -27,6 +28,13 @@ int ktables_add_pid(struct ktables *kt, struct session *s, pid_t pid, uint32_t e
 /* The same when (pid, exec) is new or maps more files than when loaded:
  * for processes found by their samples, and targets as they load. */
 void ktables_note(struct ktables *kt, struct session *s, pid_t pid, uint32_t exec);
+/* A command's start, after load: the maps found, and -p targets' tables
+ * loaded before the first event (-- CMD's after its exec: ktables_poll). */
+int ktables_start(struct ktables *kt, struct session *s, struct bpf_object *obj);
+/* Each turn of the loop: targets that exec'd or map more files; true if
+ * any did (the loop then comes back at once: a program maps its libraries
+ * one by one in the first milliseconds after its exec). */
+bool ktables_poll(struct ktables *kt, struct session *s);
 void ktables_free(struct ktables *kt);
 
 #endif

@@ -175,6 +175,13 @@ static int begin(struct session *s)
 		fprintf(stderr, "%s: attached in %.1f ms (%.1f ms after start)\n", prog_name,
 			s->attach_ns / 1e6, (now_ns(CLOCK_MONOTONIC) - process_start_ns) / 1e6);
 
+	/* Kernel symbols are needed by the first profile; read them now,
+	 * after attaching (not on the start-up path), so memory is flat, and
+	 * before CMD runs: the loop then follows its exec from the first
+	 * milliseconds (reading them took ~100 ms in which CMD ran unseen by
+	 * the loop: its unwind tables came that late). */
+	if (!s->o.user_only)
+		sym_preload_kernel(s->sym);
 	s->start_mono_ns = s->interval_mono_ns = now_ns(CLOCK_MONOTONIC);
 	s->interval_start_ns = now_ns(CLOCK_REALTIME);
 	if (s->o.cmd && (err = child_release(&s->launch)) < 0) {
@@ -182,10 +189,6 @@ static int begin(struct session *s)
 		err_msg("cannot run %s: %s", s->o.cmd[0], strerror(-err));
 		return EXIT_USAGE;
 	}
-	/* Kernel symbols are needed by the first profile; read them now,
-	 * after attaching (not on the start-up path), so memory is flat. */
-	if (!s->o.user_only)
-		sym_preload_kernel(s->sym);
 	return 0;
 }
 

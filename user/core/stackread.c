@@ -16,8 +16,10 @@ int stackmap_size(struct session *s, struct bpf_map *m)
 
 struct stack_reader {
 	struct bpf_map *map;
-	struct bpf_map *alt;     /* ids >= alt_base are read here (offcpu's seed) */
-	uint32_t alt_base;
+	struct {                 /* ids from base up are read from map (offcpu's seed, walked stacks) */
+		struct bpf_map *map;
+		uint32_t base;
+	} alt[2];
 	const struct uw_store *store;
 	int depth;
 	struct hmap cache;       /* id -> index into stacks + 1 (0 = unreadable) */
@@ -27,8 +29,10 @@ struct stack_reader {
 
 void stack_reader_set_alt(struct stack_reader *r, struct bpf_map *alt, uint32_t base)
 {
-	r->alt = alt;
-	r->alt_base = base;
+	int i = r->alt[0].map && r->alt[0].base != base ? 1 : 0;
+
+	r->alt[i].map = alt;
+	r->alt[i].base = base;
 }
 
 void stack_reader_report(const struct stack_reader *r, struct profile *p)
@@ -132,7 +136,14 @@ const uint64_t *stack_reader_get(struct stack_reader *r, int32_t id)
 		return uw_store_get(r->store, id);
 	slot = hmap_upsert(&r->cache, (uint32_t)id, 0, 0, &found);
 	if (!found) {
-		struct bpf_map *m = r->alt && (uint32_t)id >= r->alt_base ? r->alt : r->map;
+		struct bpf_map *m = r->map;
+		uint32_t best = 0;
+
+		for (int i = 0; i < 2; i++)
+			if (r->alt[i].map && (uint32_t)id >= r->alt[i].base && r->alt[i].base >= best) {
+				m = r->alt[i].map;
+				best = r->alt[i].base;
+			}
 		size_t vsize = bpf_map__value_size(m);
 
 		ips = xcalloc(vsize / sizeof(uint64_t) > (size_t)r->depth ? vsize / sizeof(uint64_t) : (size_t)r->depth,

@@ -27,7 +27,7 @@ void stack_reader_add_entry(struct stack_reader *r, struct stack_builder *b, int
 const uint64_t *stack_reader_get(struct stack_reader *r, int32_t id);
 /* Ids from base on are read from another map (same value layout: u64 ips,
  * zero-terminated), e.g. stacks a BPF program walked itself. */
-void stack_reader_set_alt(struct stack_reader *r, struct bpf_map *alt, uint32_t base);
+void stack_reader_set_alt(struct stack_reader *r, struct bpf_map *alt, uint32_t base); /* two at most */
 /* Adds the profile counter of entries whose stack was recycled first. */
 struct profile;
 void stack_reader_report(const struct stack_reader *r, struct profile *p);
