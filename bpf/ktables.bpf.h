@@ -241,6 +241,18 @@ __noinline int kt_same(const struct kt_stack *old)
 	return 1;
 }
 
+/* Whether tgid's tables are loaded for its image exec; else its stacks are
+ * taken by frame pointers (the kernel's walker) and counted. */
+static __always_inline bool kt_ready(__u32 tgid, __u32 exec)
+{
+	struct kt_proc *p = bpf_map_lookup_elem(&kt_procs, &tgid);
+
+	if (p && p->exec == exec)
+		return true;
+	stat_inc(STAT_UNWIND_NO_TABLE);
+	return false;
+}
+
 /* Walks the user stack from regs; the stack's id in `stacks` (ids from
  * KT_STACK_BASE up), or STACK_LOST (counted). */
 static __always_inline __s32 kt_walk_stack(struct pt_regs *regs, __u32 tgid, __u32 exec, void *stacks)
@@ -249,7 +261,6 @@ static __always_inline __s32 kt_walk_stack(struct pt_regs *regs, __u32 tgid, __u
 			     .tgid = tgid, .exec = exec, .exact = true };
 	__u32 zero = 0, id;
 	struct kt_stack *st = bpf_map_lookup_elem(&kt_scratch, &zero), *old;
-	struct kt_proc *p = bpf_map_lookup_elem(&kt_procs, &tgid);
 	__u64 h;
 
 	if (!st)
@@ -258,7 +269,7 @@ static __always_inline __s32 kt_walk_stack(struct pt_regs *regs, __u32 tgid, __u
 	bpf_loop(KT_MAX_FRAMES + 1, kt_step, &w, 0);
 	/* Code the tables do not know yet (the process, or a library it just
 	 * mapped): walked by frame pointers meanwhile, and counted. */
-	if (!p || p->exec != exec || (w.unknown && !w.done))
+	if (w.unknown && !w.done)
 		stat_inc(STAT_UNWIND_NO_TABLE);
 	if (!w.n) {
 		stat_inc(STAT_USTACK_FAILED);

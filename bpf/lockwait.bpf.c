@@ -17,6 +17,7 @@
 #include "lockwait.h"
 #include "filter.bpf.h"
 #include "unwind.bpf.h"
+#include "ktables.bpf.h"
 
 const volatile bool by_lock = false;
 const volatile __u64 min_wait_ns = 0;
@@ -41,6 +42,24 @@ struct start_map {
 	__type(value, struct lock_start);
 };
 struct start_map ustarts SEC(".maps"), kstarts SEC(".maps");
+
+/* --unwind tables: walked stacks (one map for both sets, as `stacks`). */
+struct kt_stack_map kt_stacks SEC(".maps");
+
+/* The user stack from the task's user registers uregs (a kernel pointer):
+ * walked with the tables (--unwind tables), else by frame pointers. */
+static __always_inline __s32 user_stack(void *ctx, struct pt_regs *uregs, __u32 tgid)
+{
+	struct pt_regs r;
+
+	if (!cfg.kt_enabled || !kt_ready(tgid, exec_gen(tgid)))
+		return stack_or_stat(bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK), STAT_USTACK_FAILED);
+	if (!uregs || bpf_probe_read_kernel(&r, sizeof(r), uregs)) {
+		stat_inc(STAT_USTACK_FAILED);
+		return STACK_LOST;
+	}
+	return kt_walk_stack(&r, tgid, exec_gen(tgid), &kt_stacks);
+}
 
 COUNT_SET(struct lock_key, struct lock_val)
 
@@ -196,7 +215,7 @@ int BPF_PROG(lw_sys_enter, struct pt_regs *regs, long id)
 	st.pid = tgid;
 	st.kind = kind;
 	if (cfg.user_stacks && !uw_wanted(tgid))
-		st.ustack = stack_or_stat(bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK), STAT_USTACK_FAILED);
+		st.ustack = user_stack(ctx, regs, tgid); /* regs: the futex call's */
 	if (bpf_map_update_elem(&ustarts, &tid, &st, BPF_ANY))
 		stat_inc(STAT_MAP_FULL);
 	return 0;
@@ -236,7 +255,7 @@ static __always_inline int kbegin(void *ctx, __u64 lock, __u32 flags)
 	if (cfg.kernel_stacks)
 		st.kstack = stack_or_stat(bpf_get_stackid(ctx, &stacks, 0), STAT_KSTACK_FAILED);
 	if (cfg.user_stacks && tgid)
-		st.ustack = stack_or_stat(bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK), STAT_USTACK_FAILED);
+		st.ustack = user_stack(ctx, (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf()), tgid);
 save:
 	if (bpf_map_update_elem(&kstarts, &tid, &st, BPF_ANY))
 		stat_inc(STAT_MAP_FULL);

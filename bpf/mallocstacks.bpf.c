@@ -13,6 +13,7 @@
 #include "mallocstacks.h"
 #include "filter.bpf.h"
 #include "unwind.bpf.h"
+#include "ktables.bpf.h"
 
 const volatile bool alloc_only = false;
 const volatile __u64 sample_bytes = 0;   /* 0 = every allocation */
@@ -27,6 +28,9 @@ struct {
 } ln_table SEC(".maps");
 
 struct stack_map stacks SEC(".maps");
+/* --unwind tables: walked stacks; like `stacks`, kept while the run lasts
+ * (live allocations refer to them). */
+struct kt_stack_map kt_stacks SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -228,10 +232,17 @@ int heap_enter(struct pt_regs *ctx)
 	} else if (p.weight) {
 		p.key.pid = tgid;
 		p.key.exec = exec_gen(tgid);
-		p.key.ustack = stack_or_stat(bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK), STAT_USTACK_FAILED);
-		/* At a function's first instruction the caller is not on the
-		 * frame-pointer chain yet: its return address is at [sp]. */
-		bpf_probe_read_user(&p.key.entry_ret, sizeof(p.key.entry_ret), (void *)PT_REGS_SP(ctx));
+		if (cfg.kt_enabled && fn != FN_GO_MALLOCGC && kt_ready(tgid, p.key.exec)) {
+			/* The allocator's entry row (CFA = rsp + 8) finds its
+			 * caller: no [sp] read needed. Go has no tables. */
+			p.key.ustack = kt_walk_stack(ctx, tgid, p.key.exec, &kt_stacks);
+		} else {
+			p.key.ustack = stack_or_stat(bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK),
+						     STAT_USTACK_FAILED);
+			/* At a function's first instruction the caller is not on the
+			 * frame-pointer chain yet: its return address is at [sp]. */
+			bpf_probe_read_user(&p.key.entry_ret, sizeof(p.key.entry_ret), (void *)PT_REGS_SP(ctx));
+		}
 		bpf_get_current_comm(&p.key.comm, sizeof(p.key.comm));
 	}
 	if (alloc_only || fn == FN_GO_MALLOCGC) {

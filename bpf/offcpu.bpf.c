@@ -28,7 +28,6 @@ const volatile bool have_prev_state = false; /* sched_switch has prev_state (5.1
 struct stack_map stacks SEC(".maps");
 /* --unwind tables: walked stacks (one map for both sets, as `stacks`). */
 struct kt_stack_map kt_stacks SEC(".maps");
-const volatile bool kt_enabled = false;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -144,7 +143,7 @@ static __always_inline int on_switch(void *ctx, bool preempt, struct task_struct
 
 			bpf_get_current_comm(&s.comm, sizeof(s.comm)); /* current is prev */
 			s.kthread = kthread;
-			if (cfg.user_stacks && !s.kthread && kt_enabled) {
+			if (cfg.user_stacks && !s.kthread && cfg.kt_enabled && kt_ready(prev_tgid, s.exec)) {
 				struct pt_regs regs;
 
 				/* current is prev: its user registers, saved at kernel entry. */

@@ -13,7 +13,6 @@
 #include "ktables.bpf.h"
 
 const volatile bool include_idle = false;
-const volatile bool kt_enabled = false;   /* --unwind tables */
 
 #define PF_KTHREAD 0x00200000
 
@@ -22,12 +21,23 @@ struct stack_map stacks0 SEC(".maps"), stacks1 SEC(".maps");
 struct kt_stack_map kt_stacks0 SEC(".maps"), kt_stacks1 SEC(".maps");
 COUNT_SET(struct oncpu_key, __u64)
 
+
+static __always_inline __s32 get_stack(void *ctx, __u32 set, __u64 flags)
+{
+	/* bpf_get_stackid needs a constant map pointer at each call site. */
+	if (set)
+		return bpf_get_stackid(ctx, &stacks1, flags);
+	return bpf_get_stackid(ctx, &stacks0, flags);
+}
+
 /* --unwind tables: the user stack walked from the task's user registers. */
 static __always_inline __s32 walk_user(struct bpf_perf_event_data *ctx, __u32 set, __u32 tgid, __u32 exec,
 				       bool in_kernel)
 {
 	struct pt_regs regs;
 
+	if (!kt_ready(tgid, exec))
+		return stack_or_stat(get_stack(ctx, set, BPF_F_USER_STACK), STAT_USTACK_FAILED);
 	if (in_kernel) {
 		if (bpf_probe_read_kernel(&regs, sizeof(regs),
 					  (void *)bpf_task_pt_regs(bpf_get_current_task_btf()))) {
@@ -38,14 +48,6 @@ static __always_inline __s32 walk_user(struct bpf_perf_event_data *ctx, __u32 se
 		__builtin_memcpy(&regs, &ctx->regs, sizeof(regs));
 	}
 	return set ? kt_walk_stack(&regs, tgid, exec, &kt_stacks1) : kt_walk_stack(&regs, tgid, exec, &kt_stacks0);
-}
-
-static __always_inline __s32 get_stack(void *ctx, __u32 set, __u64 flags)
-{
-	/* bpf_get_stackid needs a constant map pointer at each call site. */
-	if (set)
-		return bpf_get_stackid(ctx, &stacks1, flags);
-	return bpf_get_stackid(ctx, &stacks0, flags);
 }
 
 
@@ -93,7 +95,7 @@ int oncpu_sample(struct bpf_perf_event_data *ctx)
 		}
 		/* Did not fit: counted here, without its user stack. */
 		key.ustack = STACK_LOST;
-	} else if (cfg.user_stacks && !kthread && pid != 0 && kt_enabled) {
+	} else if (cfg.user_stacks && !kthread && pid != 0 && cfg.kt_enabled) {
 		key.ustack = walk_user(ctx, set, tgid, key.exec, in_kernel);
 	} else if (cfg.user_stacks && !kthread && pid != 0)
 		key.ustack = stack_or_stat(get_stack(ctx, set, BPF_F_USER_STACK),

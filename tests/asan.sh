@@ -34,6 +34,9 @@ asan_run "oncpu -- CMD, six formats" "$BPFPROF" oncpu -o "$F/c.pb.gz" -o "$F/c.f
 	-o "$F/c.svg" -o "$F/c.json" -o "$F/c.dot" -- "$TB/hot" 1 single
 asan_run "oncpu --unwind dwarf" "$BPFPROF" oncpu --unwind dwarf -o "$F/d.folded" -- "$TB/nofp" chain 1
 asan_run "oncpu --unwind tables" "$BPFPROF" oncpu --unwind tables -o "$F/kt.folded" -- "$TB/nofp" chain 1
+asan_run "offcpu --unwind tables" "$BPFPROF" offcpu --unwind tables -o "$F/okt.folded" -- "$TB/nofp" sleep 5
+asan_run "lockwait --unwind tables" "$BPFPROF" lockwait --unwind tables -o "$F/lkt.folded" -- "$TB/locks" mutex 1
+asan_run "mallocstacks --unwind tables" "$BPFPROF" mallocstacks --unwind tables -o "$F/mkt.folded" -- "$TB/nofp" alloc 300
 asan_run "oncpu, an idle target: empty profile" "$BPFPROF" oncpu -- sleep 0.3
 asan_run "report of our pprof" "$BPFPROF" report "$F/c.pb.gz" -f json
 asan_run "offcpu" "$BPFPROF" offcpu -o "$F/o.folded" -- "$TB/sleeper" ratio

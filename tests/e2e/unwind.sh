@@ -143,6 +143,30 @@ wait $bp
 check "tables offcpu -p: the naps under main;sleep_fifty (>= 90% of blocked time)" \
 	ge "$(stack_share "$OUT/kt_nap.folded" "main;sleep_fifty")" 90
 stop_targets
-"$BPFPROF" lockwait --unwind tables -d 1 > /dev/null 2> "$OUT/kterr"
-check "lockwait --unwind tables (not yet): exit 2" eq "$?" 2
-check "lockwait --unwind tables (not yet): one line" one_line "$OUT/kterr"
+# lockwait: the function that called pthread_mutex_lock (frame pointers
+# skip it: Debian's libc has none).
+start_target "$TB/locks" mutex 8
+"$BPFPROF" lockwait --unwind tables -p "$TPID" -d 2 -o "$OUT/kt_lock.folded" 2>/dev/null
+check "tables lockwait -p: >= 95% of delay under hold_mutex;pthread_mutex_lock" \
+	ge "$(stack_share "$OUT/kt_lock.folded" "hold_mutex;pthread_mutex_lock")" 95
+stop_targets
+# mallocstacks: exact bytes in use under main;build_list;make_node;malloc for
+# FP-less code, the allocator's entry row finding its caller.
+start_target env WAIT_FOR_GO=1 "$TB/nofp" alloc 300
+"$BPFPROF" mallocstacks --unwind tables -p "$TPID" -d 3 -v -f folded --sample-index inuse_space \
+	-o "$OUT/kt_alloc.folded" 2> "$OUT/kt_alloc.err" &
+bp=$!
+go_when_attached "$OUT/kt_alloc.err" "$TPID"
+wait $bp
+check "tables mallocstacks -p: 300 x 248 bytes in use under main;build_list;make_node;malloc" \
+	eq "$(grep -F ';main;build_list;make_node;malloc ' "$OUT/kt_alloc.folded" | awk '{ t += $NF } END { print t + 0 }')" 74400
+stop_targets
+# -- CMD of 1 ms: no time for tables; frame pointers (and the entry's [sp])
+# as before, counted.
+"$BPFPROF" mallocstacks --unwind tables -f folded --sample-index inuse_space -o "$OUT/kt_alloc2.folded" \
+	-o "$OUT/kt_alloc2.txt" -- "$TB/nofp" alloc 300 > /dev/null 2>&1
+check "tables mallocstacks -- CMD, short: make_node;malloc as with frame pointers" \
+	eq "$(grep -F 'make_node;malloc ' "$OUT/kt_alloc2.folded" | awk '{ t += $NF } END { print t + 0 }')" 74400
+check "tables mallocstacks -- CMD, short: the frame-pointer stacks are counted" contains "$OUT/kt_alloc2.txt" "tables not loaded yet"
+"$BPFPROF" trace --unwind tables 'BEGIN { exit(); }' > /dev/null 2> "$OUT/kterr"
+check "trace --unwind: not an option of trace: exit 2" eq "$?" 2

@@ -11,6 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ready.h"
+
 #define NOINLINE __attribute__((noinline))
 
 static volatile unsigned long sink;
@@ -95,8 +97,7 @@ int main(int argc, char **argv)
 	const char *mode = argc > 1 ? argv[1] : "chain";
 	double arg = argc > 2 ? atof(argv[2]) : 2;
 
-	printf("ready %d\n", (int)getpid());
-	fflush(stdout);
+	target_ready(); /* "ready PID"; with WAIT_FOR_GO=1, waits for SIGUSR1 */
 
 	if (!strcmp(mode, "chain")) {
 		double end = now() + arg;

@@ -420,7 +420,7 @@ static void add_entry(const void *kp, const void *vp, void *ctx)
 
 static void note_pid(const void *kp, const void *vp, void *ctx)
 {
-	session_note_pid(((struct lw_drain *)ctx)->s, ((const struct lock_key *)kp)->pid,
+	cmd_note(((struct lw_drain *)ctx)->s, ((const struct lock_key *)kp)->pid,
 			 ((const struct lock_key *)kp)->exec);
 }
 
@@ -438,6 +438,7 @@ static int lockwait_collect(struct session *s, struct profile *p)
 	set_generation(&skel->bss->gen, old ^ 1);
 	stack_builder_init(&b, p, s->sym, s->o.max_depth);
 	d.sr = stack_reader_new(skel->maps.stacks, s->o.max_depth);
+	stack_reader_set_alt(d.sr, skel->maps.kt_stacks, KT_STACK_BASE); /* --unwind tables */
 	err = map_drain(counts, sizeof(struct lock_key), sizeof(struct lock_val), note_pid, &d, false);
 	if (!err)
 		err = map_drain(counts, sizeof(struct lock_key), sizeof(struct lock_val), add_entry, &d, true);
@@ -461,6 +462,8 @@ static int lockwait_collect(struct session *s, struct profile *p)
 		}
 	}
 	stackmap_recycle(skel->maps.stacks, &keep);
+	if (lw->base.kt.files)
+		stackmap_recycle(skel->maps.kt_stacks, &keep);
 	hmap_free(&keep);
 	stack_reader_report(d.sr, p);
 	stack_reader_free(d.sr);
@@ -534,5 +537,6 @@ const struct command lockwait_command = {
 	.describe = lockwait_describe,
 	.add_pid = lockwait_add_pid,
 	.poll = cmd_poll,
+	.unwind_tables = true,
 	.priv_size = sizeof(struct lockwait),
 };

@@ -549,7 +549,7 @@ static void add_entry(const void *kp, const void *vp, void *ctx)
 	last->val = *v;
 	if (!values[0] && !values[1] && !values[2] && !values[3])
 		return;
-	session_note_pid(d->s, k->pid, k->exec);
+	cmd_note(d->s, k->pid, k->exec);
 	memcpy(comm, k->comm, TASK_COMM_LEN);
 	stack_begin(d->b);
 	stack_reader_add_entry(d->sr, d->b, k->ustack, k->pid, k->exec, STACK_USER, k->entry_ret);
@@ -565,6 +565,7 @@ static int mallocstacks_collect(struct session *s, struct profile *p)
 
 	stack_builder_init(&b, p, s->sym, s->o.max_depth);
 	d.sr = stack_reader_new(ms->skel->maps.stacks, s->o.max_depth);
+	stack_reader_set_alt(d.sr, ms->skel->maps.kt_stacks, KT_STACK_BASE); /* --unwind tables */
 	err = map_drain(ms->skel->maps.heap, sizeof(struct heap_key), sizeof(struct heap_val), add_entry, &d, false);
 	stack_reader_free(d.sr);
 	if (ms->base.uw.rb) {
@@ -633,5 +634,6 @@ const struct command mallocstacks_command = {
 	.describe = mallocstacks_describe,
 	.add_pid = mallocstacks_add_pid,
 	.poll = cmd_poll,
+	.unwind_tables = true,
 	.priv_size = sizeof(struct mallocstacks),
 };

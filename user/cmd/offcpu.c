@@ -9,7 +9,6 @@
 #include <unistd.h>
 
 #include "core/cmdbase.h"
-#include "core/ktables.h"
 #include "offcpu.h"
 #include "offcpu.skel.h"
 #include "core/session.h"
@@ -23,7 +22,6 @@ struct offcpu {
 	bool used_raw_tp;
 	bool seed;                  /* threads blocked at start are seeded */
 	bool have_prev_state;
-	struct ktables kt;          /* --unwind tables */
 };
 
 enum { OPT_MIN_BLOCK = 0x3000, OPT_MAX_BLOCK, OPT_STATE };
@@ -201,10 +199,7 @@ static int open_and_load(struct session *s, struct offcpu *oc, bool seed)
 	bpf_program__set_autoattach(skel->progs.offcpu_seed, false);
 	if ((err = cmd_prepare(s, &oc->base, "uw_starts", UW_RING_EVENTS)) < 0)
 		return err;
-	skel->rodata->kt_enabled = s->o.unwind == UNWIND_TABLES && !s->o.kernel_only;
 	err = bpf_map__set_max_entries(skel->maps.starts, 65536);
-	if (!err && skel->rodata->kt_enabled)
-		err = bpf_map__set_max_entries(skel->maps.kt_stacks, s->o.max_stacks);
 	if (!err && !uw_enabled(s))
 		err = bpf_map__set_value_size(skel->maps.uw_starts, sizeof(struct uw_record));
 	if (err) {
@@ -245,8 +240,6 @@ static int offcpu_start(struct session *s)
 	if ((err = cmd_loaded(s, &oc->base, err, &rec)) < 0)
 		return err;
 	skel = oc->skel;
-	if (skel->rodata->kt_enabled && (err = ktables_start(&oc->kt, s, skel->obj)) < 0)
-		return err;
 	if ((err = offcpu_bpf__attach(skel)) < 0) {
 		err_msg("cannot attach to sched_switch (%s): %s", oc->used_raw_tp ? "raw_tp" : "tp_btf",
 			strerror(-err));
@@ -268,8 +261,7 @@ static void offcpu_scan(struct session *s)
 
 	while (bpf_map_get_next_key(bpf_map__fd(oc->skel->maps.starts), prev, &next) == 0) {
 		if (bpf_map_lookup_elem(bpf_map__fd(oc->skel->maps.starts), &next, &st) == 0) {
-			session_note_pid(s, st.pid, st.exec);
-			ktables_note(&oc->kt, s, st.pid, st.exec);
+			cmd_note(s, st.pid, st.exec);
 		}
 		key = next;
 		prev = &key;
@@ -306,11 +298,9 @@ static void add_entry(const void *k, const void *v, void *ctx)
 
 static void note_pid(const void *k, const void *v, void *ctx)
 {
-	struct session *s = ((struct offcpu_drain *)ctx)->s;
 	const struct offcpu_key *key = k;
 
-	session_note_pid(s, key->pid, key->exec);
-	ktables_note(&((struct offcpu *)s->priv)->kt, s, key->pid, key->exec);
+	cmd_note(((struct offcpu_drain *)ctx)->s, key->pid, key->exec);
 }
 
 /* Threads still off CPU: their stacks stay in the stack map; at the end of
@@ -349,7 +339,7 @@ static void add_pending(struct offcpu *oc, struct offcpu_drain *d, uint64_t now,
 					.kstack = st.kstack, .state = st.state, .kthread = st.kthread };
 
 		memcpy(k.comm, st.comm, sizeof(k.comm));
-		session_note_pid(d->s, st.pid, st.exec);
+		cmd_note(d->s, st.pid, st.exec);
 		add_sample(d, &k, 0, blocked);
 	}
 	/* Recycle the other stacks, so a long run does not fill the stack map.
@@ -358,7 +348,7 @@ static void add_pending(struct offcpu *oc, struct offcpu_drain *d, uint64_t now,
 	 * "[... stack lost]", not silently). */
 	if (!final) {
 		stackmap_recycle(oc->skel->maps.stacks, &keep);
-		if (oc->kt.files)
+		if (oc->base.kt.files)
 			stackmap_recycle(oc->skel->maps.kt_stacks, &keep);
 	}
 	hmap_free(&keep);
@@ -403,18 +393,7 @@ static void offcpu_stop(struct session *s)
 	struct offcpu *oc = s->priv;
 
 	cmd_stop(&oc->base);
-	ktables_free(&oc->kt);
 	offcpu_bpf__destroy(oc->skel);
-}
-
-/* Each turn of the loop: -- CMD's tables once it exec'd. */
-static bool offcpu_poll(struct session *s, int timeout_ms)
-{
-	if (ktables_poll(&((struct offcpu *)s->priv)->kt, s)) {
-		cmd_poll(s, 0);
-		return true;
-	}
-	return cmd_poll(s, timeout_ms);
 }
 
 const struct command offcpu_command = {
@@ -434,7 +413,7 @@ const struct command offcpu_command = {
 	.stop = offcpu_stop,
 	.describe = offcpu_describe,
 	.add_pid = cmd_add_pid,
-	.poll = offcpu_poll,
+	.poll = cmd_poll,
 	.unwind_tables = true,
 	.priv_size = sizeof(struct offcpu),
 };

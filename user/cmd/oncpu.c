@@ -12,7 +12,6 @@
 
 #include "core/session.h"
 #include "core/cmdbase.h"
-#include "core/ktables.h"
 #include "oncpu.h"
 #include "oncpu.skel.h"
 #include "core/unwinder.h"
@@ -22,7 +21,6 @@ struct oncpu {
 	struct oncpu_bpf *skel;
 	uint64_t freq;
 	bool include_idle;
-	struct ktables kt;          /* --unwind tables */
 };
 
 enum { OPT_INCLUDE_IDLE = 0x2000 };
@@ -108,20 +106,9 @@ static int oncpu_start(struct session *s)
 		return err;
 	skel = oc->skel;
 	skel->rodata->include_idle = oc->include_idle;
-	skel->rodata->kt_enabled = s->o.unwind == UNWIND_TABLES && !s->o.kernel_only;
-	if (skel->rodata->kt_enabled &&
-	    (err = bpf_map__set_max_entries(skel->maps.kt_stacks0, s->o.max_stacks) ?:
-		   bpf_map__set_max_entries(skel->maps.kt_stacks1, s->o.max_stacks))) {
-		err_msg("cannot size the oncpu maps: %s", strerror(-err));
-		return err;
-	}
 	/* records: a quarter second of samples on every CPU */
 	if ((err = cmd_prepare(s, &oc->base, NULL, oc->freq * session_possible_cpus() / 4 + 16)) < 0 ||
 	    (err = cmd_loaded(s, &oc->base, oncpu_bpf__load(skel), &rec)) < 0)
-		return err;
-	/* Processes found later (system-wide, children) get their tables
-	 * when first seen. */
-	if (skel->rodata->kt_enabled && (err = ktables_start(&oc->kt, s, skel->obj)) < 0)
 		return err;
 
 	struct perf_event_attr attr = {
@@ -162,35 +149,9 @@ static void add_entry(const void *k, const void *v, void *ctx)
 
 static void add_pid(const void *k, const void *v, void *ctx)
 {
-	struct session *s = ((struct oncpu_drain *)ctx)->s;
 	const struct oncpu_key *key = k;
 
-	session_note_pid(s, key->pid, key->exec);
-	/* --unwind tables: a process first seen by its samples gets its tables. */
-	ktables_note(&((struct oncpu *)s->priv)->kt, s, key->pid, key->exec);
-}
-
-/* Every turn of the loop (100 ms): the targets' tables once they exec'd
- * (-- CMD) or exec again; cheap when nothing changed. */
-static bool oncpu_poll(struct session *s, int timeout_ms)
-{
-	if (ktables_poll(&((struct oncpu *)s->priv)->kt, s)) {
-		cmd_poll(s, 0);
-		return true;
-	}
-	return cmd_poll(s, timeout_ms);
-}
-
-/* The periodic scan: the same for processes seen since the last interval. */
-static void oncpu_scan(struct session *s)
-{
-	struct oncpu *oc = s->priv;
-	struct oncpu_drain d = { .s = s };
-
-	cmd_scan(s);
-	if (oc->kt.files)
-		map_drain(oc->skel->bss->gen & 1 ? oc->skel->maps.counts1 : oc->skel->maps.counts0,
-			  sizeof(struct oncpu_key), sizeof(uint64_t), add_pid, &d, false);
+	cmd_note(((struct oncpu_drain *)ctx)->s, key->pid, key->exec);
 }
 
 static int oncpu_collect(struct session *s, struct profile *p)
@@ -231,7 +192,6 @@ static void oncpu_stop(struct session *s)
 	struct oncpu *oc = s->priv;
 
 	cmd_stop(&oc->base);
-	ktables_free(&oc->kt);
 	oncpu_bpf__destroy(oc->skel);
 }
 
@@ -245,12 +205,12 @@ const struct command oncpu_command = {
 	.short_opts = "F:",
 	.parse_opt = oncpu_parse,
 	.start = oncpu_start,
-	.scan = oncpu_scan,
+	.scan = cmd_scan,
 	.collect = oncpu_collect,
 	.stop = oncpu_stop,
 	.describe = oncpu_describe,
 	.add_pid = cmd_add_pid,
-	.poll = oncpu_poll,
+	.poll = cmd_poll,
 	.unwind_tables = true,
 	.priv_size = sizeof(struct oncpu),
 };

@@ -46,8 +46,8 @@ static const char common_help[] =
 	"                --unwind MODE        fp (frame pointers, default), dwarf (.eh_frame: complete\n"
 	"                                     through code without frame pointers), auto (dwarf\n"
 	"                                     for targets whose executable lacks frame pointers),\n"
-	"                                     tables (oncpu and offcpu so far: .eh_frame tables\n"
-	"                                     walked in the kernel, no stack copies)\n"
+	"                                     tables (.eh_frame tables walked in the kernel: complete\n"
+	"                                     stacks with no stack copies)\n"
 	"                --stack-bytes N      dwarf: user stack bytes copied per event (default 16384)\n"
 	"  misc      -v, --verbose            libbpf messages and timings\n"
 	"                --btf FILE           kernel BTF (default " DEFAULT_BTF ")\n"
@@ -153,7 +153,7 @@ static int check_combinations(struct session *s)
 		return -EINVAL;
 	}
 	if (s->o.unwind == UNWIND_TABLES && !s->cmd->unwind_tables) {
-		err_msg("--unwind tables: %s does not walk tables yet (oncpu and offcpu do); use fp, dwarf or auto",
+		err_msg("--unwind tables: %s does not walk tables yet; use fp, dwarf or auto",
 			s->cmd->name);
 		return -EINVAL;
 	}

@@ -32,12 +32,16 @@ static int size_common_maps(struct session *s, struct cmd_base *c)
 {
 	static const char *const stacks[] = { "stacks", "stacks0", "stacks1" };
 	static const char *const counts[] = { "counts0", "counts1" };
+	static const char *const walked[] = { "kt_stacks", "kt_stacks0", "kt_stacks1" };
 	struct bpf_map *m;
 	int err = 0;
 
 	for (size_t i = 0; i < sizeof(stacks) / sizeof(stacks[0]) && !err; i++)
 		if ((m = cmd_map(c, stacks[i])))
 			err = stackmap_size(s, m);
+	for (size_t i = 0; i < sizeof(walked) / sizeof(walked[0]) && !err && c->cfg->kt_enabled; i++)
+		if ((m = cmd_map(c, walked[i])))
+			err = bpf_map__set_max_entries(m, s->o.max_stacks);
 	for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]) && !err; i++)
 		if ((m = cmd_map(c, counts[i])))
 			err = bpf_map__set_max_entries(m, s->o.max_stacks);
@@ -50,6 +54,7 @@ int cmd_prepare(struct session *s, struct cmd_base *c, const char *records, unsi
 
 	c->cfg->user_stacks = !s->o.kernel_only;
 	c->cfg->kernel_stacks = !s->o.user_only;
+	c->cfg->kt_enabled = s->o.unwind == UNWIND_TABLES && !s->o.kernel_only;
 	filter_follow_prepare(c->obj, s);
 	err = filter_configure(s, c->cfg, cmd_map(c, "target_pids"), cmd_map(c, "target_tids")) ?:
 	      size_common_maps(s, c) ?:
@@ -72,8 +77,12 @@ int cmd_loaded(struct session *s, struct cmd_base *c, int load_err, const struct
 	if ((err = filter_fill(s, cmd_map(c, "target_pids"), cmd_map(c, "target_tids"),
 			       cmd_map(c, "target_cgroup"))) < 0)
 		return err;
-	return uw_open(&c->uw, s, cmd_map(c, "uw_events"), rec->handle, c, rec->key_size,
-		       rec->val_size, rec->merge, rec->layout);
+	if ((err = uw_open(&c->uw, s, cmd_map(c, "uw_events"), rec->handle, c, rec->key_size,
+			   rec->val_size, rec->merge, rec->layout)) < 0)
+		return err;
+	/* Processes found later (system-wide, children) get their tables
+	 * when first seen (cmd_note). */
+	return c->cfg->kt_enabled ? ktables_start(&c->kt, s, c->obj) : 0;
 }
 
 void cmd_report(struct cmd_base *c, struct profile *p)
@@ -93,6 +102,7 @@ void cmd_stop(struct cmd_base *c)
 		close(c->fds.v[i]);
 	vec_free(&c->fds);
 	uw_close(&c->uw);
+	ktables_free(&c->kt);
 }
 
 int cmd_add_pid(struct session *s, pid_t pid)
@@ -102,9 +112,21 @@ int cmd_add_pid(struct session *s, pid_t pid)
 	return filter_add_pid(s, cmd_map(c, "target_pids"), pid);
 }
 
+void cmd_note(struct session *s, pid_t pid, uint32_t exec)
+{
+	session_note_pid(s, pid, exec);
+	ktables_note(&((struct cmd_base *)s->priv)->kt, s, pid, exec);
+}
+
 bool cmd_poll(struct session *s, int timeout_ms)
 {
-	return uw_poll(&((struct cmd_base *)s->priv)->uw, timeout_ms);
+	struct cmd_base *c = s->priv;
+
+	if (ktables_poll(&c->kt, s)) { /* a -- CMD exec'd or maps more: look again at once */
+		uw_poll(&c->uw, 0);
+		return true;
+	}
+	return uw_poll(&c->uw, timeout_ms);
 }
 
 void cmd_note_map_pids(struct session *s, struct bpf_map *m)
@@ -118,7 +140,7 @@ void cmd_note_map_pids(struct session *s, struct bpf_map *m)
 		return;
 	while (bpf_map_get_next_key(bpf_map__fd(m), prev, next) == 0) {
 		memcpy(&h, next, sizeof(h));
-		session_note_pid(s, (pid_t)h.pid, h.exec);
+		cmd_note(s, (pid_t)h.pid, h.exec);
 		memcpy(key, next, ksize);
 		prev = key;
 	}

@@ -8,6 +8,7 @@
 
 #include "core/bpfmaps.h"
 #include "core/unwinder.h"
+#include "core/ktables.h"
 
 struct cmd_base {
 	const char *name;               /* "oncpu", for messages */
@@ -17,6 +18,7 @@ struct cmd_base {
 	fd_vec fds;                     /* perf events, uprobe_multi links: closed by cmd_stop */
 	struct stat_snapshot stats;
 	struct uw_ctx uw;               /* --unwind dwarf|auto records */
+	struct ktables kt;              /* --unwind tables: the files' tables in the kernel */
 };
 
 /* Opens skeleton NAME_bpf (with --btf) into *skelp and tells the base its
@@ -36,7 +38,9 @@ int cmd_opened(struct cmd_base *c, const char *name, struct bpf_object *obj,
  * fork/exec/exit programs, stack maps (`stacks`, `stacks0/1`: --max-depth,
  * --max-stacks), aggregation maps (`counts0/1`: --max-stacks), and the
  * record maps (`uw_scratch`, `uw_events`, and `records` if not NULL: room
- * for ring_records records). 0, or -errno after a one-line error. */
+ * for ring_records records), and with --unwind tables the walked-stack
+ * maps (`kt_stacks`, `kt_stacks0/1`: --max-stacks). 0, or -errno after a
+ * one-line error. */
 int cmd_prepare(struct session *s, struct cmd_base *c, const char *records, unsigned ring_records);
 
 /* How a command's --unwind records are kept (unwinder.h). */
@@ -47,7 +51,8 @@ struct cmd_records {
 	struct uw_key_layout layout;
 };
 /* After NAME_bpf__load() returned load_err: a one-line error if it failed;
- * else the target maps filled and the records read from here on. */
+ * else the target maps filled, the records read from here on, and the
+ * targets' unwind tables loaded (--unwind tables). */
 int cmd_loaded(struct session *s, struct cmd_base *c, int load_err, const struct cmd_records *rec);
 
 /* A map of the object by name (NULL if it has none). */
@@ -61,9 +66,13 @@ void cmd_stop(struct cmd_base *c);
  * with (every aggregation key starts with a struct key_head). */
 void cmd_note_map_pids(struct session *s, struct bpf_map *m);
 
-/* Default hooks: --follow's new target; reading records; the periodic scan
- * (the pids in counts0/1: a system-wide profile snapshots new processes
- * while they live). */
+/* Notes a process seen in an event: its maps snapshotted, its unwind tables
+ * loaded (once per image; again when it maps more files). */
+void cmd_note(struct session *s, pid_t pid, uint32_t exec);
+
+/* Default hooks: --follow's new target; reading records (and a -- CMD's
+ * tables as it execs); the periodic scan (the pids in counts0/1: a
+ * system-wide profile snapshots new processes while they live). */
 int cmd_add_pid(struct session *s, pid_t pid);
 bool cmd_poll(struct session *s, int timeout_ms);
 void cmd_scan(struct session *s);
