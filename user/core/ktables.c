@@ -75,42 +75,69 @@ static uint64_t file_table(struct ktables *kt, struct elf_syms *es, const char *
 	return *slot;
 }
 
+/* A process's executable mappings, those with a table first when there are
+ * more than the walker takes. */
 struct proc_fill {
 	struct ktables *kt;
-	struct kt_proc p;
+	VEC(struct kt_map) maps;
 };
 
 static void add_vma(void *ctx, uint64_t start, uint64_t end, uint64_t pgoff, const char *path,
 		    struct elf_syms *es)
 {
 	struct proc_fill *f = ctx;
-	uint64_t table = file_table(f->kt, es, path), vaddr;
-	struct kt_map *m;
+	/* Code without a table (no CFI, JIT code, anonymous memory) is listed
+	 * too, as nrows 0: the walker steps it by frame pointer, and tells it
+	 * apart from mappings not loaded yet (counted). */
+	struct kt_map m = { .start = start, .end = end };
+	uint64_t vaddr;
 
-	/* A file without a table is listed too (nrows 0: frame pointers), so
-	 * the walker can tell code it knows from mappings not loaded yet. */
-	if (f->p.n >= KT_MAX_MAPS || !elf_offset_to_vaddr(es, pgoff, &vaddr))
-		return;
-	m = &f->p.maps[f->p.n++];
-	m->start = start;
-	m->end = end;
-	/* A row's pc is (vaddr - base); vaddr = address - start + (vaddr at pgoff). */
-	m->bias = start - (vaddr - unwind_table_base(es));
-	m->file = (uint32_t)(table >> 32);
-	m->nrows = (uint32_t)table;
+	if (es && elf_offset_to_vaddr(es, pgoff, &vaddr)) {
+		uint64_t table = file_table(f->kt, es, path);
+
+		/* A row's pc is (vaddr - base); vaddr = address - start + (vaddr at pgoff). */
+		m.bias = start - (vaddr - unwind_table_base(es));
+		m.file = (uint32_t)(table >> 32);
+		m.nrows = (uint32_t)table;
+	}
+	vec_push(&f->maps, m);
+}
+
+static int by_tables_first(const void *a, const void *b)
+{
+	const struct kt_map *x = a, *y = b;
+
+	if (!x->nrows != !y->nrows)
+		return x->nrows ? -1 : 1;
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+static int by_start(const void *a, const void *b)
+{
+	const struct kt_map *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
 }
 
 int ktables_add_pid(struct ktables *kt, struct session *s, pid_t pid, uint32_t exec)
 {
-	struct proc_fill f = { .kt = kt, .p = { .exec = exec } };
+	struct proc_fill f = { .kt = kt };
+	struct kt_proc p = { .exec = exec };
 	uint32_t key = pid;
+	int err = 0;
 
 	sym_each_file_vma(s->sym, pid, exec, add_vma, &f);
-	if (!f.p.n)
-		return 0;
-	if (bpf_map__update_elem(kt->procs, &key, sizeof(key), &f.p, sizeof(f.p), BPF_ANY) < 0)
-		return -errno;
-	return 0;
+	if (f.maps.n > KT_MAX_MAPS) {
+		vec_sort(&f.maps, by_tables_first);
+		f.maps.n = KT_MAX_MAPS;
+	}
+	vec_sort(&f.maps, by_start);
+	for (size_t i = 0; i < f.maps.n; i++)
+		p.maps[p.n++] = f.maps.v[i];
+	if (p.n && bpf_map__update_elem(kt->procs, &key, sizeof(key), &p, sizeof(p), BPF_ANY) < 0)
+		err = -errno;
+	vec_free(&f.maps);
+	return err;
 }
 
 static void count_vma(void *ctx, uint64_t start, uint64_t end, uint64_t pgoff, const char *path,
@@ -118,6 +145,7 @@ static void count_vma(void *ctx, uint64_t start, uint64_t end, uint64_t pgoff, c
 {
 	(*(uint64_t *)ctx)++;
 }
+
 
 void ktables_note(struct ktables *kt, struct session *s, pid_t pid, uint32_t exec)
 {

@@ -270,9 +270,8 @@ void sym_each_file_vma(struct symbolizer *s, pid_t pid, uint32_t exec,
 	struct proc *pr = proc_image(s, pid, exec);
 
 	for (size_t i = 0; pr && i < pr->vmas.n; i++)
-		if (pr->vmas.v[i].elf && pr->vmas.v[i].elf != s->vdso)
-			fn(ctx, pr->vmas.v[i].start, pr->vmas.v[i].end, pr->vmas.v[i].pgoff, pr->vmas.v[i].path,
-			   pr->vmas.v[i].elf);
+		fn(ctx, pr->vmas.v[i].start, pr->vmas.v[i].end, pr->vmas.v[i].pgoff, pr->vmas.v[i].path,
+		   pr->vmas.v[i].elf);
 }
 
 bool sym_has_image(struct symbolizer *s, pid_t pid, uint32_t exec)

@@ -62,8 +62,9 @@ const char *sym_kernel_data(struct symbolizer *s, uint64_t addr, uint64_t *off);
  * file's ELF virtual address (for unwinding). */
 struct elf_syms *sym_user_vaddr(struct symbolizer *s, pid_t pid, uint32_t exec, uint64_t addr,
 				 uint64_t *vaddr);
-/* Calls fn for each executable mapping of pid's image exec that has an ELF
- * file (after a snapshot or mapping records), in address order. */
+/* Calls fn for each executable mapping of pid's image exec (after a
+ * snapshot or mapping records), in address order; es is NULL where no ELF
+ * file could be read (JIT code, anonymous memory). */
 void sym_each_file_vma(struct symbolizer *s, pid_t pid, uint32_t exec,
 		       void (*fn)(void *ctx, uint64_t start, uint64_t end, uint64_t pgoff,
 				  const char *path, struct elf_syms *es),
