@@ -122,6 +122,9 @@ bool cmd_poll(struct session *s, int timeout_ms)
 {
 	struct cmd_base *c = s->priv;
 
+	/* Mapping records first: a record of a process that just exec'd is
+	 * unwound with the new program's mappings. */
+	session_sync_maps(s);
 	if (ktables_poll(&c->kt, s)) { /* a -- CMD exec'd or maps more: look again at once */
 		uw_poll(&c->uw, 0);
 		return true;
