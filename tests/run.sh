@@ -39,6 +39,8 @@ e2e() { # runs one script in a subshell with the helpers
 
 start=$(date +%s)
 part unit tests/build/test_unit tests/build
+# The layers of user/ point one way (docs/design.md): no include cycle.
+part layers tools/layers.sh
 # Unwind tables against the libdw unwinder, on libc, python3 and our target.
 part unwind-tables tests/build/test_unwind tests/build
 # The trace grammar needs no privilege: run as nobody where setpriv exists.
