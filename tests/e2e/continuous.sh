@@ -78,6 +78,8 @@ check "serve /block: off-CPU time" bash -c "grep -q 'Type: offcpu' '$OUT/s-block
 start_target "$TB/nofp" chain 20
 go tool pprof -raw "$U/debug/pprof/profile?token=$TOK&pid=$TPID&seconds=1&unwind=dwarf" > "$OUT/s-dwarf.txt" 2>&1
 check "serve /profile?unwind=dwarf: FP-less stacks complete (stage1 under main)" grep -q "stage1" "$OUT/s-dwarf.txt"
+go tool pprof -raw "$U/debug/pprof/profile?token=$TOK&pid=$TPID&seconds=1&unwind=tables" > "$OUT/s-tables.txt" 2>&1
+check "serve /profile?unwind=tables: FP-less stacks complete (stage1 under main)" grep -q "stage1" "$OUT/s-tables.txt"
 for q in "pid=abc" "pid=$hot&seconds=0" "pid=$hot&seconds=99999" "seconds=1" "pid=999999&seconds=1" "pid=$hot&hz=0" "pid=$hot&unwind=x"; do
 	check "serve: 400 for ?$q" eq "$(curl -s -o "$OUT/s-bad" -w '%{http_code}' "$U/debug/pprof/profile?token=$TOK&$q")" 400
 done
