@@ -147,6 +147,7 @@ run_switch() {
 	local tool=$1 log=$TMP/sw-$1.log tp=""
 	case $tool in
 	bpfprof) RUSAGE_OUT=$TMP/swru-$tool $B/rusage "$BPFPROF" offcpu -o "$TMP/sw.folded" -o "$TMP/sw.txt" 2>/dev/null & tp=$! ;;
+	bpfprof-tables) RUSAGE_OUT=$TMP/swru-$tool $B/rusage "$BPFPROF" offcpu --unwind tables -o "$TMP/sw.folded" -o "$TMP/sw.txt" 2>/dev/null & tp=$! ;;
 	offcputime) RUSAGE_OUT=$TMP/swru-$tool $B/rusage offcputime > "$TMP/sw-oc.txt" 2>/dev/null & tp=$! ;;
 	bpftrace) RUSAGE_OUT=$TMP/swru-$tool $B/rusage bpftrace -e 'tracepoint:sched:sched_switch { @[kstack, ustack, comm] = count(); }' > "$TMP/sw-bt.txt" 2>"$TMP/sw-bt.err" & tp=$! ;;
 	esac
@@ -157,12 +158,12 @@ run_switch() {
 		pkill -INT -P "$tp" 2>/dev/null; wait "$tp" 2>/dev/null
 	fi
 	case $tool in
-	bpfprof) lost_of "$TMP/sw.txt" >> "$TMP/swlost-$tool" ;;
+	bpfprof|bpfprof-tables) lost_of "$TMP/sw.txt" >> "$TMP/swlost-$tool" ;;
 	bpftrace) awk '/Lost [0-9]+ events/ { n += $2 } END { print n + 0 }' "$TMP/sw-bt.err" >> "$TMP/swlost-$tool" ;;
 	offcputime) echo "not reported" >> "$TMP/swlost-$tool" ;;
 	esac
 }
-swtools="none bpfprof"
+swtools="none bpfprof bpfprof-tables"
 have offcputime && swtools="$swtools offcputime"
 have bpftrace && swtools="$swtools bpftrace"
 mount | grep -q ' /sys/kernel/tracing ' || mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
@@ -175,11 +176,12 @@ echo "## offcpu: pipe ping-pong on one CPU, ${SECS}s (all tools system-wide)"
 echo
 echo "| tool | round trips/s | vs unprofiled | slowdown per round trip (us) | tool CPU (s) | tool peak RSS (MB) | events lost |"
 echo "|---|---|---|---|---|---|---|"
-for t in none bpfprof offcputime bpftrace; do
+for t in none bpfprof bpfprof-tables offcputime bpftrace; do
 	name=$t
 	case $t in
 	none) name="unprofiled" ;;
 	bpfprof) name="bpfprof offcpu" ;;
+	bpfprof-tables) name="bpfprof offcpu --unwind tables" ;;
 	offcputime) name="libbpf-tools offcputime" ;;
 	bpftrace) name="bpftrace sched_switch { @[kstack, ustack, comm] = count(); }" ;;
 	esac
