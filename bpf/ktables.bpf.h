@@ -37,6 +37,22 @@ struct {
 	__type(value, struct kt_proc);
 } kt_procs SEC(".maps");
 
+/* Processes walked before their tables were loaded, for user space to load
+ * them at its next turn (100 ms) rather than its next scan (1 s); each
+ * (process, image) asked once. */
+struct {
+	__uint(type, BPF_MAP_TYPE_QUEUE);
+	__uint(max_entries, 1024);
+	__type(value, __u32);
+} kt_wanted SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);                 /* tgid */
+	__type(value, __u32);               /* exec + 1 asked for */
+} kt_asked SEC(".maps");
+
 /* The walk's frames, per CPU (too big for the BPF stack). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -247,9 +263,16 @@ static __always_inline bool kt_ready(__u32 tgid, __u32 exec)
 {
 	struct kt_proc *p = bpf_map_lookup_elem(&kt_procs, &tgid);
 
+	__u32 *asked, want = exec + 1;
+
 	if (p && p->exec == exec)
 		return true;
 	stat_inc(STAT_UNWIND_NO_TABLE);
+	asked = bpf_map_lookup_elem(&kt_asked, &tgid);
+	if (!asked || *asked != want) {
+		bpf_map_update_elem(&kt_asked, &tgid, &want, BPF_ANY);
+		bpf_map_push_elem(&kt_wanted, &tgid, 0);
+	}
 	return false;
 }
 

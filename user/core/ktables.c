@@ -13,6 +13,7 @@ int ktables_init(struct ktables *kt, struct bpf_object *obj, bool verbose)
 	memset(kt, 0, sizeof(*kt));
 	kt->files = bpf_object__find_map_by_name(obj, "kt_files");
 	kt->procs = bpf_object__find_map_by_name(obj, "kt_procs");
+	kt->wanted = bpf_object__find_map_by_name(obj, "kt_wanted");
 	kt->next_file = 1;
 	kt->verbose = verbose;
 	return kt->files && kt->procs ? 0 : -ENOENT;
@@ -192,6 +193,14 @@ bool ktables_poll(struct ktables *kt, struct session *s)
 		return true;
 	}
 	session_sync_maps(s); /* -- CMD's exec and mappings as they happen */
+	/* Processes the walker met without tables (system-wide newcomers). */
+	for (uint32_t tgid, n = 0; kt->wanted && n < 1024 &&
+	     bpf_map_lookup_and_delete_elem(bpf_map__fd(kt->wanted), NULL, &tgid) == 0; n++) {
+		uint32_t exec = session_target_exec(s, (pid_t)tgid);
+
+		session_note_pid(s, (pid_t)tgid, exec);
+		ktables_note(kt, s, (pid_t)tgid, exec);
+	}
 	for (size_t i = 0; i < s->o.pids.n; i++) {
 		pid_t pid = s->o.pids.v[i];
 		uint32_t exec = session_target_exec(s, pid);

@@ -11,6 +11,7 @@
 
 struct ktables {
 	struct bpf_map *files, *procs;    /* kt_files (hash of maps), kt_procs */
+	struct bpf_map *wanted;           /* kt_wanted: processes walked without tables */
 	struct hmap by_elf;               /* struct elf_syms * -> file id << 32 | rows */
 	struct hmap loaded;               /* (pid, exec) whose mappings are in kt_procs */
 	uint32_t next_file;

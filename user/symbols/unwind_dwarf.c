@@ -171,6 +171,12 @@ size_t uw_unwind(struct symbolizer *sym, pid_t pid, const struct uw_record *r, s
 			if (fn && fn->addr == vaddr && read_word(&m, rs.r[UW_REG_SP], &val)) {
 				rs.r[UW_REG_IP] = val;
 				rs.r[UW_REG_SP] += 8;
+			} else if ((rs.known & (1u << UW_REG_BP)) && !rs.r[UW_REG_BP] && n > 1) {
+				/* Code without CFI whose frame pointer is 0: the
+				 * ABI's mark of the outermost frame (the dynamic
+				 * loader's _start clears rbp). */
+				*complete = true;
+				break;
 			} else if (!fp_step(&rs, &m)) {
 				break;
 			}
