@@ -8,7 +8,8 @@
 #include <time.h>
 #include <unistd.h>
 
-int ktables_init(struct ktables *kt, struct bpf_object *obj, bool verbose)
+/* Finds the maps in obj (which has bpf/ktables.bpf.h), after load. */
+static int ktables_init(struct ktables *kt, struct bpf_object *obj, bool verbose)
 {
 	memset(kt, 0, sizeof(*kt));
 	kt->files = bpf_object__find_map_by_name(obj, "kt_files");
@@ -120,14 +121,14 @@ static int by_start(const void *a, const void *b)
 	return x->start < y->start ? -1 : x->start > y->start;
 }
 
-int ktables_add_pid(struct ktables *kt, struct session *s, pid_t pid, uint32_t exec)
+static int ktables_add_pid(struct ktables *kt, struct session *s, pid_t pid, uint32_t exec)
 {
 	struct proc_fill f = { .kt = kt };
 	struct kt_proc p = { .exec = exec };
 	uint32_t key = pid;
 	int err = 0;
 
-	sym_each_file_vma(s->sym, pid, exec, add_vma, &f);
+	sym_each_exec_vma(s->sym, pid, exec, add_vma, &f);
 	if (f.maps.n > KT_MAX_MAPS) {
 		vec_sort(&f.maps, by_tables_first);
 		f.maps.n = KT_MAX_MAPS;
@@ -157,7 +158,7 @@ void ktables_note(struct ktables *kt, struct session *s, pid_t pid, uint32_t exe
 		return;
 	/* Again when the image maps more files (a program's libraries come
 	 * one by one after its exec; dlopen later). */
-	sym_each_file_vma(s->sym, pid, exec, count_vma, &files);
+	sym_each_exec_vma(s->sym, pid, exec, count_vma, &files);
 	slot = hmap_upsert(&kt->loaded, (uint32_t)pid, exec, 0, &found);
 	if (*slot == files + 1)
 		return;

@@ -21,13 +21,10 @@ struct ktables {
 	bool verbose;
 };
 
-/* Finds the maps in obj (which has bpf/ktables.bpf.h), after load. */
-int ktables_init(struct ktables *kt, struct bpf_object *obj, bool verbose);
 /* pid's executable mappings (its image exec) into kt_procs, building and
- * loading the tables of files not seen before. 0, or -errno. */
-int ktables_add_pid(struct ktables *kt, struct session *s, pid_t pid, uint32_t exec);
-/* The same when (pid, exec) is new or maps more files than when loaded:
- * for processes found by their samples, and targets as they load. */
+ * loading the tables of files not seen before, when (pid, exec) is new or
+ * maps more files than when loaded: for processes found by their events,
+ * and targets as they load. */
 void ktables_note(struct ktables *kt, struct session *s, pid_t pid, uint32_t exec);
 /* A command's start, after load: the maps found, and -p targets' tables
  * loaded before the first event (-- CMD's after its exec: ktables_poll). */

@@ -262,7 +262,7 @@ bool sym_known(struct symbolizer *s, pid_t pid)
 	return proc_get(s, pid, false) != NULL;
 }
 
-void sym_each_file_vma(struct symbolizer *s, pid_t pid, uint32_t exec,
+void sym_each_exec_vma(struct symbolizer *s, pid_t pid, uint32_t exec,
 		       void (*fn)(void *ctx, uint64_t start, uint64_t end, uint64_t pgoff,
 				  const char *path, struct elf_syms *es),
 		       void *ctx)

@@ -65,7 +65,7 @@ struct elf_syms *sym_user_vaddr(struct symbolizer *s, pid_t pid, uint32_t exec, 
 /* Calls fn for each executable mapping of pid's image exec (after a
  * snapshot or mapping records), in address order; es is NULL where no ELF
  * file could be read (JIT code, anonymous memory). */
-void sym_each_file_vma(struct symbolizer *s, pid_t pid, uint32_t exec,
+void sym_each_exec_vma(struct symbolizer *s, pid_t pid, uint32_t exec,
 		       void (*fn)(void *ctx, uint64_t start, uint64_t end, uint64_t pgoff,
 				  const char *path, struct elf_syms *es),
 		       void *ctx);

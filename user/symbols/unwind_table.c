@@ -250,16 +250,6 @@ void unwind_table_free(struct unwind_table *t)
 	vec_free(&t->rows);
 }
 
-const struct ut_row *unwind_table_find(const struct unwind_table *t, uint64_t vaddr)
-{
-	size_t i;
-
-	if (vaddr < t->base || vaddr - t->base > UINT32_MAX)
-		return NULL;
-	i = VEC_UPPER_BOUND(t->rows, pc, vaddr - t->base);
-	return i ? &t->rows.v[i - 1] : NULL;
-}
-
 /* ---- one step ------------------------------------------------------------------ */
 
 /* struct rt_sigframe at __restore_rt: sp points at the ucontext; its

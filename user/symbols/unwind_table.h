@@ -25,9 +25,6 @@ int unwind_table_build(struct elf_syms *es, struct unwind_table *t);
 /* The vaddr a file's rows are relative to: its lowest PT_LOAD address. */
 uint64_t unwind_table_base(const struct elf_syms *es);
 void unwind_table_free(struct unwind_table *t);
-/* The row covering ELF vaddr, or NULL (before the first row, or past the
- * table's end). */
-const struct ut_row *unwind_table_find(const struct unwind_table *t, uint64_t vaddr);
 
 /* Reads the 8-byte word at addr of the unwound task's memory. */
 typedef bool (*ut_read_fn)(void *ctx, uint64_t addr, uint64_t *out);
