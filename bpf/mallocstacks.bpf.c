@@ -48,6 +48,17 @@ struct {
 	__type(value, struct heap_alloc);
 } allocs SEC(".maps");
 
+/* --unwind dwarf: frees whose record found the ring buffer full, applied
+ * by user space at its next read (in-use stays exact); an entry goes when
+ * its pointer is handed out again (user space then replaces the old one). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 65536);
+	__type(key, struct alloc_key);
+	__type(value, __u8);
+} lost_frees SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 1024);
@@ -133,6 +144,7 @@ static __always_inline void send_alloc(void *ctx, struct heap_key *key, __u64 si
 	struct alloc_key ak = { .pid = key->pid, .ptr = ptr };
 
 	a.key.ustack = STACK_DWARF;
+	bpf_map_delete_elem(&lost_frees, &ak);
 	if (bpf_map_update_elem(&allocs, &ak, &a, BPF_ANY))
 		stat_inc(STAT_MAP_FULL);
 	return;
@@ -180,7 +192,10 @@ static __always_inline void account_free(__u64 ptr)
 
 		/* Ordered after the allocation's record (the pointer existed
 		 * only once that was sent); lost only if the buffer is full. */
-		if (bpf_ringbuf_output(&uw_events, &fr, sizeof(fr), uw_wakeup_flag()))
+		__u8 one = 1;
+
+		if (bpf_ringbuf_output(&uw_events, &fr, sizeof(fr), uw_wakeup_flag()) &&
+		    bpf_map_update_elem(&lost_frees, &ak, &one, BPF_ANY))
 			stat_inc(STAT_RINGBUF_FULL);
 		bpf_map_delete_elem(&allocs, &ak);
 		return;

@@ -385,26 +385,42 @@ static void merge_heap(void *dst, const void *src)
 
 /* --unwind dwarf: an allocation (unwound; tracked when it has a pointer)
  * or the free of a tracked one. */
+/* A free of a live allocation (by its record, or one the ring had no room
+ * for: lost_frees). */
+static void apply_free(struct mallocstacks *ms, struct uw_table *table, uint32_t pid, uint64_t ptr)
+{
+	uint64_t *slot = hmap_get(&ms->live, pid, ptr);
+	struct heap_alloc *a;
+
+	if (!slot) {
+		ms->unknown_frees++; /* its allocation's record was lost */
+		return;
+	}
+	a = &ms->live_v.v[*slot - 1];
+	struct heap_val v = { .inuse_objects = -(int64_t)a->weight,
+			      .inuse_bytes = -(int64_t)(a->size * a->weight) };
+
+	uw_table_add(table, &a->key, &v);
+	vec_push(&ms->live_free, (uint32_t)(*slot - 1));
+	hmap_delete(&ms->live, pid, ptr);
+}
+
+static void lost_free(const void *k, const void *v, void *ctx)
+{
+	const struct alloc_key *ak = k;
+	struct mallocstacks *ms = ctx;
+
+	apply_free(ms, &ms->base.uw.table, ak->pid, ak->ptr);
+}
+
 static void heap_record(struct uw_ctx *u, const struct uw_record *r, size_t len)
 {
 	struct mallocstacks *ms = u->cmd;
 
 	if (r->type == HEAP_REC_FREE && len >= sizeof(struct heap_uw_free)) {
 		const struct heap_uw_free *fr = (const void *)r;
-		uint64_t *slot = hmap_get(&ms->live, fr->pid, fr->ptr);
-		struct heap_alloc *a;
 
-		if (!slot) {
-			ms->unknown_frees++; /* its allocation's record was lost */
-			return;
-		}
-		a = &ms->live_v.v[*slot - 1];
-		struct heap_val v = { .inuse_objects = -(int64_t)a->weight,
-				      .inuse_bytes = -(int64_t)(a->size * a->weight) };
-
-		uw_table_add(&u->table, &a->key, &v);
-		vec_push(&ms->live_free, (uint32_t)(*slot - 1));
-		hmap_delete(&ms->live, fr->pid, fr->ptr);
+		apply_free(ms, &u->table, fr->pid, fr->ptr);
 		return;
 	}
 	if (r->type != HEAP_REC_ALLOC || len < sizeof(*r))
@@ -571,6 +587,8 @@ static int mallocstacks_collect(struct session *s, struct profile *p)
 	if (ms->base.uw.rb) {
 		/* Totals stay (in-use is cumulative); stacks stay with them. */
 		uw_poll(&ms->base.uw, 0);
+		/* After the records: the allocations they free were sent first. */
+		map_drain(ms->skel->maps.lost_frees, sizeof(struct alloc_key), sizeof(uint8_t), lost_free, ms, true);
 		d.sr = stack_reader_new_store(&ms->base.uw.store, s->o.max_depth);
 		uw_table_each(&ms->base.uw.table, add_entry, &d);
 		stack_reader_free(d.sr);
