@@ -214,7 +214,7 @@ static enum MHD_Result run_profile(struct MHD_Connection *c, const struct endpoi
 	pid_t child;
 	struct stat fst;
 	enum MHD_Result ret;
-	bool aborted = false;
+	bool aborted = false, slot_freed = false;
 	uint64_t deadline;
 
 	if (serve_request_parse(get_param, c, ep->default_seconds, srv.max_seconds,
@@ -309,6 +309,12 @@ static enum MHD_Result run_profile(struct MHD_Connection *c, const struct endpoi
 		}
 		usleep(100000);
 	}
+	/* The slot is the child's: free it before answering, so a client that
+	 * has its answer finds the slot free (it was freed after, a race). */
+	pthread_mutex_lock(&srv.lock);
+	srv.running--;
+	pthread_mutex_unlock(&srv.lock);
+	slot_freed = true;
 	ssize_t n = read(errpipe[0], err_text, sizeof(err_text) - 1);
 	close(errpipe[0]);
 	err_text[n > 0 ? n : 0] = 0;
@@ -333,9 +339,11 @@ cleanup:
 	unlink(out);
 	rmdir(tmp);
 done:
-	pthread_mutex_lock(&srv.lock);
-	srv.running--;
-	pthread_mutex_unlock(&srv.lock);
+	if (!slot_freed) {
+		pthread_mutex_lock(&srv.lock);
+		srv.running--;
+		pthread_mutex_unlock(&srv.lock);
+	}
 	return ret;
 }
 
