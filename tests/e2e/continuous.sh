@@ -93,9 +93,10 @@ wait $c1 $c2
 check "serve: parallel request 1 (pid $hot)" bash -c "'$BPFPROF' report '$OUT/par1.pb.gz' | grep -q hot_spin"
 check "serve: parallel request 2 (pid $heap)" bash -c "'$BPFPROF' report '$OUT/par2.pb.gz' | grep -q steady_alloc"
 busy=()
-for i in 1 2 3; do curl -s -o /dev/null "$U/debug/pprof/profile?token=$TOK&pid=$hot&seconds=4" & busy+=($!); done
+for i in 1 2 3; do curl -s -o /dev/null "$U/debug/pprof/profile?token=$TOK&pid=$hot&seconds=10" & busy+=($!); done
 # All three profiling (one child bpfprof each), not a fixed sleep: a loaded
-# machine took longer than 0.5 s to start them.
+# machine took longer than 0.5 s to start them. Each runs 10 s, longer than
+# that wait can last, so none has ended when the fourth asks.
 for _ in $(seq 50); do [ "$(pgrep -c -P "$sp")" -ge 3 ] && break; sleep 0.1; done
 check "serve: past --max-concurrent, 503" eq "$(curl -s -o /dev/null -w '%{http_code}' "$U/debug/pprof/profile?token=$TOK&pid=$hot&seconds=1")" 503
 wait "${busy[@]}"
