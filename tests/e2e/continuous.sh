@@ -98,6 +98,9 @@ for i in 1 2 3; do curl -s -o /dev/null "$U/debug/pprof/profile?token=$TOK&pid=$
 # machine took longer than 0.5 s to start them. Each runs 10 s, longer than
 # that wait can last, so none has ended when the fourth asks.
 for _ in $(seq 50); do [ "$(pgrep -c -P "$sp")" -ge 3 ] && break; sleep 0.1; done
+# (Each waits in a thread of its own: two accepted by one worker thread
+# once ran one after the other.)
+check "serve: three profiles at once, one child each" ge "$(pgrep -c -P "$sp")" 3
 check "serve: past --max-concurrent, 503" eq "$(curl -s -o /dev/null -w '%{http_code}' "$U/debug/pprof/profile?token=$TOK&pid=$hot&seconds=1")" 503
 wait "${busy[@]}"
 curl -s -m 1 -o /dev/null "$U/debug/pprof/profile?token=$TOK&pid=$hot&seconds=15"

@@ -1,6 +1,7 @@
 /* bpfprof serve: Go-style /debug/pprof/ endpoints for any process, for
  * `go tool pprof`, Parca, Grafana Alloy and anything that scrapes pprof.
- * HTTP comes from libmicrohttpd (epoll, a small thread pool). Each profile
+ * HTTP comes from libmicrohttpd (epoll, a small thread pool; a profile's
+ * connection is suspended while a thread waits for its child). Each profile
  * runs as a child `bpfprof COMMAND -p PID -d SECONDS -o TMP.pb.gz`: requests
  * are isolated from one another, and a child's probes are released by the
  * kernel when it exits, whatever happens to it. A client that disconnects
@@ -57,10 +58,13 @@ static struct {
 	VEC(pid_t) allow_pids;  /* --allow-pid; empty: any */
 	VEC(pid_t) allow_uids;  /* --allow-uid; empty: any */
 	char workdir[PATH_MAX]; /* profiles in flight write here; emptied at start and stop */
+	int suspended;          /* connections whose jobs have not resumed them yet */
 	volatile int stopping;  /* SIGINT/SIGTERM: in-flight profiles end now */
 } srv = { .max_seconds = 300, .max_concurrent = 4, .lock = PTHREAD_MUTEX_INITIALIZER };
 
 #define DEFAULT_TOKEN_FILE "/run/bpfprof/serve.token"
+
+static int headers_seen; /* *state of a request whose headers were seen */
 
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned int status, const char *type,
 			     const void *body, size_t len, bool copy)
@@ -201,90 +205,30 @@ static const char *get_param(void *ctx, const char *name)
 	return MHD_lookup_connection_value(ctx, MHD_GET_ARGUMENT_KIND, name);
 }
 
-static enum MHD_Result run_profile(struct MHD_Connection *c, const struct endpoint *ep)
-{
-	struct serve_request rq;
-	const char *cgroup;
-	long pid, seconds, hz;
-	const char *unwind;
-	char tmp[PATH_MAX + 16], out[PATH_MAX + 32], err_text[512] = "";
-	char ssec[32], spid[32], shz[32], cgpath[PATH_MAX];
+/* A profile in flight. Its child is waited for in a thread of its own
+ * while the connection is suspended: a worker thread that waited itself
+ * could not serve the other connections it had accepted, which then
+ * waited for its profile to end before theirs could start. */
+struct job {
+	struct MHD_Connection *c;
 	const char *argv[20];
-	int argc = 0, errpipe[2], st = 0;
+	char tmp[PATH_MAX + 16], out[PATH_MAX + 32], err_text[512];
+	char ssec[32], spid[32], shz[32], cgpath[PATH_MAX], unwind[16];
+	int status;             /* the child's wait status */
+	bool started;           /* the child ran (else err_text says why not) */
+	bool aborted;           /* client gone or server stopping: no answer */
+};
+
+static void *job_run(void *arg)
+{
+	struct job *j = arg;
+	int errpipe[2];
 	pid_t child;
-	struct stat fst;
-	enum MHD_Result ret;
-	bool aborted = false, slot_freed = false;
 	uint64_t deadline;
 
-	if (serve_request_parse(get_param, c, ep->default_seconds, srv.max_seconds,
-				!strcmp(ep->path, "heap") || !strcmp(ep->path, "allocs"), &rq, err_text,
-				sizeof(err_text)))
-		return reply_text(c, MHD_HTTP_BAD_REQUEST, "%s", err_text);
-	cgroup = rq.cgroup;
-	pid = rq.pid;
-	seconds = rq.seconds;
-	hz = rq.hz;
-	unwind = rq.unwind;
-	if (pid && !pid_allowed(pid))
-		return reply_text(c, MHD_HTTP_FORBIDDEN, "forbidden: pid %ld is not one this server may profile", pid);
-	if (cgroup) {
-		if (!cgroup_allowed(cgroup, cgpath, sizeof(cgpath)))
-			return reply_text(c, MHD_HTTP_FORBIDDEN, "forbidden: not a cgroup this server may profile");
-		cgroup = cgpath;
-	}
-
-	pthread_mutex_lock(&srv.lock);
-	if (srv.running >= srv.max_concurrent) {
-		pthread_mutex_unlock(&srv.lock);
-		return reply_text(c, MHD_HTTP_SERVICE_UNAVAILABLE, "busy: %d profiles in progress (--max-concurrent)",
-				  srv.max_concurrent);
-	}
-	srv.running++;
-	pthread_mutex_unlock(&srv.lock);
-	/* Busy, not idle, while the profile runs: the 10 s idle limit would
-	 * otherwise close the connection before the answer is sent. */
-	MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT, (unsigned int)(seconds + 60));
-
-	snprintf(tmp, sizeof(tmp), "%s/XXXXXX", srv.workdir);
-	if (!mkdtemp(tmp)) {
-		ret = reply_text(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot make a temporary directory: %s", strerror(errno));
-		goto done;
-	}
-	snprintf(out, sizeof(out), "%s/p.pb.gz", tmp);
-	snprintf(ssec, sizeof(ssec), "%ld", seconds);
-	snprintf(spid, sizeof(spid), "%ld", pid);
-	snprintf(shz, sizeof(shz), "%ld", hz);
-	argv[argc++] = srv.self;
-	argv[argc++] = ep->command;
-	if (pid) {
-		argv[argc++] = "-p";
-		argv[argc++] = spid;
-	} else {
-		argv[argc++] = "--cgroup";
-		argv[argc++] = cgroup;
-	}
-	argv[argc++] = "-d";
-	argv[argc++] = ssec;
-	argv[argc++] = "-o";
-	argv[argc++] = out;
-	if (!strcmp(ep->command, "oncpu")) {
-		argv[argc++] = "-F";
-		argv[argc++] = shz;
-	}
-	if (unwind) {
-		argv[argc++] = "--unwind";
-		argv[argc++] = unwind;
-	}
-	if (ep->sample_index) {
-		argv[argc++] = "--sample-index";
-		argv[argc++] = ep->sample_index;
-	}
-	argv[argc] = NULL;
-
 	if (pipe2(errpipe, O_CLOEXEC) < 0 || (child = fork()) < 0) {
-		ret = reply_text(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot start a profile: %s", strerror(errno));
-		goto cleanup;
+		snprintf(j->err_text, sizeof(j->err_text), "cannot start a profile: %s", strerror(errno));
+		goto done;
 	}
 	if (child == 0) {
 		/* Ends with serve, even a kill -9 of it. */
@@ -292,42 +236,58 @@ static enum MHD_Result run_profile(struct MHD_Connection *c, const struct endpoi
 		if (getppid() == 1)
 			_exit(127);
 		dup2(errpipe[1], 2);
-		execv(srv.self, (char **)argv);
+		execv(srv.self, (char **)j->argv);
 		_exit(127);
 	}
 	close(errpipe[1]);
+	j->started = true;
 	/* The child has its -d; past that and a grace period, it is killed. */
-	deadline = now_ns(CLOCK_MONOTONIC) + (uint64_t)(seconds + 30) * 1000000000ULL;
-	while (waitpid(child, &st, WNOHANG) == 0) {
-		if (!aborted && (client_gone(c) || srv.stopping)) {
+	deadline = now_ns(CLOCK_MONOTONIC) + (uint64_t)(atol(j->ssec) + 30) * 1000000000ULL;
+	while (waitpid(child, &j->status, WNOHANG) == 0) {
+		if (!j->aborted && (client_gone(j->c) || srv.stopping)) {
 			kill(child, SIGTERM); /* its exit path detaches the probes */
-			aborted = true;
+			j->aborted = true;
 		}
 		if (now_ns(CLOCK_MONOTONIC) > deadline) {
 			kill(child, SIGKILL);
-			aborted = true;
+			j->aborted = true;
 		}
 		usleep(100000);
 	}
-	/* The slot is the child's: free it before answering, so a client that
-	 * has its answer finds the slot free (it was freed after, a race). */
+	ssize_t n = read(errpipe[0], j->err_text, sizeof(j->err_text) - 1);
+	close(errpipe[0]);
+	j->err_text[n > 0 ? n : 0] = 0;
+	j->err_text[strcspn(j->err_text, "\n")] = 0;
+done:
+	/* The slot is the child's: freed before answering, so a client that
+	 * has its answer finds it free. */
 	pthread_mutex_lock(&srv.lock);
 	srv.running--;
 	pthread_mutex_unlock(&srv.lock);
-	slot_freed = true;
-	ssize_t n = read(errpipe[0], err_text, sizeof(err_text) - 1);
-	close(errpipe[0]);
-	err_text[n > 0 ? n : 0] = 0;
-	err_text[strcspn(err_text, "\n")] = 0;
-	if (aborted) {
+	MHD_resume_connection(j->c);
+	pthread_mutex_lock(&srv.lock);
+	srv.suspended--; /* the daemon may stop once none is suspended */
+	pthread_mutex_unlock(&srv.lock);
+	return NULL;
+}
+
+/* The job's answer, once its thread resumed the connection. */
+static enum MHD_Result job_answer(struct MHD_Connection *c, struct job *j)
+{
+	struct stat fst;
+	enum MHD_Result ret;
+
+	if (j->aborted) {
 		ret = MHD_NO; /* nobody to answer */
-	} else if (!WIFEXITED(st) || WEXITSTATUS(st) != 0 || stat(out, &fst) < 0) {
-		bool usage = WIFEXITED(st) && WEXITSTATUS(st) == 2;
+	} else if (!j->started) {
+		ret = reply_text(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "%s", j->err_text);
+	} else if (!WIFEXITED(j->status) || WEXITSTATUS(j->status) != 0 || stat(j->out, &fst) < 0) {
+		bool usage = WIFEXITED(j->status) && WEXITSTATUS(j->status) == 2;
 
 		ret = reply_text(c, usage ? MHD_HTTP_BAD_REQUEST : MHD_HTTP_INTERNAL_SERVER_ERROR, "%s",
-				 err_text[0] ? err_text : "profile failed");
+				 j->err_text[0] ? j->err_text : "profile failed");
 	} else {
-		int fd = open(out, O_RDONLY | O_CLOEXEC);
+		int fd = open(j->out, O_RDONLY | O_CLOEXEC);
 		struct MHD_Response *r = MHD_create_response_from_fd((size_t)fst.st_size, fd);
 
 		MHD_add_response_header(r, "Content-Type", "application/octet-stream");
@@ -335,28 +295,132 @@ static enum MHD_Result run_profile(struct MHD_Connection *c, const struct endpoi
 		ret = MHD_queue_response(c, MHD_HTTP_OK, r);
 		MHD_destroy_response(r); /* closes fd once sent */
 	}
-cleanup:
-	unlink(out);
-	rmdir(tmp);
-done:
-	if (!slot_freed) {
+	unlink(j->out); /* an open response keeps the file */
+	rmdir(j->tmp);
+	return ret;
+}
+
+/* Checks the request, takes a slot and starts the job (*state then holds
+ * it; request_done frees it). */
+static enum MHD_Result run_profile(struct MHD_Connection *c, const struct endpoint *ep, void **state)
+{
+	struct serve_request rq;
+	const char *cgroup;
+	char why[512] = "";
+	struct job *j;
+	pthread_t th;
+	pthread_attr_t attr;
+	int argc = 0, err;
+
+	if (serve_request_parse(get_param, c, ep->default_seconds, srv.max_seconds,
+				!strcmp(ep->path, "heap") || !strcmp(ep->path, "allocs"), &rq, why, sizeof(why)))
+		return reply_text(c, MHD_HTTP_BAD_REQUEST, "%s", why);
+	j = xcalloc(1, sizeof(*j));
+	j->c = c;
+	cgroup = rq.cgroup;
+	if (rq.pid && !pid_allowed(rq.pid)) {
+		free(j);
+		return reply_text(c, MHD_HTTP_FORBIDDEN, "forbidden: pid %ld is not one this server may profile", rq.pid);
+	}
+	if (cgroup) {
+		if (!cgroup_allowed(cgroup, j->cgpath, sizeof(j->cgpath))) {
+			free(j);
+			return reply_text(c, MHD_HTTP_FORBIDDEN, "forbidden: not a cgroup this server may profile");
+		}
+		cgroup = j->cgpath;
+	}
+	snprintf(j->tmp, sizeof(j->tmp), "%s/XXXXXX", srv.workdir);
+	if (!mkdtemp(j->tmp)) {
+		free(j);
+		return reply_text(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot make a temporary directory: %s",
+				  strerror(errno));
+	}
+	snprintf(j->out, sizeof(j->out), "%s/p.pb.gz", j->tmp);
+	snprintf(j->ssec, sizeof(j->ssec), "%ld", rq.seconds);
+	snprintf(j->spid, sizeof(j->spid), "%ld", rq.pid);
+	snprintf(j->shz, sizeof(j->shz), "%ld", rq.hz);
+	j->argv[argc++] = srv.self;
+	j->argv[argc++] = ep->command;
+	if (rq.pid) {
+		j->argv[argc++] = "-p";
+		j->argv[argc++] = j->spid;
+	} else {
+		j->argv[argc++] = "--cgroup";
+		j->argv[argc++] = cgroup;
+	}
+	j->argv[argc++] = "-d";
+	j->argv[argc++] = j->ssec;
+	j->argv[argc++] = "-o";
+	j->argv[argc++] = j->out;
+	if (!strcmp(ep->command, "oncpu")) {
+		j->argv[argc++] = "-F";
+		j->argv[argc++] = j->shz;
+	}
+	if (rq.unwind) {
+		snprintf(j->unwind, sizeof(j->unwind), "%s", rq.unwind);
+		j->argv[argc++] = "--unwind";
+		j->argv[argc++] = j->unwind;
+	}
+	if (ep->sample_index) {
+		j->argv[argc++] = "--sample-index";
+		j->argv[argc++] = ep->sample_index;
+	}
+	j->argv[argc] = NULL;
+
+	pthread_mutex_lock(&srv.lock);
+	if (srv.running >= srv.max_concurrent) {
+		pthread_mutex_unlock(&srv.lock);
+		rmdir(j->tmp);
+		free(j);
+		return reply_text(c, MHD_HTTP_SERVICE_UNAVAILABLE, "busy: %d profiles in progress (--max-concurrent)",
+				  srv.max_concurrent);
+	}
+	srv.running++;
+	srv.suspended++;
+	pthread_mutex_unlock(&srv.lock);
+	/* Busy, not idle, while the profile runs: the 10 s idle limit would
+	 * otherwise close the connection before the answer is sent. */
+	MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT, (unsigned int)(rq.seconds + 60));
+	*state = j;
+	MHD_suspend_connection(c);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	err = pthread_create(&th, &attr, job_run, j);
+	pthread_attr_destroy(&attr);
+	if (err) { /* answered at once, as a child that could not start */
+		snprintf(j->err_text, sizeof(j->err_text), "cannot start a profile: %s", strerror(err));
 		pthread_mutex_lock(&srv.lock);
 		srv.running--;
+		srv.suspended--;
 		pthread_mutex_unlock(&srv.lock);
+		MHD_resume_connection(c);
 	}
-	return ret;
+	return MHD_YES;
+}
+
+/* MHD_OPTION_NOTIFY_COMPLETED: a request's end, answered or not. */
+static void request_done(void *cls, struct MHD_Connection *c, void **state, enum MHD_RequestTerminationCode why)
+{
+	if (*state && *state != &headers_seen) {
+		struct job *j = *state;
+
+		unlink(j->out); /* also when the answer was never made */
+		rmdir(j->tmp);
+		free(j);
+	}
+	*state = NULL;
 }
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 			      const char *version, const char *upload, size_t *upload_size, void **state)
 {
-	static int first;
-
+	if (*state && *state != &headers_seen) /* a job, resumed: its answer */
+		return job_answer(c, *state);
 	if (*state == NULL) { /* called once for headers, again to answer */
 		const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 		const char *te = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
 
-		*state = &first;
+		*state = &headers_seen;
 		/* A body is not ours to read: refused before it is sent. */
 		if ((cl && strcmp(cl, "0")) || te)
 			return reply_text(c, MHD_HTTP_CONTENT_TOO_LARGE, "a request body is not accepted");
@@ -387,7 +451,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	if (!strncmp(url, "/debug/pprof/", 13)) {
 		for (size_t i = 0; i < sizeof(endpoints) / sizeof(endpoints[0]); i++)
 			if (!strcmp(url + 13, endpoints[i].path))
-				return run_profile(c, &endpoints[i]);
+				return run_profile(c, &endpoints[i], state);
 	}
 	return reply_text(c, MHD_HTTP_NOT_FOUND, "not found: %s (see /debug/pprof/)", url);
 }
@@ -598,11 +662,12 @@ int serve_main(int argc, char **argv)
 		return EXIT_RUNTIME;
 	}
 	/* epoll and a pool of threads: an idle connection costs a file
-	 * descriptor, not a thread (no select() FD_SETSIZE wall either), and
-	 * while up to --max-concurrent threads wait for their profiles, the
-	 * others answer (/healthz under 2,000 idle connections). Idle
-	 * connections are closed after 10 s; a profile in progress is not idle. */
-	d = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG,
+	 * descriptor, not a thread (no select() FD_SETSIZE wall either); a
+	 * profile's connection is suspended while a thread of its own waits
+	 * for its child, so the pool always answers (/healthz under 2,000
+	 * idle connections). Idle connections are closed after 10 s; a
+	 * profile in progress is not idle. */
+	d = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME,
 			     0, NULL, NULL, handle, NULL,
 			     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
 			     MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)(srv.max_concurrent + 4),
@@ -610,6 +675,7 @@ int serve_main(int argc, char **argv)
 			     MHD_OPTION_CONNECTION_LIMIT, 8192u,
 			     MHD_OPTION_PER_IP_CONNECTION_LIMIT, 4096u, /* one remote host: half */
 			     MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
+			     MHD_OPTION_NOTIFY_COMPLETED, request_done, NULL,
 			     MHD_OPTION_END);
 	if (!d) {
 		err_msg("cannot listen on %s: %s", listen, strerror(errno ? errno : EADDRINUSE));
@@ -622,7 +688,16 @@ int serve_main(int argc, char **argv)
 	sigprocmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	sigwaitinfo(&sigs, NULL);
-	srv.stopping = 1; /* in-flight profiles end, their handlers return */
+	srv.stopping = 1; /* in-flight profiles end, their jobs resume their connections */
+	for (;;) { /* the daemon cannot stop with a connection suspended */
+		pthread_mutex_lock(&srv.lock);
+		int left = srv.suspended;
+
+		pthread_mutex_unlock(&srv.lock);
+		if (!left)
+			break;
+		usleep(20000);
+	}
 	MHD_stop_daemon(d);
 	clean_workdir();
 	return EXIT_OK;
