@@ -1,7 +1,8 @@
 # Sourced by bench/run.sh (needs its B, TMP, RES, REPS, SECS, BPFPROF, median,
-# spread, have). --unwind dwarf against perf's DWARF mode, on a target built
-# without frame pointers whose time goes to a callback called by libc's qsort.
-gcc -O2 -g -fomit-frame-pointer -o $B/nofp tests/targets/nofp.c
+# spread, have). The unwinding modes against perf's DWARF mode, on a target
+# built without frame pointers whose time goes to a callback called by libc's
+# qsort.
+gcc -O2 -g -fomit-frame-pointer -o $B/nofp tests/targets/nofp.c -ldl
 
 # share_main FILE: percent of samples (folded) whose stack reaches main.
 share_main() { awk '{ v = $NF; t += v; if ($0 ~ /(^|;)main;/) s += v } END { printf "%.1f", t ? 100 * s / t : 0 }' "$1"; }
@@ -13,7 +14,7 @@ run_unwind() {
 	while ! grep -q ready "$log" 2>/dev/null; do sleep 0.01; done
 	case $tool in
 	none) ;;
-	dwarf|fp|tables)
+	copy|fp|tables)
 		RUSAGE_OUT=$TMP/uwru-$tool $B/rusage "$BPFPROF" oncpu -F 99 --unwind $tool -p $w \
 			-o "$TMP/uw-$tool.folded" 2>/dev/null
 		share_main "$TMP/uw-$tool.folded" >> "$TMP/uwmain-$tool"; echo >> "$TMP/uwmain-$tool" ;;
@@ -33,7 +34,7 @@ run_unwind() {
 	wait $w
 }
 
-uw_tools="none fp dwarf tables"
+uw_tools="none fp copy tables"
 if have perf && perf record -q -F 99 --call-graph dwarf -o "$TMP/pd.data" -- true >/dev/null 2>&1; then
 	uw_tools="$uw_tools perf"
 fi
@@ -41,7 +42,7 @@ for r in $(seq 1 "$REPS"); do
 	for t in $uw_tools; do run_unwind "$t"; done
 done
 {
-echo "## --unwind dwarf and tables: FP-less target (gcc -O2), time in a qsort callback, ${SECS}s, 99 Hz"
+echo "## oncpu's unwinding modes and perf: FP-less target (gcc -O2), time in a qsort callback, ${SECS}s, 99 Hz"
 echo
 echo "Tool CPU is the whole cost of a profile: for perf, \`perf record --call-graph dwarf\` plus"
 echo "\`perf report --stdio\`; for bpfprof, the one command (it unwinds while recording)."
@@ -49,8 +50,9 @@ echo "\"reaches main\" is the share of samples whose stack goes all the way up t
 echo
 echo "| tool | tool CPU (s, user+sys) | peak RSS (MB) | samples reaching main (%) |"
 echo "|---|---|---|---|"
-for t in fp dwarf tables; do
-	echo "| bpfprof oncpu --unwind $t | $(awk '{ print $2 + $3 }' "$TMP/uwru-$t" | median) ($(awk '{ print $2 + $3 }' "$TMP/uwru-$t" | spread)) | $(awk '{ print $4 / 1024 }' "$TMP/uwru-$t" | median) | $(median < "$TMP/uwmain-$t") |"
+for t in tables fp copy; do
+	name="--unwind $t"; [ "$t" = tables ] && name="(default: tables)"
+	echo "| bpfprof oncpu $name | $(awk '{ print $2 + $3 }' "$TMP/uwru-$t" | median) ($(awk '{ print $2 + $3 }' "$TMP/uwru-$t" | spread)) | $(awk '{ print $4 / 1024 }' "$TMP/uwru-$t" | median) | $(median < "$TMP/uwmain-$t") |"
 done
 if [[ "$uw_tools" == *perf* ]]; then
 	paste "$TMP/uwru-perf.rec" "$TMP/uwru-perf.rep" | awk '{ print $2 + $3 + $6 + $7 }' > "$TMP/uwcpu-perf"

@@ -49,7 +49,6 @@ struct prog_cfg {
 	char follow_comm[TASK_COMM_LEN]; /* --follow NAME: a process that execs it is a target */
 	/* stacks */
 	_Bool user_stacks, kernel_stacks; /* not -K / not -U */
-	_Bool uw_per_pid;         /* --unwind auto: per target_pids value; else all */
 	_Bool kt_enabled;         /* --unwind tables: user stacks walked with .eh_frame tables */
 	__u32 uw_stack_bytes;     /* --unwind dwarf|auto: user stack bytes copied (0: off) */
 };

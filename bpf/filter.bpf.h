@@ -191,7 +191,7 @@ int BPF_PROG(filter_fork, struct task_struct *parent, struct task_struct *child)
 static __always_inline void follow_exec(__u32 tgid)
 {
 	char comm[TASK_COMM_LEN];
-	__u8 v = 1; /* TARGET_PID; the loader refines it when it scans */
+	__u8 v = 1;
 
 	bpf_get_current_comm(comm, sizeof(comm));
 	for (int i = 0; i < TASK_COMM_LEN; i++) {

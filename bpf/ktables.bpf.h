@@ -53,6 +53,15 @@ struct {
 	__type(value, __u32);               /* exec + 1 asked for */
 } kt_asked SEC(".maps");
 
+/* Processes walked into code their tables lack (a library dlopen()ed
+ * since, or a table evicted): asked for again at most every 20 ms. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);                 /* tgid */
+	__type(value, __u64);               /* when last asked (ns) */
+} kt_asked_code SEC(".maps");
+
 /* The walk's frames, per CPU (too big for the BPF stack). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -74,6 +83,7 @@ struct kt_walk {
 	__u32 tgid, exec;
 	__u32 n;
 	bool exact;                         /* pc is not a return address */
+	bool entry;                         /* pc is a function's first instruction */
 	bool done;
 	bool unknown;                       /* a pc in no mapping the tables know */
 };
@@ -151,8 +161,6 @@ static long kt_step(__u32 i, void *data)
 		stat_inc(STAT_UNWIND_DEPTH);
 		return 1;
 	}
-	st->ips[w->n] = w->pc;
-	w->n++;
 	/* A return address may be one past its call's function. */
 	lpc = w->exact ? w->pc : w->pc - 1;
 	w->exact = false;
@@ -163,8 +171,23 @@ static long kt_step(__u32 i, void *data)
 		/* The mask keeps the verifier sure of the bound (a power of two). */
 		m = proc ? &proc->maps[(__u32)mi & (KT_MAX_MAPS - 1)] : NULL;
 	}
-	if (!m)
+	if (!m) {
+		/* Code mapped after the tables were loaded (counted; loaded at
+		 * the next turn). A caller there was found by frame pointer
+		 * from code that may not keep one: likely not a return
+		 * address at all, so the walk ends before it. */
 		w->unknown = true;
+		if (w->n)
+			return 1;
+	}
+	{
+		__u32 n = w->n; /* bounded again here: the verifier lost it through w */
+
+		if (n >= KT_MAX_FRAMES)
+			return 1;
+		st->ips[n] = w->pc;
+		w->n = n + 1;
+	}
 	if (m && m->nrows) {
 		__u32 file = m->file;
 		int idx = kt_find_row(file, m->nrows, lpc - m->bias);
@@ -174,8 +197,21 @@ static long kt_step(__u32 i, void *data)
 			__u32 key = idx;
 
 			row = bpf_map_lookup_elem(rows, &key);
+		} else if (idx < 0 && !bpf_map_lookup_elem(&kt_files, &file)) {
+			w->unknown = true; /* its table was evicted (--table-memory) */
 		}
 	}
+	if (!row && w->entry) {
+		/* An entry probe in code with no table yet (a library mapped
+		 * since): the return address is at [sp] (CFA = rsp + 8). */
+		w->entry = false;
+		if (!kt_read(w->sp, &ra))
+			return 1;
+		w->sp += 8;
+		w->pc = ra;
+		return 0;
+	}
+	w->entry = false;
 	if (!row || row->kind == UT_GAP) {
 		/* No rule here: frame pointers (Go, JIT code, padding). */
 		if (!w->bp || !kt_read(w->bp, &nbp) || !kt_read(w->bp + 8, &ra) || w->bp < w->sp)
@@ -276,12 +312,14 @@ static __always_inline bool kt_ready(__u32 tgid, __u32 exec)
 	return false;
 }
 
-/* Walks the user stack from regs; the stack's id in `stacks` (ids from
- * KT_STACK_BASE up), or STACK_LOST (counted). */
-static __always_inline __s32 kt_walk_stack(struct pt_regs *regs, __u32 tgid, __u32 exec, void *stacks)
+/* Walks the user stack from pc, sp and bp (`entry`: pc is a function's
+ * first instruction, as at an entry uprobe); the stack's id in `stacks`
+ * (ids from KT_STACK_BASE up), or STACK_LOST (counted). */
+static __always_inline __s32 kt_walk(__u64 pc, __u64 sp, __u64 bp, bool entry, __u32 tgid, __u32 exec,
+				     void *stacks)
 {
-	struct kt_walk w = { .pc = PT_REGS_IP(regs), .sp = PT_REGS_SP(regs), .bp = regs->bp,
-			     .tgid = tgid, .exec = exec, .exact = true };
+	struct kt_walk w = { .pc = pc, .sp = sp, .bp = bp, .tgid = tgid, .exec = exec, .exact = true,
+			     .entry = entry };
 	__u32 zero = 0, id;
 	struct kt_stack *st = bpf_map_lookup_elem(&kt_scratch, &zero), *old;
 	__u64 h;
@@ -292,8 +330,15 @@ static __always_inline __s32 kt_walk_stack(struct pt_regs *regs, __u32 tgid, __u
 	bpf_loop(KT_MAX_FRAMES + 1, kt_step, &w, 0);
 	/* Code the tables do not know yet (the process, or a library it just
 	 * mapped): walked by frame pointers meanwhile, and counted. */
-	if (w.unknown && !w.done)
+	if (w.unknown && !w.done) {
+		__u64 now = bpf_ktime_get_ns(), *last = bpf_map_lookup_elem(&kt_asked_code, &tgid);
+
 		stat_inc(STAT_UNWIND_NO_TABLE);
+		if (!last || now - *last > 20000000) {
+			bpf_map_update_elem(&kt_asked_code, &tgid, &now, BPF_ANY);
+			bpf_map_push_elem(&kt_wanted, &tgid, 0);
+		}
+	}
 	if (!w.n) {
 		stat_inc(STAT_USTACK_FAILED);
 		return STACK_LOST;
@@ -313,5 +358,9 @@ static __always_inline __s32 kt_walk_stack(struct pt_regs *regs, __u32 tgid, __u
 	}
 	return id;
 }
+
+/* From a struct pt_regs (the kernel's or trace's own layout). */
+#define kt_walk_stack(regs, entry, tgid, exec, stacks) \
+	kt_walk(PT_REGS_IP(regs), PT_REGS_SP(regs), (regs)->bp, entry, tgid, exec, stacks)
 
 #endif

@@ -58,7 +58,7 @@ static __always_inline __s32 user_stack(void *ctx, struct pt_regs *uregs, __u32 
 		stat_inc(STAT_USTACK_FAILED);
 		return STACK_LOST;
 	}
-	return kt_walk_stack(&r, tgid, exec_gen(tgid), &kt_stacks);
+	return kt_walk_stack(&r, false, tgid, exec_gen(tgid), &kt_stacks);
 }
 
 COUNT_SET(struct lock_key, struct lock_val)

@@ -250,7 +250,7 @@ int heap_enter(struct pt_regs *ctx)
 		if (cfg.kt_enabled && fn != FN_GO_MALLOCGC && kt_ready(tgid, p.key.exec)) {
 			/* The allocator's entry row (CFA = rsp + 8) finds its
 			 * caller: no [sp] read needed. Go has no tables. */
-			p.key.ustack = kt_walk_stack(ctx, tgid, p.key.exec, &kt_stacks);
+			p.key.ustack = kt_walk_stack(ctx, true, tgid, p.key.exec, &kt_stacks);
 		} else {
 			p.key.ustack = stack_or_stat(bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK),
 						     STAT_USTACK_FAILED);

@@ -152,7 +152,7 @@ static __always_inline int on_switch(void *ctx, bool preempt, struct task_struct
 					stat_inc(STAT_USTACK_FAILED);
 					s.ustack = STACK_LOST;
 				} else {
-					s.ustack = kt_walk_stack(&regs, prev_tgid, s.exec, &kt_stacks);
+					s.ustack = kt_walk_stack(&regs, false, prev_tgid, s.exec, &kt_stacks);
 				}
 			} else if (cfg.user_stacks && !s.kthread)
 				s.ustack = stack_or_stat(bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK),

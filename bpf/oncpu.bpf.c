@@ -47,7 +47,7 @@ static __always_inline __s32 walk_user(struct bpf_perf_event_data *ctx, __u32 se
 	} else {
 		__builtin_memcpy(&regs, &ctx->regs, sizeof(regs));
 	}
-	return set ? kt_walk_stack(&regs, tgid, exec, &kt_stacks1) : kt_walk_stack(&regs, tgid, exec, &kt_stacks0);
+	return set ? kt_walk_stack(&regs, false, tgid, exec, &kt_stacks1) : kt_walk_stack(&regs, false, tgid, exec, &kt_stacks0);
 }
 
 

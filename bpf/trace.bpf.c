@@ -23,6 +23,7 @@ struct tr_regs {
 #include "trace.h"
 #define FILTER_NO_FOLLOW
 #include "filter.bpf.h"
+#include "ktables.bpf.h"
 
 volatile __u32 exit_requested = 0;
 
@@ -63,6 +64,7 @@ struct {
 } data SEC(".maps");
 
 struct stack_map stacks SEC(".maps");
+struct kt_stack_map kt_stacks SEC(".maps"); /* ustack walked with unwind tables */
 
 /* Subprograms are global: verified once each, not once per call path
  * (static ones multiplied the paths past the verifier's limit). The tags
@@ -70,10 +72,29 @@ struct stack_map stacks SEC(".maps");
 #define __arg_ctx __attribute__((btf_decl_tag("arg:ctx")))
 #define __arg_nonnull __attribute__((btf_decl_tag("arg:nonnull")))
 
+/* The registers a program reads (arguments, return value, ip): copied
+ * from the context, not the whole struct (the nested calls' stacks, ustack
+ * walked with unwind tables among them, must fit in 512 bytes). */
+struct ev_regs {
+	__u64 di, si, dx, cx, r8, r9, ax, ip;
+};
+
+static __always_inline void copy_regs(struct ev_regs *e, const struct tr_regs *r)
+{
+	e->di = r->di;
+	e->si = r->si;
+	e->dx = r->dx;
+	e->cx = r->cx;
+	e->r8 = r->r8;
+	e->r9 = r->r9;
+	e->ax = r->ax;
+	e->ip = r->ip;
+}
+
 /* What one event offers: registers (copied), the program's context, and
  * which attachment fired. */
 struct event {
-	struct tr_regs regs;
+	struct ev_regs regs;
 	void *ctx;
 	__u32 kind;
 	__u32 attach;
@@ -81,6 +102,29 @@ struct event {
 
 __noinline int simple_value(void *ctx __arg_ctx, struct event *ev __arg_nonnull,
 			 const struct tr_src_spec *s __arg_nonnull, __s64 *out __arg_nonnull);
+
+/* ustack: with cfg.kt_enabled, walked with the unwind tables from the
+ * task's user registers (saved at kernel entry; at a uprobe, the probe's);
+ * else, and while a process's tables load (counted), by the kernel's
+ * frame-pointer walker. Trace does not count execs: image 0 throughout,
+ * as its symbolizer. No field of a kernel type is read (no CO-RE: trace
+ * never loads the kernel's BTF). */
+__noinline int user_stack(void *ctx __arg_ctx)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	__u64 ip = 0, sp = 0, bp = 0;
+	/* Three words, not the whole struct: the calls' stacks add up. */
+	const struct tr_regs *r;
+
+	if (cfg.kt_enabled) {
+		r = (const struct tr_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+		if (!bpf_probe_read_kernel(&ip, sizeof(ip), &r->ip) &&
+		    !bpf_probe_read_kernel(&sp, sizeof(sp), &r->sp) &&
+		    !bpf_probe_read_kernel(&bp, sizeof(bp), &r->bp) && ip && kt_ready(tgid, 0))
+			return kt_walk(ip, sp, bp, false, tgid, 0, &kt_stacks);
+	}
+	return stack_or_stat(bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK), STAT_USTACK_FAILED);
+}
 
 __noinline int build_key(void *ctx __arg_ctx, struct event *ev __arg_nonnull, __u32 ks_idx,
 			struct tr_key *k __arg_nonnull)
@@ -106,7 +150,7 @@ __noinline int build_key(void *ctx __arg_ctx, struct event *ev __arg_nonnull, __
 			off += TASK_COMM_LEN;
 			continue;
 		case SRC_USTACK:
-			v = stack_or_stat(bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK), STAT_USTACK_FAILED);
+			v = user_stack(ctx);
 			break;
 		case SRC_KSTACK:
 			v = stack_or_stat(bpf_get_stackid(ctx, &stacks, 0), STAT_KSTACK_FAILED);
@@ -349,8 +393,7 @@ int tr_perf(struct bpf_perf_event_data *ctx)
 {
 	struct event ev = { .kind = TK_PERF, .attach = bpf_get_attach_cookie(ctx) };
 
-	/* regs are bpf_perf_event_data's first member */
-	bpf_probe_read_kernel(&ev.regs, sizeof(ev.regs), (void *)ctx);
+	copy_regs(&ev.regs, (const struct tr_regs *)&ctx->regs); /* bpf_perf_event_data's first member */
 	return run(ctx, &ev);
 }
 
@@ -367,7 +410,7 @@ int tr_uprobe(struct pt_regs *ctx)
 {
 	struct event ev = { .kind = TK_UPROBE, .attach = bpf_get_attach_cookie(ctx) };
 
-	bpf_probe_read_kernel(&ev.regs, sizeof(ev.regs), ctx);
+	copy_regs(&ev.regs, (const struct tr_regs *)ctx);
 	return run(ctx, &ev);
 }
 
@@ -376,7 +419,7 @@ int tr_uretprobe(struct pt_regs *ctx)
 {
 	struct event ev = { .kind = TK_URETPROBE, .attach = bpf_get_attach_cookie(ctx) };
 
-	bpf_probe_read_kernel(&ev.regs, sizeof(ev.regs), ctx);
+	copy_regs(&ev.regs, (const struct tr_regs *)ctx);
 	return run(ctx, &ev);
 }
 
@@ -385,7 +428,7 @@ int tr_usdt(struct pt_regs *ctx)
 {
 	struct event ev = { .kind = TK_USDT, .attach = bpf_usdt_cookie(ctx) };
 
-	bpf_probe_read_kernel(&ev.regs, sizeof(ev.regs), ctx);
+	copy_regs(&ev.regs, (const struct tr_regs *)ctx);
 	return run(ctx, &ev);
 }
 

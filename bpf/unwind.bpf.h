@@ -6,9 +6,8 @@
 
 #include "unwind.h"
 
-/* cfg.uw_stack_bytes: 0 = frame pointers only (no records); else how many
- * bytes of user stack to copy. With cfg.uw_per_pid, only processes whose
- * target_pids value has TARGET_DWARF (--unwind auto). */
+/* cfg.uw_stack_bytes: 0 = no records (frame pointers or tables); else how
+ * many bytes of user stack to copy (--unwind copy). */
 
 /* One scratch record per CPU (a plain array: per-CPU values are limited to
  * 32 KiB). Value size = header + stack bytes + one page of slack, set by
@@ -28,14 +27,7 @@ struct {
 /* Whether this process's user stacks go to user space for DWARF unwinding. */
 static __always_inline bool uw_wanted(__u32 tgid)
 {
-	__u8 *v;
-
-	if (!cfg.uw_stack_bytes)
-		return false;
-	if (!cfg.uw_per_pid)
-		return true;
-	v = bpf_map_lookup_elem(&target_pids, &tgid);
-	return v && (*v & TARGET_DWARF);
+	return cfg.uw_stack_bytes != 0;
 }
 
 static __always_inline struct uw_record *uw_scratch_get(void)

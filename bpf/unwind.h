@@ -15,10 +15,6 @@
 #define UW_MAX_KFRAMES 127
 #define UW_PAYLOAD 96        /* the command's own key and values */
 
-/* Unwinding choices per target process, in target_pids values (bits). */
-#define TARGET_PID 1
-#define TARGET_DWARF 2
-
 /* One event with a user stack to unwind. The BPF side fills a per-CPU
  * scratch copy and sends the header plus `ulen` stack bytes. */
 struct uw_record {

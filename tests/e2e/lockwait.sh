@@ -47,7 +47,7 @@ check "lockwait --kernel: contention with kernel stacks" ge "$(grep -c '_\[k\]' 
 go tool pprof -raw "$OUT/k.pb.gz" > "$OUT/k.raw" 2>&1
 check "lockwait --kernel: lock kind label" contains "$OUT/k.raw" "lock_kind:[kernel"
 check "lockwait --kernel: the mm lock's slow path" contains "$OUT/k.folded" "rwsem_down_write_slowpath_[k]"
-check "lockwait --kernel: user stacks say which call (mmap/munmap)" grep -qE 'start_thread;(__)?(mmap|munmap);' "$OUT/k.folded"
+check "lockwait --kernel: user stacks say which call (mapper;mmap/munmap: complete through libc)" grep -qE 'start_thread;mapper;(__)?(mmap|munmap);' "$OUT/k.folded"
 "$BPFPROF" lockwait --kernel --by-lock -o "$OUT/kb.pb.gz" -- "$L" kernel 1 > /dev/null 2>&1
 go tool pprof -raw "$OUT/kb.pb.gz" > "$OUT/kb.raw" 2>&1
 check "lockwait --by-lock: lock label" contains "$OUT/kb.raw" "lock:["

@@ -85,11 +85,15 @@ wait $bp
 check "oncpu -p, target execs: the new program is profiled" ge "$(awk '/^nofp;/ { t += $NF } END { print t + 0 }' "$OUT/exec-p.folded")" 30
 check "oncpu -p, target execs: samples before the exec keep their names (>= 30%)" \
 	ge "$(stack_share "$OUT/exec-p.folded" "main;outer_caller;middle_caller;hot_spin")" 30
+check "oncpu -p, target execs: the new program's FP-less chain complete (its tables loaded at the exec)" \
+	ge "$(awk '/^nofp;/ { t += $NF; if ($0 ~ /main;stage1;stage2;stage3;stage4;stage5;spin /) s += $NF } END { print t ? 100 * s / t : 0 }' "$OUT/exec-p.folded")" 80
 stop_targets
 "$BPFPROF" oncpu -o "$OUT/exec-cmd.folded" -- "$TB/hot" 1 exec "$TB/nofp" chain 1 > /dev/null 2>&1
 check "oncpu -- CMD, command execs: the new program is profiled" ge "$(awk '/^nofp;/ { t += $NF } END { print t + 0 }' "$OUT/exec-cmd.folded")" 30
 check "oncpu -- CMD, command execs: samples before the exec keep their names (>= 30%)" \
 	ge "$(stack_share "$OUT/exec-cmd.folded" "main;outer_caller;middle_caller;hot_spin")" 30
+check "oncpu -- CMD, command execs: the new program's FP-less chain complete" \
+	ge "$(awk '/^nofp;/ { t += $NF; if ($0 ~ /main;stage1;stage2;stage3;stage4;stage5;spin /) s += $NF } END { print t ? 100 * s / t : 0 }' "$OUT/exec-cmd.folded")" 80
 # System-wide: the process is found by its samples, before and after.
 "$BPFPROF" oncpu -d 4 -o "$OUT/exec-sys.folded" -v 2>"$OUT/exec-sys.err" &
 bp=$!

@@ -4,10 +4,19 @@
  *   nofp chain SECONDS   main > stage1 > ... > stage5 > spin (CPU)
  *   nofp qsort SECONDS   main > sort_loop > qsort (libc) > cmp_items (CPU)
  *   nofp sleep N         main > wait_loop > nap > usleep (libc), N x 50 ms
- *   nofp alloc N         main > build_list > make_node > malloc, N x 256 bytes kept */
+ *   nofp alloc N         main > build_list > make_node > malloc, N x 256 bytes kept
+ *   nofp signal SECONDS  main > sig_loop > interrupted (CPU), and every 10 ms a
+ *                        SIGALRM whose handler on_alarm > handler_spin runs ~5 ms
+ *   nofp recurse SECONDS main > descend x 200 > spin (deeper than 127 frames)
+ *   nofp dlopen SECONDS  0.5 s idle, then dlopen(libnofplib.so) next to this
+ *                        program: main > dl_loop > lib_chain > lib_a > lib_b > lib_spin */
+#include <dlfcn.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -92,6 +101,79 @@ NOINLINE static struct node *build_list(int n)
 	return head;
 }
 
+/* The interrupted code and the handler: both FP-less and CPU-bound. */
+NOINLINE static unsigned long handler_spin(void)
+{
+	double end = now() + 0.005;
+	unsigned long x = 0;
+
+	while (now() < end)
+		x = spin(x);
+	return x;
+}
+
+static void on_alarm(int sig)
+{
+	sink += handler_spin() + (unsigned)sig;
+}
+
+NOINLINE static void interrupted(double end)
+{
+	while (now() < end)
+		sink += spin(sink);
+}
+
+NOINLINE static void sig_loop(double secs)
+{
+	struct sigaction sa = { .sa_handler = on_alarm };
+	struct itimerval it = { { 0, 10000 }, { 0, 10000 } };
+
+	sigaction(SIGALRM, &sa, NULL);
+	setitimer(ITIMER_REAL, &it, NULL);
+	interrupted(now() + secs);
+	it = (struct itimerval){ 0 };
+	setitimer(ITIMER_REAL, &it, NULL);
+	sink++;
+}
+
+/* 200 frames, each doing work after its call (no tail call). */
+NOINLINE static unsigned long descend(int depth, double end)
+{
+	unsigned long r;
+
+	if (!depth) {
+		r = 0;
+		while (now() < end)
+			r = spin(r);
+		return r;
+	}
+	r = descend(depth - 1, end);
+	sink += r;
+	return r ^ (unsigned long)depth;
+}
+
+NOINLINE static int dl_loop(double secs)
+{
+	char path[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 32);
+	unsigned long (*chain)(unsigned long);
+	void *lib;
+	double end = now() + secs;
+
+	if (n <= 0)
+		return 1;
+	path[n] = 0;
+	strcpy(strrchr(path, '/') + 1, "libnofplib.so");
+	usleep(500000); /* mapped after the profiler attached */
+	if (!(lib = dlopen(path, RTLD_NOW)) || !(chain = (unsigned long (*)(unsigned long))dlsym(lib, "lib_chain"))) {
+		fprintf(stderr, "nofp: %s\n", dlerror());
+		return 1;
+	}
+	while (now() < end)
+		sink += chain(sink);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "chain";
@@ -116,8 +198,17 @@ int main(int argc, char **argv)
 		/* Kept: live at exit, as a leak would be. */
 		printf("%p\n", (void *)list);
 		sleep(1);
+	} else if (!strcmp(mode, "signal")) {
+		sig_loop(arg);
+	} else if (!strcmp(mode, "recurse")) {
+		sink += descend(200, now() + arg);
+	} else if (!strcmp(mode, "dlopen")) {
+		int err = dl_loop(arg);
+
+		sink++; /* not a tail call: main stays on the stack */
+		return err;
 	} else {
-		fprintf(stderr, "usage: nofp chain|qsort|sleep|alloc N\n");
+		fprintf(stderr, "usage: nofp chain|qsort|sleep|alloc|signal|recurse|dlopen N\n");
 		return 2;
 	}
 	return 0;

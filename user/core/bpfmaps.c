@@ -141,7 +141,7 @@ static const char *const stat_names[STAT_NSLOTS] = {
 	[STAT_UNWIND_UNSUPPORTED] = "walks stopped by an unsupported unwind rule",
 	[STAT_UNWIND_READ] = "walks stopped by an unreadable stack",
 	[STAT_UNWIND_DEPTH] = "stacks truncated at 127 frames",
-	[STAT_UNWIND_NO_TABLE] = "stacks walked by frame pointers (tables not loaded yet)",
+	[STAT_UNWIND_NO_TABLE] = "stacks walked by frame pointers (no table loaded)",
 };
 
 void stats_report(struct stat_snapshot *st, struct bpf_map *stats, struct profile *p)

@@ -1,9 +1,13 @@
 #include "core/child.h"
+#include "base/util.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -114,4 +118,24 @@ void child_finish(struct child *c)
 		kill(c->pid, SIGTERM);
 		child_reap(c, true);
 	}
+}
+
+bool child_program_path(const char *cmd, char *out, size_t n)
+{
+	char *path, *dir, *save = NULL;
+
+	if (strchr(cmd, '/')) {
+		snprintf(out, n, "%s", cmd);
+		return access(out, X_OK) == 0;
+	}
+	path = xstrdup(getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin");
+	for (dir = strtok_r(path, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
+		snprintf(out, n, "%s/%s", dir, cmd);
+		if (access(out, X_OK) == 0) {
+			free(path);
+			return true;
+		}
+	}
+	free(path);
+	return false;
 }

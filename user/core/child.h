@@ -14,6 +14,9 @@ struct child {
 	int status;      /* exit status as a shell reports it, -1 until known */
 };
 
+/* The file execvp will run for cmd (searched in $PATH when it has no
+ * slash); false if there is none. */
+bool child_program_path(const char *cmd, char *out, size_t n);
 /* Forks argv held; -errno on failure. Signals are unblocked in the child. */
 int child_spawn(struct child *c, char **argv);
 /* Lets CMD exec; -errno (e.g. -ENOENT) if the exec failed (CMD reaped). */

@@ -43,19 +43,20 @@ static const char common_help[] =
 	"            -K, --kernel-only        kernel stacks only\n"
 	"                --max-depth N        frames kept per stack (default 127)\n"
 	"                --max-stacks N       distinct stacks per interval (default 16384)\n"
-	"                --unwind MODE        fp (frame pointers, default), dwarf (.eh_frame: complete\n"
-	"                                     through code without frame pointers), auto (dwarf\n"
-	"                                     for targets whose executable lacks frame pointers),\n"
-	"                                     tables (.eh_frame tables walked in the kernel: complete\n"
-	"                                     stacks with no stack copies)\n"
-	"                --stack-bytes N      dwarf: user stack bytes copied per event (default 16384)\n"
+	"                --unwind MODE        tables (default: .eh_frame tables walked in the kernel,\n"
+	"                                     complete through code without frame pointers),\n"
+	"                                     fp (frame pointers only: cheapest), copy (stack bytes\n"
+	"                                     copied and unwound in user space; also 'dwarf')\n"
+	"                --stack-bytes N      copy: user stack bytes copied per event (default 16384)\n"
+	"                --table-memory MIB   tables: kernel memory for unwind tables (default 256;\n"
+	"                                     least recently used evicted, counted)\n"
 	"  misc      -v, --verbose            libbpf messages and timings\n"
 	"                --btf FILE           kernel BTF (default " DEFAULT_BTF ")\n"
 	"            -h, --help, --version\n";
 
 enum {
 	OPT_CGROUP = 0x1000, OPT_SAMPLE_INDEX, OPT_TOP, OPT_MAX_DEPTH, OPT_MAX_STACKS,
-	OPT_BTF, OPT_VERSION, OPT_FOLLOW, OPT_UNWIND, OPT_STACK_BYTES,
+	OPT_BTF, OPT_VERSION, OPT_FOLLOW, OPT_UNWIND, OPT_STACK_BYTES, OPT_TABLE_MEMORY,
 };
 
 static const struct option common_opts[] = {
@@ -78,6 +79,7 @@ static const struct option common_opts[] = {
 	{ "follow", required_argument, 0, OPT_FOLLOW },
 	{ "unwind", required_argument, 0, OPT_UNWIND },
 	{ "stack-bytes", required_argument, 0, OPT_STACK_BYTES },
+	{ "table-memory", required_argument, 0, OPT_TABLE_MEMORY },
 	{ "help", no_argument, 0, 'h' },
 	{ "version", no_argument, 0, OPT_VERSION },
 	{ 0 },
@@ -153,10 +155,12 @@ static int check_combinations(struct session *s)
 		return -EINVAL;
 	}
 	if (s->o.unwind == UNWIND_TABLES && !s->cmd->unwind_tables) {
-		err_msg("--unwind tables: %s does not walk tables yet; use fp, dwarf or auto",
-			s->cmd->name);
+		err_msg("--unwind tables: %s does not walk tables; use fp or copy", s->cmd->name);
 		return -EINVAL;
 	}
+	/* Tables where the command walks them, else frame pointers. */
+	if (s->o.unwind == UNWIND_DEFAULT)
+		s->o.unwind = s->cmd->unwind_tables ? UNWIND_TABLES : UNWIND_FP;
 	if (s->o.count && !s->o.interval_ns) {
 		err_msg("-n/--count needs -i/--interval");
 		return -EINVAL;
@@ -184,6 +188,7 @@ int cli_parse(struct session *s, int argc, char **argv)
 	s->o.max_depth = 127;
 	s->o.max_stacks = 16384;
 	s->o.stack_bytes = 16384;
+	s->o.table_memory = 256ULL << 20;
 	cli_getopt_start();
 	/* '+' stops at the first non-option so "-- CMD" and CMD's own flags pass. */
 	while ((opt = cli_getopt(argc, argv, shorts, opts, c->name)) != -1) {
@@ -215,22 +220,28 @@ int cli_parse(struct session *s, int argc, char **argv)
 			s->o.max_stacks = (uint32_t)u;
 			break;
 		case OPT_UNWIND:
+			/* dwarf: copy's first name (it unwinds with DWARF CFI in
+			 * user space); auto: the default, by its old name. */
 			if (!strcmp(optarg, "fp"))
 				s->o.unwind = UNWIND_FP;
-			else if (!strcmp(optarg, "dwarf"))
-				s->o.unwind = UNWIND_DWARF;
+			else if (!strcmp(optarg, "copy") || !strcmp(optarg, "dwarf"))
+				s->o.unwind = UNWIND_COPY;
 			else if (!strcmp(optarg, "auto"))
-				s->o.unwind = UNWIND_AUTO;
+				s->o.unwind = UNWIND_DEFAULT;
 			else if (!strcmp(optarg, "tables"))
 				s->o.unwind = UNWIND_TABLES;
 			else {
-				err_msg("--unwind '%s': use fp, dwarf, auto or tables", optarg);
+				err_msg("--unwind '%s': use tables (the default), fp or copy", optarg);
 				err = -EINVAL;
 			}
 			break;
 		case OPT_STACK_BYTES:
 			err = cli_parse_uint(optarg, "--stack-bytes", 512, UW_MAX_STACK, &u);
 			s->o.stack_bytes = (uint32_t)(u & ~7ULL);
+			break;
+		case OPT_TABLE_MEMORY:
+			err = cli_parse_uint(optarg, "--table-memory", 1, 1u << 20, &u);
+			s->o.table_memory = u << 20;
 			break;
 		case 'v': s->o.verbose = true; break;
 		case OPT_BTF: s->o.btf_path = optarg; break;

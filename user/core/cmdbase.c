@@ -3,7 +3,9 @@
 
 #include <bpf/bpf.h>
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 int cmd_opened(struct cmd_base *c, const char *name, struct bpf_object *obj,
@@ -65,6 +67,35 @@ int cmd_prepare(struct session *s, struct cmd_base *c, const char *records, unsi
 	return err;
 }
 
+/* --unwind tables: -p targets' tables loaded before the probes attach. */
+static int tables_start(struct session *s, struct cmd_base *c)
+{
+	uint64_t t0 = now_ns(CLOCK_MONOTONIC);
+	int err = ktables_init(&c->kt, c->obj, s->sym, s->o.table_memory, s->o.verbose);
+	char path[PATH_MAX];
+
+	if (err < 0) {
+		err_msg("cannot find the unwind table maps: %s", strerror(-err));
+		return err;
+	}
+	for (size_t i = 0; i < s->o.pids.n && !s->o.cmd; i++) /* CMD: after its exec */
+		ktables_note(&c->kt, s->o.pids.v[i], 0);
+	/* -- CMD: its program's tables and its libraries' before it runs, so
+	 * its first milliseconds are walked with them (it maps its libraries
+	 * within a millisecond of its exec, and a build takes 1-20 ms; under
+	 * mallocstacks's probes on libc, each of our own allocations while
+	 * building costs a uprobe hit). Else the C library's and the dynamic
+	 * loader's, which nearly every process maps. */
+	if (s->o.cmd && s->child > 0 && session_target_exe(s, s->child, path, sizeof(path)))
+		ktables_prebuild(&c->kt, path, true);
+	else if (!s->o.pids.n && ktables_find_library("libc.so.6", NULL, "", path, sizeof(path)))
+		ktables_prebuild(&c->kt, path, true); /* with its dependency: the loader */
+	if (s->o.verbose)
+		fprintf(stderr, "%s: unwind tables: %llu rows loaded in %.1f ms\n", prog_name,
+			(unsigned long long)c->kt.rows, (now_ns(CLOCK_MONOTONIC) - t0) / 1e6);
+	return 0;
+}
+
 int cmd_loaded(struct session *s, struct cmd_base *c, int load_err, const struct cmd_records *rec)
 {
 	int err;
@@ -82,7 +113,7 @@ int cmd_loaded(struct session *s, struct cmd_base *c, int load_err, const struct
 		return err;
 	/* Processes found later (system-wide, children) get their tables
 	 * when first seen (cmd_note). */
-	return c->cfg->kt_enabled ? ktables_start(&c->kt, s, c->obj) : 0;
+	return c->cfg->kt_enabled ? tables_start(s, c) : 0;
 }
 
 void cmd_report(struct cmd_base *c, struct profile *p)
@@ -92,6 +123,7 @@ void cmd_report(struct cmd_base *c, struct profile *p)
 	if (stats)
 		stats_report(&c->stats, stats, p);
 	uw_report(&c->uw, p);
+	ktables_report(&c->kt);
 }
 
 void cmd_stop(struct cmd_base *c)
@@ -115,7 +147,58 @@ int cmd_add_pid(struct session *s, pid_t pid)
 void cmd_note(struct session *s, pid_t pid, uint32_t exec)
 {
 	session_note_pid(s, pid, exec);
-	ktables_note(&((struct cmd_base *)s->priv)->kt, s, pid, exec);
+	ktables_note(&((struct cmd_base *)s->priv)->kt, pid, exec);
+}
+
+/* ktables_poll's refresh: a process the walker queued. The mappings of
+ * -- CMD's processes (and --follow's) come from their mapping events: a
+ * snapshot of a process whose exec event is not in yet would be taken as
+ * its new image (and the events then make another); the others are read
+ * again from /proc (a library mapped since). */
+static bool tables_refresh(void *ctx, pid_t pid, uint32_t *exec)
+{
+	struct session *s = ctx;
+
+	*exec = session_target_exec(s, pid);
+	if (!s->o.cmd && !s->o.follow)
+		session_snapshot(s, pid);
+	return sym_has_image(s->sym, pid, *exec);
+}
+
+/* --unwind tables, each turn: true when it should come again at once. */
+static bool tables_poll(struct session *s, struct cmd_base *c)
+{
+	uint32_t before = c->kt.loads;
+	bool soon = false;
+
+	if (!c->kt.files)
+		return false;
+	if (s->o.cmd && s->child > 0 && s->started) {
+		uint64_t now = now_ns(CLOCK_MONOTONIC);
+
+		/* -- CMD released but not exec'd yet, and its first 50 ms after:
+		 * look again in 2 ms, not 100 (its mapping events come a little
+		 * after its exec, its libraries one by one after that). */
+		if (!session_target_exec(s, s->child)) {
+			usleep(2000);
+			return true;
+		}
+		if (!c->cmd_exec_ns)
+			c->cmd_exec_ns = now;
+		soon = now - c->cmd_exec_ns < 50000000ULL;
+	}
+	ktables_poll(&c->kt, tables_refresh, s);
+	/* Targets that exec'd or map more files. */
+	for (size_t i = 0; i < s->o.pids.n; i++) {
+		pid_t pid = s->o.pids.v[i];
+		uint32_t exec = session_target_exec(s, pid);
+
+		if (sym_has_image(s->sym, pid, exec))
+			ktables_note(&c->kt, pid, exec);
+	}
+	if (soon)
+		usleep(2000);
+	return soon || c->kt.loads != before;
 }
 
 bool cmd_poll(struct session *s, int timeout_ms)
@@ -125,7 +208,7 @@ bool cmd_poll(struct session *s, int timeout_ms)
 	/* Mapping records first: a record of a process that just exec'd is
 	 * unwound with the new program's mappings. */
 	session_sync_maps(s);
-	if (ktables_poll(&c->kt, s)) { /* a -- CMD exec'd or maps more: look again at once */
+	if (tables_poll(s, c)) { /* a -- CMD exec'd or maps more: look again at once */
 		uw_poll(&c->uw, 0);
 		return true;
 	}

@@ -19,6 +19,7 @@ struct cmd_base {
 	struct stat_snapshot stats;
 	struct uw_ctx uw;               /* --unwind dwarf|auto records */
 	struct ktables kt;              /* --unwind tables: the files' tables in the kernel */
+	uint64_t cmd_exec_ns;           /* when -- CMD was first seen exec'd */
 };
 
 /* Opens skeleton NAME_bpf (with --btf) into *skelp and tells the base its

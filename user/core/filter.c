@@ -84,17 +84,10 @@ int filter_fill(struct session *s, struct bpf_map *pids, struct bpf_map *tids,
 	return err;
 }
 
-/* The target_pids value: a target, and with --unwind auto whether its
- * user stacks are unwound from .eh_frame. */
-static uint8_t target_value(struct session *s, pid_t pid)
-{
-	return TARGET_PID | (s->o.unwind == UNWIND_AUTO && uw_pid_needs_dwarf(s, pid) ? TARGET_DWARF : 0);
-}
-
 int filter_add_pid(struct session *s, struct bpf_map *pids, pid_t pid)
 {
 	uint32_t id = pid;
-	uint8_t v = target_value(s, pid);
+	uint8_t v = 1;
 
 	return bpf_map__update_elem(pids, &id, sizeof(id), &v, sizeof(v), BPF_ANY);
 }

@@ -35,11 +35,12 @@ struct command {
 	 * dwarf records); true if it waited (the loop then checks signals
 	 * without waiting). */
 	bool (*poll)(struct session *s, int timeout_ms);
-	bool unwind_tables;             /* takes --unwind tables (in progress: #15) */
+	bool unwind_tables;             /* walks user stacks with tables (--unwind tables) */
 	size_t priv_size;
 };
 
-enum unwind_mode { UNWIND_FP, UNWIND_DWARF, UNWIND_AUTO, UNWIND_TABLES };
+/* --unwind: tables (the default where the command walks them), fp, copy. */
+enum unwind_mode { UNWIND_DEFAULT, UNWIND_FP, UNWIND_COPY, UNWIND_TABLES };
 
 struct session_opts {
 	VEC(pid_t) pids;
@@ -57,6 +58,7 @@ struct session_opts {
 	uint32_t max_stacks;        /* stack map entries */
 	enum unwind_mode unwind;    /* --unwind */
 	uint32_t stack_bytes;       /* --stack-bytes */
+	uint64_t table_memory;      /* --table-memory, bytes */
 	int top_n;
 	bool verbose;
 	const char *btf_path;

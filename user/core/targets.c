@@ -217,25 +217,8 @@ void targets_follow_scan(struct session *s)
 
 bool session_target_exe(struct session *s, pid_t pid, char *out, size_t n)
 {
-	if (s->o.cmd && pid == s->child) { /* not exec'd yet: find it as execvp will */
-		const char *cmd = s->o.cmd[0];
-		char *path, *dir, *save = NULL;
-
-		if (strchr(cmd, '/')) {
-			snprintf(out, n, "%s", cmd);
-			return access(out, X_OK) == 0;
-		}
-		path = xstrdup(getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin");
-		for (dir = strtok_r(path, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
-			snprintf(out, n, "%s/%s", dir, cmd);
-			if (access(out, X_OK) == 0) {
-				free(path);
-				return true;
-			}
-		}
-		free(path);
-		return false;
-	}
+	if (s->o.cmd && pid == s->child) /* not exec'd yet */
+		return child_program_path(s->o.cmd[0], out, n);
 	snprintf(out, n, "/proc/%d/exe", pid);
 	return true;
 }

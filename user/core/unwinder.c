@@ -105,7 +105,7 @@ void uw_table_clear(struct uw_table *t)
 
 bool uw_enabled(struct session *s)
 {
-	return (s->o.unwind == UNWIND_DWARF || s->o.unwind == UNWIND_AUTO) && !s->o.kernel_only;
+	return s->o.unwind == UNWIND_COPY && !s->o.kernel_only;
 }
 
 int uw_configure(struct session *s, volatile struct prog_cfg *cfg, struct bpf_map *scratch,
@@ -118,8 +118,6 @@ int uw_configure(struct session *s, volatile struct prog_cfg *cfg, struct bpf_ma
 	if (!uw_enabled(s))
 		return 0;
 	cfg->uw_stack_bytes = s->o.stack_bytes;
-	/* auto picks per target process; system-wide it is dwarf for all. */
-	cfg->uw_per_pid = s->o.unwind == UNWIND_AUTO && (s->o.pids.n || s->o.cmd || s->o.follow);
 	/* Room for ring_records records (a power of two of bytes). The buffer
 	 * is mapped into this process twice (libbpf): its size is RSS. */
 	while (ring < ring_records * rec && ring < (64u << 20))
@@ -289,30 +287,4 @@ void uw_report(struct uw_ctx *u, struct profile *p)
 	}
 	profile_add_counter(p, "dwarf unwinds incomplete", u->incomplete - u->reported_incomplete);
 	u->reported_incomplete = u->incomplete;
-}
-
-/* ---- --unwind auto ---------------------------------------------------------- */
-
-
-bool uw_pid_needs_dwarf(struct session *s, pid_t pid)
-{
-	char path[PATH_MAX];
-	struct elf_syms *es;
-
-	if (s->o.unwind == UNWIND_DWARF)
-		return true;
-	if (s->o.unwind != UNWIND_AUTO)
-		return false;
-	if (!session_target_exe(s, pid, path, sizeof(path)) || !(es = sym_elf_path(s->sym, path)))
-		return true;
-	if (elf_has_frame_pointers(es, path)) {
-		if (s->o.verbose)
-			fprintf(stderr, "%s: pid %d: %s has frame pointers: --unwind auto uses fp\n",
-				prog_name, pid, path);
-		return false;
-	}
-	if (s->o.verbose)
-		fprintf(stderr, "%s: pid %d: %s lacks frame pointers: --unwind auto uses dwarf\n",
-			prog_name, pid, path);
-	return true;
 }

@@ -95,8 +95,4 @@ void uw_drain(struct uw_ctx *u, struct stack_reader **sr, int max_depth,
 /* This interval's unwinding counters, into the profile's loss counters. */
 void uw_report(struct uw_ctx *u, struct profile *p);
 
-/* --unwind auto: whether pid's executable lacks frame pointers. */
-bool uw_pid_needs_dwarf(struct session *s, pid_t pid);
-
-
 #endif

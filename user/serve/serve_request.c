@@ -38,9 +38,9 @@ int serve_request_parse(serve_param_fn get, void *ctx, int default_seconds, int 
 		snprintf(why, n, "bad request: seconds must be an integer from 1 to %d", max_seconds);
 	else if (rq->hz < 0)
 		snprintf(why, n, "bad request: hz must be an integer from 1 to 100000");
-	else if (rq->unwind && strcmp(rq->unwind, "fp") && strcmp(rq->unwind, "dwarf") && strcmp(rq->unwind, "auto") &&
-		 strcmp(rq->unwind, "tables"))
-		snprintf(why, n, "bad request: unwind must be fp, dwarf, auto or tables");
+	else if (rq->unwind && strcmp(rq->unwind, "fp") && strcmp(rq->unwind, "copy") &&
+		 strcmp(rq->unwind, "dwarf") && strcmp(rq->unwind, "auto") && strcmp(rq->unwind, "tables"))
+		snprintf(why, n, "bad request: unwind must be tables, fp or copy");
 	else if (rq->cgroup && needs_pid)
 		snprintf(why, n, "bad request: this profile needs pid");
 	else if (rq->cgroup && (!rq->cgroup[0] || strlen(rq->cgroup) >= 4096))

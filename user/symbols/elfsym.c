@@ -341,3 +341,45 @@ bool elf_vaddr_to_offset(const struct elf_syms *es, uint64_t vaddr, uint64_t *of
 	}
 	return false;
 }
+
+void elf_dependencies(const struct elf_syms *es, elf_dep_fn fn, void *ctx)
+{
+	Elf *elf = es->elf;
+	Elf_Scn *scn = NULL;
+	size_t nph = 0;
+
+	if (!elf)
+		return;
+	/* The program interpreter (the dynamic loader). */
+	if (elf_getphdrnum(elf, &nph) == 0) {
+		for (size_t i = 0; i < nph; i++) {
+			GElf_Phdr ph;
+			size_t size;
+			const char *raw = elf_rawfile(elf, &size);
+
+			if (gelf_getphdr(elf, (int)i, &ph) && ph.p_type == PT_INTERP && raw &&
+			    ph.p_offset < size && ph.p_filesz <= size - ph.p_offset &&
+			    memchr(raw + ph.p_offset, 0, ph.p_filesz))
+				fn(ctx, ELF_DEP_INTERP, raw + ph.p_offset);
+		}
+	}
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		Elf_Data *data;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_DYNAMIC || !(data = elf_getdata(scn, NULL)))
+			continue;
+		for (size_t i = 0; sh.sh_entsize && i < sh.sh_size / sh.sh_entsize; i++) {
+			GElf_Dyn d;
+			const char *name;
+
+			if (!gelf_getdyn(data, (int)i, &d))
+				break;
+			if (d.d_tag != DT_NEEDED && d.d_tag != DT_RUNPATH && d.d_tag != DT_RPATH)
+				continue;
+			if (!(name = elf_strptr(elf, sh.sh_link, d.d_un.d_val)))
+				continue;
+			fn(ctx, d.d_tag == DT_NEEDED ? ELF_DEP_NEEDED : ELF_DEP_RUNPATH, name);
+		}
+	}
+}

@@ -50,6 +50,13 @@ bool elf_vaddr_to_offset(const struct elf_syms *es, uint64_t vaddr, uint64_t *of
 const struct elf_sym *elf_sym_find(const struct elf_syms *es, uint64_t vaddr);
 /* Address of a symbol by name (exact), 0 if absent; for probes and tests. */
 uint64_t elf_sym_addr(const struct elf_syms *es, const char *name);
+/* What a dynamically linked file asks of the loader, in file order: its
+ * interpreter, DT_RUNPATH/DT_RPATH strings (before or after the
+ * DT_NEEDED names they serve), DT_NEEDED names. Needs the kept ELF
+ * (elf_syms_keep_elf); nothing without it. */
+enum elf_dep { ELF_DEP_INTERP, ELF_DEP_RUNPATH, ELF_DEP_NEEDED };
+typedef void (*elf_dep_fn)(void *ctx, enum elf_dep kind, const char *text);
+void elf_dependencies(const struct elf_syms *es, elf_dep_fn fn, void *ctx);
 /* C++ (Itanium ABI) demangling; returns name itself when not mangled. */
 const char *elf_sym_pretty(struct elf_syms *es, struct elf_sym *s);
 

@@ -245,35 +245,3 @@ size_t uw_unwind(struct symbolizer *sym, pid_t pid, const struct uw_record *r, s
 	}
 	return n;
 }
-
-/* Frame pointers or not, judged by function prologues: `push %rbp;
- * mov %rsp,%rbp` (after an optional endbr64) in most functions. */
-bool elf_has_frame_pointers(struct elf_syms *es, const char *path)
-{
-	static const uint8_t prologue[] = { 0x55, 0x48, 0x89, 0xe5 };
-	static const uint8_t endbr64[] = { 0xf3, 0x0f, 0x1e, 0xfa };
-	size_t checked = 0, with_fp = 0;
-	int fd;
-
-	if (es->is_go)
-		return true; /* Go keeps frame pointers (and has no .eh_frame) */
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	for (size_t i = 0; i < es->syms.n && checked < 400; i++) {
-		uint8_t code[8];
-		uint64_t off;
-		const uint8_t *p = code;
-
-		if (es->syms.v[i].size < 16 || !elf_vaddr_to_offset(es, es->syms.v[i].addr, &off) ||
-		    pread(fd, code, sizeof(code), off) != sizeof(code))
-			continue;
-		checked++;
-		if (!memcmp(p, endbr64, 4))
-			p += 4;
-		if (!memcmp(p, prologue, 4))
-			with_fp++;
-	}
-	close(fd);
-	return checked && with_fp * 2 >= checked;
-}

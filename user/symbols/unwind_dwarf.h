@@ -14,8 +14,5 @@
  * reached the outermost frame. */
 size_t uw_unwind(struct symbolizer *sym, pid_t pid, const struct uw_record *r, size_t len,
 		 uint64_t *ips, size_t max, bool *complete);
-/* Whether most functions of es (the file at path) set up a frame pointer
- * (`push %rbp; mov %rsp,%rbp`, after an optional endbr64); Go always does. */
-bool elf_has_frame_pointers(struct elf_syms *es, const char *path);
 
 #endif

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <linux/perf_event.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -31,6 +32,8 @@
 #include "core/cli.h"
 #include "symbols/stacks.h"
 #include "symbols/symbolize.h"
+#include "core/ktables.h"
+#include "unwind.h"
 
 struct trace {
 	struct tp_program prog;
@@ -48,6 +51,7 @@ struct trace {
 	int stack_depth;
 	struct stat_snapshot stats;
 	bool multi;               /* uprobes through uprobe_multi links */
+	struct ktables kt;        /* ustack: walked with unwind tables (#15) */
 	VEC(int) multi_fds;
 	/* the run (trace_main) */
 	const char *src;          /* the program's text */
@@ -136,12 +140,21 @@ static void sb_add(struct strbuf *b, const char *fmt, ...)
 	b->n += need;
 }
 
+/* A stack's frames by id: the kernel's stack map, or (ids from
+ * KT_STACK_BASE up) the stacks walked with unwind tables. */
+static bool read_stack(struct trace *t, int32_t id, uint64_t ips[127])
+{
+	struct bpf_map *m = (uint32_t)id >= KT_STACK_BASE ? t->skel->maps.kt_stacks : t->skel->maps.stacks;
+
+	return id >= 0 && bpf_map__lookup_elem(m, &id, sizeof(id), ips, 127 * sizeof(uint64_t), 0) == 0;
+}
+
 /* A stack as bpftrace prints it: "\n    sym+off" per frame, then "\n". */
 static void add_stack(struct trace *t, struct strbuf *b, int32_t id, bool user, pid_t pid, int depth)
 {
 	uint64_t ips[127] = { 0 };
 
-	if (id < 0 || bpf_map__lookup_elem(t->skel->maps.stacks, &id, sizeof(id), ips, sizeof(ips), 0)) {
+	if (!read_stack(t, id, ips)) {
 		sb_add(b, "\n    [stack lost]\n");
 		return;
 	}
@@ -648,7 +661,7 @@ static int write_profile(struct trace *t)
 				off += m->parts[j].kind == SRC_COMM ? TASK_COMM_LEN : 8;
 				if (m->disp[j] != (pass ? DISP_USTACK : DISP_KSTACK))
 					continue;
-				if (id < 0 || bpf_map__lookup_elem(t->skel->maps.stacks, &id, sizeof(id), ips, sizeof(ips), 0))
+				if (!read_stack(t, id, ips))
 					stack_add_pseudo(&b, pass ? "[user stack lost]" : "[kernel stack lost]");
 				else if (pass)
 					stack_add_user(&b, pid, 0, ips, 127);
@@ -792,6 +805,27 @@ static bool uses_stacks(const struct tp_program *p)
 	return false;
 }
 
+static bool uses_ustack(const struct tp_program *p)
+{
+	for (size_t i = 0; i < p->maps.n; i++)
+		for (int j = 0; j < p->maps.v[i].nparts; j++)
+			if (p->maps.v[i].disp[j] == DISP_USTACK)
+				return true;
+	return false;
+}
+
+/* ktables_poll's refresh: a process the walker queued. -c CMD's mappings
+ * come from its mapping events; others are read from /proc. */
+static bool trace_refresh(void *ctx, pid_t pid, uint32_t *exec)
+{
+	struct trace *t = ctx;
+
+	*exec = 0;
+	if (!t->child)
+		sym_snapshot(t->sym, pid, 0);
+	return sym_known(t->sym, pid);
+}
+
 static int load_and_attach(struct trace *t, size_t *nattached)
 {
 	struct tp_program *p = &t->prog;
@@ -830,12 +864,14 @@ again:
 	bpf_program__set_autoload(skel->progs.tr_uretprobe, have[TK_URETPROBE]);
 	bpf_program__set_autoload(skel->progs.tr_usdt, have[TK_USDT]);
 	skel->rodata->cfg.pid = t->pid > 0;
+	skel->rodata->cfg.kt_enabled = uses_ustack(p);
 	/* Maps sized to the program: the stack map only when a key holds a
 	 * stack (bpftrace always locks a 130 MB one). */
 	err = bpf_map__set_max_entries(skel->maps.attach_block, p->probes.n ? p->probes.n : 1) ?:
 	      bpf_map__set_max_entries(skel->maps.data, 65536) ?:
 	      bpf_map__set_max_entries(skel->maps.stacks, uses_stacks(p) ? 16384 : 1) ?:
 	      bpf_map__set_value_size(skel->maps.stacks, 127 * sizeof(uint64_t)) ?:
+	      bpf_map__set_max_entries(skel->maps.kt_stacks, uses_ustack(p) ? 16384 : 1) ?:
 	      bpf_map__set_max_entries(skel->maps.target_pids, 1) ?:
 	      bpf_map__set_max_entries(skel->maps.target_tids, 1);
 	if (err) {
@@ -868,6 +904,21 @@ again:
 		uint8_t one = 1;
 
 		bpf_map__update_elem(skel->maps.target_pids, &id, sizeof(id), &one, sizeof(one), BPF_ANY);
+	}
+	if (skel->rodata->cfg.kt_enabled) {
+		char exe[PATH_MAX];
+
+		/* The unwind tables of -p's process before the probes attach;
+		 * -c CMD's program and libraries before it runs; else the C
+		 * library's and the loader's (nearly every process maps them). */
+		ktables_init(&t->kt, skel->obj, t->sym, 256ULL << 20, t->verbose);
+		if (t->pid > 0) {
+			sym_snapshot(t->sym, t->pid, 0);
+			ktables_note(&t->kt, t->pid, 0);
+		} else if (t->child > 0 && child_program_path(t->cmd_argv[0], exe, sizeof(exe)))
+			ktables_prebuild(&t->kt, exe, true);
+		else if (t->pid <= 0 && ktables_find_library("libc.so.6", NULL, "", exe, sizeof(exe)))
+			ktables_prebuild(&t->kt, exe, true);
 	}
 	*nattached = 0;
 	for (uint32_t i = 0; i < p->probes.n; i++) {
@@ -1116,6 +1167,9 @@ static int run(struct trace *t)
 			snapshot_key_pids(t);
 			last_scan = now;
 		}
+		/* Processes the walker met without tables: each turn (10 ms), as
+		 * a command maps its libraries in its first milliseconds. */
+		ktables_poll(&t->kt, trace_refresh, t);
 	}
 	return EXIT_OK;
 }
@@ -1166,6 +1220,7 @@ static int finish(struct trace *t, int status)
 		close(t->pfds.v[i]);
 	vec_free(&t->links);
 	vec_free(&t->pfds);
+	ktables_free(&t->kt);
 	trace_bpf__destroy(t->skel);
 	mmap_watch_close(&t->watch);
 	symbolizer_free(t->sym);
@@ -1192,6 +1247,10 @@ int trace_main(int argc, char **argv)
 	if (access("/sys/kernel/tracing/events", F_OK))
 		mount_tracefs();
 	t.prog.pid = t.pid;
+	/* ustack is walked with unwind tables, which need each file's ELF
+	 * kept; the parser loads the probed files. */
+	if (strstr(t.src, "ustack"))
+		elf_syms_keep_elf(true);
 	t.sym = t.prog.sym = symbolizer_new();
 	if (tp_parse(t.src, &t.prog) < 0 || (t.profile_out && check_profile_out(&t) < 0))
 		return finish(&t, EXIT_USAGE);
