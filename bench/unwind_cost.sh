@@ -84,8 +84,8 @@ echo "the default's added cost over fp's (goal: at most 1.3)."
 echo
 echo "| workload | unprofiled | fp: added per event (us) | tables (default) | copy | tables / fp |"
 echo "|---|---|---|---|---|---|"
-echo "| offcpu -- pingpong, one CPU (round trip = 2 switches) | $sw_base round trips/s | $(sw_added fp) | $(sw_added tables) | $(sw_added copy) | $(awk -v t="$(sw_added tables)" -v f="$(sw_added fp)" 'BEGIN { printf "%.2f", f > 0 ? t / f : 0 }') |"
-echo "| mallocstacks --alloc-only -- mallocfree (per malloc) | $mf_base ns/pair | $(mf_added fp) | $(mf_added tables) | $(mf_added copy) | $(awk -v t="$(mf_added tables)" -v f="$(mf_added fp)" 'BEGIN { printf "%.2f", f > 0 ? t / f : 0 }') |"
+echo "| offcpu -- pingpong, one CPU (round trip = 2 switches) | $sw_base round trips/s | $(sw_added fp) | $(sw_added tables) | $(sw_added copy) | $(awk -v t="$(sw_added tables)" -v f="$(sw_added fp)" 'BEGIN { printf "%.2f", (f > 0 ? t / f : 0) }') |"
+echo "| mallocstacks --alloc-only -- mallocfree (per malloc) | $mf_base ns/pair | $(mf_added fp) | $(mf_added tables) | $(mf_added copy) | $(awk -v t="$(mf_added tables)" -v f="$(mf_added fp)" 'BEGIN { printf "%.2f", (f > 0 ? t / f : 0) }') |"
 echo
 echo "| mode | offcpu: bpfprof CPU (s) / RSS (MB) / lost | mallocstacks: CPU (s) / RSS (MB) / lost | start to attached, oncpu -p (ms) |"
 echo "|---|---|---|---|"

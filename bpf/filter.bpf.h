@@ -36,15 +36,6 @@ struct {
 	__type(value, __u32);
 } target_cgroup SEC(".maps");
 
-/* Stack maps; the loader sets entries (--max-stacks) and value size
- * (--max-depth frames) at open time. */
-struct stack_map {
-	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
-	__uint(max_entries, 1024);
-	__uint(key_size, sizeof(__u32));
-	__uint(value_size, 127 * sizeof(__u64));
-};
-
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, STAT_NSLOTS);
@@ -105,15 +96,6 @@ static __always_inline __u32 count_set(void)
 		return set ? lookup_or_init(&counts1, key, &zero)                   \
 			   : lookup_or_init(&counts0, key, &zero);                  \
 	}
-
-/* A stack id, or STACK_LOST after counting why the stack was lost. */
-static __always_inline __s32 stack_or_stat(__s32 id, __u32 fail_slot)
-{
-	if (id >= 0)
-		return id;
-	stat_inc(id == -EEXIST ? STAT_STACK_COLLISION : fail_slot);
-	return STACK_LOST;
-}
 
 #ifndef FILTER_NO_FOLLOW
 /* How many times each target process has exec'd since we attached: every

@@ -3,15 +3,14 @@
  * user/core/ktables.c: per file an array of rows (a hash of maps, one inner
  * array sized to each table), per process its executable mappings that have
  * a table. Code with no row (Go, JIT code, gaps) is stepped by frame
- * pointer. Walked stacks are kept in a map of our own, keyed by a hash of
- * the frames and compared in full: a collision is counted, never merged.
- * Include after filter.bpf.h and unwind.h. */
+ * pointer. Walked stacks are kept with the others (stacks.bpf.h).
+ * Include after filter.bpf.h. */
 #ifndef BPFPROF_KTABLES_BPF_H
 #define BPFPROF_KTABLES_BPF_H
 
 #include "unwind.h"
+#include "stacks.bpf.h"
 
-#define KT_MAX_FRAMES 127
 #define KT_ROW_SEARCH 24     /* binary search steps: tables up to 16M rows */
 
 struct kt_rows {
@@ -61,22 +60,6 @@ struct {
 	__type(key, __u32);                 /* tgid */
 	__type(value, __u64);               /* when last asked (ns) */
 } kt_asked_code SEC(".maps");
-
-/* The walk's frames, per CPU (too big for the BPF stack). */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct kt_stack);
-} kt_scratch SEC(".maps");
-
-struct kt_stack_map {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC); /* memory as stacks come */
-	__uint(max_entries, 1);             /* --max-stacks with --unwind tables, set by the loader */
-	__type(key, __u32);
-	__type(value, struct kt_stack);
-};
 
 struct kt_walk {
 	__u64 pc, sp, bp;
@@ -149,7 +132,7 @@ static long kt_step(__u32 i, void *data)
 {
 	struct kt_walk *w = data;
 	__u32 zero = 0;
-	struct kt_stack *st = bpf_map_lookup_elem(&kt_scratch, &zero);
+	struct stored_stack *st = bpf_map_lookup_elem(&stack_scratch, &zero);
 	const struct kt_proc *proc;
 	const struct kt_map *m;
 	const struct ut_row *row = NULL;
@@ -157,7 +140,7 @@ static long kt_step(__u32 i, void *data)
 
 	if (!st || !w->pc)
 		return 1;
-	if (w->n >= KT_MAX_FRAMES) {
+	if (w->n >= STACK_FRAMES) {
 		stat_inc(STAT_UNWIND_DEPTH);
 		return 1;
 	}
@@ -183,7 +166,7 @@ static long kt_step(__u32 i, void *data)
 	{
 		__u32 n = w->n; /* bounded again here: the verifier lost it through w */
 
-		if (n >= KT_MAX_FRAMES)
+		if (n >= STACK_FRAMES)
 			return 1;
 		st->ips[n] = w->pc;
 		w->n = n + 1;
@@ -257,42 +240,6 @@ static long kt_step(__u32 i, void *data)
 	return 0;
 }
 
-/* This CPU's walked frames (n of them) hashed. */
-__noinline __u64 kt_hash(__u32 n)
-{
-	__u32 zero = 0;
-	struct kt_stack *st = bpf_map_lookup_elem(&kt_scratch, &zero);
-	__u64 h = 0xcbf29ce484222325ULL;
-
-	if (!st)
-		return 0;
-	for (int i = 0; i < KT_MAX_FRAMES; i++) {
-		if (i >= n) {
-			st->ips[i] = 0; /* the terminator */
-			break;
-		}
-		h = (h ^ st->ips[i]) * 0x100000001b3ULL;
-	}
-	return h;
-}
-
-/* Whether old holds the same frames as this CPU's walk. */
-__noinline int kt_same(const struct kt_stack *old)
-{
-	__u32 zero = 0;
-	struct kt_stack *st = bpf_map_lookup_elem(&kt_scratch, &zero);
-
-	if (!st || !old)
-		return 0;
-	for (int i = 0; i < KT_MAX_FRAMES; i++) {
-		if (old->ips[i] != st->ips[i])
-			return 0;
-		if (!st->ips[i])
-			break;
-	}
-	return 1;
-}
-
 /* Whether tgid's tables are loaded for its image exec; else its stacks are
  * taken by frame pointers (the kernel's walker) and counted. */
 static __always_inline bool kt_ready(__u32 tgid, __u32 exec)
@@ -314,20 +261,14 @@ static __always_inline bool kt_ready(__u32 tgid, __u32 exec)
 
 /* Walks the user stack from pc, sp and bp (`entry`: pc is a function's
  * first instruction, as at an entry uprobe); the stack's id in `stacks`
- * (ids from KT_STACK_BASE up), or STACK_LOST (counted). */
+ * (stacks.bpf.h), or STACK_LOST (counted). */
 static __always_inline __s32 kt_walk(__u64 pc, __u64 sp, __u64 bp, bool entry, __u32 tgid, __u32 exec,
 				     void *stacks)
 {
 	struct kt_walk w = { .pc = pc, .sp = sp, .bp = bp, .tgid = tgid, .exec = exec, .exact = true,
 			     .entry = entry };
-	__u32 zero = 0, id;
-	struct kt_stack *st = bpf_map_lookup_elem(&kt_scratch, &zero), *old;
-	__u64 h;
 
-	if (!st)
-		return STACK_LOST;
-
-	bpf_loop(KT_MAX_FRAMES + 1, kt_step, &w, 0);
+	bpf_loop(STACK_FRAMES + 1, kt_step, &w, 0);
 	/* Code the tables do not know yet (the process, or a library it just
 	 * mapped): walked by frame pointers meanwhile, and counted. */
 	if (w.unknown && !w.done) {
@@ -343,20 +284,7 @@ static __always_inline __s32 kt_walk(__u64 pc, __u64 sp, __u64 bp, bool entry, _
 		stat_inc(STAT_USTACK_FAILED);
 		return STACK_LOST;
 	}
-	h = kt_hash(w.n);
-	id = KT_STACK_BASE | (__u32)((h ^ (h >> 32)) & 0x1fffffff);
-	old = bpf_map_lookup_elem(stacks, &id);
-	if (old) {
-		if (kt_same(old))
-			return id;
-		stat_inc(STAT_STACK_COLLISION);
-		return STACK_LOST;
-	}
-	if (bpf_map_update_elem(stacks, &id, st, BPF_NOEXIST) && !bpf_map_lookup_elem(stacks, &id)) {
-		stat_inc(STAT_MAP_FULL);
-		return STACK_LOST;
-	}
-	return id;
+	return stack_keep(w.n, stacks);
 }
 
 /* From a struct pt_regs (the kernel's or trace's own layout). */

@@ -30,7 +30,7 @@ const volatile __u64 min_wait_ns = 0;
 #define FUTEX_LOCK_PI2 13
 #define FUTEX_CMD_MASK 0x7f
 
-struct stack_map stacks SEC(".maps");
+struct stack_store stacks SEC(".maps"); /* kept while the run lasts, as the counts */
 
 /* In-progress waits by thread: user (futex) and kernel separately, since a
  * futex wait can itself contend on kernel locks. */
@@ -43,9 +43,6 @@ struct start_map {
 };
 struct start_map ustarts SEC(".maps"), kstarts SEC(".maps");
 
-/* --unwind tables: walked stacks (one map for both sets, as `stacks`). */
-struct kt_stack_map kt_stacks SEC(".maps");
-
 /* The user stack from the task's user registers uregs (a kernel pointer):
  * walked with the tables (--unwind tables), else by frame pointers. */
 static __always_inline __s32 user_stack(void *ctx, struct pt_regs *uregs, __u32 tgid)
@@ -53,12 +50,12 @@ static __always_inline __s32 user_stack(void *ctx, struct pt_regs *uregs, __u32 
 	struct pt_regs r;
 
 	if (!cfg.kt_enabled || !kt_ready(tgid, exec_gen(tgid)))
-		return stack_or_stat(bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK), STAT_USTACK_FAILED);
+		return stack_get(ctx, BPF_F_USER_STACK, &stacks, STAT_USTACK_FAILED);
 	if (!uregs || bpf_probe_read_kernel(&r, sizeof(r), uregs)) {
 		stat_inc(STAT_USTACK_FAILED);
 		return STACK_LOST;
 	}
-	return kt_walk_stack(&r, false, tgid, exec_gen(tgid), &kt_stacks);
+	return kt_walk_stack(&r, false, tgid, exec_gen(tgid), &stacks);
 }
 
 COUNT_SET(struct lock_key, struct lock_val)
@@ -253,7 +250,7 @@ static __always_inline int kbegin(void *ctx, __u64 lock, __u32 flags)
 	if (tgid && cfg.user_stacks && uw_wanted(tgid))
 		goto save; /* stacks taken when the wait ends (finish) */
 	if (cfg.kernel_stacks)
-		st.kstack = stack_or_stat(bpf_get_stackid(ctx, &stacks, 0), STAT_KSTACK_FAILED);
+		st.kstack = stack_get(ctx, 0, &stacks, STAT_KSTACK_FAILED);
 	if (cfg.user_stacks && tgid)
 		st.ustack = user_stack(ctx, (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf()), tgid);
 save:
@@ -318,7 +315,7 @@ int lw_go_semacquire(struct pt_regs *ctx)
 		return 0;
 	}
 	if (cfg.user_stacks) {
-		key.ustack = stack_or_stat(bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK), STAT_USTACK_FAILED);
+		key.ustack = stack_get(ctx, BPF_F_USER_STACK, &stacks, STAT_USTACK_FAILED);
 		bpf_probe_read_user(&key.entry_ret, sizeof(key.entry_ret), (void *)PT_REGS_SP(ctx));
 	}
 	add(&key, 0, 1);

@@ -27,10 +27,8 @@ struct {
 	__type(value, __u32);
 } ln_table SEC(".maps");
 
-struct stack_map stacks SEC(".maps");
-/* --unwind tables: walked stacks; like `stacks`, kept while the run lasts
- * (live allocations refer to them). */
-struct kt_stack_map kt_stacks SEC(".maps");
+/* Kept while the run lasts (live allocations refer to them). */
+struct stack_store stacks SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -250,10 +248,9 @@ int heap_enter(struct pt_regs *ctx)
 		if (cfg.kt_enabled && fn != FN_GO_MALLOCGC && kt_ready(tgid, p.key.exec)) {
 			/* The allocator's entry row (CFA = rsp + 8) finds its
 			 * caller: no [sp] read needed. Go has no tables. */
-			p.key.ustack = kt_walk_stack(ctx, true, tgid, p.key.exec, &kt_stacks);
+			p.key.ustack = kt_walk_stack(ctx, true, tgid, p.key.exec, &stacks);
 		} else {
-			p.key.ustack = stack_or_stat(bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK),
-						     STAT_USTACK_FAILED);
+			p.key.ustack = stack_get(ctx, BPF_F_USER_STACK, &stacks, STAT_USTACK_FAILED);
 			/* At a function's first instruction the caller is not on the
 			 * frame-pointer chain yet: its return address is at [sp]. */
 			bpf_probe_read_user(&p.key.entry_ret, sizeof(p.key.entry_ret), (void *)PT_REGS_SP(ctx));

@@ -25,9 +25,7 @@ const volatile bool have_prev_state = false; /* sched_switch has prev_state (5.1
 #define TASK_UNINTERRUPTIBLE 0x2
 #define TASK_NOLOAD 0x400
 
-struct stack_map stacks SEC(".maps");
-/* --unwind tables: walked stacks (one map for both sets, as `stacks`). */
-struct kt_stack_map kt_stacks SEC(".maps");
+struct stack_store stacks SEC(".maps"); /* one for both sets */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -152,14 +150,12 @@ static __always_inline int on_switch(void *ctx, bool preempt, struct task_struct
 					stat_inc(STAT_USTACK_FAILED);
 					s.ustack = STACK_LOST;
 				} else {
-					s.ustack = kt_walk_stack(&regs, false, prev_tgid, s.exec, &kt_stacks);
+					s.ustack = kt_walk_stack(&regs, false, prev_tgid, s.exec, &stacks);
 				}
 			} else if (cfg.user_stacks && !s.kthread)
-				s.ustack = stack_or_stat(bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK),
-							 STAT_USTACK_FAILED);
+				s.ustack = stack_get(ctx, BPF_F_USER_STACK, &stacks, STAT_USTACK_FAILED);
 			if (cfg.kernel_stacks)
-				s.kstack = stack_or_stat(bpf_get_stackid(ctx, &stacks, 0),
-							 STAT_KSTACK_FAILED);
+				s.kstack = stack_get(ctx, 0, &stacks, STAT_KSTACK_FAILED);
 			if (bpf_map_update_elem(&starts, &prev_tid, &s, BPF_ANY))
 				stat_inc(STAT_MAP_FULL);
 		}

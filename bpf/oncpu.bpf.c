@@ -16,18 +16,14 @@ const volatile bool include_idle = false;
 
 #define PF_KTHREAD 0x00200000
 
-/* Sizes (max_entries, stack value size) are set by the loader at open time. */
-struct stack_map stacks0 SEC(".maps"), stacks1 SEC(".maps");
-struct kt_stack_map kt_stacks0 SEC(".maps"), kt_stacks1 SEC(".maps");
+/* Sizes (max_entries) are set by the loader at open time. */
+struct stack_store stacks0 SEC(".maps"), stacks1 SEC(".maps");
 COUNT_SET(struct oncpu_key, __u64)
 
 
-static __always_inline __s32 get_stack(void *ctx, __u32 set, __u64 flags)
+static __always_inline __s32 get_stack(void *ctx, __u32 set, __u64 flags, __u32 fail_slot)
 {
-	/* bpf_get_stackid needs a constant map pointer at each call site. */
-	if (set)
-		return bpf_get_stackid(ctx, &stacks1, flags);
-	return bpf_get_stackid(ctx, &stacks0, flags);
+	return stack_get(ctx, flags, set ? (void *)&stacks1 : (void *)&stacks0, fail_slot);
 }
 
 /* --unwind tables: the user stack walked from the task's user registers. */
@@ -37,7 +33,7 @@ static __always_inline __s32 walk_user(struct bpf_perf_event_data *ctx, __u32 se
 	struct pt_regs regs;
 
 	if (!kt_ready(tgid, exec))
-		return stack_or_stat(get_stack(ctx, set, BPF_F_USER_STACK), STAT_USTACK_FAILED);
+		return get_stack(ctx, set, BPF_F_USER_STACK, STAT_USTACK_FAILED);
 	if (in_kernel) {
 		if (bpf_probe_read_kernel(&regs, sizeof(regs),
 					  (void *)bpf_task_pt_regs(bpf_get_current_task_btf()))) {
@@ -47,7 +43,7 @@ static __always_inline __s32 walk_user(struct bpf_perf_event_data *ctx, __u32 se
 	} else {
 		__builtin_memcpy(&regs, &ctx->regs, sizeof(regs));
 	}
-	return set ? kt_walk_stack(&regs, false, tgid, exec, &kt_stacks1) : kt_walk_stack(&regs, false, tgid, exec, &kt_stacks0);
+	return kt_walk_stack(&regs, false, tgid, exec, set ? (void *)&stacks1 : (void *)&stacks0);
 }
 
 
@@ -98,10 +94,9 @@ int oncpu_sample(struct bpf_perf_event_data *ctx)
 	} else if (cfg.user_stacks && !kthread && pid != 0 && cfg.kt_enabled) {
 		key.ustack = walk_user(ctx, set, tgid, key.exec, in_kernel);
 	} else if (cfg.user_stacks && !kthread && pid != 0)
-		key.ustack = stack_or_stat(get_stack(ctx, set, BPF_F_USER_STACK),
-					   STAT_USTACK_FAILED);
+		key.ustack = get_stack(ctx, set, BPF_F_USER_STACK, STAT_USTACK_FAILED);
 	if (cfg.kernel_stacks && in_kernel)
-		key.kstack = stack_or_stat(get_stack(ctx, set, 0), STAT_KSTACK_FAILED);
+		key.kstack = get_stack(ctx, set, 0, STAT_KSTACK_FAILED);
 
 	/* One call site per map: helpers need a constant map pointer. */
 	val = count_slot(set, &key);

@@ -63,8 +63,7 @@ struct {
 	__type(value, struct tr_val);
 } data SEC(".maps");
 
-struct stack_map stacks SEC(".maps");
-struct kt_stack_map kt_stacks SEC(".maps"); /* ustack walked with unwind tables */
+struct stack_store stacks SEC(".maps");
 
 /* Subprograms are global: verified once each, not once per call path
  * (static ones multiplied the paths past the verifier's limit). The tags
@@ -98,6 +97,8 @@ struct event {
 	void *ctx;
 	__u32 kind;
 	__u32 attach;
+	__s32 ustack;   /* TR_BLOCK_USTACK: the user stack's id */
+	__u32 pad;
 };
 
 __noinline int simple_value(void *ctx __arg_ctx, struct event *ev __arg_nonnull,
@@ -121,9 +122,9 @@ __noinline int user_stack(void *ctx __arg_ctx)
 		if (!bpf_probe_read_kernel(&ip, sizeof(ip), &r->ip) &&
 		    !bpf_probe_read_kernel(&sp, sizeof(sp), &r->sp) &&
 		    !bpf_probe_read_kernel(&bp, sizeof(bp), &r->bp) && ip && kt_ready(tgid, 0))
-			return kt_walk(ip, sp, bp, false, tgid, 0, &kt_stacks);
+			return kt_walk(ip, sp, bp, false, tgid, 0, &stacks);
 	}
-	return stack_or_stat(bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK), STAT_USTACK_FAILED);
+	return stack_get(ctx, BPF_F_USER_STACK, &stacks, STAT_USTACK_FAILED);
 }
 
 __noinline int build_key(void *ctx __arg_ctx, struct event *ev __arg_nonnull, __u32 ks_idx,
@@ -150,10 +151,10 @@ __noinline int build_key(void *ctx __arg_ctx, struct event *ev __arg_nonnull, __
 			off += TASK_COMM_LEN;
 			continue;
 		case SRC_USTACK:
-			v = user_stack(ctx);
+			v = ev->ustack;
 			break;
 		case SRC_KSTACK:
-			v = stack_or_stat(bpf_get_stackid(ctx, &stacks, 0), STAT_KSTACK_FAILED);
+			v = stack_get(ctx, 0, &stacks, STAT_KSTACK_FAILED);
 			break;
 		default:
 			simple_value(ctx, ev, p, &v);
@@ -378,8 +379,13 @@ static __always_inline int run(void *ctx, struct event *ev)
 	if (!b)
 		return 0;
 	stat_inc(STAT_EVENTS);
+	ev->ustack = STACK_LOST;
+	if (b->flags & TR_BLOCK_USTACK_COND)
+		ev->ustack = user_stack(ctx);
 	if (!predicate(ctx, ev, b))
 		return 0;
+	if ((b->flags & TR_BLOCK_USTACK) && !(b->flags & TR_BLOCK_USTACK_COND))
+		ev->ustack = user_stack(ctx);
 	for (int i = 0; i < TR_MAX_BLOCK_STMTS; i++) {
 		if (i >= b->nstmts)
 			break;

@@ -78,11 +78,17 @@ struct tr_stmt {
 	__s64 lo, hi, step; /* lhist */
 };
 
+/* tr_block flags: where the block's keys hold ustack, walked once per
+ * event at the top (a walk deep in the interpreter's calls overflows the
+ * 512-byte BPF stack): before the predicate when a condition needs it. */
+#define TR_BLOCK_USTACK 1
+#define TR_BLOCK_USTACK_COND 2
+
 struct tr_block {
 	__u32 first_stmt;
 	__u32 nstmts;
 	__u32 nconds;
-	__u32 pad;
+	__u32 flags;    /* TR_BLOCK_* (set by the loader) */
 	struct tr_cond conds[TR_MAX_CONDS];
 };
 

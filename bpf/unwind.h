@@ -66,10 +66,10 @@ struct kt_proc {
 	__u32 exec;        /* the image these are (exec_gens): another's are not used */
 	struct kt_map maps[KT_MAX_MAPS];
 };
-/* A walked stack: frames leaf first, zero-terminated when shorter. Ids of
- * walked stacks start here (below: the kernel's stack map ids). */
-#define KT_STACK_BASE 0x60000000  /* offcpu's seed uses 0x40000000 up */
-struct kt_stack {
+/* A stored stack (bpf/stacks.bpf.h): frames leaf first, zero-terminated
+ * when shorter. Stored stacks' ids start here. */
+#define STACK_STORE_BASE 0x60000000  /* offcpu's seed uses 0x40000000 up */
+struct stored_stack {
 	__u64 ips[127];
 };
 

@@ -438,7 +438,6 @@ static int lockwait_collect(struct session *s, struct profile *p)
 	set_generation(&skel->bss->gen, old ^ 1);
 	stack_builder_init(&b, p, s->sym, s->o.max_depth);
 	d.sr = stack_reader_new(skel->maps.stacks, s->o.max_depth);
-	stack_reader_set_alt(d.sr, skel->maps.kt_stacks, KT_STACK_BASE); /* --unwind tables */
 	err = map_drain(counts, sizeof(struct lock_key), sizeof(struct lock_val), note_pid, &d, false);
 	if (!err)
 		err = map_drain(counts, sizeof(struct lock_key), sizeof(struct lock_val), add_entry, &d, true);
@@ -462,8 +461,6 @@ static int lockwait_collect(struct session *s, struct profile *p)
 		}
 	}
 	stackmap_recycle(skel->maps.stacks, &keep);
-	if (lw->base.kt.files)
-		stackmap_recycle(skel->maps.kt_stacks, &keep);
 	hmap_free(&keep);
 	stack_reader_report(d.sr, p);
 	stack_reader_free(d.sr);

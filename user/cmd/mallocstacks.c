@@ -581,7 +581,6 @@ static int mallocstacks_collect(struct session *s, struct profile *p)
 
 	stack_builder_init(&b, p, s->sym, s->o.max_depth);
 	d.sr = stack_reader_new(ms->skel->maps.stacks, s->o.max_depth);
-	stack_reader_set_alt(d.sr, ms->skel->maps.kt_stacks, KT_STACK_BASE); /* --unwind tables */
 	err = map_drain(ms->skel->maps.heap, sizeof(struct heap_key), sizeof(struct heap_val), add_entry, &d, false);
 	stack_reader_free(d.sr);
 	if (ms->base.uw.rb) {

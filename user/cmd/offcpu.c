@@ -348,8 +348,6 @@ static void add_pending(struct offcpu *oc, struct offcpu_drain *d, uint64_t now,
 	 * "[... stack lost]", not silently). */
 	if (!final) {
 		stackmap_recycle(oc->skel->maps.stacks, &keep);
-		if (oc->base.kt.files)
-			stackmap_recycle(oc->skel->maps.kt_stacks, &keep);
 	}
 	hmap_free(&keep);
 	vec_free(&tids);
@@ -370,7 +368,7 @@ static int offcpu_collect(struct session *s, struct profile *p)
 	stack_builder_init(&b, p, s->sym, s->o.max_depth);
 	d.sr = stack_reader_new(skel->maps.stacks, s->o.max_depth);
 	stack_reader_set_alt(d.sr, skel->maps.seed_stacks, SEED_STACK_BASE);
-	stack_reader_set_alt(d.sr, skel->maps.kt_stacks, KT_STACK_BASE); /* --unwind tables */
+	stack_reader_set_alt(d.sr, skel->maps.stacks, STACK_STORE_BASE); /* above the seed's ids */
 	err = map_drain(counts, sizeof(struct offcpu_key), sizeof(struct offcpu_val), note_pid, &d, false);
 	if (!err)
 		err = map_drain(counts, sizeof(struct offcpu_key), sizeof(struct offcpu_val), add_entry, &d, true);

@@ -161,7 +161,6 @@ static int oncpu_collect(struct session *s, struct profile *p)
 	__u32 old = skel->bss->gen & 1;
 	struct bpf_map *counts = old ? skel->maps.counts1 : skel->maps.counts0;
 	struct bpf_map *stacks = old ? skel->maps.stacks1 : skel->maps.stacks0;
-	struct bpf_map *walked = old ? skel->maps.kt_stacks1 : skel->maps.kt_stacks0;
 	struct stack_builder b;
 	struct stack_reader *sr;
 	struct oncpu_drain d = { .s = s, .b = &b, .period = 1000000000ULL / oc->freq };
@@ -171,14 +170,12 @@ static int oncpu_collect(struct session *s, struct profile *p)
 	set_generation(&skel->bss->gen, old ^ 1);
 	stack_builder_init(&b, p, s->sym, s->o.max_depth);
 	sr = stack_reader_new(stacks, s->o.max_depth);
-	stack_reader_set_alt(sr, walked, KT_STACK_BASE); /* --unwind tables */
 	d.sr = sr;
 	err = map_drain(counts, sizeof(struct oncpu_key), sizeof(uint64_t), add_pid, &d, false);
 	if (!err)
 		err = map_drain(counts, sizeof(struct oncpu_key), sizeof(uint64_t), add_entry, &d, true);
 	stack_reader_clear(sr);
 	stack_reader_free(sr);
-	stackmap_recycle(walked, NULL);
 	/* --unwind dwarf: the records so far, counted in user space. */
 	uw_poll(&oc->base.uw, 0);
 	uw_drain(&oc->base.uw, &d.sr, s->o.max_depth, add_entry, &d);

@@ -34,15 +34,11 @@ static int size_common_maps(struct session *s, struct cmd_base *c)
 {
 	static const char *const stacks[] = { "stacks", "stacks0", "stacks1" };
 	static const char *const counts[] = { "counts0", "counts1" };
-	static const char *const walked[] = { "kt_stacks", "kt_stacks0", "kt_stacks1" };
 	struct bpf_map *m;
 	int err = 0;
 
 	for (size_t i = 0; i < sizeof(stacks) / sizeof(stacks[0]) && !err; i++)
 		if ((m = cmd_map(c, stacks[i])))
-			err = stackmap_size(s, m);
-	for (size_t i = 0; i < sizeof(walked) / sizeof(walked[0]) && !err && c->cfg->kt_enabled; i++)
-		if ((m = cmd_map(c, walked[i])))
 			err = bpf_map__set_max_entries(m, s->o.max_stacks);
 	for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]) && !err; i++)
 		if ((m = cmd_map(c, counts[i])))

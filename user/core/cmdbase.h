@@ -36,12 +36,10 @@ int cmd_opened(struct cmd_base *c, const char *name, struct bpf_object *obj,
 
 /* Before load, what every program has, found by name in the object: the
  * shared rodata (target filter, -U/-K, unwinding), the target maps, the
- * fork/exec/exit programs, stack maps (`stacks`, `stacks0/1`: --max-depth,
+ * fork/exec/exit programs, stack stores (`stacks`, `stacks0/1`:
  * --max-stacks), aggregation maps (`counts0/1`: --max-stacks), and the
  * record maps (`uw_scratch`, `uw_events`, and `records` if not NULL: room
- * for ring_records records), and with --unwind tables the walked-stack
- * maps (`kt_stacks`, `kt_stacks0/1`: --max-stacks). 0, or -errno after a
- * one-line error. */
+ * for ring_records records). 0, or -errno after a one-line error. */
 int cmd_prepare(struct session *s, struct cmd_base *c, const char *records, unsigned ring_records);
 
 /* How a command's --unwind records are kept (unwinder.h). */

@@ -1,4 +1,4 @@
-/* Stacks by id: from a BPF stack map (or a second one, offcpu's seed), or
+/* Stacks by id: from a program's stack store (or a second map, offcpu's seed), or
  * from stacks unwound in user space, each read once per interval. */
 #include "core/stackread.h"
 #include "core/unwinder.h"
@@ -7,12 +7,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-
-int stackmap_size(struct session *s, struct bpf_map *m)
-{
-	return bpf_map__set_value_size(m, s->o.max_depth * sizeof(uint64_t)) ?:
-	       bpf_map__set_max_entries(m, s->o.max_stacks);
-}
 
 struct stack_reader {
 	struct bpf_map *map;

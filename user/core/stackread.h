@@ -1,13 +1,11 @@
-/* Stacks by id, read from BPF stack maps or from user-space unwinding. */
+/* Stacks by id, read from the programs' stack stores (bpf/stacks.bpf.h) or
+ * from user-space unwinding. */
 #ifndef BPFPROF_STACKREAD_H
 #define BPFPROF_STACKREAD_H
 
 #include <bpf/libbpf.h>
 #include "core/session.h"
 #include "symbols/stacks.h"
-
-/* Stack map: --max-depth frames per stack, --max-stacks entries (before load). */
-int stackmap_size(struct session *s, struct bpf_map *m);
 
 enum stack_kind { STACK_USER, STACK_KERNEL };
 

@@ -140,13 +140,11 @@ static void sb_add(struct strbuf *b, const char *fmt, ...)
 	b->n += need;
 }
 
-/* A stack's frames by id: the kernel's stack map, or (ids from
- * KT_STACK_BASE up) the stacks walked with unwind tables. */
+/* A stack's frames by id (bpf/stacks.bpf.h). */
 static bool read_stack(struct trace *t, int32_t id, uint64_t ips[127])
 {
-	struct bpf_map *m = (uint32_t)id >= KT_STACK_BASE ? t->skel->maps.kt_stacks : t->skel->maps.stacks;
-
-	return id >= 0 && bpf_map__lookup_elem(m, &id, sizeof(id), ips, 127 * sizeof(uint64_t), 0) == 0;
+	return id >= 0 && bpf_map__lookup_elem(t->skel->maps.stacks, &id, sizeof(id), ips,
+					       127 * sizeof(uint64_t), 0) == 0;
 }
 
 /* A stack as bpftrace prints it: "\n    sym+off" per frame, then "\n". */
@@ -805,6 +803,39 @@ static bool uses_stacks(const struct tp_program *p)
 	return false;
 }
 
+static bool keyspec_has_ustack(const struct tp_program *p, uint16_t ks)
+{
+	const struct tr_keyspec *k = ks < p->keyspecs.n ? &p->keyspecs.v[ks] : NULL;
+
+	for (int i = 0; k && i < k->nparts && i < TR_MAX_PARTS; i++)
+		if (k->parts[i].kind == SRC_USTACK)
+			return true;
+	return false;
+}
+
+static bool src_has_ustack(const struct tp_program *p, const struct tr_src_spec *s)
+{
+	return (s->kind == SRC_MAP || s->kind == SRC_NSECS_SINCE) && keyspec_has_ustack(p, s->keyspec);
+}
+
+/* TR_BLOCK_* flags: whether the block's keys (its statements', or its
+ * conditions') hold ustack. */
+static uint32_t block_ustack_flags(const struct tp_program *p, const struct tr_block *b)
+{
+	uint32_t f = 0;
+
+	for (uint32_t i = 0; i < b->nconds && i < TR_MAX_CONDS; i++)
+		if (src_has_ustack(p, &b->conds[i].lhs))
+			f |= TR_BLOCK_USTACK | TR_BLOCK_USTACK_COND;
+	for (uint32_t i = b->first_stmt; i < b->first_stmt + b->nstmts && i < p->stmts.n; i++) {
+		const struct tr_stmt *st = &p->stmts.v[i];
+
+		if ((st->action != ACT_EXIT && keyspec_has_ustack(p, st->keyspec)) || src_has_ustack(p, &st->val))
+			f |= TR_BLOCK_USTACK;
+	}
+	return f;
+}
+
 static bool uses_ustack(const struct tp_program *p)
 {
 	for (size_t i = 0; i < p->maps.n; i++)
@@ -870,8 +901,6 @@ again:
 	err = bpf_map__set_max_entries(skel->maps.attach_block, p->probes.n ? p->probes.n : 1) ?:
 	      bpf_map__set_max_entries(skel->maps.data, 65536) ?:
 	      bpf_map__set_max_entries(skel->maps.stacks, uses_stacks(p) ? 16384 : 1) ?:
-	      bpf_map__set_value_size(skel->maps.stacks, 127 * sizeof(uint64_t)) ?:
-	      bpf_map__set_max_entries(skel->maps.kt_stacks, uses_ustack(p) ? 16384 : 1) ?:
 	      bpf_map__set_max_entries(skel->maps.target_pids, 1) ?:
 	      bpf_map__set_max_entries(skel->maps.target_tids, 1);
 	if (err) {
@@ -889,7 +918,12 @@ again:
 		return err;
 	}
 	for (uint32_t i = 0; i < p->blocks.n; i++)
-		bpf_map__update_elem(skel->maps.blocks, &i, sizeof(i), &p->blocks.v[i].cfg, sizeof(struct tr_block), BPF_ANY);
+	{
+		struct tr_block b = p->blocks.v[i].cfg;
+
+		b.flags = block_ustack_flags(p, &b);
+		bpf_map__update_elem(skel->maps.blocks, &i, sizeof(i), &b, sizeof(b), BPF_ANY);
+	}
 	for (uint32_t i = 0; i < p->stmts.n; i++)
 		bpf_map__update_elem(skel->maps.stmts, &i, sizeof(i), &p->stmts.v[i], sizeof(struct tr_stmt), BPF_ANY);
 	for (uint32_t i = 0; i < p->keyspecs.n; i++)
