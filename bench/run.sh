@@ -135,7 +135,7 @@ run_switch() {
 	local tool=$1 log=$TMP/sw-$1.log tp=""
 	case $tool in
 	bpfprof) RUSAGE_OUT=$TMP/swru-$tool $B/rusage "$BPFPROF" offcpu -o "$TMP/sw.folded" -o "$TMP/sw.txt" 2>/dev/null & tp=$! ;;
-	bpfprof-tables) RUSAGE_OUT=$TMP/swru-$tool $B/rusage "$BPFPROF" offcpu --unwind tables -o "$TMP/sw.folded" -o "$TMP/sw.txt" 2>/dev/null & tp=$! ;;
+	bpfprof-fp) RUSAGE_OUT=$TMP/swru-$tool $B/rusage "$BPFPROF" offcpu --unwind fp -o "$TMP/sw.folded" -o "$TMP/sw.txt" 2>/dev/null & tp=$! ;;
 	offcputime) RUSAGE_OUT=$TMP/swru-$tool $B/rusage offcputime > "$TMP/sw-oc.txt" 2>/dev/null & tp=$! ;;
 	bpftrace) RUSAGE_OUT=$TMP/swru-$tool $B/rusage bpftrace -e 'tracepoint:sched:sched_switch { @[kstack, ustack, comm] = count(); }' > "$TMP/sw-bt.txt" 2>"$TMP/sw-bt.err" & tp=$! ;;
 	esac
@@ -146,12 +146,12 @@ run_switch() {
 		pkill -INT -P "$tp" 2>/dev/null; wait "$tp" 2>/dev/null
 	fi
 	case $tool in
-	bpfprof|bpfprof-tables) lost_of "$TMP/sw.txt" >> "$TMP/swlost-$tool" ;;
+	bpfprof|bpfprof-fp) lost_of "$TMP/sw.txt" >> "$TMP/swlost-$tool" ;;
 	bpftrace) awk '/Lost [0-9]+ events/ { n += $2 } END { print n + 0 }' "$TMP/sw-bt.err" >> "$TMP/swlost-$tool" ;;
 	offcputime) echo "not reported" >> "$TMP/swlost-$tool" ;;
 	esac
 }
-swtools="none bpfprof bpfprof-tables"
+swtools="none bpfprof bpfprof-fp"
 have offcputime && swtools="$swtools offcputime"
 have bpftrace && swtools="$swtools bpftrace"
 mount | grep -q ' /sys/kernel/tracing ' || mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
@@ -164,12 +164,12 @@ echo "## offcpu: pipe ping-pong on one CPU, ${SECS}s (all tools system-wide)"
 echo
 echo "| tool | round trips/s | vs unprofiled | slowdown per round trip (us) | tool CPU (s) | tool peak RSS (MB) | events lost |"
 echo "|---|---|---|---|---|---|---|"
-for t in none bpfprof bpfprof-tables offcputime bpftrace; do
+for t in none bpfprof bpfprof-fp offcputime bpftrace; do
 	name=$t
 	case $t in
 	none) name="unprofiled" ;;
-	bpfprof) name="bpfprof offcpu" ;;
-	bpfprof-tables) name="bpfprof offcpu --unwind tables" ;;
+	bpfprof) name="bpfprof offcpu (default: tables)" ;;
+	bpfprof-fp) name="bpfprof offcpu --unwind fp" ;;
 	offcputime) name="libbpf-tools offcputime" ;;
 	bpftrace) name="bpftrace sched_switch { @[kstack, ustack, comm] = count(); }" ;;
 	esac
@@ -222,19 +222,19 @@ run_contended() {
 	while ! grep -q ready "$log" 2>/dev/null; do sleep 0.01; done
 	case $tool in
 	none) ;;
-	fp|dwarf) "$BPFPROF" lockwait -v --unwind $tool -p $w -o "$TMP/lc-$tool.txt" 2> "$TMP/lc-$tool.err" & tp=$! ;;
+	fp|copy) "$BPFPROF" lockwait -v --unwind $tool -p $w -o "$TMP/lc-$tool.txt" 2> "$TMP/lc-$tool.err" & tp=$! ;;
 	bpftrace) bpftrace -p $w -e "$BT_LOCK" > /dev/null 2> "$TMP/lc-bt.err" & tp=$! ;;
 	esac
 	wait $w
 	case $tool in
-	fp|dwarf) wait $tp; own_cost "$TMP/lc-$tool.err" >> "$TMP/lccost-$tool"; lost_of "$TMP/lc-$tool.txt" >> "$TMP/lclost-$tool" ;;
+	fp|copy) wait $tp; own_cost "$TMP/lc-$tool.err" >> "$TMP/lccost-$tool"; lost_of "$TMP/lc-$tool.txt" >> "$TMP/lclost-$tool" ;;
 	bpftrace) proc_cost $tp >> "$TMP/lccost-$tool"; kill -INT $tp 2>/dev/null; wait $tp 2>/dev/null
 		awk '/Lost [0-9]+ events/ { n += $2 } END { print n + 0 }' "$TMP/lc-bt.err" >> "$TMP/lclost-$tool" ;;
 	esac
 	awk '/ops_per_sec/ { print $2 }' "$log" >> "$TMP/lcops-$tool"
 }
 lktools="none bpfprof"
-lctools="none fp dwarf"
+lctools="none fp copy"
 have bpftrace && lktools="$lktools bpftrace" && lctools="$lctools bpftrace"
 for r in $(seq 1 "$REPS"); do
 	for t in $lktools; do run_locks "$t"; done
@@ -266,11 +266,11 @@ echo "## lockwait: contended target (4 threads, short critical sections, ${SECS}
 echo
 echo "| tool | acquisitions/s | vs unprofiled | tool CPU (s) | tool peak RSS (MB) | lost |"
 echo "|---|---|---|---|---|---|"
-for t in none fp dwarf bpftrace; do
+for t in none fp copy bpftrace; do
 	case $t in
 	none) name="unprofiled" ;;
-	fp) name="bpfprof lockwait" ;;
-	dwarf) name="bpfprof lockwait --unwind dwarf" ;;
+	fp) name="bpfprof lockwait --unwind fp" ;;
+	copy) name="bpfprof lockwait --unwind copy" ;;
 	bpftrace) name="bpftrace uprobe+uretprobe on pthread_mutex_lock, @[ustack] = sum(wait)" ;;
 	esac
 	if [ ! -s "$TMP/lcops-$t" ]; then echo "| $name | missing or failed | | | | |"; continue; fi
@@ -436,7 +436,7 @@ echo "the per-event cost of a uprobe one-liner: see the mallocstacks table."
 echo
 } >> "$RES"
 
-# ---- --unwind dwarf vs perf's DWARF mode ------------------------------------
+# ---- the unwinding modes vs perf's DWARF mode ---------------------------------
 source bench/unwind.sh
 
 # ---- continuous mode agent cost -----------------------------------------
@@ -477,7 +477,7 @@ mem_of() { # mem_of NAME CMD...: start CMD, measure its maps after 1.5 s
 : > "$TMP/memlock"
 mem_of "bpfprof oncpu -p PID (default --max-stacks 16384, two map sets)" "$BPFPROF" oncpu -p $victim -d 3
 mem_of "bpfprof oncpu -p PID --max-stacks 2048" "$BPFPROF" oncpu -p $victim -d 3 --max-stacks 2048
-mem_of "bpfprof oncpu -p PID --unwind dwarf" "$BPFPROF" oncpu -p $victim -d 3 --unwind dwarf
+mem_of "bpfprof oncpu -p PID --unwind copy" "$BPFPROF" oncpu -p $victim -d 3 --unwind copy
 mem_of "bpfprof offcpu -p PID" "$BPFPROF" offcpu -p $victim -d 3
 mem_of "bpfprof lockwait -p PID" "$BPFPROF" lockwait -p $victim -d 3
 mem_of "bpfprof mallocstacks -p PID" "$BPFPROF" mallocstacks -p $victim -d 3
