@@ -222,19 +222,19 @@ run_contended() {
 	while ! grep -q ready "$log" 2>/dev/null; do sleep 0.01; done
 	case $tool in
 	none) ;;
-	fp|copy) "$BPFPROF" lockwait -v --unwind $tool -p $w -o "$TMP/lc-$tool.txt" 2> "$TMP/lc-$tool.err" & tp=$! ;;
+	fp|copy|tables) "$BPFPROF" lockwait -v --unwind $tool -p $w -o "$TMP/lc-$tool.txt" 2> "$TMP/lc-$tool.err" & tp=$! ;;
 	bpftrace) bpftrace -p $w -e "$BT_LOCK" > /dev/null 2> "$TMP/lc-bt.err" & tp=$! ;;
 	esac
 	wait $w
 	case $tool in
-	fp|copy) wait $tp; own_cost "$TMP/lc-$tool.err" >> "$TMP/lccost-$tool"; lost_of "$TMP/lc-$tool.txt" >> "$TMP/lclost-$tool" ;;
+	fp|copy|tables) wait $tp; own_cost "$TMP/lc-$tool.err" >> "$TMP/lccost-$tool"; lost_of "$TMP/lc-$tool.txt" >> "$TMP/lclost-$tool" ;;
 	bpftrace) proc_cost $tp >> "$TMP/lccost-$tool"; kill -INT $tp 2>/dev/null; wait $tp 2>/dev/null
 		awk '/Lost [0-9]+ events/ { n += $2 } END { print n + 0 }' "$TMP/lc-bt.err" >> "$TMP/lclost-$tool" ;;
 	esac
 	awk '/ops_per_sec/ { print $2 }' "$log" >> "$TMP/lcops-$tool"
 }
 lktools="none bpfprof"
-lctools="none fp copy"
+lctools="none tables fp copy"
 have bpftrace && lktools="$lktools bpftrace" && lctools="$lctools bpftrace"
 for r in $(seq 1 "$REPS"); do
 	for t in $lktools; do run_locks "$t"; done
@@ -266,9 +266,10 @@ echo "## lockwait: contended target (4 threads, short critical sections, ${SECS}
 echo
 echo "| tool | acquisitions/s | vs unprofiled | tool CPU (s) | tool peak RSS (MB) | lost |"
 echo "|---|---|---|---|---|---|"
-for t in none fp copy bpftrace; do
+for t in none tables fp copy bpftrace; do
 	case $t in
 	none) name="unprofiled" ;;
+	tables) name="bpfprof lockwait (default: tables)" ;;
 	fp) name="bpfprof lockwait --unwind fp" ;;
 	copy) name="bpfprof lockwait --unwind copy" ;;
 	bpftrace) name="bpftrace uprobe+uretprobe on pthread_mutex_lock, @[ustack] = sum(wait)" ;;
