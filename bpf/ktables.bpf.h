@@ -82,7 +82,7 @@ __noinline int kt_find_map(__u32 tgid, __u32 exec, __u64 pc)
 	if (!p || p->exec != exec) /* mappings of the program before an exec */
 		return -1;
 	hi = p->n < KT_MAX_MAPS ? p->n : KT_MAX_MAPS;
-	for (int i = 0; i < 7 && lo < hi; i++) {
+	for (int i = 0; i < KT_MAP_SEARCH && lo < hi; i++) {
 		__u32 mid = (lo + hi) / 2;
 
 		if (mid >= KT_MAX_MAPS)

@@ -54,7 +54,8 @@ struct ut_row {
 /* --unwind tables: a process's executable mappings that have a table,
  * sorted by start (user/core/ktables.c fills them; bpf/ktables.bpf.h
  * reads them). A row's pc is the address less `bias`. */
-#define KT_MAX_MAPS 64       /* a power of two (bpf/ktables.bpf.h masks with it) */
+#define KT_MAX_MAPS 128      /* a power of two (bpf/ktables.bpf.h masks with it) */
+#define KT_MAP_SEARCH 8      /* binary search steps over KT_MAX_MAPS mappings */
 struct kt_map {
 	__u64 start, end;
 	__u64 bias;

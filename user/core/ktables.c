@@ -432,6 +432,12 @@ void ktables_report(struct ktables *kt)
 
 void ktables_free(struct ktables *kt)
 {
+	if (kt->files && kt->verbose)
+		fprintf(stderr, "%s: unwind tables: %u built (%llu rows, %.1f ms), %u files without "
+			"CFI; %llu KiB in the kernel at the end; %llu evicted, %llu not loaded\n", prog_name,
+			kt->next_file - 1, (unsigned long long)kt->rows, kt->build_ns / 1e6, kt->files_without,
+			(unsigned long long)kt->bytes / 1024, (unsigned long long)kt->evicted,
+			(unsigned long long)kt->refused);
 	for (size_t i = 0; i < kt->known.n; i++)
 		free(kt->known.v[i].path);
 	vec_free(&kt->known);
