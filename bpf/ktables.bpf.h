@@ -195,6 +195,20 @@ static long kt_step(__u32 i, void *data)
 		return 0;
 	}
 	w->entry = false;
+	if (m && w->n == 1 && (!row || row->kind == UT_GAP)) {
+		/* A leaf in known code without a rule: an assembly stub (clone3
+		 * after its syscall, outside any FDE) that pushed nothing, or code
+		 * that keeps a frame pointer. Its frame pointer's return address
+		 * if that lands in a mapping, else the one at [sp]. */
+		__u64 ra0;
+
+		if ((!w->bp || !kt_read(w->bp + 8, &ra) || kt_find_map(w->tgid, w->exec, ra - 1) < 0) &&
+		    kt_read(w->sp, &ra0) && kt_find_map(w->tgid, w->exec, ra0 - 1) >= 0) {
+			w->sp += 8;
+			w->pc = ra0;
+			return 0;
+		}
+	}
 	if (!row || row->kind == UT_GAP) {
 		/* No rule here: frame pointers (Go, JIT code, padding). */
 		if (!w->bp || !kt_read(w->bp, &nbp) || !kt_read(w->bp + 8, &ra) || w->bp < w->sp)

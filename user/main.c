@@ -15,12 +15,14 @@ extern const struct command oncpu_command;
 extern const struct command offcpu_command;
 extern const struct command lockwait_command;
 extern const struct command mallocstacks_command;
+extern const struct command threadcreate_command;
 
 static const struct command *const commands[] = {
 	&oncpu_command,
 	&offcpu_command,
 	&lockwait_command,
 	&mallocstacks_command,
+	&threadcreate_command,
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
