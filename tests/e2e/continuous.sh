@@ -78,6 +78,15 @@ check "serve /mutex: delay by stack" bash -c "grep -q 'Type: delay' '$OUT/s-mute
 start_target "$TB/sleeper" naps 20
 go tool pprof -top "$U/debug/pprof/block?token=$TOK&pid=$TPID&seconds=1" > "$OUT/s-block.txt" 2>&1
 check "serve /block: off-CPU time" bash -c "grep -q 'Type: offcpu' '$OUT/s-block.txt' && grep -q sleep_fifty '$OUT/s-block.txt'"
+# A Python process that starts a thread every 20 ms.
+printf 'import threading, time\nwhile True:\n    threading.Thread(target=time.sleep, args=(0.001,)).start()\n    time.sleep(0.02)\n' > "$OUT/spawner.py"
+/usr/bin/python3 "$OUT/spawner.py" &
+TARGET_PIDS+=("$!")
+sp_py=$!
+sleep 0.3
+go tool pprof -top "$U/debug/pprof/threadcreate?token=$TOK&pid=$sp_py&seconds=1" > "$OUT/s-tc.txt" 2>&1
+check "serve /threadcreate: threads by creating stack (pthread_create)" \
+	bash -c "grep -q 'Type: threadcreate' '$OUT/s-tc.txt' && grep -q pthread_create '$OUT/s-tc.txt'"
 start_target "$TB/nofp" chain 20
 go tool pprof -raw "$U/debug/pprof/profile?token=$TOK&pid=$TPID&seconds=1&unwind=dwarf" > "$OUT/s-dwarf.txt" 2>&1
 check "serve /profile?unwind=dwarf: FP-less stacks complete (stage1 under main)" grep -q "stage1" "$OUT/s-dwarf.txt"

@@ -46,6 +46,8 @@ static const struct endpoint endpoints[] = {
 	{ "allocs", "mallocstacks", "alloc_space", 30, "allocations by stack (mallocstacks); pid, seconds, unwind" },
 	{ "mutex", "lockwait", NULL, 30, "lock contention (lockwait); pid or cgroup, seconds, unwind" },
 	{ "block", "offcpu", NULL, 30, "off-CPU time (offcpu); pid or cgroup, seconds, unwind" },
+	{ "threadcreate", "threadcreate", NULL, 30,
+	  "threads and processes created, by creating stack (threadcreate); pid or cgroup, seconds, unwind" },
 };
 
 static struct {
@@ -460,7 +462,7 @@ static void usage(FILE *out)
 {
 	fprintf(out, "usage: %s serve [--listen ADDR:PORT] [--max-seconds N] [--max-concurrent N]\n"
 		"                     [--token-file FILE | --no-auth] [--allow-pid LIST] [--allow-uid LIST]\n"
-		"Serves /debug/pprof/{profile,heap,allocs,mutex,block}?pid=PID&seconds=N, an index\n"
+		"Serves /debug/pprof/{profile,heap,allocs,mutex,block,threadcreate}?pid=PID&seconds=N, an index\n"
 		"at /debug/pprof/ and /healthz. Default 127.0.0.1:6060; other addresses need --listen.\n"
 		"Callers present a token (Authorization: Bearer TOKEN, or ?token=TOKEN), read from\n"
 		"--token-file (default " DEFAULT_TOKEN_FILE ", created root-only if absent);\n"
