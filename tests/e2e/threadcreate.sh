@@ -32,3 +32,9 @@ assert n == 2, n"
 "$BPFPROF" threadcreate --unwind copy -d 1 > /dev/null 2> "$OUT/tcerr"
 check "threadcreate --unwind copy: exit 2" eq "$?" 2
 check "threadcreate --unwind copy: one line" one_line "$OUT/tcerr"
+# Go: the runtime makes its threads (Ms) in runtime.newm, ending in its own clone.
+timeout 60 "$BPFPROF" threadcreate -f folded -o "$OUT/tc-go.folded" -- "$TB/gosleep" > /dev/null 2>&1
+check "threadcreate, Go: threads created under runtime.newm;runtime.newm1;runtime.clone" \
+	ge "$(awk '/runtime\.newm;runtime\.newm1;runtime\.clone/ { t += $NF } END { print t + 0 }' "$OUT/tc-go.folded")" 1
+check "threadcreate, Go: every thread creation is under runtime.newm" \
+	eq "$(awk '/runtime\.newm;/ { m += $NF } { t += $NF } END { print (t && m == t) ? "yes" : "no" }' "$OUT/tc-go.folded")" yes
