@@ -794,11 +794,13 @@ static int attach_multi(struct trace *t, size_t *nattached)
 	return err;
 }
 
-static bool uses_stacks(const struct tp_program *p)
+/* Whether some map's key holds a user stack (or, with kernel_too, either
+ * stack). */
+static bool uses_stacks(const struct tp_program *p, bool kernel_too)
 {
 	for (size_t i = 0; i < p->maps.n; i++)
 		for (int j = 0; j < p->maps.v[i].nparts; j++)
-			if (p->maps.v[i].disp[j] == DISP_USTACK || p->maps.v[i].disp[j] == DISP_KSTACK)
+			if (p->maps.v[i].disp[j] == DISP_USTACK || (kernel_too && p->maps.v[i].disp[j] == DISP_KSTACK))
 				return true;
 	return false;
 }
@@ -834,15 +836,6 @@ static uint32_t block_ustack_flags(const struct tp_program *p, const struct tr_b
 			f |= TR_BLOCK_USTACK;
 	}
 	return f;
-}
-
-static bool uses_ustack(const struct tp_program *p)
-{
-	for (size_t i = 0; i < p->maps.n; i++)
-		for (int j = 0; j < p->maps.v[i].nparts; j++)
-			if (p->maps.v[i].disp[j] == DISP_USTACK)
-				return true;
-	return false;
 }
 
 /* ktables_poll's refresh: a process the walker queued. -c CMD's mappings
@@ -895,12 +888,12 @@ again:
 	bpf_program__set_autoload(skel->progs.tr_uretprobe, have[TK_URETPROBE]);
 	bpf_program__set_autoload(skel->progs.tr_usdt, have[TK_USDT]);
 	skel->rodata->cfg.pid = t->pid > 0;
-	skel->rodata->cfg.kt_enabled = uses_ustack(p);
+	skel->rodata->cfg.kt_enabled = uses_stacks(p, false);
 	/* Maps sized to the program: the stack map only when a key holds a
 	 * stack (bpftrace always locks a 130 MB one). */
 	err = bpf_map__set_max_entries(skel->maps.attach_block, p->probes.n ? p->probes.n : 1) ?:
 	      bpf_map__set_max_entries(skel->maps.data, 65536) ?:
-	      bpf_map__set_max_entries(skel->maps.stacks, uses_stacks(p) ? 16384 : 1) ?:
+	      bpf_map__set_max_entries(skel->maps.stacks, uses_stacks(p, true) ? 16384 : 1) ?:
 	      bpf_map__set_max_entries(skel->maps.target_pids, 1) ?:
 	      bpf_map__set_max_entries(skel->maps.target_tids, 1);
 	if (err) {
