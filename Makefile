@@ -50,8 +50,14 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(call msg,SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@
 
+# System call names by number, from the kernel headers (base/syscalls.c).
+UNISTD := /usr/include/$(shell gcc -dumpmachine)/asm/unistd_64.h
+$(BUILD)/syscall_names.h: $(UNISTD) | $(BUILD)
+	$(call msg,GEN,$@)
+	$(Q)awk '$$1 == "#define" && $$2 ~ /^__NR_/ { sub(/^__NR_/, "", $$2); printf "[%s] = \"%s\",\n", $$3, $$2 }' $< > $@
+
 # Headers from -MMD; the skeletons must exist before any user file compiles.
-$(BUILD)/obj/%.o: user/%.c | $(SKELS) $(BUILD)
+$(BUILD)/obj/%.o: user/%.c | $(SKELS) $(BUILD)/syscall_names.h $(BUILD)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(REQ_CFLAGS) $(CFLAGS) -c $< -o $@

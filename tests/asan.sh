@@ -46,6 +46,11 @@ asan_run "lockwait" "$BPFPROF" lockwait -o "$F/l.folded" -- "$TB/locks" contende
 asan_run "lockwait --unwind dwarf" "$BPFPROF" lockwait --unwind dwarf -o "$F/ld.folded" -- "$TB/locks" mutex 1
 asan_run "mallocstacks" "$BPFPROF" mallocstacks -o "$F/m.pb.gz" -- "$TB/heap" leak
 asan_run "mallocstacks --unwind dwarf" "$BPFPROF" mallocstacks --unwind dwarf -o "$F/md.folded" -- "$TB/nofp" alloc 100
+"$TB/waiters" > "$F/waiters.log" 2>&1 &
+W=$!
+sleep 0.3
+asan_run "dump: traces and json" "$BPFPROF" dump -p "$W" -o "$F/dump.traces" -o "$F/dump.json"
+kill "$W"
 asan_run "trace: a map and a histogram" "$BPFPROF" trace -c "$TB/usdt 100" \
 	"usdt:$TB/usdt:bpfprof:tick { @[comm] = count(); @h = hist(arg0); @s = stats(arg0); }"
 asan_run "trace -f json, ustack key" "$BPFPROF" trace -f json -d 0.3 'profile:hz:99 { @[ustack, kstack] = count(); }'

@@ -16,6 +16,7 @@ extern const struct command offcpu_command;
 extern const struct command lockwait_command;
 extern const struct command mallocstacks_command;
 extern const struct command threadcreate_command;
+extern const struct command dump_command;
 
 static const struct command *const commands[] = {
 	&oncpu_command,
@@ -23,6 +24,7 @@ static const struct command *const commands[] = {
 	&lockwait_command,
 	&mallocstacks_command,
 	&threadcreate_command,
+	&dump_command,
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

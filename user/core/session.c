@@ -122,7 +122,8 @@ static int prepare(struct session *s, int argc, char **argv)
 		return EXIT_USAGE;
 	if (s->o.unwind != UNWIND_FP)
 		elf_syms_keep_elf(true); /* the unwinder reads each file's .eh_frame */
-	if (output_setup(&s->out, s->o.format, s->o.outputs.v, s->o.outputs.n) < 0 ||
+	if (output_setup(&s->out, s->o.format || s->o.outputs.n ? s->o.format : s->cmd->default_format,
+			 s->o.outputs.v, s->o.outputs.n) < 0 ||
 	    cli_check_sample_index(s) < 0 || targets_check(s) < 0)
 		return EXIT_USAGE;
 	if (!sysinfo_have_caps()) {
@@ -258,8 +259,13 @@ static int run(struct session *s, const sigset_t *sigs)
 		next_emit = s->start_mono_ns + s->o.interval_ns;
 	for (;;) {
 		struct timespec tick = { 0, 100 * 1000 * 1000 };
+		uint64_t at = now_ns(CLOCK_MONOTONIC);
 		siginfo_t si;
 		int sig;
+
+		/* No longer than the deadline (dump's is now). */
+		if (deadline && deadline < at + (uint64_t)tick.tv_nsec)
+			tick.tv_nsec = deadline > at ? (long)(deadline - at) : 0;
 
 		/* Events (--unwind dwarf records) are read as they come, with
 		 * signals checked between. */

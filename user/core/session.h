@@ -36,6 +36,7 @@ struct command {
 	 * without waiting). */
 	bool (*poll)(struct session *s, int timeout_ms);
 	bool unwind_tables;             /* walks user stacks with tables (--unwind tables) */
+	const char *default_format;     /* stdout's format without -f/-o (NULL: top) */
 	size_t priv_size;
 };
 

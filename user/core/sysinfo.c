@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <linux/magic.h>
+#include <sys/mount.h>
 
 bool sysinfo_have_caps(void)
 {
@@ -149,4 +150,12 @@ int session_tp_nargs(struct session *s, const char *tracepoint)
 int session_possible_cpus(void)
 {
 	return libbpf_num_possible_cpus();
+}
+
+void sysinfo_mount_tracefs(void)
+{
+	if (access("/sys/kernel/tracing/events", F_OK) == 0)
+		return;
+	if (mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, NULL) < 0 && errno != EBUSY)
+		warn_msg("cannot mount tracefs at /sys/kernel/tracing: %s", strerror(errno));
 }

@@ -26,6 +26,9 @@ int session_tp_nargs(struct session *s, const char *tracepoint);
 /* The two above parse the kernel's BTF once; a command releases it before
  * loading its programs (libbpf parses its own copy then: not both at once). */
 void session_btf_release(struct session *s);
+/* Mounts tracefs at /sys/kernel/tracing unless it is there (a fresh
+ * machine may not have it mounted); a warning if that fails. */
+void sysinfo_mount_tracefs(void);
 /* Number of possible CPUs (for per-CPU maps). */
 int session_possible_cpus(void);
 

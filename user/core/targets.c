@@ -45,8 +45,7 @@ static uint64_t proc_start_time(pid_t pid)
 	return start;
 }
 
-/* The process a thread id belongs to (itself for a process), or 0. */
-static pid_t proc_tgid(pid_t tid)
+pid_t proc_tgid(pid_t tid)
 {
 	char *text = proc_status(tid);
 	const char *t = text ? status_field(text, "Tgid") : NULL;

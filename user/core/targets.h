@@ -12,6 +12,8 @@ int targets_check(struct session *s);
 bool targets_any_alive(struct session *s);
 /* -- CMD: starts it held (child.c) and makes it the target. */
 int targets_spawn_child(struct session *s);
+/* The process a thread id belongs to (itself for a process), or 0. */
+pid_t proc_tgid(pid_t tid);
 /* --follow NAME: adds running processes named NAME not yet followed. */
 void targets_follow_scan(struct session *s);
 

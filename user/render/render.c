@@ -10,6 +10,7 @@ static const struct renderer renderers[] = {
 	{ "svg", ".svg", false, render_svg },
 	{ "json", ".json", false, render_json },
 	{ "dot", ".dot", false, render_dot },
+	{ "traces", ".traces", false, render_traces },
 };
 #define NRENDERERS (sizeof(renderers) / sizeof(renderers[0]))
 

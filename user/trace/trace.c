@@ -13,7 +13,7 @@
 #include <linux/perf_event.h>
 #include <signal.h>
 #include <stdarg.h>
-#include <sys/mount.h>
+#include "core/sysinfo.h"
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -994,12 +994,6 @@ static int print_no_libbpf(enum libbpf_print_level level, const char *fmt, va_li
 	return 0;
 }
 
-static void mount_tracefs(void)
-{
-	if (mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, NULL) < 0 && errno != EBUSY)
-		warn_msg("cannot mount tracefs at /sys/kernel/tracing: %s", strerror(errno));
-}
-
 static volatile sig_atomic_t stop_signal;
 static void on_signal(int sig) { stop_signal = sig; }
 
@@ -1271,8 +1265,7 @@ int trace_main(int argc, char **argv)
 	if (session_check_kernel() < 0)
 		return finish(&t, EXIT_RUNTIME);
 	/* Tracepoint names and formats live in tracefs: mount it if needed. */
-	if (access("/sys/kernel/tracing/events", F_OK))
-		mount_tracefs();
+	sysinfo_mount_tracefs();
 	t.prog.pid = t.pid;
 	/* ustack is walked with unwind tables, which need each file's ELF
 	 * kept; the parser loads the probed files. */
