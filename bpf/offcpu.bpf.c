@@ -18,6 +18,7 @@ const volatile __u32 state_mask = 0xff;
 const volatile __u64 min_block_ns = 1;
 const volatile __u64 max_block_ns = ~0ULL;
 const volatile bool have_prev_state = false; /* sched_switch has prev_state (5.18+) */
+const volatile __u64 sample_period_ns = 0;  /* wall: the cpu-clock period of offcpu_sample */
 
 
 #define PF_KTHREAD 0x00200000
@@ -230,6 +231,20 @@ struct {
 	__type(value, struct seed_ips);
 } seed_scratch SEC(".maps");
 
+/* The seeded threads' user registers: user space unwinds their stacks
+ * again from .eh_frame (the walk here follows frame pointers only) and
+ * replaces the seed_stacks entry. DWARF numbering, as struct uw_record. */
+struct seed_regs_val {
+	__u64 regs[UW_NREGS];
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 8192);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, struct seed_regs_val);
+} seed_regs SEC(".maps");
+
 __u32 seed_next = 0;   /* ids handed out (the iterator runs once, alone) */
 __u64 seeded = 0;      /* threads seeded, for -v */
 
@@ -296,8 +311,14 @@ int offcpu_seed(struct bpf_iter__task *ctx)
 	if (cfg.user_stacks && !s.kthread) {
 		struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
 		__u64 bp = regs->bp, frame[2];
+		struct seed_regs_val rv = {
+			.regs = { regs->ax, regs->dx, regs->cx, regs->bx, regs->si, regs->di, regs->bp,
+				  regs->sp, regs->r8, regs->r9, regs->r10, regs->r11, regs->r12, regs->r13,
+				  regs->r14, regs->r15, regs->ip },
+		};
 		int i = 1;
 
+		bpf_map_update_elem(&seed_regs, &tid, &rv, BPF_ANY);
 		__builtin_memset(b->ips, 0, sizeof(b->ips));
 		b->ips[0] = regs->ip;
 		for (; i < SEED_DEPTH && bp; i++) {
@@ -312,6 +333,50 @@ int offcpu_seed(struct bpf_iter__task *ctx)
 	}
 	if (bpf_map_update_elem(&starts, &tid, &s, BPF_NOEXIST) == 0)
 		seeded++;
+	return 0;
+}
+
+/* ---- wall: on-CPU time, sampled ------------------------------------------
+ * `wall` adds the time threads run to the time they are away: a cpu-clock
+ * event every sample_period_ns on each CPU counts one period for the running
+ * target thread, under the stack it is running, in the state "running" of
+ * the same keys; so one profile holds every thread's wall-clock time. */
+SEC("perf_event")
+int offcpu_sample(struct bpf_perf_event_data *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32, tid = (__u32)id;
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct offcpu_key key = { .pid = tgid, .tid = tid, .state = OFFCPU_RUNNING,
+				  .ustack = STACK_NONE, .kstack = STACK_NONE };
+	bool in_kernel = (long)PT_REGS_IP(&ctx->regs) < 0; /* kernel text: the upper half */
+
+	if (!tid || !target_match(tgid, tid) || !(state_mask & (1u << OFFCPU_RUNNING)))
+		return 0;
+	stat_inc(STAT_EVENTS);
+	key.exec = exec_gen(tgid);
+	key.kthread = !!(task->flags & PF_KTHREAD);
+	bpf_get_current_comm(&key.comm, sizeof(key.comm));
+	if (cfg.user_stacks && !key.kthread && cfg.kt_enabled && kt_ready(tgid, key.exec)) {
+		struct pt_regs regs;
+
+		if (in_kernel) {
+			if (bpf_probe_read_kernel(&regs, sizeof(regs), (void *)bpf_task_pt_regs(task))) {
+				stat_inc(STAT_USTACK_FAILED);
+				key.ustack = STACK_LOST;
+			} else {
+				key.ustack = kt_walk_stack(&regs, false, tgid, key.exec, &stacks);
+			}
+		} else {
+			__builtin_memcpy(&regs, &ctx->regs, sizeof(regs));
+			key.ustack = kt_walk_stack(&regs, false, tgid, key.exec, &stacks);
+		}
+	} else if (cfg.user_stacks && !key.kthread) {
+		key.ustack = stack_get(ctx, BPF_F_USER_STACK, &stacks, STAT_USTACK_FAILED);
+	}
+	if (cfg.kernel_stacks && in_kernel)
+		key.kstack = stack_get(ctx, 0, &stacks, STAT_KSTACK_FAILED);
+	add(&key, sample_period_ns);
 	return 0;
 }
 

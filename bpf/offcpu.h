@@ -11,6 +11,7 @@ enum offcpu_state {
 	OFFCPU_UNINTERRUPTIBLE = 2, /* uninterruptible, e.g. disk I/O ("D") */
 	OFFCPU_IDLE = 3,        /* TASK_IDLE: uninterruptible without load ("I") */
 	OFFCPU_OTHER = 4,       /* stopped, traced, ... */
+	OFFCPU_RUNNING = 5,     /* wall: on a CPU (sampled, not a block) */
 	OFFCPU_NSTATES,
 };
 

@@ -17,6 +17,7 @@ extern const struct command lockwait_command;
 extern const struct command mallocstacks_command;
 extern const struct command threadcreate_command;
 extern const struct command dump_command;
+extern const struct command wall_command;
 
 static const struct command *const commands[] = {
 	&oncpu_command,
@@ -24,6 +25,7 @@ static const struct command *const commands[] = {
 	&lockwait_command,
 	&mallocstacks_command,
 	&threadcreate_command,
+	&wall_command,
 	&dump_command,
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

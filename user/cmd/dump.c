@@ -1,9 +1,8 @@
 /* dump: what every thread of a process is doing now — state, time off the
  * CPU, the system call it is in, and its complete kernel and user stacks —
  * without ptrace and without stopping it. bpf/dump.bpf.c's task iterator
- * sends each thread's saved registers and kernel stack; here the top of its
- * user stack is read (process_vm_readv, page by page, so a short stack is
- * read as far as it goes) and unwound with the DWARF unwinder. One sample
+ * sends each thread's saved registers and kernel stack; here its user stack
+ * is read and unwound with the DWARF unwinder (uw_unwind_live). One sample
  * per thread (sample type threads/count); `-f traces` (the default) prints
  * a block per thread, folded and pprof count threads per stack. */
 #include <bpf/bpf.h>
@@ -19,7 +18,7 @@
 #include "core/targets.h"
 #include "base/syscalls.h"
 #include "symbols/stacks.h"
-#include "symbols/unwind_dwarf.h"
+#include "core/unwinder.h"
 #include "dump.h"
 #include "dump.skel.h"
 
@@ -27,7 +26,7 @@ struct dump {
 	struct dump_bpf *skel;
 	struct bpf_link *iter;
 	uint32_t stack_bytes;
-	uint64_t unreadable, incomplete, exited;
+	uint64_t unreadable, incomplete;
 	uint64_t iter_ns;            /* the last read_threads, for -v */
 };
 
@@ -123,30 +122,6 @@ static int read_threads(struct dump *d, pid_t pid, struct dump_thread **out, siz
 	return err;
 }
 
-/* Reads [addr, addr + len) of pid's memory as far as it is mapped; the
- * bytes read. Page by page: process_vm_readv stops at the first iovec it
- * cannot read, and a stack ends where its mapping does. */
-static size_t read_stack(pid_t pid, uint64_t addr, uint8_t *dst, size_t len)
-{
-	struct iovec local, remote[UW_MAX_STACK / UW_PAGE + 1];
-	size_t n = 0, at = 0;
-	ssize_t got;
-
-	while (at < len && n < sizeof(remote) / sizeof(remote[0])) {
-		size_t chunk = UW_PAGE - ((addr + at) & (UW_PAGE - 1));
-
-		if (chunk > len - at)
-			chunk = len - at;
-		remote[n].iov_base = (void *)(uintptr_t)(addr + at);
-		remote[n++].iov_len = chunk;
-		at += chunk;
-	}
-	local.iov_base = dst;
-	local.iov_len = at;
-	got = process_vm_readv(pid, &local, 1, remote, n, 0);
-	return got > 0 ? (size_t)got : 0;
-}
-
 static const char *state_name(const struct dump_thread *t)
 {
 	if (t->exit_state & 32)
@@ -182,8 +157,7 @@ static bool wanted_tid(struct session *s, pid_t pid, pid_t tid)
 	return false;
 }
 
-static void add_thread(struct session *s, struct stack_builder *b, struct uw_record *r,
-		       const struct dump_thread *t)
+static void add_thread(struct session *s, struct stack_builder *b, const struct dump_thread *t)
 {
 	struct dump *d = s->priv;
 	struct profile *p = b->p;
@@ -205,21 +179,12 @@ static void add_thread(struct session *s, struct stack_builder *b, struct uw_rec
 	} else {
 		uint64_t ips[128];
 		size_t max = s->o.max_depth > 0 && s->o.max_depth < 128 ? (size_t)s->o.max_depth : 128, n;
-		bool complete = false;
+		bool complete = false, unreadable = false;
 
-		memset(r, 0, sizeof(*r));
-		r->pid = t->pid;
-		r->tid = t->tid;
-		r->exec = exec;
-		memcpy(r->regs, t->regs, sizeof(r->regs));
-		r->ulen = read_stack(t->pid, t->regs[UW_REG_SP], r->stack, d->stack_bytes);
-		if (!r->ulen && t->regs[UW_REG_SP]) {
-			d->unreadable++;
-			if (errno == ESRCH)
-				d->exited++;
-		}
 		session_note_pid(s, t->pid, exec);
-		n = uw_unwind(s->sym, t->pid, r, sizeof(*r) + r->ulen, ips, max, &complete);
+		n = uw_unwind_live(s->sym, t->pid, exec, (const uint64_t *)t->regs, d->stack_bytes, ips, max,
+				   &complete, &unreadable);
+		d->unreadable += unreadable;
 		if (!complete && n < max)
 			d->incomplete++;
 		if (n)
@@ -241,7 +206,6 @@ static void add_thread(struct session *s, struct stack_builder *b, struct uw_rec
 static int dump_collect(struct session *s, struct profile *p)
 {
 	struct dump *d = s->priv;
-	struct uw_record *r = xmalloc(sizeof(*r) + UW_MAX_STACK);
 	struct stack_builder b;
 	VEC(pid_t) procs = { 0 };
 	int err = 0;
@@ -260,7 +224,7 @@ static int dump_collect(struct session *s, struct profile *p)
 	}
 	sysinfo_mount_tracefs(); /* the system calls' argument names */
 	stack_builder_init(&b, p, s->sym, s->o.max_depth);
-	d->unreadable = d->incomplete = d->exited = 0;
+	d->unreadable = d->incomplete = 0;
 	for (size_t i = 0; i < procs.n && !err; i++) {
 		struct dump_thread *threads;
 		size_t n = 0, shown = 0;
@@ -273,7 +237,7 @@ static int dump_collect(struct session *s, struct profile *p)
 		for (size_t j = 0; j < n; j++) {
 			if (!wanted_tid(s, threads[j].pid, threads[j].tid))
 				continue;
-			add_thread(s, &b, r, &threads[j]);
+			add_thread(s, &b, &threads[j]);
 			shown++;
 		}
 		t1 = now_ns(CLOCK_MONOTONIC);
@@ -296,7 +260,6 @@ static int dump_collect(struct session *s, struct profile *p)
 		profile_add_counter(p, "user stacks unreadable", d->unreadable);
 	stack_builder_free(&b);
 	vec_free(&procs);
-	free(r);
 	if (!err && !p->samples.n) {
 		err_msg("dump: no threads to show");
 		err = -ESRCH;

@@ -1,5 +1,7 @@
 /* offcpu: where threads block, and for how long. sched_switch runs
- * offcpu.bpf.c, which times each off-CPU period and sums it by stack. */
+ * offcpu.bpf.c, which times each off-CPU period and sums it by stack.
+ * wall: the same, plus the time threads run (sampled on cpu-clock, state
+ * "running"), in one unit: every thread's wall-clock time by stack. */
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
@@ -9,6 +11,7 @@
 #include <unistd.h>
 
 #include "core/cmdbase.h"
+#include "core/cli.h"
 #include "offcpu.h"
 #include "offcpu.skel.h"
 #include "core/session.h"
@@ -22,9 +25,12 @@ struct offcpu {
 	bool used_raw_tp;
 	bool seed;                  /* threads blocked at start are seeded */
 	bool have_prev_state;
+	bool wall;                  /* the wall command: on-CPU samples too */
+	bool per_thread;            /* wall --per-thread: a root frame per thread */
+	uint64_t freq;              /* wall -F */
 };
 
-enum { OPT_MIN_BLOCK = 0x3000, OPT_MAX_BLOCK, OPT_STATE };
+enum { OPT_MIN_BLOCK = 0x3000, OPT_MAX_BLOCK, OPT_STATE, OPT_PER_THREAD };
 
 static const struct option offcpu_opts[] = {
 	{ "min-block", required_argument, 0, OPT_MIN_BLOCK },
@@ -39,6 +45,7 @@ static const char *const state_names[OFFCPU_NSTATES] = {
 	[OFFCPU_UNINTERRUPTIBLE] = "uninterruptible",
 	[OFFCPU_IDLE] = "idle",
 	[OFFCPU_OTHER] = "other",
+	[OFFCPU_RUNNING] = "running",
 };
 
 static int parse_block(const char *arg, const char *opt, int64_t *out)
@@ -75,9 +82,9 @@ static int offcpu_parse(struct session *s, int opt, const char *arg)
 			for (i = 0; i < OFFCPU_NSTATES; i++)
 				if (!strcmp(tok, state_names[i]))
 					break;
-			if (i == OFFCPU_NSTATES) {
-				err_msg("--state '%s': unknown state (valid: all, sleeping, uninterruptible, "
-					"preempted, idle, other; comma-separated)", tok);
+			if (i == OFFCPU_NSTATES || (i == OFFCPU_RUNNING && !oc->wall)) {
+				err_msg("--state '%s': unknown state (valid: all, %ssleeping, uninterruptible, "
+					"preempted, idle, other; comma-separated)", tok, oc->wall ? "running, " : "");
 				err = -EINVAL;
 				break;
 			}
@@ -94,6 +101,10 @@ static int offcpu_validate(struct session *s)
 {
 	struct offcpu *oc = s->priv;
 
+	if (oc->wall && s->o.unwind == UNWIND_COPY) {
+		err_msg("wall: --unwind copy is not supported; use tables (the default) or fp");
+		return -EINVAL;
+	}
 	if (oc->max_ns && oc->min_ns > oc->max_ns) {
 		err_msg("--min-block is greater than --max-block");
 		return -EINVAL;
@@ -107,6 +118,16 @@ static void offcpu_describe(struct session *s, struct profile *p)
 	profile_add_type(p, "offcpu", "nanoseconds");
 	p->default_type = 1;
 	p->period_type.type = pf_str(p, "offcpu");
+	p->period_type.unit = pf_str(p, "nanoseconds");
+	p->period = 1;
+}
+
+static void wall_describe(struct session *s, struct profile *p)
+{
+	profile_add_type(p, "events", "count");
+	profile_add_type(p, "wall", "nanoseconds");
+	p->default_type = 1;
+	p->period_type.type = pf_str(p, "wall");
 	p->period_type.unit = pf_str(p, "nanoseconds");
 	p->period = 1;
 }
@@ -154,6 +175,48 @@ static void add_pending_records(struct offcpu *oc, uint64_t now)
 	free(r);
 }
 
+/* The seed walked user stacks by frame pointers, which lose the callers
+ * of code built without them (a hung thread's, most of all): each seeded
+ * thread still blocked is unwound again here from .eh_frame, from the
+ * registers the seed saved and its stack read now, and its seed stack
+ * replaced. A thread that ran meanwhile (its start record changed) keeps
+ * the frame-pointer walk: its stack memory is no longer the one the
+ * registers describe. */
+static void seed_unwind(struct session *s, struct offcpu *oc)
+{
+	int rfd = bpf_map__fd(oc->skel->maps.seed_regs), sfd = bpf_map__fd(oc->skel->maps.starts);
+	int stfd = bpf_map__fd(oc->skel->maps.seed_stacks);
+	uint32_t key, next;
+	void *prev = NULL;
+	VEC(uint32_t) tids = { 0 };
+
+	while (bpf_map_get_next_key(rfd, prev, &next) == 0) {
+		vec_push(&tids, next);
+		key = next;
+		prev = &key;
+	}
+	for (size_t i = 0; i < tids.n; i++) {
+		uint64_t regs[UW_NREGS], ips[SEED_DEPTH] = { 0 };
+		struct offcpu_start st, again;
+		bool complete, unreadable;
+		size_t n;
+
+		if (bpf_map_lookup_elem(rfd, &tids.v[i], regs) || bpf_map_lookup_elem(sfd, &tids.v[i], &st) ||
+		    st.ustack < SEED_STACK_BASE)
+			continue;
+		session_note_pid(s, st.pid, st.exec);
+		n = uw_unwind_live(s->sym, st.pid, st.exec, regs, s->o.stack_bytes > 16384 ? s->o.stack_bytes : UW_MAX_STACK,
+				   ips, SEED_DEPTH, &complete, &unreadable);
+		if (!n || bpf_map_lookup_elem(sfd, &tids.v[i], &again) || again.start != st.start)
+			continue;
+		__u32 id = (__u32)st.ustack;
+		bpf_map_update_elem(stfd, &id, ips, BPF_EXIST);
+	}
+	for (size_t i = 0; i < tids.n; i++)
+		bpf_map_delete_elem(rfd, &tids.v[i]);
+	vec_free(&tids);
+}
+
 /* Runs the seed iterator once (offcpu.bpf.c): threads blocked now get a
  * start record stamped now. After attaching, so none of their wake-ups is
  * missed. Not fatal: the profile then starts from each thread's next block. */
@@ -177,6 +240,8 @@ static void run_seed(struct session *s, struct offcpu *oc)
 	if (s->o.verbose)
 		fprintf(stderr, "%s: %llu threads were blocked at start (counted from now)\n", prog_name,
 			(unsigned long long)oc->skel->bss->seeded);
+	if (s->o.unwind != UNWIND_FP)
+		seed_unwind(s, oc);
 }
 
 /* Opens, configures and loads, with or without the start-up seed. */
@@ -195,6 +260,13 @@ static int open_and_load(struct session *s, struct offcpu *oc, bool seed)
 	bpf_program__set_autoload(oc->used_raw_tp ? skel->progs.offcpu_switch_btf
 						  : skel->progs.offcpu_switch_raw, false);
 	oc->seed = seed;
+	if (oc->wall) {
+		if (!oc->freq)
+			oc->freq = 99;
+		skel->rodata->sample_period_ns = 1000000000ULL / oc->freq;
+	}
+	bpf_program__set_autoload(skel->progs.offcpu_sample, oc->wall);
+	bpf_program__set_autoattach(skel->progs.offcpu_sample, false);
 	bpf_program__set_autoload(skel->progs.offcpu_seed, seed);
 	bpf_program__set_autoattach(skel->progs.offcpu_seed, false);
 	if ((err = cmd_prepare(s, &oc->base, "uw_starts", UW_RING_EVENTS)) < 0)
@@ -245,6 +317,9 @@ static int offcpu_start(struct session *s)
 			strerror(-err));
 		return err;
 	}
+	if (oc->wall && (err = perf_attach_cpu_clock(skel->progs.offcpu_sample, skel->rodata->sample_period_ns,
+						      &oc->base.links, &oc->base.fds)) < 0)
+		return err;
 	if (s->o.verbose)
 		fprintf(stderr, "%s: offcpu attached with %s\n", prog_name, oc->used_raw_tp ? "raw_tp" : "tp_btf");
 	if (oc->seed)
@@ -286,6 +361,12 @@ static void add_sample(struct offcpu_drain *d, const struct offcpu_key *key, uin
 	stack_reader_add(d->sr, d->b, key->ustack, key->pid, key->exec, STACK_USER);
 	if (key->kthread)
 		stack_add_pseudo(d->b, "[kernel thread]");
+	if (((struct offcpu *)d->s->priv)->per_thread) {
+		char name[64];
+
+		snprintf(name, sizeof(name), "[tid %u]", key->tid);
+		stack_add_pseudo(d->b, name);
+	}
 	stack_commit(d->b, values, key->pid, key->tid, comm, &state, 1);
 }
 
@@ -410,6 +491,59 @@ const struct command offcpu_command = {
 	.collect = offcpu_collect,
 	.stop = offcpu_stop,
 	.describe = offcpu_describe,
+	.add_pid = cmd_add_pid,
+	.poll = cmd_poll,
+	.unwind_tables = true,
+	.priv_size = sizeof(struct offcpu),
+};
+
+static const struct option wall_opts[] = {
+	{ "frequency", required_argument, 0, 'F' },
+	{ "per-thread", no_argument, 0, OPT_PER_THREAD },
+	{ "min-block", required_argument, 0, OPT_MIN_BLOCK },
+	{ "max-block", required_argument, 0, OPT_MAX_BLOCK },
+	{ "state", required_argument, 0, OPT_STATE },
+	{ 0 },
+};
+
+static int wall_parse(struct session *s, int opt, const char *arg)
+{
+	struct offcpu *oc = s->priv;
+
+	oc->wall = true;
+	switch (opt) {
+	case 'F': return cli_parse_frequency(arg, &oc->freq);
+	case OPT_PER_THREAD: oc->per_thread = true; return 0;
+	}
+	return offcpu_parse(s, opt, arg);
+}
+
+static int wall_validate(struct session *s)
+{
+	((struct offcpu *)s->priv)->wall = true;
+	return offcpu_validate(s);
+}
+
+/* wall: offcpu's programs plus on-CPU samples, one unit (see the top). */
+const struct command wall_command = {
+	.name = "wall",
+	.summary = "Wall-clock time by stack: on-CPU (sampled) and off-CPU (measured) together.",
+	.options_help =
+		"  -F, --frequency HZ        on-CPU samples per second (default 99)\n"
+		"      --per-thread          a root frame per thread ([tid N]): one flame per thread\n"
+		"      --min-block DURATION  count only blocks at least this long (e.g. 1ms)\n"
+		"      --max-block DURATION  count only blocks at most this long\n"
+		"      --state LIST          all (default), running, sleeping, uninterruptible,\n"
+		"                            preempted, idle, other; comma-separated\n",
+	.long_opts = wall_opts,
+	.short_opts = "F:",
+	.parse_opt = wall_parse,
+	.validate = wall_validate,
+	.start = offcpu_start,
+	.scan = offcpu_scan,
+	.collect = offcpu_collect,
+	.stop = offcpu_stop,
+	.describe = wall_describe,
 	.add_pid = cmd_add_pid,
 	.poll = cmd_poll,
 	.unwind_tables = true,

@@ -3,15 +3,14 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
-#include <linux/perf_event.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "core/session.h"
 #include "core/cmdbase.h"
+#include "core/cli.h"
 #include "oncpu.h"
 #include "oncpu.skel.h"
 #include "core/unwinder.h"
@@ -31,34 +30,13 @@ static const struct option oncpu_opts[] = {
 	{ 0 },
 };
 
-static uint64_t max_sample_rate(void)
-{
-	FILE *f = fopen("/proc/sys/kernel/perf_event_max_sample_rate", "r");
-	unsigned long long v = 100000;
-
-	if (f) {
-		if (fscanf(f, "%llu", &v) != 1)
-			v = 100000;
-		fclose(f);
-	}
-	return v;
-}
-
 static int oncpu_parse(struct session *s, int opt, const char *arg)
 {
 	struct oncpu *oc = s->priv;
 
 	switch (opt) {
-	case 'F': {
-		uint64_t max = max_sample_rate();
-
-		if (!parse_u64(arg, &oc->freq) || oc->freq < 1 || oc->freq > max) {
-			err_msg("-F '%s': sampling frequency must be 1..%llu Hz "
-				"(kernel.perf_event_max_sample_rate)", arg, (unsigned long long)max);
-			return -EINVAL;
-		}
-		return 0;
-	}
+	case 'F':
+		return cli_parse_frequency(arg, &oc->freq);
 	case OPT_INCLUDE_IDLE:
 		oc->include_idle = true;
 		return 0;
@@ -111,18 +89,8 @@ static int oncpu_start(struct session *s)
 	    (err = cmd_loaded(s, &oc->base, oncpu_bpf__load(skel), &rec)) < 0)
 		return err;
 
-	struct perf_event_attr attr = {
-		.type = PERF_TYPE_SOFTWARE,
-		.config = PERF_COUNT_SW_CPU_CLOCK,
-		.size = sizeof(attr),
-		/* cpu-clock counts nanoseconds: a fixed period gives exact Hz
-		 * and makes cpu time = samples x period. */
-		.sample_period = period,
-	};
-
 	return filter_follow_attach(skel->obj, &oc->base.links) ?:
-	       perf_attach_all_cpus(skel->progs.oncpu_sample, &attr, 0, "cpu-clock", &oc->base.links,
-				    &oc->base.fds);
+	       perf_attach_cpu_clock(skel->progs.oncpu_sample, period, &oc->base.links, &oc->base.fds);
 }
 
 struct oncpu_drain {

@@ -88,6 +88,20 @@ int perf_attach_all_cpus(struct bpf_program *prog, struct perf_event_attr *attr,
 	return err;
 }
 
+int perf_attach_cpu_clock(struct bpf_program *prog, uint64_t period_ns, link_vec *links, fd_vec *fds)
+{
+	struct perf_event_attr attr = {
+		.type = PERF_TYPE_SOFTWARE,
+		.config = PERF_COUNT_SW_CPU_CLOCK,
+		.size = sizeof(attr),
+		/* cpu-clock counts nanoseconds: a fixed period gives exact Hz
+		 * and makes cpu time = samples x period. */
+		.sample_period = period_ns,
+	};
+
+	return perf_attach_all_cpus(prog, &attr, 0, "cpu-clock", links, fds);
+}
+
 void uprobe_multi_prepare(struct bpf_program *prog)
 {
 	bpf_program__set_expected_attach_type(prog, (enum bpf_attach_type)BPF_TRACE_UPROBE_MULTI_);

@@ -21,6 +21,8 @@ void links_destroy(struct bpf_link **links, size_t n);
 struct perf_event_attr;
 int perf_attach_all_cpus(struct bpf_program *prog, struct perf_event_attr *attr, uint64_t cookie,
 			 const char *what, link_vec *links, fd_vec *fds);
+/* The software cpu-clock event, one sample every period_ns, on every CPU. */
+int perf_attach_cpu_clock(struct bpf_program *prog, uint64_t period_ns, link_vec *links, fd_vec *fds);
 
 /* uprobe_multi links (kernel 6.6+): one link for many offsets of one file,
  * detached with one RCU grace period instead of one per probe (~100 ms

@@ -314,3 +314,28 @@ int cli_getopt(int argc, char **argv, const char *shorts, const struct option *o
 		err_msg("unknown option '%s' (see %s %s --help)", argv[optind - 1], prog_name, cmd);
 	return opt == ':' ? '?' : opt;
 }
+
+static uint64_t max_sample_rate(void)
+{
+	FILE *f = fopen("/proc/sys/kernel/perf_event_max_sample_rate", "r");
+	unsigned long long v = 100000;
+
+	if (f) {
+		if (fscanf(f, "%llu", &v) != 1)
+			v = 100000;
+		fclose(f);
+	}
+	return v;
+}
+
+int cli_parse_frequency(const char *arg, uint64_t *out)
+{
+	uint64_t max = max_sample_rate();
+
+	if (!parse_u64(arg, out) || *out < 1 || *out > max) {
+		err_msg("-F '%s': sampling frequency must be 1..%llu Hz "
+			"(kernel.perf_event_max_sample_rate)", arg, (unsigned long long)max);
+		return -EINVAL;
+	}
+	return 0;
+}

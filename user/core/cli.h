@@ -21,6 +21,8 @@ int cli_parse_id_list(const char *arg, const char *what, void *vec_ptr);
  * cli_getopt_start() first. */
 void cli_getopt_start(void);
 int cli_getopt(int argc, char **argv, const char *shorts, const struct option *opts, const char *cmd);
+/* -F HZ: a sampling frequency the kernel allows. */
+int cli_parse_frequency(const char *arg, uint64_t *out);
 /* An integer in [lo, hi]. */
 int cli_parse_uint(const char *arg, const char *opt, uint64_t lo, uint64_t hi, uint64_t *out);
 

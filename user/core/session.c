@@ -181,10 +181,21 @@ static int begin(struct session *s)
 	 * before CMD runs: the loop then follows its exec from the first
 	 * milliseconds (reading them took ~100 ms in which CMD ran unseen by
 	 * the loop: its unwind tables came that late). */
+	uint64_t attached_mono = now_ns(CLOCK_MONOTONIC), attached_real = now_ns(CLOCK_REALTIME);
+
 	if (!s->o.user_only)
 		sym_preload_kernel(s->sym);
-	s->start_mono_ns = s->interval_mono_ns = now_ns(CLOCK_MONOTONIC);
-	s->interval_start_ns = now_ns(CLOCK_REALTIME);
+	/* A running target's data starts when the programs attached (and
+	 * offcpu's seed stamped the threads already blocked): the profile's
+	 * window and -d count from there, so its duration is what it holds.
+	 * -- CMD's count from its release, after this read. */
+	if (s->o.cmd) {
+		s->start_mono_ns = s->interval_mono_ns = now_ns(CLOCK_MONOTONIC);
+		s->interval_start_ns = now_ns(CLOCK_REALTIME);
+	} else {
+		s->start_mono_ns = s->interval_mono_ns = attached_mono;
+		s->interval_start_ns = attached_real;
+	}
 	if (s->o.cmd && (err = child_release(&s->launch)) < 0) {
 		s->child = 0;
 		err_msg("cannot run %s: %s", s->o.cmd[0], strerror(-err));

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <sys/epoll.h>
 #include <time.h>
 #include <unistd.h>
@@ -287,4 +288,45 @@ void uw_report(struct uw_ctx *u, struct profile *p)
 	}
 	profile_add_counter(p, "dwarf unwinds incomplete", u->incomplete - u->reported_incomplete);
 	u->reported_incomplete = u->incomplete;
+}
+
+/* Reads [addr, addr + len) of pid's memory as far as it is mapped; the
+ * bytes read. Page by page: process_vm_readv stops at the first iovec it
+ * cannot read, and a stack ends where its mapping does. */
+static size_t read_stack(pid_t pid, uint64_t addr, uint8_t *dst, size_t len)
+{
+	struct iovec local, remote[UW_MAX_STACK / UW_PAGE + 1];
+	size_t n = 0, at = 0;
+	ssize_t got;
+
+	while (at < len && n < sizeof(remote) / sizeof(remote[0])) {
+		size_t chunk = UW_PAGE - ((addr + at) & (UW_PAGE - 1));
+
+		if (chunk > len - at)
+			chunk = len - at;
+		remote[n].iov_base = (void *)(uintptr_t)(addr + at);
+		remote[n++].iov_len = chunk;
+		at += chunk;
+	}
+	local.iov_base = dst;
+	local.iov_len = at;
+	got = process_vm_readv(pid, &local, 1, remote, n, 0);
+	return got > 0 ? (size_t)got : 0;
+}
+
+size_t uw_unwind_live(struct symbolizer *sym, pid_t pid, uint32_t exec, const uint64_t *regs,
+		      size_t stack_bytes, uint64_t *ips, size_t max, bool *complete, bool *unreadable)
+{
+	size_t bytes = stack_bytes < UW_MAX_STACK ? stack_bytes : UW_MAX_STACK, n;
+	struct uw_record *r = xcalloc(1, sizeof(*r) + bytes);
+
+	r->pid = pid;
+	r->exec = exec;
+	memcpy(r->regs, regs, sizeof(r->regs));
+	r->ulen = read_stack(pid, regs[UW_REG_SP], r->stack, bytes);
+	*unreadable = !r->ulen;
+	*complete = false;
+	n = r->ulen ? uw_unwind(sym, pid, r, sizeof(*r) + r->ulen, ips, max, complete) : 0;
+	free(r);
+	return n;
 }

@@ -92,6 +92,14 @@ int32_t uw_kernel_stack(struct uw_ctx *u, const struct uw_record *r);
 struct stack_reader;
 void uw_drain(struct uw_ctx *u, struct stack_reader **sr, int max_depth,
 	      void (*fn)(const void *key, const void *val, void *ctx), void *ctx);
+/* A thread that is not running, unwound from the user registers it
+ * entered the kernel with (regs: UW_NREGS, DWARF numbering) and the top of
+ * its stack read from its memory now (process_vm_readv, page by page, up
+ * to stack_bytes; the target is not stopped): frames leaf first into ips
+ * (at most max), resolved in pid's image exec; *complete as uw_unwind,
+ * *unreadable when no stack byte could be read (the thread exited). */
+size_t uw_unwind_live(struct symbolizer *sym, pid_t pid, uint32_t exec, const uint64_t *regs,
+		      size_t stack_bytes, uint64_t *ips, size_t max, bool *complete, bool *unreadable);
 /* This interval's unwinding counters, into the profile's loss counters. */
 void uw_report(struct uw_ctx *u, struct profile *p);
 
