@@ -550,5 +550,8 @@ echo
 # ---- added cost per event of each unwinding mode (#15) ----------------------
 source bench/unwind_cost.sh
 
+# ---- dump and stat (#17) ------------------------------------------------------
+source bench/hangs.sh
+
 cat "$RES"
 rm -rf "$TMP"

@@ -18,17 +18,12 @@
 #include "filter.bpf.h"
 #include "unwind.bpf.h"
 #include "ktables.bpf.h"
+#include "futex.bpf.h"
 
 const volatile bool by_lock = false;
 const volatile __u64 min_wait_ns = 0;
 
 
-#define NR_futex 202
-#define FUTEX_WAIT 0
-#define FUTEX_LOCK_PI 6
-#define FUTEX_WAIT_BITSET 9
-#define FUTEX_LOCK_PI2 13
-#define FUTEX_CMD_MASK 0x7f
 
 struct stack_store stacks SEC(".maps"); /* kept while the run lasts, as the counts */
 
@@ -160,30 +155,17 @@ static __always_inline void skip(__u32 slot)
 		(*v)++;
 }
 
-/* Which futex waits are lock waits (glibc): a mutex waits with FUTEX_WAIT
- * (or FUTEX_WAIT_BITSET when timed) expecting 2 ("locked, with waiters"),
- * or with FUTEX_LOCK_PI; an rwlock waits with FUTEX_WAIT_BITSET expecting
- * 3 (1 | PTHREAD_RWLOCK_FUTEX_USED). A timed mutex and an rwlock reader can
- * both wait for 2: a locked mutex has its owner's tid 8 bytes after the
- * futex word, where an rwlock has a small phase counter. Condition
- * variables and semaphores wait for 0, pthread_join for a tid: not counted. */
+/* Lock waits (futex.bpf.h), and semaphores: a wait for 0 on the address
+ * the thread last entered sem_wait with. Others are counted as skipped. */
 static __always_inline int classify(__u32 cmd, __u32 val, __u64 uaddr, __u32 tid)
 {
-	__u32 owner = 0;
+	int kind = futex_lock_kind(cmd, val, uaddr);
 	__u64 *sem;
 
-	if (cmd == FUTEX_LOCK_PI || cmd == FUTEX_LOCK_PI2)
-		return LOCK_USER_MUTEX;
-	if (cmd == FUTEX_WAIT && val == 2)
-		return LOCK_USER_MUTEX;
-	if (cmd == FUTEX_WAIT_BITSET && val == 3)
-		return LOCK_USER_RWLOCK;
-	if (cmd == FUTEX_WAIT_BITSET && val == 2) {
-		bpf_probe_read_user(&owner, sizeof(owner), (void *)(uaddr + 8));
-		return owner > 3 ? LOCK_USER_MUTEX : LOCK_USER_RWLOCK;
-	}
-	if (cmd != FUTEX_WAIT && cmd != FUTEX_WAIT_BITSET)
-		return -1; /* wakes, requeues: not waits */
+	if (kind >= 0)
+		return kind;
+	if (kind == FUTEX_NOT_A_WAIT)
+		return -1;
 	if (val == 0 && (sem = bpf_map_lookup_elem(&sem_at, &tid)) && *sem == uaddr)
 		return LOCK_USER_SEM;
 	skip(val == 0 ? SKIP_VALUE0 : SKIP_OTHER);

@@ -18,6 +18,7 @@ extern const struct command mallocstacks_command;
 extern const struct command threadcreate_command;
 extern const struct command dump_command;
 extern const struct command wall_command;
+extern const struct command stat_command;
 
 static const struct command *const commands[] = {
 	&oncpu_command,
@@ -27,6 +28,7 @@ static const struct command *const commands[] = {
 	&threadcreate_command,
 	&wall_command,
 	&dump_command,
+	&stat_command,
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

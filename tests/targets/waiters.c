@@ -5,7 +5,10 @@
  *                      (sleepy), a ticker printing a counter every 10 ms
  *                      (ticker), main in pthread_join; runs until killed.
  *   waiters many N     N threads in pthread_cond_wait, main in pthread_join.
- *   waiters spinsleep  one thread: spin 50 ms, sleep 50 ms, for ever. */
+ *   waiters spinsleep  one thread: spin 50 ms, sleep 50 ms, for ever.
+ *   waiters statmix    sleep 1 s, spin 1 s, then wait ~0.5 s for a mutex
+ *                      another thread holds (sleeping); exit status 3.
+ *   waiters busy N S   N threads spin until S seconds have passed. */
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -75,9 +78,29 @@ __attribute__((noinline)) static void spin_ms(int ms)
 
 __attribute__((noinline)) static void sleep_ms(int ms)
 {
-	struct timespec ts = { 0, ms * 1000000L };
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
 
 	nanosleep(&ts, NULL);
+}
+
+static volatile int held;
+
+__attribute__((noinline)) static void *holder(void *arg)
+{
+	pthread_mutex_lock(&mu);
+	held = 1;
+	sleep_ms(500);
+	pthread_mutex_unlock(&mu);
+	return arg;
+}
+
+static uint64_t busy_until;
+
+__attribute__((noinline)) static void *busy(void *arg)
+{
+	while (mono_ns() < busy_until)
+		;
+	return arg;
 }
 
 static void start(pthread_t *t, void *(*fn)(void *))
@@ -99,6 +122,29 @@ int main(int argc, char **argv)
 			spin_ms(50);
 			sleep_ms(50);
 		}
+	}
+	if (argc > 1 && !strcmp(argv[1], "statmix")) {
+		target_ready();
+		sleep_ms(1000);
+		spin_ms(1000);
+		start(&t[0], holder);
+		while (!held)
+			;
+		pthread_mutex_lock(&mu); /* ~0.5 s: the holder sleeps with it */
+		pthread_mutex_unlock(&mu);
+		pthread_join(t[0], NULL);
+		return 3;
+	}
+	if (argc > 3 && !strcmp(argv[1], "busy")) {
+		int want = atoi(argv[2]);
+
+		target_ready();
+		busy_until = mono_ns() + (uint64_t)(atof(argv[3]) * 1e9);
+		for (n = 0; n < want && n < 4096; n++)
+			start(&t[n], busy);
+		for (int i = 0; i < n; i++)
+			pthread_join(t[i], NULL);
+		return 0;
 	}
 	if (argc > 2 && !strcmp(argv[1], "many")) {
 		int want = atoi(argv[2]);

@@ -139,7 +139,8 @@ static void test_binary(const char *dir, const char *bin, bool stripped)
 		struct sym_frame f;
 
 		snprintf(map, sizeof(map), "/tmp/perf-%d.map", c.pid);
-		if ((pm = fopen(map, "w"))) {
+		unlink(map); /* another run's, for a pid reused (a link or FIFO) */
+		if ((pm = fopen(map, "wx"))) {
 			fprintf(pm, "10000 100 jit::compiled_loop\n20000 80 LazyCompile:*hot.js:12\n");
 			fclose(pm);
 		}

@@ -52,6 +52,9 @@ static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list 
  * events of a command was once dropped, and with it those events). */
 static int emit(struct session *s, uint64_t seq, bool partial)
 {
+	if (s->cmd->summary_out)
+		return s->cmd->summary_out(s, seq);
+
 	struct profile *p = profile_new(s->cmd->name);
 	struct render_opts ro = { .top_n = s->o.top_n };
 	uint64_t now_mono = now_ns(CLOCK_MONOTONIC);
@@ -122,8 +125,9 @@ static int prepare(struct session *s, int argc, char **argv)
 		return EXIT_USAGE;
 	if (s->o.unwind != UNWIND_FP)
 		elf_syms_keep_elf(true); /* the unwinder reads each file's .eh_frame */
-	if (output_setup(&s->out, s->o.format || s->o.outputs.n ? s->o.format : s->cmd->default_format,
-			 s->o.outputs.v, s->o.outputs.n) < 0 ||
+	if ((!s->cmd->summary_out &&
+	     output_setup(&s->out, s->o.format || s->o.outputs.n ? s->o.format : s->cmd->default_format,
+			  s->o.outputs.v, s->o.outputs.n) < 0) ||
 	    cli_check_sample_index(s) < 0 || targets_check(s) < 0)
 		return EXIT_USAGE;
 	if (!sysinfo_have_caps()) {

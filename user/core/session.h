@@ -37,6 +37,9 @@ struct command {
 	bool (*poll)(struct session *s, int timeout_ms);
 	bool unwind_tables;             /* walks user stacks with tables (--unwind tables) */
 	const char *default_format;     /* stdout's format without -f/-o (NULL: top) */
+	/* Instead of collect and the renderers: the command writes its own
+	 * output (stat's summary; it handles -f/-o itself). 0 or -errno. */
+	int (*summary_out)(struct session *s, uint64_t seq);
 	size_t priv_size;
 };
 

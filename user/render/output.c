@@ -246,6 +246,19 @@ static int write_profile(const char *path, const struct renderer *r, struct prof
 	return err;
 }
 
+int output_check_path(const char *path)
+{
+	return check_output(path);
+}
+
+int output_write_buffer(const char *path, const char *buf, size_t len)
+{
+	if (path)
+		return write_file(path, buf, len);
+	fflush(stdout);
+	return write_all(STDOUT_FILENO, buf, len);
+}
+
 int output_setup(struct output_set *o, const char *format, const char **paths, size_t npaths)
 {
 	size_t n = npaths ? npaths : 1;

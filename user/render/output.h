@@ -21,5 +21,11 @@ int output_setup(struct output_set *o, const char *format, const char **paths, s
  * Every output is tried; returns the first error (each printed). */
 int output_write(struct output_set *o, struct profile *p, const struct render_opts *ro, uint64_t seq);
 void output_free(struct output_set *o);
+/* For a command with its own output (stat): the same check of an -o path
+ * before anything runs (one-line error, -errno), and the same write of a
+ * finished buffer: to stdout (path NULL) at once, or to a file as -o
+ * writes profiles (atomically; a device or FIFO in place). */
+int output_check_path(const char *path);
+int output_write_buffer(const char *path, const char *buf, size_t len);
 
 #endif
