@@ -56,7 +56,7 @@ W=$!
 sleep 0.2
 asan_run "wall -p --per-thread" "$BPFPROF" wall -p "$W" -d 1 --per-thread -o "$F/wall.folded"
 kill "$W"
-asan_run "stat -f json" "$BPFPROF" stat -f json -o "$F/stat.json" -- "$TB/waiters" statmix
+asan_run "stat -f json" "$BPFPROF" stat -f json -o "$F/stat.json" -- "$TB/waiters" busy 2 0.5
 asan_run "trace: a map and a histogram" "$BPFPROF" trace -c "$TB/usdt 100" \
 	"usdt:$TB/usdt:bpfprof:tick { @[comm] = count(); @h = hist(arg0); @s = stats(arg0); }"
 asan_run "trace -f json, ustack key" "$BPFPROF" trace -f json -d 0.3 'profile:hz:99 { @[ustack, kstack] = count(); }'

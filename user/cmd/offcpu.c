@@ -124,7 +124,7 @@ static void offcpu_describe(struct session *s, struct profile *p)
 
 static void wall_describe(struct session *s, struct profile *p)
 {
-	profile_add_type(p, "events", "count");
+	profile_add_type(p, "samples", "count"); /* on-CPU samples and blocks */
 	profile_add_type(p, "wall", "nanoseconds");
 	p->default_type = 1;
 	p->period_type.type = pf_str(p, "wall");
