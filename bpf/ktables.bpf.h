@@ -218,9 +218,9 @@ static long kt_step(__u32 i, void *data)
 		w->pc = ra;
 		return 0;
 	}
-	switch (row->kind) {
-	case UT_CFA_RSP: cfa = w->sp + row->cfa_off; break;
-	case UT_CFA_RBP: cfa = w->bp + row->cfa_off; break;
+	switch (ut_kind(row)) {
+	case UT_CFA_RSP: cfa = w->sp + ut_cfa_off(row); break;
+	case UT_CFA_RBP: cfa = w->bp + ut_cfa_off(row); break;
 	case UT_PLT: cfa = w->sp + row->cfa_off + ((lpc & 15) >= (__u64)row->rbp_off ? 8 : 0); break;
 	case UT_SIGNAL:
 		/* __restore_rt: sp is at the ucontext; its mcontext 40 bytes in. */
@@ -245,9 +245,9 @@ static long kt_step(__u32 i, void *data)
 		stat_inc(STAT_UNWIND_READ);
 		return 1;
 	}
-	if (row->kind != UT_PLT && row->rbp_off && !kt_read(cfa + 8 * row->rbp_off, &w->bp))
+	if (ut_kind(row) != UT_PLT && row->rbp_off && !kt_read(cfa + 8 * row->rbp_off, &w->bp))
 		w->bp = 0;
-	if (cfa <= w->sp && row->kind != UT_CFA_RBP)
+	if (cfa <= w->sp && ut_kind(row) != UT_CFA_RBP)
 		return 1;
 	w->sp = cfa;
 	w->pc = ra;

@@ -48,8 +48,20 @@ struct ut_row {
 	__u32 pc;     /* from here (ELF vaddr - table base) to the next row's pc */
 	__s16 cfa_off;
 	__s8 rbp_off;  /* rbp saved at CFA + 8 * rbp_off; 0: rbp unchanged (UT_PLT: the threshold) */
-	__u8 kind;    /* enum ut_kind */
+	__u8 kind;    /* enum ut_kind, | UT_F_CFA_X8 */
 };
+/* cfa_off counts 8-byte words: a frame larger than 32 KiB (a big array on
+ * the stack, in main more than anywhere) still fits the row. */
+#define UT_F_CFA_X8 0x40
+#define UT_KIND_MASK 0x3f
+static inline __u8 ut_kind(const struct ut_row *r)
+{
+	return r->kind & UT_KIND_MASK;
+}
+static inline long ut_cfa_off(const struct ut_row *r)
+{
+	return (r->kind & UT_F_CFA_X8) ? 8L * r->cfa_off : r->cfa_off;
+}
 
 /* --unwind tables: a process's executable mappings that have a table,
  * sorted by start (user/core/ktables.c fills them; bpf/ktables.bpf.h

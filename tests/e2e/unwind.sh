@@ -260,3 +260,11 @@ if command -v redis-server > /dev/null && command -v redis-benchmark > /dev/null
 else
 	check "redis-server and redis-benchmark installed (tools/deps.sh)" false
 fi
+# A frame larger than 32 KiB (main's 4096 pthread_t array): its CFA offset
+# is kept in 8-byte words, so the walk goes on through it to _start.
+"$BPFPROF" oncpu -d 1.5 -f folded -o "$OUT/bigframe.folded" -- "$TB/waiters" spinsleep > /dev/null 2> "$OUT/bigframe.err"
+check "tables: through a 32 KiB frame: >= 95% of main's samples reach _start" python3 -c "
+lines = [l.rsplit(' ', 1) for l in open('$OUT/bigframe.folded')]
+main = sum(int(v) for s, v in lines if ';main;' in s)
+full = sum(int(v) for s, v in lines if ';main;' in s and ';_start;' in s)
+assert main > 50 and full >= 0.95 * main, (full, main)"

@@ -69,7 +69,7 @@ static void check_file(struct symbolizer *sym, const char *path, size_t min_rows
 	printf("# %s: %u FDEs, %zu rows (%zu KiB), %u unsupported, built in %.1f ms\n", path, t.fdes,
 	       t.rows.n, t.rows.n * sizeof(struct ut_row) / 1024, t.unsupported, t.build_ns / 1e6);
 	for (size_t i = 0; i < t.rows.n; i++)
-		kinds[t.rows.v[i].kind]++;
+		kinds[ut_kind(&t.rows.v[i])]++;
 	printf("# rows by rule:");
 	for (int k = 0; k <= UT_UNSUPPORTED; k++)
 		printf(" %s %zu", kind_name(k), kinds[k]);
@@ -91,7 +91,7 @@ static void check_file(struct symbolizer *sym, const char *path, size_t min_rows
 		uint64_t span = i + 1 < t.rows.n ? t.rows.v[i + 1].pc - row->pc : 1;
 		/* The record's copy starts at its sp: the whole stack lies above. */
 		/* (.plt: the second entry's 13th byte, where the push has run) */
-		uint64_t mid = row->kind == UT_PLT && span > 0x1c ? 0x1c : span / 2;
+		uint64_t mid = ut_kind(row) == UT_PLT && span > 0x1c ? 0x1c : span / 2;
 		uint64_t vaddr = t.base + row->pc + (j % 2 ? mid : 0), off, pc, sp = STACK_AT,
 			 bp = STACK_AT + 4096, ips[4];
 		enum ut_step step;
@@ -99,9 +99,9 @@ static void check_file(struct symbolizer *sym, const char *path, size_t min_rows
 		size_t n;
 
 		/* A sample of the rows, and every row of the rare rules. */
-		if (i % (t.rows.n / 1500 + 1) && row->kind != UT_PLT && row->kind != UT_SIGNAL && row->kind != UT_STOP)
+		if (i % (t.rows.n / 1500 + 1) && ut_kind(row) != UT_PLT && ut_kind(row) != UT_SIGNAL && ut_kind(row) != UT_STOP)
 			continue;
-		if (row->kind == UT_GAP || row->kind == UT_UNSUPPORTED || !elf_vaddr_to_offset(es, vaddr, &off))
+		if (ut_kind(row) == UT_GAP || ut_kind(row) == UT_UNSUPPORTED || !elf_vaddr_to_offset(es, vaddr, &off))
 			continue;
 		pc = MAP_AT + off;
 		memset(r, 0, sizeof(*r));
@@ -127,7 +127,7 @@ static void check_file(struct symbolizer *sym, const char *path, size_t min_rows
 		agree += same;
 		if (!same && !first_diff[0])
 			snprintf(first_diff, sizeof(first_diff), "vaddr %#llx (%s, cfa_off %d, rbp_off %d): table step %d pc %#llx, libdw %zu frames %#llx",
-				 (unsigned long long)vaddr, kind_name(row->kind), row->cfa_off, row->rbp_off, step,
+				 (unsigned long long)vaddr, kind_name(ut_kind(row)), (int)ut_cfa_off(row), row->rbp_off, step,
 				 (unsigned long long)pc, n, n > 1 ? (unsigned long long)ips[1] : 0ULL);
 	}
 	snprintf(name, sizeof(name), "%s: one step by the table finds libdw's caller (%zu rows compared)", path, compared);
@@ -140,7 +140,7 @@ int main(int argc, char **argv)
 {
 	const char *dir = argc > 1 ? argv[1] : "tests/build";
 	struct symbolizer *sym;
-	char nofp[PATH_MAX];
+	char nofp[PATH_MAX], waiters[PATH_MAX];
 
 	check_prefix = "unwind tables: ";
 	elf_syms_keep_elf(true); /* the tables read each file's .eh_frame */
@@ -150,9 +150,11 @@ int main(int argc, char **argv)
 		printf("not ok - unwind tables: %s: %s\n", dir, strerror(errno));
 		return 1;
 	}
+	snprintf(waiters, sizeof(waiters), "%s/waiters", nofp); /* main has a 32 KiB frame */
 	strncat(nofp, "/nofp", sizeof(nofp) - strlen(nofp) - 1);
 	check_file(sym, "/lib/x86_64-linux-gnu/libc.so.6", 10000, true);
 	check_file(sym, nofp, 10, false);
+	check_file(sym, waiters, 10, false);
 	check_file(sym, "/usr/bin/python3", 10000, false);
 	symbolizer_free(sym);
 	printf("# end unwind-tables\n");

@@ -94,8 +94,12 @@ static void classify(Dwarf_Frame *fr, struct ut_row *row)
 		return;
 	}
 	if (off < INT16_MIN || off > INT16_MAX) {
-		row->kind = UT_UNSUPPORTED;
-		return;
+		if (off % 8 || off / 8 < INT16_MIN || off / 8 > INT16_MAX || row->kind == UT_PLT) {
+			row->kind = UT_UNSUPPORTED;
+			return;
+		}
+		row->kind |= UT_F_CFA_X8;
+		off /= 8;
 	}
 	row->cfa_off = (int16_t)off;
 	row->rbp_off = (int8_t)(rbp / 8);
@@ -264,9 +268,9 @@ enum ut_step unwind_table_step(const struct ut_row *row, uint64_t *pc, uint64_t 
 {
 	uint64_t cfa, ra, nbp = *bp;
 
-	switch (row->kind) {
-	case UT_CFA_RSP: cfa = *sp + row->cfa_off; break;
-	case UT_CFA_RBP: cfa = *bp + row->cfa_off; break;
+	switch (ut_kind(row)) {
+	case UT_CFA_RSP: cfa = *sp + ut_cfa_off(row); break;
+	case UT_CFA_RBP: cfa = *bp + ut_cfa_off(row); break;
 	case UT_PLT: cfa = *sp + row->cfa_off + ((*pc & 15) >= (uint64_t)row->rbp_off ? 8 : 0); break;
 	case UT_SIGNAL:
 		if (!read(ctx, *sp + UC_MCONTEXT + SC_RBP, &nbp) || !read(ctx, *sp + UC_MCONTEXT + SC_RSP, &cfa) ||
@@ -285,9 +289,9 @@ enum ut_step unwind_table_step(const struct ut_row *row, uint64_t *pc, uint64_t 
 	/* A saved rbp that cannot be read (below sp in an epilogue, where the
 	 * rule outlives the save) leaves it unknown, as libdw does: only a
 	 * later frame that needs it fails. */
-	if (row->kind != UT_PLT && row->rbp_off && !read(ctx, cfa + 8 * row->rbp_off, &nbp))
+	if (ut_kind(row) != UT_PLT && row->rbp_off && !read(ctx, cfa + 8 * row->rbp_off, &nbp))
 		nbp = 0;
-	if (cfa <= *sp && row->kind != UT_CFA_RBP)
+	if (cfa <= *sp && ut_kind(row) != UT_CFA_RBP)
 		return UT_STEP_FAILED; /* no progress: corrupt rules or stack */
 	*pc = ra;
 	*sp = cfa;
