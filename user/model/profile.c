@@ -83,9 +83,15 @@ uint32_t profile_add_location(struct profile *p, const struct pf_location *loc)
 uint32_t profile_add_frame(struct profile *p, uint32_t mapping, uint64_t addr,
 			   enum pf_frame_kind kind, const char *func)
 {
+	return profile_add_frame_line(p, mapping, addr, kind, func, NULL, 0);
+}
+
+uint32_t profile_add_frame_line(struct profile *p, uint32_t mapping, uint64_t addr,
+				enum pf_frame_kind kind, const char *func, const char *file, int64_t lineno)
+{
 	bool found;
 	uint64_t *slot = hmap_upsert(&p->loc_index, ((uint64_t)mapping << 2) | kind, addr, 0, &found);
-	struct pf_line line = { .func = func };
+	struct pf_line line = { .func = func, .file = file, .line = lineno };
 	struct pf_location loc = { .addr = addr, .mapping = mapping, .nlines = 1,
 				   .lines = &line, .kind = kind };
 

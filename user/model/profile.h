@@ -90,6 +90,9 @@ uint32_t profile_add_mapping(struct profile *p, const struct pf_mapping *m); /* 
  * by (mapping, addr, kind) so the same frame is one location. */
 uint32_t profile_add_frame(struct profile *p, uint32_t mapping, uint64_t addr,
 			   enum pf_frame_kind kind, const char *func);
+/* The same with the line's source file and line (file NULL: unknown). */
+uint32_t profile_add_frame_line(struct profile *p, uint32_t mapping, uint64_t addr,
+				enum pf_frame_kind kind, const char *func, const char *file, int64_t line);
 uint32_t profile_add_location(struct profile *p, const struct pf_location *loc);
 /* Copies locs/values/labels into the profile. */
 void profile_add_sample(struct profile *p, const uint32_t *locs, uint32_t nlocs,

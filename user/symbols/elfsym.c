@@ -1,4 +1,5 @@
 #include "symbols/elfsym.h"
+#include "symbols/gopclntab.h"
 
 #include <errno.h>
 #include <gelf.h>
@@ -194,6 +195,69 @@ static void read_notes(struct elf_syms *es, Elf *elf)
 	}
 }
 
+/* A section's header and bytes by name, or NULL. */
+static Elf_Data *section_named(Elf *elf, const char *want, GElf_Shdr *sh)
+{
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+	const char *name;
+
+	if (elf_getshdrstrndx(elf, &shstrndx) != 0)
+		return NULL;
+	while ((scn = elf_nextscn(elf, scn)))
+		if (gelf_getshdr(scn, sh) && (name = elf_strptr(elf, shstrndx, sh->sh_name)) && !strcmp(name, want))
+			return sh->sh_type == SHT_NOBITS ? NULL : elf_getdata(scn, NULL);
+	return NULL;
+}
+
+/* A Go binary without .symtab (-ldflags=-s -w, distributions' builds):
+ * its functions from .gopclntab, which the runtime itself needs and no
+ * strip removes. */
+static void collect_go_syms(struct elf_syms *es, raw_vec *raw)
+{
+	struct go_pcln *t = es->gopcln;
+
+	for (uint64_t i = 0; i < t->nfunc; i++) {
+		uint64_t entry, end;
+		const char *name;
+
+		if (go_pcln_func(t, i, &entry, &name) && go_pcln_end(t, i, &end) && end > entry)
+			vec_push(raw, ((struct raw_sym){ entry, end - entry, arena_strdup(&es->arena, name),
+							 name_rank(name, STB_GLOBAL) }));
+	}
+}
+
+/* Go: a copy of .gopclntab, kept (the ELF itself may not be). */
+static void load_gopcln(struct elf_syms *es, Elf *elf)
+{
+	GElf_Shdr pcsh, textsh;
+	Elf_Data *pc = section_named(elf, ".gopclntab", &pcsh);
+	uint64_t text = section_named(elf, ".text", &textsh) ? textsh.sh_addr : 0;
+	struct go_pcln *t;
+	void *copy;
+
+	if (!pc || !pc->d_buf || pc->d_size > (512u << 20))
+		return;
+	copy = xmalloc(pc->d_size);
+	memcpy(copy, pc->d_buf, pc->d_size);
+	t = xcalloc(1, sizeof(*t));
+	if (!go_pcln_init(t, copy, pc->d_size, text)) {
+		free(copy);
+		free(t);
+		return;
+	}
+	es->gopcln = t;
+}
+
+bool elf_go_line(const struct elf_syms *es, uint64_t vaddr, const char **file, int64_t *line)
+{
+	int64_t i;
+
+	if (!es->gopcln || (i = go_pcln_find(es->gopcln, vaddr)) < 0)
+		return false;
+	return go_pcln_line(es->gopcln, (uint64_t)i, vaddr, file, line);
+}
+
 static int load_elf(struct elf_syms *es, Elf *elf)
 {
 	raw_vec raw = { 0 };
@@ -214,6 +278,10 @@ static int load_elf(struct elf_syms *es, Elf *elf)
 	}
 	read_notes(es, elf);
 	collect_syms(es, elf, &raw, false);
+	if (es->is_go)
+		load_gopcln(es, elf);
+	if (es->gopcln && !es->has_symtab)
+		collect_go_syms(es, &raw);
 	finish_syms(es, &raw);
 	return 0;
 }
@@ -264,6 +332,10 @@ int elf_syms_merge_fd(struct elf_syms *es, int fd)
 
 void elf_syms_free(struct elf_syms *es)
 {
+	if (es->gopcln) {
+		free((void *)es->gopcln->data);
+		free(es->gopcln);
+	}
 	if (es->cfi)
 		dwarf_cfi_end(es->cfi);
 	if (es->elf)

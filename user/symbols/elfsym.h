@@ -4,6 +4,8 @@
 
 #include "base/util.h"
 
+struct go_pcln;
+
 struct elf_sym {
 	uint64_t addr, size;
 	const char *name;    /* raw (possibly mangled) name */
@@ -24,6 +26,7 @@ struct elf_syms {
 	int elf_type;              /* ET_EXEC / ET_DYN */
 	bool has_symtab;           /* full .symtab (not only .dynsym) */
 	bool is_go;                /* has a .go.buildinfo / .gopclntab section */
+	struct go_pcln *gopcln;    /* Go: its function table (file:line), a copy */
 	bool warned;
 	void *elf;                 /* libelf handle, kept for unwinding (see below) */
 	void *cfi;                 /* its .eh_frame CFI (user/unwind.c), lazily */
@@ -46,6 +49,9 @@ void elf_syms_free(struct elf_syms *es);
 bool elf_offset_to_vaddr(const struct elf_syms *es, uint64_t off, uint64_t *vaddr);
 /* ELF virtual address -> file offset (for uprobe attach offsets). */
 bool elf_vaddr_to_offset(const struct elf_syms *es, uint64_t vaddr, uint64_t *off);
+/* Go: the file and line of vaddr (a return address less 1 for callers),
+ * from .gopclntab; false when not Go or not known. */
+bool elf_go_line(const struct elf_syms *es, uint64_t vaddr, const char **file, int64_t *line);
 /* The symbol containing vaddr, or NULL. */
 const struct elf_sym *elf_sym_find(const struct elf_syms *es, uint64_t vaddr);
 /* Address of a symbol by name (exact), 0 if absent; for probes and tests. */

@@ -42,7 +42,7 @@ static uint32_t frame_location(struct stack_builder *b, const struct sym_frame *
 		mapping = profile_add_mapping(p, &m);
 	}
 	if (f->func)
-		return profile_add_frame(p, mapping, addr, f->kind, f->func);
+		return profile_add_frame_line(p, mapping, addr, f->kind, f->func, f->file, f->line);
 	/* Never drop a frame: name it by module and offset. */
 	if (f->module) {
 		const char *base = strrchr(f->module, '/');

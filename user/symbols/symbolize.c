@@ -469,6 +469,8 @@ void sym_user(struct symbolizer *s, pid_t pid, uint32_t exec, uint64_t addr, str
 				if (es) {
 					f->func = elf_sym_pretty(v->elf, es);
 					f->sym_off = vaddr - es->addr;
+					if (v->elf->gopcln && !elf_go_line(v->elf, vaddr, &f->file, &f->line))
+						f->file = NULL;
 					return;
 				}
 			}

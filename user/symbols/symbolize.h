@@ -18,6 +18,8 @@ struct sym_frame {
 	uint64_t map_start, map_end, map_pgoff;
 	uint64_t offset;         /* file offset of the address inside module */
 	uint64_t sym_off;        /* address - start of func (when func is set) */
+	const char *file;        /* source file (Go: from .gopclntab), or NULL */
+	int64_t line;
 	enum pf_frame_kind kind;
 };
 

@@ -1,0 +1,36 @@
+/* Go's function table (.gopclntab): function names, and file:line of any
+ * pc, read from the binary itself, so stripped Go programs (-ldflags=-s -w
+ * and distributions' builds) keep their names. Formats of Go 1.16/1.17
+ * (magic 0xfffffffa), 1.18/1.19 (0xfffffff0) and 1.20+ (0xfffffff1). */
+#ifndef BPFPROF_GOPCLNTAB_H
+#define BPFPROF_GOPCLNTAB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct go_pcln {
+	const uint8_t *data;     /* the section's bytes (not owned) */
+	size_t size;
+	uint32_t magic;
+	uint32_t quantum, ptrsize;
+	uint64_t nfunc;
+	uint64_t text_start;     /* 1.18+: base of entry offsets */
+	const uint8_t *funcnames, *cutab, *filetab, *pctab, *functab;
+	size_t funcnames_len, cutab_len, filetab_len, pctab_len, functab_len;
+};
+
+/* Parses the header; false for an unknown format or a truncated table.
+ * text_start: the .text section's address (Go 1.16/1.17 tables do not
+ * say; later ones do and it is checked against theirs). */
+bool go_pcln_init(struct go_pcln *t, const uint8_t *data, size_t size, uint64_t text_vaddr);
+/* Function i (0 <= i < nfunc): its entry address and name; false if bad. */
+bool go_pcln_func(const struct go_pcln *t, uint64_t i, uint64_t *entry, const char **name);
+/* Where function i ends (the next one's entry; the table's end for the last). */
+bool go_pcln_end(const struct go_pcln *t, uint64_t i, uint64_t *end);
+/* The function containing pc: its index, or -1. */
+int64_t go_pcln_find(const struct go_pcln *t, uint64_t pc);
+/* File and line of pc in function i (a return address: pass pc - 1). */
+bool go_pcln_line(const struct go_pcln *t, uint64_t i, uint64_t pc, const char **file, int64_t *line);
+
+#endif
