@@ -19,6 +19,7 @@ extern const struct command threadcreate_command;
 extern const struct command dump_command;
 extern const struct command wall_command;
 extern const struct command stat_command;
+extern const struct command goroutines_command;
 
 static const struct command *const commands[] = {
 	&oncpu_command,
@@ -29,6 +30,7 @@ static const struct command *const commands[] = {
 	&wall_command,
 	&dump_command,
 	&stat_command,
+	&goroutines_command,
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

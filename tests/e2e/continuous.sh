@@ -87,6 +87,10 @@ sleep 0.3
 go tool pprof -top "$U/debug/pprof/threadcreate?token=$TOK&pid=$sp_py&seconds=1" > "$OUT/s-tc.txt" 2>&1
 check "serve /threadcreate: threads by creating stack (pthread_create)" \
 	bash -c "grep -q 'Type: threadcreate' '$OUT/s-tc.txt' && grep -q pthread_create '$OUT/s-tc.txt'"
+start_target "$TB/gogoroutines" "$OUT/s-go-own.pb.gz" 60
+go tool pprof -top "$U/debug/pprof/goroutine?token=$TOK&pid=$TPID" > "$OUT/s-gr.txt" 2>&1
+check "serve /goroutine: Go's goroutine profile of a Go pid (20 in main.parkForever)" \
+	bash -c "grep -q 'Type: goroutine' '$OUT/s-gr.txt' && grep -qE '^ +0 +0% +[0-9.]+% +20 .*main.parkForever' '$OUT/s-gr.txt'"
 start_target "$TB/nofp" chain 20
 go tool pprof -raw "$U/debug/pprof/profile?token=$TOK&pid=$TPID&seconds=1&unwind=dwarf" > "$OUT/s-dwarf.txt" 2>&1
 check "serve /profile?unwind=dwarf: FP-less stacks complete (stage1 under main)" grep -q "stage1" "$OUT/s-dwarf.txt"
@@ -96,7 +100,8 @@ for q in "pid=abc" "pid=$hot&seconds=0" "pid=$hot&seconds=99999" "seconds=1" "pi
 	check "serve: 400 for ?$q" eq "$(curl -s -o "$OUT/s-bad" -w '%{http_code}' "$U/debug/pprof/profile?token=$TOK&$q")" 400
 done
 check "serve: 400 body is one line" one_line "$OUT/s-bad"
-check "serve: 404 for an unknown path" eq "$(curl -s -o /dev/null -w '%{http_code}' "$U/debug/pprof/goroutine?token=$TOK")" 404
+check "serve /goroutine without pid: 400" eq "$(curl -s -o /dev/null -w "%{http_code}" "$U/debug/pprof/goroutine?token=$TOK")" 400
+check "serve: 404 for an unknown path" eq "$(curl -s -o /dev/null -w "%{http_code}" "$U/debug/pprof/nosuch?token=$TOK")" 404
 curl -s -o "$OUT/par1.pb.gz" "$U/debug/pprof/profile?token=$TOK&pid=$hot&seconds=2" &
 c1=$!
 curl -s -o "$OUT/par2.pb.gz" "$U/debug/pprof/allocs?token=$TOK&pid=$heap&seconds=2" &

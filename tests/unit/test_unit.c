@@ -2,6 +2,7 @@
  * on binaries built by tests/Makefile. Prints "ok - NAME" or
  * "not ok - NAME: why" per check; tests/run.sh counts them. */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <signal.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include "render/render.h"
 #include "symbols/probepoint.h"
 #include "symbols/symbolize.h"
+#include "symbols/gobin.h"
 
 #include "check.h"
 
@@ -173,6 +175,39 @@ static void test_cxx(const char *dir)
 	expect_sym(s, &c, "c++ demangled", "demo::Widget::spin(int)", "demo::Widget::spin(int)", "symcxx");
 	stop_target(&c);
 	symbolizer_free(s);
+}
+
+/* Go: the built-in Go 1.19 layout of runtime.g (used for stripped
+ * binaries) is the one the DWARF of a Go 1.19 build describes, and allgs
+ * found in runtime.allgadd's code is the symbol's address. */
+static void test_go(const char *dir)
+{
+	char path[PATH_MAX], why[512];
+	struct go_binary gb;
+	const struct go_layout *t;
+
+	snprintf(path, sizeof(path), "%s/gogoroutines", dir);
+	check(go_binary_load(&gb, path, why, sizeof(why)) == 0, "go: Go 1.19 build read", "%s", why);
+	check(gb.layout_from && !strcmp(gb.layout_from, "DWARF"), "go: layout from DWARF", "%s",
+	      gb.layout_from ? gb.layout_from : "-");
+	t = go_layout_table(gb.major, gb.minor);
+	check(t && t->g_goid == gb.g.g_goid && t->g_sched == gb.g.g_sched && t->g_atomicstatus == gb.g.g_atomicstatus &&
+	      t->g_waitreason == gb.g.g_waitreason && t->g_waitsince == gb.g.g_waitsince && t->g_gopc == gb.g.g_gopc &&
+	      t->g_startpc == gb.g.g_startpc && t->g_labels == gb.g.g_labels && t->g_stack_hi == gb.g.g_stack_hi &&
+	      t->gobuf_sp == gb.g.gobuf_sp && t->gobuf_pc == gb.g.gobuf_pc && t->gobuf_bp == gb.g.gobuf_bp &&
+	      t->g_size <= gb.g.g_size,
+	      "go: the built-in go1.19 runtime.g layout matches DWARF", "%s: goid %lld/%lld sched %lld/%lld labels %lld/%lld",
+	      gb.version, t ? (long long)t->g_goid : -1, (long long)gb.g.g_goid, t ? (long long)t->g_sched : -1,
+	      (long long)gb.g.g_sched, t ? (long long)t->g_labels : -1, (long long)gb.g.g_labels);
+	check(gb.allgs && go_binary_allgs_from_code(path) == gb.allgs, "go: allgs from runtime.allgadd's code",
+	      "%#llx vs symbol %#llx", (unsigned long long)go_binary_allgs_from_code(path), (unsigned long long)gb.allgs);
+	check(gb.reasons.n > 20 && !strcmp(go_wait_reason(&gb, 14), "chan receive"), "go: wait reasons from the binary",
+	      "%zu", gb.reasons.n);
+	go_binary_free(&gb);
+	snprintf(path, sizeof(path), "%s/gogoroutines-s", dir);
+	check(go_binary_load(&gb, path, why, sizeof(why)) == 0 && gb.allgs, "go: stripped build read (table layout, allgs from code)",
+	      "%s", why);
+	go_binary_free(&gb);
 }
 
 static void test_kernel(void)
@@ -375,6 +410,7 @@ int main(int argc, char **argv)
 	test_binary(dir, "symtarget_nopie", false);
 	test_binary(dir, "symtarget_stripped", true);
 	test_cxx(dir);
+	test_go(dir);
 	test_kernel();
 	return failures ? 1 : 0;
 }

@@ -11,6 +11,7 @@ static const struct renderer renderers[] = {
 	{ "json", ".json", false, render_json },
 	{ "dot", ".dot", false, render_dot },
 	{ "traces", ".traces", false, render_traces },
+	{ "goroutine", ".goroutines", false, render_goroutine },
 };
 #define NRENDERERS (sizeof(renderers) / sizeof(renderers[0]))
 

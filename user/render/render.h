@@ -49,6 +49,7 @@ int render_json(const struct profile *p, const struct render_opts *o, FILE *out)
 int render_dot(const struct profile *p, const struct render_opts *o, FILE *out);
 int render_folded(const struct profile *p, const struct render_opts *o, FILE *out);
 int render_traces(const struct profile *p, const struct render_opts *o, FILE *out);
+int render_goroutine(const struct profile *p, const struct render_opts *o, FILE *out);
 /* A quoted JSON string (also safe inside HTML/CDATA), and XML text. */
 void json_string(FILE *out, const char *s);
 /* Same; html_safe false: only what JSON needs (bpftrace's NDJSON, trace). */

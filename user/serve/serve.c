@@ -36,7 +36,7 @@ struct endpoint {
 	const char *path;
 	const char *command;
 	const char *sample_index;   /* the pprof default, as Go's endpoint has it */
-	int default_seconds;
+	int default_seconds;        /* 0: a snapshot (no duration), of one pid */
 	const char *doc;
 };
 
@@ -48,6 +48,7 @@ static const struct endpoint endpoints[] = {
 	{ "block", "offcpu", NULL, 30, "off-CPU time (offcpu); pid or cgroup, seconds, unwind" },
 	{ "threadcreate", "threadcreate", NULL, 30,
 	  "threads and processes created, by creating stack (threadcreate); pid or cgroup, seconds, unwind" },
+	{ "goroutine", "goroutines", NULL, 0, "every goroutine of a Go program now, by stack (goroutines); pid" },
 };
 
 static struct {
@@ -314,8 +315,9 @@ static enum MHD_Result run_profile(struct MHD_Connection *c, const struct endpoi
 	pthread_attr_t attr;
 	int argc = 0, err;
 
-	if (serve_request_parse(get_param, c, ep->default_seconds, srv.max_seconds,
-				!strcmp(ep->path, "heap") || !strcmp(ep->path, "allocs"), &rq, why, sizeof(why)))
+	if (serve_request_parse(get_param, c, ep->default_seconds ? ep->default_seconds : 1, srv.max_seconds,
+				!strcmp(ep->path, "heap") || !strcmp(ep->path, "allocs") || !ep->default_seconds,
+				&rq, why, sizeof(why)))
 		return reply_text(c, MHD_HTTP_BAD_REQUEST, "%s", why);
 	j = xcalloc(1, sizeof(*j));
 	j->c = c;
@@ -350,8 +352,10 @@ static enum MHD_Result run_profile(struct MHD_Connection *c, const struct endpoi
 		j->argv[argc++] = "--cgroup";
 		j->argv[argc++] = cgroup;
 	}
-	j->argv[argc++] = "-d";
-	j->argv[argc++] = j->ssec;
+	if (ep->default_seconds) {
+		j->argv[argc++] = "-d";
+		j->argv[argc++] = j->ssec;
+	}
 	j->argv[argc++] = "-o";
 	j->argv[argc++] = j->out;
 	if (!strcmp(ep->command, "oncpu")) {
@@ -462,7 +466,7 @@ static void usage(FILE *out)
 {
 	fprintf(out, "usage: %s serve [--listen ADDR:PORT] [--max-seconds N] [--max-concurrent N]\n"
 		"                     [--token-file FILE | --no-auth] [--allow-pid LIST] [--allow-uid LIST]\n"
-		"Serves /debug/pprof/{profile,heap,allocs,mutex,block,threadcreate}?pid=PID&seconds=N, an index\n"
+		"Serves /debug/pprof/{profile,heap,allocs,mutex,block,threadcreate,goroutine}?pid=PID&seconds=N, an index\n"
 		"at /debug/pprof/ and /healthz. Default 127.0.0.1:6060; other addresses need --listen.\n"
 		"Callers present a token (Authorization: Bearer TOKEN, or ?token=TOKEN), read from\n"
 		"--token-file (default " DEFAULT_TOKEN_FILE ", created root-only if absent);\n"

@@ -79,6 +79,19 @@ static int cmp_raw(const void *a, const void *b)
  * 4 GiB and cost 11 s and 4 GB each time it was loaded). */
 #define SYMTAB_MAX (256u << 20)
 
+static const char *go_plain_name(struct elf_syms *es, const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n > 5 && !strcmp(name + n - 5, ".abi0")) {
+		char *copy = arena_strdup(&es->arena, name);
+
+		copy[n - 5] = 0;
+		return copy;
+	}
+	return name;
+}
+
 static void collect_syms(struct elf_syms *es, Elf *elf, raw_vec *raw, bool symtab_only)
 {
 	Elf_Scn *scn = NULL;
@@ -120,6 +133,8 @@ static void collect_syms(struct elf_syms *es, Elf *elf, raw_vec *raw, bool symta
 			name = elf_strptr(elf, sh.sh_link, s.st_name);
 			if (!name || !*name)
 				continue;
+			if (es->is_go) /* Go's assembly ABI suffix: Go's own tools show the plain name */
+				name = go_plain_name(es, name);
 			if (!s.st_size) { /* unsized (assembly): bound it by its section */
 				Elf_Scn *home = elf_getscn(elf, s.st_shndx);
 				GElf_Shdr hs;

@@ -110,7 +110,7 @@ static unsigned field(const struct go_pcln *t, unsigned k)
 {
 	return (t->magic == 0xfffffffa ? 8 : 4) + 4 * k;
 }
-enum { F_NAME = 0, F_PCFILE = 4, F_PCLN = 5, F_CU = 7 };
+enum { F_NAME = 0, F_PCSP = 3, F_PCFILE = 4, F_PCLN = 5, F_CU = 7, F_FUNCID = 8 };
 
 bool go_pcln_func(const struct go_pcln *t, uint64_t i, uint64_t *entry, const char **name)
 {
@@ -221,4 +221,24 @@ bool go_pcln_line(const struct go_pcln *t, uint64_t i, uint64_t pc, const char *
 	*file = (const char *)t->filetab + fileoff;
 	*line = ln;
 	return true;
+}
+
+bool go_pcln_spdelta(const struct go_pcln *t, uint64_t i, uint64_t pc, int64_t *delta)
+{
+	const uint8_t *f = func_rec(t, i, field(t, F_CU) + 4);
+	uint64_t entry, off;
+	int32_t d;
+
+	if (!f || !entry_of(t, i, &entry, &off) ||
+	    !pcvalue(t, (uint32_t)rd(f + field(t, F_PCSP), 4), entry, pc, &d) || d < 0)
+		return false;
+	*delta = d;
+	return true;
+}
+
+int go_pcln_funcid(const struct go_pcln *t, uint64_t i)
+{
+	const uint8_t *f = func_rec(t, i, field(t, F_FUNCID) + 1);
+
+	return f ? f[field(t, F_FUNCID)] : -1;
 }

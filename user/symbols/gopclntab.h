@@ -33,4 +33,11 @@ int64_t go_pcln_find(const struct go_pcln *t, uint64_t pc);
 /* File and line of pc in function i (a return address: pass pc - 1). */
 bool go_pcln_line(const struct go_pcln *t, uint64_t i, uint64_t pc, const char **file, int64_t *line);
 
+/* The stack pointer's distance below the frame's top at pc in function i
+ * (pcsp): the return address is at sp + delta. */
+bool go_pcln_spdelta(const struct go_pcln *t, uint64_t i, uint64_t pc, int64_t *delta);
+/* Function i's funcID (the runtime's special functions; version-specific
+ * numbers), or -1. */
+int go_pcln_funcid(const struct go_pcln *t, uint64_t i);
+
 #endif
