@@ -19,6 +19,7 @@
 #include "unwind.bpf.h"
 #include "ktables.bpf.h"
 #include "futex.bpf.h"
+#include "gowait.bpf.h"
 
 const volatile bool by_lock = false;
 const volatile __u64 min_wait_ns = 0;
@@ -277,9 +278,32 @@ int BPF_PROG(lw_kend_raw, void *lock, int ret)
 	return kend(ctx);
 }
 
-/* Go: entry of sync.runtime_SemacquireMutex, attached by the loader. At a
- * function's first instruction the caller is not on the frame-pointer chain
- * yet; its return address is at [sp], recorded so the stack is complete. */
+/* Go: sync.Mutex and RWMutex waits. A contended Lock calls
+ * sync.runtime_SemacquireMutex: its entry begins a wait (gowait.bpf.h);
+ * if the goroutine then parks for the mutex (go_mutex_reasons: the wait
+ * reason the program's Go version parks mutex waiters with), the wait
+ * ends when runtime.execute runs it again: the delay. An acquisition that
+ * did not park counts as a contention without delay at its next park.
+ * --unwind copy keeps the counting probe of before (no delay). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);      /* tgid */
+	__type(value, __u8);     /* runtime.waitReason of a mutex park */
+} go_mutex_reasons SEC(".maps");
+
+static __always_inline void go_add(struct go_wait *w, __u64 delay)
+{
+	struct lock_key key = { .pid = w->pid, .exec = w->exec, .tid = w->tid, .kind = LOCK_GO_MUTEX,
+				.ustack = w->ustack, .kstack = STACK_NONE };
+
+	if (by_lock)
+		key.lock = w->arg; /* the semaphore inside the mutex */
+	if (delay < min_wait_ns)
+		return;
+	add(&key, delay, 1);
+}
+
 SEC("uprobe")
 int lw_go_semacquire(struct pt_regs *ctx)
 {
@@ -290,17 +314,47 @@ int lw_go_semacquire(struct pt_regs *ctx)
 
 	if (!target_match(tgid, tid))
 		return 0;
-	if (by_lock)
-		key.lock = ctx->ax; /* Go's register ABI: the first argument is in rax */
 	if (cfg.user_stacks && uw_wanted(tgid)) {
+		if (by_lock)
+			key.lock = ctx->ax; /* Go's register ABI: the first argument is in rax */
 		submit_record(ctx, &key, 0, 1, false, ctx);
 		return 0;
 	}
-	if (cfg.user_stacks) {
-		key.ustack = stack_get(ctx, BPF_F_USER_STACK, &stacks, STAT_USTACK_FAILED);
-		bpf_probe_read_user(&key.entry_ret, sizeof(key.entry_ret), (void *)PT_REGS_SP(ctx));
+	go_wait_begin(ctx, 0, false, &stacks);
+	return 0;
+}
+
+SEC("uprobe")
+int lw_gopark(struct pt_regs *ctx)
+{
+	__u64 g = ctx->r14;
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct go_wait *w = bpf_map_lookup_elem(&go_waits, &g);
+	__u8 *reason;
+
+	if (!w)
+		return 0;
+	reason = bpf_map_lookup_elem(&go_mutex_reasons, &tgid);
+	if (reason && *reason == (__u8)ctx->cx && !w->parked) {
+		w->parked = 1;
+		return 0;
 	}
-	add(&key, 0, 1);
+	/* It got the mutex without parking, and parks now for another reason. */
+	go_add(w, 0);
+	bpf_map_delete_elem(&go_waits, &g);
+	return 0;
+}
+
+SEC("uprobe")
+int lw_goexecute(struct pt_regs *ctx)
+{
+	__u64 gp = ctx->ax, now = bpf_ktime_get_ns();
+	struct go_wait *w = bpf_map_lookup_elem(&go_waits, &gp);
+
+	if (!w || !w->parked)
+		return 0;
+	go_add(w, now > w->ts ? now - w->ts : 0);
+	bpf_map_delete_elem(&go_waits, &gp);
 	return 0;
 }
 

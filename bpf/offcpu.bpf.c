@@ -13,6 +13,7 @@
 #include "filter.bpf.h"
 #include "unwind.bpf.h"
 #include "ktables.bpf.h"
+#include "gowait.bpf.h"
 
 const volatile __u32 state_mask = 0xff;
 const volatile __u64 min_block_ns = 1;
@@ -47,6 +48,15 @@ struct {
 } uw_starts SEC(".maps");
 
 COUNT_SET(struct offcpu_key, struct offcpu_val)
+
+/* Go targets in the goroutine view (their threads' switches are not counted). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, __u8);
+} go_pids SEC(".maps");
+
 
 /* task_struct->__state was ->state before 5.14 */
 struct task_struct___old {
@@ -108,8 +118,9 @@ static __always_inline int on_switch(void *ctx, bool preempt, struct task_struct
 	__u64 now = bpf_ktime_get_ns();
 	struct offcpu_start *st;
 
-	/* prev leaves the CPU: remember where (current is still prev). */
-	if (prev_tid != 0 && target_match(prev_tgid, prev_tid)) {
+	/* prev leaves the CPU: remember where (current is still prev). A Go
+	 * target in the goroutine view is measured by its goroutines. */
+	if (prev_tid != 0 && target_match(prev_tgid, prev_tid) && !bpf_map_lookup_elem(&go_pids, &prev_tgid)) {
 		__u8 state = switch_state(preempt, prev_state, prev, btf);
 
 		bool kthread = !!(TASK_READ(btf, prev, flags) & PF_KTHREAD);
@@ -280,6 +291,8 @@ int offcpu_seed(struct bpf_iter__task *ctx)
 		return 0;
 	if (cfg.root_child && tgid == cfg.root_child && !exec_gen(tgid))
 		return 0; /* -- CMD before its exec: our launcher, held */
+	if (bpf_map_lookup_elem(&go_pids, &tgid))
+		return 0; /* a Go target: measured by its goroutines */
 	st = task->__state;
 	if (st == 0 || task->on_cpu)
 		return 0; /* running or runnable: not blocked */
@@ -333,6 +346,44 @@ int offcpu_seed(struct bpf_iter__task *ctx)
 	}
 	if (bpf_map_update_elem(&starts, &tid, &s, BPF_NOEXIST) == 0)
 		seeded++;
+	return 0;
+}
+
+/* ---- Go: goroutine blocking ---------------------------------------------
+ * For a Go target, offcpu measures goroutines, not threads: a goroutine
+ * blocked on a channel does not block its thread (the thread runs other
+ * goroutines, or sleeps in the scheduler with no goroutine's stack worth
+ * seeing). From the park to the moment it runs again (gowait.bpf.h), by
+ * the stack at the park and Go's wait reason (the key's state, with
+ * key.go set). Its threads' own switches are not counted (go_pids). */
+SEC("uprobe")
+int offcpu_gopark(struct pt_regs *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+
+	if (!target_match(id >> 32, (__u32)id))
+		return 0;
+	stat_inc(STAT_EVENTS);
+	go_wait_begin(ctx, (__u8)ctx->cx, true, &stacks);
+	return 0;
+}
+
+SEC("uprobe")
+int offcpu_goexecute(struct pt_regs *ctx)
+{
+	__u64 gp = ctx->ax, now = bpf_ktime_get_ns();
+	struct go_wait *w = bpf_map_lookup_elem(&go_waits, &gp);
+
+	if (!w)
+		return 0;
+	if (now > w->ts && now - w->ts >= min_block_ns && now - w->ts <= max_block_ns) {
+		struct offcpu_key key = { .pid = w->pid, .exec = w->exec, .ustack = w->ustack,
+					  .kstack = STACK_NONE, .state = w->reason, .go = 1 };
+
+		__builtin_memcpy(key.comm, w->comm, sizeof(key.comm));
+		add(&key, now - w->ts);
+	}
+	bpf_map_delete_elem(&go_waits, &gp);
 	return 0;
 }
 

@@ -39,9 +39,10 @@ struct offcpu_key {
 	__u32 tid;
 	__s32 ustack;
 	__s32 kstack;
-	__u8 state;
+	__u8 state;      /* enum offcpu_state; Go (go): the goroutine's wait reason */
 	__u8 kthread;
-	__u8 pad[2];
+	__u8 go;         /* a goroutine's wait (tid 0), not a thread's */
+	__u8 pad;
 	char comm[TASK_COMM_LEN];
 };
 

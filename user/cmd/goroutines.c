@@ -114,7 +114,8 @@ static int goroutines_start(struct session *s)
 		int err;
 
 		snprintf(exe, sizeof(exe), "/proc/%d/exe", t.pid);
-		if ((err = go_binary_load(&t.bin, exe, why, sizeof(why))) < 0) {
+		if ((err = go_binary_load(&t.bin, exe, why, sizeof(why))) < 0 ||
+		    (err = go_binary_can_list(&t.bin, exe, why, sizeof(why))) < 0) {
 			err_msg("goroutines: pid %d: %s", t.pid, why);
 			go_binary_free(&t.bin);
 			return -EINVAL;

@@ -13,6 +13,8 @@
 #include "core/cmdbase.h"
 #include "lockwait.h"
 #include "symbols/probepoint.h"
+#include "symbols/gobin.h"
+#include "core/goprobes.h"
 #include "lockwait.skel.h"
 #include "core/session.h"
 #include "symbols/procmaps.h"
@@ -106,32 +108,72 @@ static void lockwait_describe(struct session *s, struct profile *p)
 	p->period = 1;
 }
 
-/* Go targets: count contended sync.Mutex/RWMutex acquisitions at the entry of
- * sync.runtime_SemacquireMutex (an entry probe only: return probes crash Go). */
+/* A Go target: sync.Mutex/RWMutex waits, with their delay. The entry of
+ * sync.runtime_SemacquireMutex begins a wait; runtime.gopark with the
+ * mutex's wait reason (its text in the program: "sync.Mutex.Lock" from Go
+ * 1.22, "semacquire" before) marks it parked; runtime.execute ends it.
+ * Entry probes only: return probes crash Go. Not a Go program: 0. */
+static int attach_go_pid(struct session *s, struct lockwait *lw, pid_t pid)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = "sync.runtime_SemacquireMutex");
+	char exe[PATH_MAX], why[256];
+	struct elf_syms *es;
+	struct bpf_link *link;
+	struct go_binary gb;
+	int err;
+
+	if (!session_target_exe(s, pid, exe, sizeof(exe)) || !(es = sym_elf_path(s->sym, exe)) ||
+	    !es->is_go || !elf_sym_addr(es, "sync.runtime_SemacquireMutex"))
+		return 0;
+	link = bpf_program__attach_uprobe_opts(lw->skel->progs.lw_go_semacquire, pid, exe, 0, &uo);
+	if (!link) {
+		int e = errno;
+
+		err_msg("cannot probe sync.runtime_SemacquireMutex in %s: %s", exe, strerror(e));
+		return -e;
+	}
+	vec_push(&lw->base.links, link);
+	if ((err = go_probe_attach(s, lw->skel->progs.lw_gopark, pid, exe, es, "runtime.gopark", &lw->base.links)) < 0 ||
+	    (err = go_probe_attach(s, lw->skel->progs.lw_goexecute, pid, exe, es, "runtime.execute",
+				   &lw->base.links)) < 0)
+		return err == -ENOENT ? 0 : err;
+	if (go_binary_load(&gb, exe, why, sizeof(why)) == 0) {
+		__u32 key = pid;
+		__u8 reason = 0;
+		bool found = false;
+
+		for (size_t i = 0; i < gb.reasons.n && !found; i++)
+			if (!strcmp(gb.reasons.v[i], "sync.Mutex.Lock"))
+				reason = (__u8)i, found = true;
+		for (size_t i = 0; i < gb.reasons.n && !found; i++)
+			if (!strcmp(gb.reasons.v[i], "semacquire"))
+				reason = (__u8)i, found = true;
+		if (found)
+			bpf_map_update_elem(bpf_map__fd(lw->skel->maps.go_mutex_reasons), &key, &reason, BPF_ANY);
+		else
+			warn_msg("pid %d (%s): Go's wait reasons unknown: sync.Mutex contentions counted, "
+				 "without their delay", pid, gb.version[0] ? gb.version : "Go");
+		go_binary_free(&gb);
+	}
+	if (s->o.verbose)
+		fprintf(stderr, "%s: Go target %d: sync.Mutex waits from sync.runtime_SemacquireMutex to "
+			"runtime.execute\n", prog_name, pid);
+	return 0;
+}
+
 static int attach_go(struct session *s, struct lockwait *lw)
 {
+	int err;
+
+	bool child_listed = false;
+
 	for (size_t i = 0; i < s->o.pids.n; i++) {
-		LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = "sync.runtime_SemacquireMutex");
-		char exe[PATH_MAX];
-		struct elf_syms *es;
-		struct bpf_link *link;
-
-		if (!session_target_exe(s, s->o.pids.v[i], exe, sizeof(exe)) || !(es = sym_elf_path(s->sym, exe)) ||
-		    !es->is_go || !elf_sym_addr(es, "sync.runtime_SemacquireMutex"))
-			continue;
-		link = bpf_program__attach_uprobe_opts(lw->skel->progs.lw_go_semacquire,
-						       s->o.pids.v[i], exe, 0, &uo);
-		if (!link) {
-			int e = errno;
-
-			err_msg("cannot probe sync.runtime_SemacquireMutex in %s: %s", exe, strerror(e));
-			return -e;
-		}
-		vec_push(&lw->base.links, link);
-		if (s->o.verbose)
-			fprintf(stderr, "%s: Go target %d: probing sync.runtime_SemacquireMutex\n",
-				prog_name, s->o.pids.v[i]);
+		child_listed |= s->o.pids.v[i] == s->child;
+		if ((err = attach_go_pid(s, lw, s->o.pids.v[i])) < 0)
+			return err;
 	}
+	if (s->o.cmd && s->child > 0 && !child_listed)
+		return attach_go_pid(s, lw, s->child);
 	return 0;
 }
 
@@ -260,6 +302,8 @@ static int lockwait_start(struct session *s)
 	bpf_program__set_autoload(skel->progs.lw_kbegin_raw, lw->kernel && !tp_btf);
 	bpf_program__set_autoload(skel->progs.lw_kend_raw, lw->kernel && !tp_btf);
 	bpf_program__set_autoload(skel->progs.lw_go_semacquire, lw->user);
+	bpf_program__set_autoload(skel->progs.lw_gopark, lw->user);
+	bpf_program__set_autoload(skel->progs.lw_goexecute, lw->user);
 	bpf_program__set_autoload(skel->progs.lw_sem_wait, lw->user);
 	if ((err = cmd_prepare(s, &lw->base, NULL, UW_RING_EVENTS)) < 0)
 		return err;
@@ -277,7 +321,7 @@ static int lockwait_start(struct session *s)
 		struct bpf_link *link;
 
 		if (prog == skel->progs.lw_go_semacquire || prog == skel->progs.lw_sem_wait ||
-		    !bpf_program__autoload(prog))
+		    prog == skel->progs.lw_gopark || prog == skel->progs.lw_goexecute || !bpf_program__autoload(prog))
 			continue;
 		link = bpf_program__attach(prog);
 		if (!link) {
@@ -492,8 +536,6 @@ static int lockwait_add_pid(struct session *s, pid_t pid)
 {
 	struct lockwait *x = s->priv;
 	int err = cmd_add_pid(s, pid);
-	char exe[PATH_MAX];
-	struct elf_syms *es;
 
 	if (err || !x->user)
 		return err;
@@ -503,15 +545,7 @@ static int lockwait_add_pid(struct session *s, pid_t pid)
 		if (!x->lib && find_libc(pid, lib, sizeof(lib)))
 			attach_sem(s, x, lib);
 	}
-	snprintf(exe, sizeof(exe), "/proc/%d/exe", pid);
-	if ((es = sym_elf_path(s->sym, exe)) && es->is_go && elf_sym_addr(es, "sync.runtime_SemacquireMutex")) {
-		LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = "sync.runtime_SemacquireMutex");
-		struct bpf_link *link = bpf_program__attach_uprobe_opts(x->skel->progs.lw_go_semacquire,
-									pid, exe, 0, &uo);
-		if (link)
-			vec_push(&x->base.links, link);
-	}
-	return 0;
+	return attach_go_pid(s, x, pid);
 }
 
 const struct command lockwait_command = {

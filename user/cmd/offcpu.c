@@ -5,6 +5,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -12,10 +13,19 @@
 
 #include "core/cmdbase.h"
 #include "core/cli.h"
+#include "core/goprobes.h"
+#include "symbols/gobin.h"
 #include "offcpu.h"
 #include "offcpu.skel.h"
 #include "core/session.h"
 #include "core/unwinder.h"
+
+/* A Go target measured by its goroutines: its wait reasons' text. */
+struct go_target_info {
+	pid_t pid;
+	char exe[PATH_MAX];
+	struct go_binary bin;
+};
 
 struct offcpu {
 	struct cmd_base base;       /* first: the shared part (cmdbase.h) */
@@ -26,13 +36,17 @@ struct offcpu {
 	bool seed;                  /* threads blocked at start are seeded */
 	bool have_prev_state;
 	bool wall;                  /* the wall command: on-CPU samples too */
+	bool threads;               /* --threads: Go targets as threads, not goroutines */
+	VEC(struct go_target_info) go; /* Go targets in the goroutine view */
+	uint64_t go_runtime_ns;     /* this interval's waits of the runtime's own goroutines */
 	bool per_thread;            /* wall --per-thread: a root frame per thread */
 	uint64_t freq;              /* wall -F */
 };
 
-enum { OPT_MIN_BLOCK = 0x3000, OPT_MAX_BLOCK, OPT_STATE, OPT_PER_THREAD };
+enum { OPT_MIN_BLOCK = 0x3000, OPT_MAX_BLOCK, OPT_STATE, OPT_PER_THREAD, OPT_THREADS };
 
 static const struct option offcpu_opts[] = {
+	{ "threads", no_argument, 0, OPT_THREADS },
 	{ "min-block", required_argument, 0, OPT_MIN_BLOCK },
 	{ "max-block", required_argument, 0, OPT_MAX_BLOCK },
 	{ "state", required_argument, 0, OPT_STATE },
@@ -65,6 +79,7 @@ static int offcpu_parse(struct session *s, int opt, const char *arg)
 	struct offcpu *oc = s->priv;
 
 	switch (opt) {
+	case OPT_THREADS: oc->threads = true; return 0;
 	case OPT_MIN_BLOCK: return parse_block(arg, "--min-block", &oc->min_ns);
 	case OPT_MAX_BLOCK: return parse_block(arg, "--max-block", &oc->max_ns);
 	case OPT_STATE: {
@@ -267,6 +282,10 @@ static int open_and_load(struct session *s, struct offcpu *oc, bool seed)
 	}
 	bpf_program__set_autoload(skel->progs.offcpu_sample, oc->wall);
 	bpf_program__set_autoattach(skel->progs.offcpu_sample, false);
+	bpf_program__set_autoload(skel->progs.offcpu_gopark, oc->go.n > 0);
+	bpf_program__set_autoattach(skel->progs.offcpu_gopark, false);
+	bpf_program__set_autoload(skel->progs.offcpu_goexecute, oc->go.n > 0);
+	bpf_program__set_autoattach(skel->progs.offcpu_goexecute, false);
 	bpf_program__set_autoload(skel->progs.offcpu_seed, seed);
 	bpf_program__set_autoattach(skel->progs.offcpu_seed, false);
 	if ((err = cmd_prepare(s, &oc->base, "uw_starts", UW_RING_EVENTS)) < 0)
@@ -281,6 +300,38 @@ static int open_and_load(struct session *s, struct offcpu *oc, bool seed)
 	return offcpu_bpf__load(skel);
 }
 
+/* The targets that are Go programs: measured by their goroutines unless
+ * --threads (or wall, which is a thread view). -p pids and -- CMD. */
+static void find_go_targets(struct session *s, struct offcpu *oc)
+{
+	pid_t pids[1];
+	const pid_t *list = s->o.pids.v;
+	size_t n = s->o.pids.n;
+
+	if (oc->threads || oc->wall)
+		return;
+	if (s->o.cmd && s->child > 0) {
+		pids[0] = s->child;
+		list = pids;
+		n = 1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct go_target_info g = { .pid = list[i] };
+		struct elf_syms *es;
+		char why[256];
+
+		if (!session_target_exe(s, g.pid, g.exe, sizeof(g.exe)) || !(es = sym_elf_path(s->sym, g.exe)) ||
+		    !es->is_go || !elf_sym_addr(es, "runtime.gopark") || !elf_sym_addr(es, "runtime.execute"))
+			continue;
+		if (go_binary_load(&g.bin, g.exe, why, sizeof(why)) < 0)
+			memset(&g.bin, 0, sizeof(g.bin)); /* reasons shown by number */
+		if (s->o.verbose)
+			fprintf(stderr, "%s: pid %d is a Go program (%s): its goroutines are measured (--threads for "
+				"its threads)\n", prog_name, g.pid, g.bin.version[0] ? g.bin.version : "version unknown");
+		vec_push(&oc->go, g);
+	}
+}
+
 static int offcpu_start(struct session *s)
 {
 	struct offcpu *oc = s->priv;
@@ -292,6 +343,7 @@ static int offcpu_start(struct session *s)
 	struct offcpu_bpf *skel;
 	int err;
 
+	find_go_targets(s, oc);
 	oc->used_raw_tp = !session_have_tp_btf(s, "sched_switch");
 	oc->have_prev_state = session_tp_nargs(s, "sched_switch") >= 4;
 	session_btf_release(s);
@@ -312,10 +364,31 @@ static int offcpu_start(struct session *s)
 	if ((err = cmd_loaded(s, &oc->base, err, &rec)) < 0)
 		return err;
 	skel = oc->skel;
+	/* Go targets: their threads leave sched_switch's count before it is
+	 * attached; their goroutines are probed. */
+	for (size_t i = 0; i < oc->go.n; i++) {
+		__u32 pid = oc->go.v[i].pid;
+		__u8 one = 1;
+
+		bpf_map_update_elem(bpf_map__fd(skel->maps.go_pids), &pid, &one, BPF_ANY);
+	}
 	if ((err = offcpu_bpf__attach(skel)) < 0) {
 		err_msg("cannot attach to sched_switch (%s): %s", oc->used_raw_tp ? "raw_tp" : "tp_btf",
 			strerror(-err));
 		return err;
+	}
+	for (size_t i = 0; i < oc->go.n; i++) {
+		struct go_target_info *g = &oc->go.v[i];
+		struct elf_syms *es = sym_elf_path(s->sym, g->exe);
+
+		if (!es || (err = go_probe_attach(s, skel->progs.offcpu_gopark, g->pid, g->exe, es, "runtime.gopark",
+						  &oc->base.links)) < 0 ||
+		    (err = go_probe_attach(s, skel->progs.offcpu_goexecute, g->pid, g->exe, es, "runtime.execute",
+					   &oc->base.links)) < 0) {
+			if (!es || err == -ENOENT)
+				err_msg("pid %d: %s has no runtime.gopark/runtime.execute (use --threads)", g->pid, g->exe);
+			return es ? err : -ENOENT;
+		}
 	}
 	if (oc->wall && (err = perf_attach_cpu_clock(skel->progs.offcpu_sample, skel->rodata->sample_period_ns,
 						      &oc->base.links, &oc->base.fds)) < 0)
@@ -349,10 +422,40 @@ struct offcpu_drain {
 	struct stack_reader *sr;
 };
 
+/* A goroutine wait's label: Go's text for its wait reason. */
+static const char *go_reason(struct offcpu *oc, const struct offcpu_key *key, char *buf, size_t n)
+{
+	for (size_t i = 0; i < oc->go.n; i++) {
+		const char *r;
+
+		if (oc->go.v[i].pid == (pid_t)key->pid && (r = go_wait_reason(&oc->go.v[i].bin, key->state)) && *r)
+			return r;
+	}
+	snprintf(buf, n, "wait reason %u", key->state);
+	return buf;
+}
+
+/* A goroutine started in the runtime (its outermost frame below
+ * runtime.goexit is runtime.*, other than runtime.main). */
+static bool runtime_goroutine(const struct stack_builder *b)
+{
+	for (size_t i = b->locs.n; i-- > 0;) {
+		const struct pf_location *loc = &b->p->locations.v[b->locs.v[i]];
+		const char *fn = loc->nlines ? loc->lines[loc->nlines - 1].func : NULL;
+
+		if (!fn || !strcmp(fn, "runtime.goexit"))
+			continue;
+		return !strncmp(fn, "runtime.", 8) && strcmp(fn, "runtime.main");
+	}
+	return false;
+}
+
 static void add_sample(struct offcpu_drain *d, const struct offcpu_key *key, uint64_t count, uint64_t ns)
 {
 	int64_t values[2] = { (int64_t)count, (int64_t)ns };
-	struct pf_label state = { .key = "state", .str = state_names[key->state < OFFCPU_NSTATES ? key->state : OFFCPU_OTHER] };
+	char rbuf[32];
+	struct pf_label state = { .key = "state", .str = key->go ? go_reason(d->s->priv, key, rbuf, sizeof(rbuf))
+				  : state_names[key->state < OFFCPU_NSTATES ? key->state : OFFCPU_OTHER] };
 	char comm[TASK_COMM_LEN + 1] = { 0 };
 
 	memcpy(comm, key->comm, TASK_COMM_LEN);
@@ -361,6 +464,13 @@ static void add_sample(struct offcpu_drain *d, const struct offcpu_key *key, uin
 	stack_reader_add(d->sr, d->b, key->ustack, key->pid, key->exec, STACK_USER);
 	if (key->kthread)
 		stack_add_pseudo(d->b, "[kernel thread]");
+	if (key->go && runtime_goroutine(d->b)) {
+		/* Go's own profiles leave the runtime's goroutines out (GC
+		 * workers, the sweeper, the scavenger): so does this one, and
+		 * says how much in a comment. */
+		((struct offcpu *)d->s->priv)->go_runtime_ns += ns;
+		return;
+	}
 	if (((struct offcpu *)d->s->priv)->per_thread) {
 		char name[64];
 
@@ -463,6 +573,14 @@ static int offcpu_collect(struct session *s, struct profile *p)
 		add_pending_records(oc, boundary);
 	uw_drain(&oc->base.uw, &d.sr, s->o.max_depth, add_entry, &d);
 	stack_builder_free(&b);
+	if (oc->go_runtime_ns) {
+		char note[160];
+
+		snprintf(note, sizeof(note), "left out, as Go's profiles do: %.3f s of waits of the Go runtime's own "
+			 "goroutines (GC workers, sweeper, scavenger)", oc->go_runtime_ns / 1e9);
+		profile_add_comment(p, note);
+		oc->go_runtime_ns = 0;
+	}
 	cmd_report(&oc->base, p);
 	return err;
 }
@@ -471,6 +589,9 @@ static void offcpu_stop(struct session *s)
 {
 	struct offcpu *oc = s->priv;
 
+	for (size_t i = 0; i < oc->go.n; i++)
+		go_binary_free(&oc->go.v[i].bin);
+	vec_free(&oc->go);
 	cmd_stop(&oc->base);
 	offcpu_bpf__destroy(oc->skel);
 }
@@ -482,7 +603,8 @@ const struct command offcpu_command = {
 		"      --min-block DURATION  count only blocks at least this long (e.g. 1ms)\n"
 		"      --max-block DURATION  count only blocks at most this long\n"
 		"      --state LIST          all (default), sleeping, uninterruptible, preempted,\n"
-		"                            idle, other; comma-separated\n",
+		"                            idle, other; comma-separated\n"
+		"      --threads             a Go target as threads (default: its goroutines)\n",
 	.long_opts = offcpu_opts,
 	.parse_opt = offcpu_parse,
 	.validate = offcpu_validate,

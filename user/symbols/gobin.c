@@ -378,19 +378,25 @@ int go_binary_load(struct go_binary *gb, const char *path, char *why, size_t why
 	if (!gb->reasons.n && gb->major == 1 && gb->minor == 19)
 		for (size_t i = 0; i < sizeof(reasons_go119) / sizeof(reasons_go119[0]); i++)
 			vec_push(&gb->reasons, xstrdup(reasons_go119[i]));
-	if (!gb->layout_from) {
-		snprintf(why, whylen, "%s (%s) has no DWARF and its Go version's runtime layout is not known "
-			 "(known without DWARF: go1.19)", path, gb->version[0] ? gb->version : "Go version unknown");
-		err = -ENOTSUP;
-	} else if (!gb->allgs) {
-		snprintf(why, whylen, "%s (%s): runtime.allgs not found", path, gb->version);
-		err = -ENOTSUP;
-	}
 out:
 	if (elf)
 		elf_end(elf);
 	close(fd);
 	return err;
+}
+
+int go_binary_can_list(const struct go_binary *gb, const char *path, char *why, size_t whylen)
+{
+	if (!gb->layout_from) {
+		snprintf(why, whylen, "%s (%s) has no DWARF and its Go version's runtime layout is not known "
+			 "(known without DWARF: go1.19)", path, gb->version[0] ? gb->version : "Go version unknown");
+		return -ENOTSUP;
+	}
+	if (!gb->allgs) {
+		snprintf(why, whylen, "%s (%s): runtime.allgs not found", path, gb->version);
+		return -ENOTSUP;
+	}
+	return 0;
 }
 
 void go_binary_free(struct go_binary *gb)

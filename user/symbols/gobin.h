@@ -34,8 +34,11 @@ struct go_binary {
 };
 
 /* Reads path (a Go executable); 0, or -errno with a one-line reason in
- * why (not Go, unknown version, no allgs...). */
+ * why (not an ELF, not Go, no function table). */
 int go_binary_load(struct go_binary *gb, const char *path, char *why, size_t whylen);
+/* Whether its goroutines can be listed (a known layout, allgs found);
+ * else -ENOTSUP and why. */
+int go_binary_can_list(const struct go_binary *gb, const char *path, char *why, size_t whylen);
 void go_binary_free(struct go_binary *gb);
 /* The text of a wait reason ("chan receive"), or NULL. */
 const char *go_wait_reason(const struct go_binary *gb, unsigned reason);

@@ -1,0 +1,31 @@
+# Go programs as Go's own profilers see them: goroutine blocking (offcpu)
+# and sync.Mutex delay (lockwait), against the block profile the program
+# writes itself in the same run. 40 goroutines wait ~1 s on a channel in
+# main.barChanWait, twice (~80 s); 4 goroutines wait for a mutex in
+# main.mutexWait (~1.5 s).
+# under FOLDED FUNC: the value of the stacks through FUNC
+under() { awk -v f="$2" '{ v = $NF; if (index(";" $0, ";" f ";") || index(";" $0, ";" f " ")) s += v } END { print s + 0 }' "$1"; }
+near() { awk -v a="$1" -v b="$2" -v tol="$3" 'BEGIN { if (b > 0 && a >= b * (1 - tol) && a <= b * (1 + tol)) exit 0; print a " vs " b " (+-" tol * 100 "%)"; exit 1 }'; }
+"$BPFPROF" offcpu -f json -o "$OUT/gw.json" -o "$OUT/gw.folded" -- "$TB/goblock" "$OUT/gw" > "$OUT/gw.out" 2> "$OUT/gw.err"
+check "offcpu -- Go program: its exit status and output unchanged" eq "$?:$(cat "$OUT/gw.out")" "0:done"
+"$BPFPROF" report "$OUT/gw-block.pb.gz" -f folded --sample-index delay > "$OUT/gw-go-block.folded"
+check "offcpu, Go: goroutine blocking under main.barChanWait within 20% of Go's block profile" \
+	near "$(under "$OUT/gw.folded" main.barChanWait)" "$(under "$OUT/gw-go-block.folded" main.barChanWait)" 0.2
+check "offcpu, Go: ... and it is ~80 goroutine-seconds (40 x 1 s, twice)" between "$(under "$OUT/gw.folded" main.barChanWait)" 70e9 90e9
+check "offcpu, Go: labelled with Go's wait reason (chan receive, semacquire)" python3 -c "
+import json
+d = json.load(open('$OUT/gw.json'))
+names = [f['function'] for f in d['frames']]
+st = {s['labels']['state'] for s in d['samples'] if any(names[i] == 'main.barChanWait' for i in s['stack'])}
+assert st == {'chan receive'}, st
+st = {s['labels']['state'] for s in d['samples'] if any(names[i] == 'main.mutexWait' for i in s['stack'])}
+assert 'semacquire' in st, st"
+check "offcpu, Go: the runtime's own goroutines left out (no runtime.bgsweep)" bash -c "test -s '$OUT/gw.folded' && ! grep -q 'runtime.bgsweep' '$OUT/gw.folded'"
+"$BPFPROF" offcpu --threads -f folded -o "$OUT/gw-threads.folded" -- "$TB/goblock" "$OUT/gwt" > /dev/null 2>&1
+check "offcpu --threads, Go: the thread view (the blocked goroutines' 80 s are not there)" \
+	bash -c "test -s '$OUT/gw-threads.folded' && [ \"\$(awk '/main.barChanWait/ { s += \$NF } END { print s + 0 }' '$OUT/gw-threads.folded')\" -lt 10000000000 ]"
+"$BPFPROF" lockwait -f folded -o "$OUT/gw-lock.folded" -- "$TB/goblock" "$OUT/gwl" > /dev/null 2> "$OUT/gw-lock.err"
+"$BPFPROF" report "$OUT/gwl-block.pb.gz" -f folded --sample-index delay > "$OUT/gwl-go-block.folded"
+check "lockwait, Go: sync.Mutex delay under main.mutexWait within 25% of Go's block profile's sync.(*Mutex).Lock" \
+	near "$(under "$OUT/gw-lock.folded" main.mutexWait)" "$(awk '/main.mutexWait;sync.\(\*Mutex\).Lock/ { s += $NF } END { print s + 0 }' "$OUT/gwl-go-block.folded")" 0.25
+check "lockwait, Go: the waiter's stack through sync.(*Mutex).lockSlow" contains "$OUT/gw-lock.folded" "main.mutexWait;sync.(*Mutex).lockSlow;sync.runtime_SemacquireMutex"
