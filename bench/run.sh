@@ -553,5 +553,8 @@ source bench/unwind_cost.sh
 # ---- dump and stat (#17) ------------------------------------------------------
 source bench/hangs.sh
 
+# ---- Go (#16) -------------------------------------------------------------------
+source bench/golang.sh
+
 cat "$RES"
 rm -rf "$TMP"

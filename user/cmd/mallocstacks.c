@@ -17,10 +17,17 @@
 #include "core/session.h"
 #include "symbols/procmaps.h"
 #include "core/unwinder.h"
+#include "cmd/goheap.h"
 
 struct heap_last {
 	struct heap_key key;
 	struct heap_val val;
+};
+
+/* A Go target whose heap profile is read from its runtime's buckets. */
+struct go_heap_target {
+	struct go_heap *heap;
+	char comm[32];
 };
 
 struct mallocstacks {
@@ -40,6 +47,7 @@ struct mallocstacks {
 	VEC(uint32_t) live_free;         /* unused slots of live_v */
 	uint64_t unknown_frees;
 	bool multi;                      /* uprobe_multi links (kernel 6.6+), in base.fds */
+	VEC(struct go_heap_target) go;   /* Go targets read from their own heap profile */
 };
 
 enum { OPT_LIB = 0x5000, OPT_PREFIX, OPT_ALLOC_ONLY, OPT_SAMPLE_BYTES };
@@ -338,6 +346,36 @@ static int attach_targets(struct session *s, struct mallocstacks *ms)
 		bool go = false;
 
 		if (session_target_exe(s, pid, exe, sizeof(exe))) {
+			struct elf_syms *es = sym_elf_path(s->sym, exe);
+			char why[512];
+
+			if (es && es->is_go && !ms->alloc_only) {
+				struct go_heap_target g = { .heap = go_heap_open(pid, exe, why, sizeof(why)) };
+
+				if (g.heap) {
+					/* Go's own heap profile: no probe at all. */
+					char path[64], *c;
+					size_t len;
+
+					snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+					if (!is_cmd && (c = read_whole_file(path, &len))) {
+						snprintf(g.comm, sizeof(g.comm), "%.*s", (int)strcspn(c, "\n"), c);
+						free(c);
+					} else {
+						const char *base = strrchr(exe, '/');
+
+						snprintf(g.comm, sizeof(g.comm), "%.15s", base ? base + 1 : exe);
+					}
+					vec_push(&ms->go, g);
+					ms->probed_fns++;
+					if (s->o.verbose)
+						fprintf(stderr, "%s: Go target %d: its heap profile from runtime.mbuckets\n",
+							prog_name, pid);
+					continue;
+				}
+				warn_msg("pid %d: Go's heap profile not readable (%s): allocations from runtime.mallocgc, "
+					 "in-use not measured", pid, why);
+			}
 			if ((err = attach_go(s, ms, pid, exe)) < 0)
 				return err;
 			go = err > 0;
@@ -531,7 +569,12 @@ static int mallocstacks_start(struct session *s)
 
 static void mallocstacks_scan(struct session *s)
 {
-	cmd_note_map_pids(s, ((struct mallocstacks *)s->priv)->skel->maps.heap);
+	struct mallocstacks *ms = s->priv;
+
+	cmd_note_map_pids(s, ms->skel->maps.heap);
+	/* Go targets: read while they live (a -- CMD is gone by the end). */
+	for (size_t i = 0; i < ms->go.n; i++)
+		go_heap_read(ms->go.v[i].heap);
 }
 
 struct ms_drain {
@@ -595,6 +638,13 @@ static int mallocstacks_collect(struct session *s, struct profile *p)
 			profile_add_counter(p, "frees of unrecorded allocations", ms->unknown_frees);
 		ms->unknown_frees = 0;
 	}
+	for (size_t i = 0; i < ms->go.n; i++) {
+		struct go_heap_target *g = &ms->go.v[i];
+
+		go_heap_read(g->heap); /* or the last read, if it exited */
+		session_note_pid(s, go_heap_pid(g->heap), 0);
+		go_heap_add(g->heap, &b, g->comm);
+	}
 	stack_builder_free(&b);
 	cmd_report(&ms->base, p);
 	return err;
@@ -605,6 +655,9 @@ static void mallocstacks_stop(struct session *s)
 	struct mallocstacks *ms = s->priv;
 
 	cmd_stop(&ms->base);
+	for (size_t i = 0; i < ms->go.n; i++)
+		go_heap_free(ms->go.v[i].heap);
+	vec_free(&ms->go);
 	vec_free(&ms->last);
 	hmap_free(&ms->last_index);
 	hmap_free(&ms->live);

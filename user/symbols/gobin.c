@@ -371,6 +371,9 @@ int go_binary_load(struct go_binary *gb, const char *path, char *why, size_t why
 	if (!(gb->allgs = symtab_addr(elf, "runtime.allgs", NULL)))
 		gb->allgs = allgs_from_code(elf);
 	reasons_from_symtab(gb, elf);
+	gb->mbuckets = symtab_addr(elf, "runtime.mbuckets", NULL);
+	gb->memprofilerate = symtab_addr(elf, "runtime.MemProfileRate", NULL);
+	gb->disablememprof = symtab_addr(elf, "runtime.disableMemoryProfiling", NULL);
 	if (!layout_from_dwarf(gb, elf) && gb->major == 1 && gb->minor == 19) {
 		gb->g = layout_go119;
 		gb->layout_from = "the Go 1.19 table";

@@ -23,6 +23,9 @@ struct go_binary {
 	char version[64];        /* "go1.19.8", "" when the build info is unreadable */
 	int major, minor;
 	uint64_t allgs;          /* vaddr of runtime.allgs ([]*g), 0 if not found */
+	uint64_t mbuckets;       /* vaddr of runtime.mbuckets (the heap profile's buckets), 0 if unknown */
+	uint64_t memprofilerate; /* vaddr of runtime.MemProfileRate */
+	uint64_t disablememprof; /* vaddr of runtime.disableMemoryProfiling (a bool), 0 if absent */
 	struct go_layout g;
 	const char *layout_from; /* "DWARF" or "the Go 1.19 table" */
 	VEC(char *) reasons;     /* waitReasonStrings, by waitReason */

@@ -6,15 +6,18 @@
 // main.parkForever. At the end it writes Go's own block, mutex, goroutine
 // and heap profiles to PREFIX-{block,mutex,goroutine,heap}.pb.gz, keeping
 // 64 MiB live from main.keepLive, and exits 0.
+// With HOLD set it then stays until SIGUSR1.
 // usage: goblock PREFIX
 package main
 
 import (
 	"fmt"
 	"os"
+	"os/signal"
 	"runtime"
 	"runtime/pprof"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -101,4 +104,13 @@ func main() {
 		write(prefix, n)
 	}
 	fmt.Println("done")
+	if os.Getenv("HOLD") != "" { // stay, with the 64 MiB, until SIGUSR1 (at most 30 s)
+		usr1 := make(chan os.Signal, 1)
+		signal.Notify(usr1, syscall.SIGUSR1)
+		select {
+		case <-usr1:
+		case <-time.After(30 * time.Second):
+		}
+		runtime.KeepAlive(live)
+	}
 }

@@ -29,3 +29,23 @@ check "offcpu --threads, Go: the thread view (the blocked goroutines' 80 s are n
 check "lockwait, Go: sync.Mutex delay under main.mutexWait within 25% of Go's block profile's sync.(*Mutex).Lock" \
 	near "$(under "$OUT/gw-lock.folded" main.mutexWait)" "$(awk '/main.mutexWait;sync.\(\*Mutex\).Lock/ { s += $NF } END { print s + 0 }' "$OUT/gwl-go-block.folded")" 0.25
 check "lockwait, Go: the waiter's stack through sync.(*Mutex).lockSlow" contains "$OUT/gw-lock.folded" "main.mutexWait;sync.(*Mutex).lockSlow;sync.runtime_SemacquireMutex"
+# Heap: mallocstacks on a Go process reports Go's heap profile, from the
+# runtime's own buckets (no allocator probe). The target keeps 64 MiB live
+# from main.keepLive, writes its own heap profile, then waits (HOLD).
+HOLD=1 "$TB/goblock" "$OUT/gh" > "$OUT/gh.log" 2>&1 &
+GH=$!
+TARGET_PIDS+=("$GH")
+for _ in $(seq 1 150); do grep -q done "$OUT/gh.log" && break; sleep 0.1; done
+"$BPFPROF" mallocstacks -p "$GH" -d 0.3 -f json -o "$OUT/gh.json" -o "$OUT/gh.folded" 2> "$OUT/gh.err"
+check "mallocstacks -p Go: exit 0" eq "$?" 0
+kill -USR1 "$GH"
+"$BPFPROF" report "$OUT/gh-heap.pb.gz" -f folded --sample-index inuse_space > "$OUT/gh-go.folded"
+check "mallocstacks, Go: inuse_space under main.keepLive within 10% of Go's heap profile" \
+	near "$(under "$OUT/gh.folded" main.keepLive)" "$(under "$OUT/gh-go.folded" main.keepLive)" 0.1
+check "mallocstacks, Go: ... about 64 MiB" between "$(under "$OUT/gh.folded" main.keepLive)" 60e6 80e6
+check "mallocstacks, Go: the four values of Go's heap profile" python3 -c "
+import json
+d = json.load(open('$OUT/gh.json'))
+types = [t['type'] for t in d['sample_types']]
+assert types == ['alloc_objects', 'alloc_space', 'inuse_objects', 'inuse_space'], types
+assert d['default_sample_type'] == 'inuse_space', d['default_sample_type']"
