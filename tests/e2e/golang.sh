@@ -42,7 +42,7 @@ kill -USR1 "$GH"
 "$BPFPROF" report "$OUT/gh-heap.pb.gz" -f folded --sample-index inuse_space > "$OUT/gh-go.folded"
 check "mallocstacks, Go: inuse_space under main.keepLive within 10% of Go's heap profile" \
 	near "$(under "$OUT/gh.folded" main.keepLive)" "$(under "$OUT/gh-go.folded" main.keepLive)" 0.1
-check "mallocstacks, Go: ... about 64 MiB" between "$(under "$OUT/gh.folded" main.keepLive)" 60e6 80e6
+check "mallocstacks, Go: ... about 64 MiB (Go samples one allocation per 512 KiB and scales)" between "$(under "$OUT/gh.folded" main.keepLive)" 40e6 95e6
 check "mallocstacks, Go: the four values of Go's heap profile" python3 -c "
 import json
 d = json.load(open('$OUT/gh.json'))

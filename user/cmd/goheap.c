@@ -9,6 +9,7 @@
 #include "base/util.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,7 @@ struct go_record {
 	uint64_t stk[MAX_STK];
 	uint32_t nstk;
 	uint64_t allocs, frees, alloc_bytes, free_bytes;
+	uint64_t future[4];      /* the cycles not yet published, summed */
 };
 
 struct go_heap {
@@ -56,6 +58,21 @@ struct go_heap *go_heap_open(pid_t pid, const char *exe, char *why, size_t whyle
 		go_binary_free(&gb);
 		return NULL;
 	}
+	{
+		int64_t rate = 0;
+		uint8_t off = 0;
+
+		/* The linker turns memory profiling off in a program that never
+		 * reads it (runtime.disableMemoryProfiling), and so can the
+		 * program (MemProfileRate = 0): no buckets are filled then. */
+		if (!peek(pid, gb.memprofilerate, &rate, 8) || rate <= 0 ||
+		    (gb.disablememprof && peek(pid, gb.disablememprof, &off, 1) && off)) {
+			snprintf(why, whylen, "%s: memory profiling is off in this program (it never reads a "
+				 "heap profile, or set MemProfileRate to 0)", exe);
+			go_binary_free(&gb);
+			return NULL;
+		}
+	}
 	h = xcalloc(1, sizeof(*h));
 	h->pid = pid;
 	h->mbuckets = gb.mbuckets;
@@ -69,12 +86,13 @@ int go_heap_read(struct go_heap *h)
 	uint64_t b, hdr[6];
 	int64_t rate;
 	VEC(struct go_record) recs = { 0 };
+	bool active = false;
 
 	if (!peek(h->pid, h->rate_addr, &rate, 8) || !peek(h->pid, h->mbuckets, &b, 8))
 		return -errno;
 	for (uint32_t n = 0; b && n < MAX_BUCKETS; n++) {
 		struct go_record r = { 0 };
-		uint64_t mem[4];
+		uint64_t mem[16];   /* active, then future[3]: four words each */
 
 		if (!peek(h->pid, b, hdr, sizeof(hdr))) {
 			vec_free(&recs);
@@ -87,12 +105,28 @@ int go_heap_read(struct go_heap *h)
 				r.frees = mem[1];
 				r.alloc_bytes = mem[2];
 				r.free_bytes = mem[3];
-				if (r.allocs)
+				for (int c = 1; c < 4; c++) {
+					r.future[0] += mem[4 * c];
+					r.future[1] += mem[4 * c + 1];
+					r.future[2] += mem[4 * c + 2];
+					r.future[3] += mem[4 * c + 3];
+				}
+				if (r.allocs || r.future[0])
 					vec_push(&recs, r);
+				active |= r.allocs || r.frees;
 			}
 		}
 		b = hdr[1]; /* allnext */
 	}
+	/* No GC yet: Go's MemProfile then publishes every pending cycle (so a
+	 * program that never collected still has a profile); so do we. */
+	if (!active)
+		for (size_t i = 0; i < recs.n; i++) {
+			recs.v[i].allocs += recs.v[i].future[0];
+			recs.v[i].frees += recs.v[i].future[1];
+			recs.v[i].alloc_bytes += recs.v[i].future[2];
+			recs.v[i].free_bytes += recs.v[i].future[3];
+		}
 	vec_free(&h->recs);
 	h->recs.v = recs.v;
 	h->recs.n = recs.n;
@@ -127,6 +161,9 @@ void go_heap_add(struct go_heap *h, struct stack_builder *b, const char *comm)
 	for (size_t i = 0; i < h->recs.n; i++) {
 		const struct go_record *r = &h->recs.v[i];
 		int64_t v[4];
+
+		if (!r->allocs)
+			continue;
 		uint64_t ips[MAX_STK];
 
 		scale(r->allocs, r->alloc_bytes, h->rate, &v[0], &v[1]);

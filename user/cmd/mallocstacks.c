@@ -349,7 +349,10 @@ static int attach_targets(struct session *s, struct mallocstacks *ms)
 			struct elf_syms *es = sym_elf_path(s->sym, exe);
 			char why[512];
 
-			if (es && es->is_go && !ms->alloc_only) {
+			/* A running Go program (-p): its own heap profile. A
+			 * -- CMD may end before it can be read: its allocations
+			 * are counted at runtime.mallocgc instead. */
+			if (es && es->is_go && !ms->alloc_only && !is_cmd) {
 				struct go_heap_target g = { .heap = go_heap_open(pid, exe, why, sizeof(why)) };
 
 				if (g.heap) {
