@@ -19,16 +19,12 @@ GL_OUT=$TMP/golang.md
 
 gl_run() { # gl_run MODE: one ping-pong run; appends round trips/s
 	local mode=$1 log=$TMP/gl-$1.log
-	GOMAXPROCS=1 $B/goload pingpong "$SECS" > "$log" &
-	local w=$!
-	while ! grep -q ready "$log" 2>/dev/null; do sleep 0.01; done
+	# The profiler runs the workload (-- CMD): attached before it starts.
 	case $mode in
-	goroutines) "$BPFPROF" offcpu -p $w -o /dev/null 2>/dev/null & ;;
-	threads) "$BPFPROF" offcpu --threads -p $w -o /dev/null 2>/dev/null & ;;
+	none) GOMAXPROCS=1 $B/goload pingpong "$SECS" > "$log" ;;
+	goroutines) GOMAXPROCS=1 "$BPFPROF" offcpu -f folded -o /dev/null -- $B/goload pingpong "$SECS" > "$log" 2>/dev/null ;;
+	threads) GOMAXPROCS=1 "$BPFPROF" offcpu --threads -f folded -o /dev/null -- $B/goload pingpong "$SECS" > "$log" 2>/dev/null ;;
 	esac
-	wait $w
-	kill -INT %% 2>/dev/null
-	wait 2>/dev/null
 	awk '/round_trips_per_sec/ { print $2 }' "$log" >> "$TMP/gl-$mode"
 }
 for _ in $(seq 1 "$REPS"); do
@@ -55,7 +51,7 @@ done
 	while ! grep -q ready "$TMP/many.log" 2>/dev/null; do sleep 0.05; done
 	: > "$TMP/gsnap"
 	for _ in $(seq 1 "$REPS"); do
-		"$BPFPROF" goroutines -v -p "$w" -o /dev/null 2>&1 | awk '/goroutines shown in/ { print $(NF - 1) }' >> "$TMP/gsnap"
+		"$BPFPROF" goroutines -v -p "$w" -f folded -o /dev/null 2>&1 | awk '/goroutines shown in/ { print $(NF - 1) }' >> "$TMP/gsnap"
 	done
 	kill "$w"; wait "$w" 2>/dev/null
 	echo "## Go: listing 10,000 goroutines (\`goroutines -p\`, median of $REPS)"

@@ -33,7 +33,7 @@ ms_since() { awk -v a="$1" -v b="$(date +%s%N)" 'BEGIN { printf "%.1f\n", (b - a
 			t0=$(date +%s%N)
 			"$BPFPROF" dump -v -p "$w" > /dev/null 2> "$TMP/d.err"
 			ms_since "$t0" >> "$TMP/run"
-			awk '/threads in/ { print $(NF - 3) }' "$TMP/d.err" >> "$TMP/snap"
+			awk '/threads in/ { print $(NF - 4) }' "$TMP/d.err" >> "$TMP/snap"
 			if have gdb; then
 				t0=$(date +%s%N)
 				gdb -p "$w" -batch -ex "thread apply all bt" > /dev/null 2>&1
