@@ -49,3 +49,11 @@ d = json.load(open('$OUT/gh.json'))
 types = [t['type'] for t in d['sample_types']]
 assert types == ['alloc_objects', 'alloc_space', 'inuse_objects', 'inuse_space'], types
 assert d['default_sample_type'] == 'inuse_space', d['default_sample_type']"
+# Goroutine creation: threadcreate counts `go` statements (runtime.newproc)
+# by the creating stack: 20 + 2 x 40 + 1 + 4 = 105 from main.main.
+"$BPFPROF" threadcreate -f json -o "$OUT/gtc.json" -o "$OUT/gtc.folded" --sample-index goroutines -- "$TB/goblock" "$OUT/gtc" > /dev/null 2>&1
+check "threadcreate, Go: 105 goroutines created by main.main" eq "$(awk '/;main\.main;runtime\.newproc / { n += $NF } END { print n + 0 }' "$OUT/gtc.folded")" 105
+check "threadcreate, Go: label created=goroutine" python3 -c "
+import json
+d = json.load(open('$OUT/gtc.json'))
+assert any(s['labels'].get('created') == 'goroutine' for s in d['samples']), d['samples'][:2]"

@@ -4,10 +4,12 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
 
 #include "core/session.h"
 #include "core/cmdbase.h"
+#include "core/goprobes.h"
 #include "threadcreate.h"
 #include "threadcreate.skel.h"
 
@@ -33,6 +35,7 @@ static void threadcreate_describe(struct session *s, struct profile *p)
 {
 	profile_add_type(p, "threadcreate", "count");
 	profile_add_type(p, "processes", "count");
+	profile_add_type(p, "goroutines", "count");
 	p->default_type = 0;
 	p->period_type.type = pf_str(p, "threadcreate");
 	p->period_type.unit = pf_str(p, "count");
@@ -48,11 +51,25 @@ static int threadcreate_start(struct session *s)
 
 	if ((err = CMD_OPEN(s, &tc->base, threadcreate, &tc->skel)) < 0)
 		return err;
+	bpf_program__set_autoattach(tc->skel->progs.threadcreate_newproc, false);
 	if ((err = cmd_prepare(s, &tc->base, NULL, 0)) < 0 ||
 	    (err = cmd_loaded(s, &tc->base, threadcreate_bpf__load(tc->skel), &rec)) < 0)
 		return err;
 	if ((err = filter_follow_attach(tc->skel->obj, &tc->base.links)) < 0)
 		return err;
+	/* Go targets: goroutine creation too. */
+	for (size_t i = 0; i < s->o.pids.n + (s->o.cmd && s->child > 0); i++) {
+		pid_t pid = i < s->o.pids.n ? s->o.pids.v[i] : s->child;
+		char exe[PATH_MAX];
+		struct elf_syms *es;
+
+		if (i == s->o.pids.n && s->o.pids.n && s->o.pids.v[0] == s->child)
+			break; /* CMD is already in the list */
+		if (session_target_exe(s, pid, exe, sizeof(exe)) && (es = sym_elf_path(s->sym, exe)) && es->is_go &&
+		    (err = go_probe_attach(s, tc->skel->progs.threadcreate_newproc, pid, exe, es, "runtime.newproc",
+					   &tc->base.links)) < 0 && err != -ENOENT)
+			return err;
+	}
 	if (!(link = bpf_program__attach(tc->skel->progs.threadcreate_fork))) {
 		err = -errno;
 		err_msg("cannot attach to sched_process_fork: %s", strerror(-err));
@@ -73,10 +90,13 @@ static void add_entry(const void *k, const void *v, void *ctx)
 	const struct threadcreate_key *key = k;
 	struct threadcreate_drain *d = ctx;
 	uint64_t n = *(const uint64_t *)v;
-	int64_t values[2] = { key->process ? 0 : (int64_t)n, key->process ? (int64_t)n : 0 };
+	static const char *const made[] = { "thread", "process", "goroutine" };
+	int64_t values[3] = { 0 };
 	char comm[TASK_COMM_LEN + 1] = { 0 };
-	struct pf_label kind = { .key = pf_str(d->b->p, "created"),
-				 .str = pf_str(d->b->p, key->process ? "process" : "thread") };
+	unsigned what = key->process < 3 ? key->process : 0;
+	struct pf_label kind = { .key = pf_str(d->b->p, "created"), .str = pf_str(d->b->p, made[what]) };
+
+	values[what] = (int64_t)n;
 
 	memcpy(comm, key->comm, TASK_COMM_LEN);
 	stack_begin(d->b);
