@@ -8,6 +8,7 @@
  * keeps frame pointers; at a function's entry the caller's return address
  * is at [sp], which the walker's entry mode takes). Include after
  * filter.bpf.h and ktables.bpf.h. */
+#include "golabels.bpf.h"
 #ifndef BPFPROF_GOWAIT_BPF_H
 #define BPFPROF_GOWAIT_BPF_H
 
@@ -20,6 +21,7 @@ struct go_wait {
 	__u8 pad[2];
 	char comm[TASK_COMM_LEN];
 	__u64 arg;               /* the probed function's first argument (rax) */
+	__u64 labels;            /* its pprof label set (golabels.bpf.h), or 0 */
 };
 
 struct {
@@ -38,6 +40,7 @@ static __always_inline void go_wait_begin(struct pt_regs *ctx, __u8 reason, bool
 			     .parked = parked, .ustack = STACK_NONE, .arg = ctx->ax };
 
 	w.exec = exec_gen(w.pid);
+	w.labels = go_labels(w.pid, g);
 	bpf_get_current_comm(&w.comm, sizeof(w.comm));
 	if (cfg.user_stacks) {
 		if (cfg.kt_enabled && kt_ready(w.pid, w.exec))

@@ -49,13 +49,8 @@ struct {
 
 COUNT_SET(struct offcpu_key, struct offcpu_val)
 
-/* Go targets in the goroutine view (their threads' switches are not counted). */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1024);
-	__type(key, __u32);
-	__type(value, __u8);
-} go_pids SEC(".maps");
+/* Go targets in the goroutine view are in go_procs (golabels.bpf.h): their
+ * threads' switches are not counted. */
 
 
 /* task_struct->__state was ->state before 5.14 */
@@ -120,7 +115,7 @@ static __always_inline int on_switch(void *ctx, bool preempt, struct task_struct
 
 	/* prev leaves the CPU: remember where (current is still prev). A Go
 	 * target in the goroutine view is measured by its goroutines. */
-	if (prev_tid != 0 && target_match(prev_tgid, prev_tid) && !bpf_map_lookup_elem(&go_pids, &prev_tgid)) {
+	if (prev_tid != 0 && target_match(prev_tgid, prev_tid) && !bpf_map_lookup_elem(&go_procs, &prev_tgid)) {
 		__u8 state = switch_state(preempt, prev_state, prev, btf);
 
 		bool kthread = !!(TASK_READ(btf, prev, flags) & PF_KTHREAD);
@@ -291,7 +286,7 @@ int offcpu_seed(struct bpf_iter__task *ctx)
 		return 0;
 	if (cfg.root_child && tgid == cfg.root_child && !exec_gen(tgid))
 		return 0; /* -- CMD before its exec: our launcher, held */
-	if (bpf_map_lookup_elem(&go_pids, &tgid))
+	if (bpf_map_lookup_elem(&go_procs, &tgid))
 		return 0; /* a Go target: measured by its goroutines */
 	st = task->__state;
 	if (st == 0 || task->on_cpu)
@@ -378,7 +373,7 @@ int offcpu_goexecute(struct pt_regs *ctx)
 		return 0;
 	if (now > w->ts && now - w->ts >= min_block_ns && now - w->ts <= max_block_ns) {
 		struct offcpu_key key = { .pid = w->pid, .exec = w->exec, .ustack = w->ustack,
-					  .kstack = STACK_NONE, .state = w->reason, .go = 1 };
+					  .kstack = STACK_NONE, .state = w->reason, .go = 1, .labels = w->labels };
 
 		__builtin_memcpy(key.comm, w->comm, sizeof(key.comm));
 		add(&key, now - w->ts);

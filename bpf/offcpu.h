@@ -44,6 +44,7 @@ struct offcpu_key {
 	__u8 go;         /* a goroutine's wait (tid 0), not a thread's */
 	__u8 pad;
 	char comm[TASK_COMM_LEN];
+	__u64 labels;    /* Go: the goroutine's pprof label set (golabels.bpf.h), or 0 */
 };
 
 struct offcpu_val {

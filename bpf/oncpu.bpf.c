@@ -11,6 +11,7 @@
 #include "filter.bpf.h"
 #include "unwind.bpf.h"
 #include "ktables.bpf.h"
+#include "golabels.bpf.h"
 
 const volatile bool include_idle = false;
 
@@ -72,6 +73,18 @@ int oncpu_sample(struct bpf_perf_event_data *ctx)
 	key.pid = tgid;
 	key.tid = pid;
 	key.exec = exec_gen(tgid);
+	/* Go: the goroutine's labels; g is in r14, in the sampled registers
+	 * or (in the kernel) in those saved at its entry. */
+	if (!kthread && bpf_map_lookup_elem(&go_procs, &tgid)) {
+		__u64 g = 0;
+
+		if (in_kernel)
+			bpf_probe_read_kernel(&g, sizeof(g),
+					      &((struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf()))->r14);
+		else
+			g = ctx->regs.r14;
+		key.labels = go_labels(tgid, g);
+	}
 	bpf_get_current_comm(&key.comm, sizeof(key.comm));
 	key.ustack = STACK_NONE;
 	key.kstack = STACK_NONE;

@@ -14,6 +14,7 @@ struct oncpu_key {
 	__s32 kstack;
 	__u32 pad;       /* 8-byte size: values follow keys in user-space tables */
 	char comm[TASK_COMM_LEN];
+	__u64 labels;    /* Go: the running goroutine's pprof label set, or 0 */
 };
 
 #endif

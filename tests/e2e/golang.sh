@@ -57,3 +57,25 @@ check "threadcreate, Go: label created=goroutine" python3 -c "
 import json
 d = json.load(open('$OUT/gtc.json'))
 assert any(s['labels'].get('created') == 'goroutine' for s in d['samples']), d['samples'][:2]"
+# pprof labels (pprof.Do): oncpu and offcpu samples of a Go program carry
+# its goroutines' labels.
+"$BPFPROF" oncpu -f json -o "$OUT/glab.json" -- "$TB/golabels" 2.5 > /dev/null 2>&1
+check "oncpu, Go: pprof labels on samples (worker=alpha on burnAlpha, beta on burnBeta)" python3 -c "
+import json
+d = json.load(open('$OUT/glab.json'))
+names = [f['function'] for f in d['frames']]
+by = {}
+for s in d['samples']:
+    fn = [names[i] for i in s['stack'] if names[i] in ('main.burnAlpha', 'main.burnBeta')]
+    if fn:
+        by.setdefault(fn[0], {}).setdefault(s['labels'].get('worker'), 0)
+        by[fn[0]][s['labels'].get('worker')] += s['values'][0]
+assert by['main.burnAlpha'].get('alpha', 0) >= 0.95 * sum(by['main.burnAlpha'].values()), by
+assert by['main.burnBeta'].get('beta', 0) >= 0.95 * sum(by['main.burnBeta'].values()), by"
+"$BPFPROF" offcpu -f json -o "$OUT/glabo.json" -- "$TB/golabels" 2.5 > /dev/null 2>&1
+check "offcpu, Go: pprof labels on goroutine waits (request=slow on waitSlow)" python3 -c "
+import json
+d = json.load(open('$OUT/glabo.json'))
+names = [f['function'] for f in d['frames']]
+v = [s['labels'].get('request') for s in d['samples'] if any(names[i] == 'main.waitSlow' for i in s['stack'])]
+assert v and all(x == 'slow' for x in v), v"

@@ -14,18 +14,11 @@
 #include "core/cmdbase.h"
 #include "core/cli.h"
 #include "core/goprobes.h"
-#include "symbols/gobin.h"
+#include "core/gotargets.h"
 #include "offcpu.h"
 #include "offcpu.skel.h"
 #include "core/session.h"
 #include "core/unwinder.h"
-
-/* A Go target measured by its goroutines: its wait reasons' text. */
-struct go_target_info {
-	pid_t pid;
-	char exe[PATH_MAX];
-	struct go_binary bin;
-};
 
 struct offcpu {
 	struct cmd_base base;       /* first: the shared part (cmdbase.h) */
@@ -37,7 +30,7 @@ struct offcpu {
 	bool have_prev_state;
 	bool wall;                  /* the wall command: on-CPU samples too */
 	bool threads;               /* --threads: Go targets as threads, not goroutines */
-	VEC(struct go_target_info) go; /* Go targets in the goroutine view */
+	struct go_targets go;       /* Go targets in the goroutine view */
 	uint64_t go_runtime_ns;     /* this interval's waits of the runtime's own goroutines */
 	bool per_thread;            /* wall --per-thread: a root frame per thread */
 	uint64_t freq;              /* wall -F */
@@ -282,9 +275,9 @@ static int open_and_load(struct session *s, struct offcpu *oc, bool seed)
 	}
 	bpf_program__set_autoload(skel->progs.offcpu_sample, oc->wall);
 	bpf_program__set_autoattach(skel->progs.offcpu_sample, false);
-	bpf_program__set_autoload(skel->progs.offcpu_gopark, oc->go.n > 0);
+	bpf_program__set_autoload(skel->progs.offcpu_gopark, oc->go.v.n > 0);
 	bpf_program__set_autoattach(skel->progs.offcpu_gopark, false);
-	bpf_program__set_autoload(skel->progs.offcpu_goexecute, oc->go.n > 0);
+	bpf_program__set_autoload(skel->progs.offcpu_goexecute, oc->go.v.n > 0);
 	bpf_program__set_autoattach(skel->progs.offcpu_goexecute, false);
 	bpf_program__set_autoload(skel->progs.offcpu_seed, seed);
 	bpf_program__set_autoattach(skel->progs.offcpu_seed, false);
@@ -304,32 +297,13 @@ static int open_and_load(struct session *s, struct offcpu *oc, bool seed)
  * --threads (or wall, which is a thread view). -p pids and -- CMD. */
 static void find_go_targets(struct session *s, struct offcpu *oc)
 {
-	pid_t pids[1];
-	const pid_t *list = s->o.pids.v;
-	size_t n = s->o.pids.n;
-
 	if (oc->threads || oc->wall)
 		return;
-	if (s->o.cmd && s->child > 0) {
-		pids[0] = s->child;
-		list = pids;
-		n = 1;
-	}
-	for (size_t i = 0; i < n; i++) {
-		struct go_target_info g = { .pid = list[i] };
-		struct elf_syms *es;
-		char why[256];
-
-		if (!session_target_exe(s, g.pid, g.exe, sizeof(g.exe)) || !(es = sym_elf_path(s->sym, g.exe)) ||
-		    !es->is_go || !elf_sym_addr(es, "runtime.gopark") || !elf_sym_addr(es, "runtime.execute"))
-			continue;
-		if (go_binary_load(&g.bin, g.exe, why, sizeof(why)) < 0)
-			memset(&g.bin, 0, sizeof(g.bin)); /* reasons shown by number */
-		if (s->o.verbose)
-			fprintf(stderr, "%s: pid %d is a Go program (%s): its goroutines are measured (--threads for "
-				"its threads)\n", prog_name, g.pid, g.bin.version[0] ? g.bin.version : "version unknown");
-		vec_push(&oc->go, g);
-	}
+	go_targets_find(s, &oc->go, "runtime.execute");
+	for (size_t i = 0; i < oc->go.v.n && s->o.verbose; i++)
+		fprintf(stderr, "%s: pid %d is a Go program (%s): its goroutines are measured (--threads for "
+			"its threads)\n", prog_name, oc->go.v.v[i].pid,
+			oc->go.v.v[i].bin.version[0] ? oc->go.v.v[i].bin.version : "version unknown");
 }
 
 static int offcpu_start(struct session *s)
@@ -366,19 +340,14 @@ static int offcpu_start(struct session *s)
 	skel = oc->skel;
 	/* Go targets: their threads leave sched_switch's count before it is
 	 * attached; their goroutines are probed. */
-	for (size_t i = 0; i < oc->go.n; i++) {
-		__u32 pid = oc->go.v[i].pid;
-		__u8 one = 1;
-
-		bpf_map_update_elem(bpf_map__fd(skel->maps.go_pids), &pid, &one, BPF_ANY);
-	}
+	go_targets_mark(&oc->go, skel->maps.go_procs);
 	if ((err = offcpu_bpf__attach(skel)) < 0) {
 		err_msg("cannot attach to sched_switch (%s): %s", oc->used_raw_tp ? "raw_tp" : "tp_btf",
 			strerror(-err));
 		return err;
 	}
-	for (size_t i = 0; i < oc->go.n; i++) {
-		struct go_target_info *g = &oc->go.v[i];
+	for (size_t i = 0; i < oc->go.v.n; i++) {
+		struct go_target_info *g = &oc->go.v.v[i];
 		struct elf_syms *es = sym_elf_path(s->sym, g->exe);
 
 		if (!es || (err = go_probe_attach(s, skel->progs.offcpu_gopark, g->pid, g->exe, es, "runtime.gopark",
@@ -403,6 +372,12 @@ static int offcpu_start(struct session *s)
 static void offcpu_scan(struct session *s)
 {
 	struct offcpu *oc = s->priv;
+
+	/* Go: the label sets of the waits so far, read while the target lives. */
+	go_targets_prefetch_map(&oc->go, oc->skel->maps.counts0, sizeof(struct offcpu_key),
+				offsetof(struct offcpu_key, labels));
+	go_targets_prefetch_map(&oc->go, oc->skel->maps.counts1, sizeof(struct offcpu_key),
+				offsetof(struct offcpu_key, labels));
 	uint32_t key, next;
 	void *prev = NULL;
 	struct offcpu_start st;
@@ -425,12 +400,11 @@ struct offcpu_drain {
 /* A goroutine wait's label: Go's text for its wait reason. */
 static const char *go_reason(struct offcpu *oc, const struct offcpu_key *key, char *buf, size_t n)
 {
-	for (size_t i = 0; i < oc->go.n; i++) {
-		const char *r;
+	struct go_target_info *g = go_targets_get(&oc->go, key->pid);
+	const char *r;
 
-		if (oc->go.v[i].pid == (pid_t)key->pid && (r = go_wait_reason(&oc->go.v[i].bin, key->state)) && *r)
-			return r;
-	}
+	if (g && (r = go_wait_reason(&g->bin, key->state)) && *r)
+		return r;
 	snprintf(buf, n, "wait reason %u", key->state);
 	return buf;
 }
@@ -477,7 +451,13 @@ static void add_sample(struct offcpu_drain *d, const struct offcpu_key *key, uin
 		snprintf(name, sizeof(name), "[tid %u]", key->tid);
 		stack_add_pseudo(d->b, name);
 	}
-	stack_commit(d->b, values, key->pid, key->tid, comm, &state, 1);
+	{
+		struct pf_label labels[12] = { state };
+		uint32_t nl = 1 + go_targets_labels(&((struct offcpu *)d->s->priv)->go, d->b->p, key->pid,
+						    key->labels, labels + 1, 11);
+
+		stack_commit(d->b, values, key->pid, key->tid, comm, labels, nl);
+	}
 }
 
 static void add_entry(const void *k, const void *v, void *ctx)
@@ -589,9 +569,7 @@ static void offcpu_stop(struct session *s)
 {
 	struct offcpu *oc = s->priv;
 
-	for (size_t i = 0; i < oc->go.n; i++)
-		go_binary_free(&oc->go.v[i].bin);
-	vec_free(&oc->go);
+	go_targets_free(&oc->go);
 	cmd_stop(&oc->base);
 	offcpu_bpf__destroy(oc->skel);
 }

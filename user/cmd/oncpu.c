@@ -11,6 +11,7 @@
 #include "core/session.h"
 #include "core/cmdbase.h"
 #include "core/cli.h"
+#include "core/gotargets.h"
 #include "oncpu.h"
 #include "oncpu.skel.h"
 #include "core/unwinder.h"
@@ -20,6 +21,7 @@ struct oncpu {
 	struct oncpu_bpf *skel;
 	uint64_t freq;
 	bool include_idle;
+	struct go_targets go;       /* Go targets: their samples carry pprof labels */
 };
 
 enum { OPT_INCLUDE_IDLE = 0x2000 };
@@ -88,6 +90,8 @@ static int oncpu_start(struct session *s)
 	if ((err = cmd_prepare(s, &oc->base, NULL, oc->freq * session_possible_cpus() / 4 + 16)) < 0 ||
 	    (err = cmd_loaded(s, &oc->base, oncpu_bpf__load(skel), &rec)) < 0)
 		return err;
+	go_targets_find(s, &oc->go, NULL);
+	go_targets_mark(&oc->go, skel->maps.go_procs);
 
 	return filter_follow_attach(skel->obj, &oc->base.links) ?:
 	       perf_attach_cpu_clock(skel->progs.oncpu_sample, period, &oc->base.links, &oc->base.fds);
@@ -108,11 +112,14 @@ static void add_entry(const void *k, const void *v, void *ctx)
 	int64_t values[2] = { (int64_t)count, (int64_t)(count * d->period) };
 	char comm[TASK_COMM_LEN + 1] = { 0 };
 
+	struct pf_label labels[16];
+	uint32_t nl = go_targets_labels(&((struct oncpu *)d->s->priv)->go, d->b->p, key->pid, key->labels, labels, 16);
+
 	memcpy(comm, key->comm, TASK_COMM_LEN);
 	stack_begin(d->b);
 	stack_reader_add(d->sr, d->b, key->kstack, 0, 0, STACK_KERNEL);
 	stack_reader_add(d->sr, d->b, key->ustack, key->pid, key->exec, STACK_USER);
-	stack_commit(d->b, values, key->pid, key->tid, comm, NULL, 0);
+	stack_commit(d->b, values, key->pid, key->tid, comm, labels, nl);
 }
 
 static void add_pid(const void *k, const void *v, void *ctx)
@@ -131,6 +138,7 @@ static int oncpu_collect(struct session *s, struct profile *p)
 	struct bpf_map *stacks = old ? skel->maps.stacks1 : skel->maps.stacks0;
 	struct stack_builder b;
 	struct stack_reader *sr;
+
 	struct oncpu_drain d = { .s = s, .b = &b, .period = 1000000000ULL / oc->freq };
 	int err;
 
@@ -152,12 +160,26 @@ static int oncpu_collect(struct session *s, struct profile *p)
 	return err;
 }
 
+/* The periodic scan: new processes, and (Go) the label sets of the samples
+ * so far, read while the target lives. */
+static void oncpu_scan(struct session *s)
+{
+	struct oncpu *oc = s->priv;
+
+	cmd_scan(s);
+	go_targets_prefetch_map(&oc->go, oc->skel->maps.counts0, sizeof(struct oncpu_key),
+				offsetof(struct oncpu_key, labels));
+	go_targets_prefetch_map(&oc->go, oc->skel->maps.counts1, sizeof(struct oncpu_key),
+				offsetof(struct oncpu_key, labels));
+}
+
 static void oncpu_stop(struct session *s)
 {
 	struct oncpu *oc = s->priv;
 
 	cmd_stop(&oc->base);
 	oncpu_bpf__destroy(oc->skel);
+	go_targets_free(&oc->go);
 }
 
 const struct command oncpu_command = {
@@ -170,7 +192,7 @@ const struct command oncpu_command = {
 	.short_opts = "F:",
 	.parse_opt = oncpu_parse,
 	.start = oncpu_start,
-	.scan = cmd_scan,
+	.scan = oncpu_scan,
 	.collect = oncpu_collect,
 	.stop = oncpu_stop,
 	.describe = oncpu_describe,

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/uio.h>
 
 /* Go 1.19's runtime.g on amd64 (runtime2.go), checked against the DWARF
  * of a Go 1.19 build by the unit tests. */
@@ -436,4 +437,80 @@ uint64_t go_binary_allgs_from_code(const char *path)
 	}
 	close(fd);
 	return a;
+}
+
+static bool peek_mem(pid_t pid, uint64_t addr, void *dst, size_t len)
+{
+	struct iovec l = { dst, len }, r = { (void *)(uintptr_t)addr, len };
+
+	return addr && process_vm_readv(pid, &l, 1, &r, 1, 0) == (ssize_t)len;
+}
+
+/* A Go string (pointer, length) as a C string, if printable and short. */
+static char *go_string(pid_t pid, const uint8_t *hdr)
+{
+	uint64_t p, len;
+	char *s;
+
+	memcpy(&p, hdr, 8);
+	memcpy(&len, hdr + 8, 8);
+	if (len > 256 || (len && !p))
+		return NULL;
+	s = xmalloc(len + 1);
+	if (len && !peek_mem(pid, p, s, len)) {
+		free(s);
+		return NULL;
+	}
+	s[len] = 0;
+	for (uint64_t i = 0; i < len; i++)
+		if ((unsigned char)s[i] < 0x20) {
+			free(s);
+			return NULL;
+		}
+	return s;
+}
+
+/* map[string]string's layout (runtime/map.go, Go 1.12 to 1.23): hmap
+ * { count, flags, B, noverflow, hash0, buckets, oldbuckets, ... }; a
+ * bucket holds 8 tophash bytes, 8 keys, 8 values (strings, 16 bytes each)
+ * and an overflow pointer; a filled cell has tophash >= 5. */
+int go_read_labels(pid_t pid, const struct go_binary *gb, uint64_t labels, char **keys, char **values, int max)
+{
+	uint64_t mapp, count, buckets, nb;
+	uint8_t h[48], bkt[272];
+	int n = 0;
+
+	if (gb->major != 1 || gb->minor > 20 || !peek_mem(pid, labels, &mapp, 8))
+		return -1;
+	if (!mapp)
+		return 0;
+	if (!peek_mem(pid, mapp, h, sizeof(h)))
+		return -1;
+	memcpy(&count, h, 8);
+	memcpy(&buckets, h + 16, 8);
+	if (count > 64 || h[9] > 6)
+		return -1;
+	nb = 1ull << h[9];
+	for (uint64_t b = 0; b < nb && n < max; b++) {
+		uint64_t addr = buckets + b * sizeof(bkt);
+
+		for (int chain = 0; addr && chain < 8 && n < max; chain++) {
+			if (!peek_mem(pid, addr, bkt, sizeof(bkt)))
+				return n ? n : -1;
+			for (int i = 0; i < 8 && n < max; i++) {
+				if (bkt[i] < 5)
+					continue;
+				keys[n] = go_string(pid, bkt + 8 + 16 * i);
+				values[n] = go_string(pid, bkt + 8 + 128 + 16 * i);
+				if (!keys[n] || !values[n]) {
+					free(keys[n]);
+					free(values[n]);
+					continue;
+				}
+				n++;
+			}
+			memcpy(&addr, bkt + 264, 8);
+		}
+	}
+	return n;
 }

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include "base/util.h"
 #include "symbols/gopclntab.h"
 
@@ -45,6 +46,12 @@ int go_binary_can_list(const struct go_binary *gb, const char *path, char *why, 
 void go_binary_free(struct go_binary *gb);
 /* The text of a wait reason ("chan receive"), or NULL. */
 const char *go_wait_reason(const struct go_binary *gb, unsigned reason);
+
+/* pprof labels (pprof.Do, SetGoroutineLabels): the label set g.labels
+ * points at, read from pid's memory — a *map[string]string up to Go 1.20.
+ * Up to max pairs into keys/values (strings the caller frees); the number
+ * read, or -1 when the memory does not look like a label set. */
+int go_read_labels(pid_t pid, const struct go_binary *gb, uint64_t labels, char **keys, char **values, int max);
 
 /* For tests: the built-in layout of a Go version (NULL if none), and
  * allgs as found in runtime.allgadd's code (what stripped binaries use). */
