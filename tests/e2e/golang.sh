@@ -28,7 +28,7 @@ check "offcpu --threads, Go: the thread view (the blocked goroutines' 80 s are n
 "$BPFPROF" report "$OUT/gwl-block.pb.gz" -f folded --sample-index delay > "$OUT/gwl-go-block.folded"
 check "lockwait, Go: sync.Mutex delay under main.mutexWait within 25% of Go's block profile's sync.(*Mutex).Lock" \
 	near "$(under "$OUT/gw-lock.folded" main.mutexWait)" "$(awk '/main.mutexWait;sync.\(\*Mutex\).Lock/ { s += $NF } END { print s + 0 }' "$OUT/gwl-go-block.folded")" 0.25
-check "lockwait, Go: the waiter's stack through sync.(*Mutex).lockSlow" contains "$OUT/gw-lock.folded" "main.mutexWait;sync.(*Mutex).lockSlow;sync.runtime_SemacquireMutex"
+check "lockwait, Go: the waiter's stack through Lock (inlined) and lockSlow" contains "$OUT/gw-lock.folded" "main.mutexWait;sync.(*Mutex).Lock;sync.(*Mutex).lockSlow;sync.runtime_SemacquireMutex"
 # Heap: mallocstacks on a Go process reports Go's heap profile, from the
 # runtime's own buckets (no allocator probe). The target keeps 64 MiB live
 # from main.keepLive, writes its own heap profile, then waits (HOLD).

@@ -55,8 +55,8 @@ check "lockwait --by-lock: lock label" contains "$OUT/kb.raw" "lock:["
 # Go: sync.Mutex contention by stack, and the program is not harmed.
 "$BPFPROF" lockwait --user --sample-index contentions -o "$OUT/go.folded" -- "$TB/golock" > "$OUT/go.out" 2>&1
 check "lockwait go: the program completes normally" contains "$OUT/go.out" "acquired"
-check "lockwait go: main.holdLock;sync.(*Mutex).lockSlow contentions (>= 100)" \
-	ge "$(ns_in "$OUT/go.folded" "main.holdLock;sync.(*Mutex).lockSlow")" 100
+check "lockwait go: main.holdLock;sync.(*Mutex).Lock;sync.(*Mutex).lockSlow contentions (>= 100, Lock inlined)" \
+	ge "$(ns_in "$OUT/go.folded" "main.holdLock;sync.(*Mutex).Lock;sync.(*Mutex).lockSlow")" 100
 
 # --min-wait, --lib.
 "$BPFPROF" lockwait --user --min-wait 1s -o "$OUT/mw.folded" -- "$L" mutex 1 > /dev/null 2>&1

@@ -242,6 +242,84 @@ static void collect_go_syms(struct elf_syms *es, raw_vec *raw)
 	}
 }
 
+/* An object symbol's address in .symtab, 0 if absent. */
+static uint64_t object_addr(Elf *elf, const char *want)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+
+	while ((scn = elf_nextscn(elf, scn))) {
+		Elf_Data *d;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_SYMTAB || !sh.sh_entsize || !(d = elf_getdata(scn, NULL)))
+			continue;
+		for (size_t i = 0; i < sh.sh_size / sh.sh_entsize; i++) {
+			GElf_Sym sym;
+			const char *name;
+
+			if (gelf_getsym(d, i, &sym) && (name = elf_strptr(elf, sh.sh_link, sym.st_name)) && !strcmp(name, want))
+				return sym.st_value;
+		}
+	}
+	return 0;
+}
+
+/* The section holding vaddr: its bytes from vaddr to its end. */
+static const uint8_t *section_at(Elf *elf, uint64_t vaddr, size_t *len)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+
+	while ((scn = elf_nextscn(elf, scn))) {
+		Elf_Data *d;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type == SHT_NOBITS || vaddr < sh.sh_addr ||
+		    vaddr >= sh.sh_addr + sh.sh_size || !(d = elf_getdata(scn, NULL)) || !d->d_buf)
+			continue;
+		if (vaddr - sh.sh_addr >= d->d_size)
+			return NULL;
+		*len = d->d_size - (vaddr - sh.sh_addr);
+		return (const uint8_t *)d->d_buf + (vaddr - sh.sh_addr);
+	}
+	return NULL;
+}
+
+/* Go 1.18+: where function data (inline trees) starts, moduledata.gofunc:
+ * the symbol go.func.* (go:func.* from 1.20), or in a stripped 1.18/1.19
+ * binary the word at 304 of moduledata, found in .noptrdata by its first
+ * word (the address of .gopclntab). The bytes from there to the end of
+ * their section are copied. */
+static void load_gofunc(struct elf_syms *es, Elf *elf, uint64_t pclntab_addr)
+{
+	uint64_t gofunc = object_addr(elf, "go.func.*");
+	const uint8_t *bytes;
+	size_t len = 0;
+	void *copy;
+
+	if (!gofunc)
+		gofunc = object_addr(elf, "go:func.*");
+	if (!gofunc && es->gopcln->magic == 0xfffffff0) {
+		GElf_Shdr sh;
+		Elf_Data *nd = section_named(elf, ".noptrdata", &sh);
+
+		for (size_t off = 0; nd && nd->d_buf && off + 312 <= nd->d_size; off += 8) {
+			uint64_t w;
+
+			memcpy(&w, (const uint8_t *)nd->d_buf + off, 8);
+			if (w == pclntab_addr) {
+				memcpy(&gofunc, (const uint8_t *)nd->d_buf + off + 304, 8);
+				break;
+			}
+		}
+	}
+	if (!gofunc || !(bytes = section_at(elf, gofunc, &len)) || len > (256u << 20))
+		return;
+	copy = xmalloc(len);
+	memcpy(copy, bytes, len);
+	es->gopcln->gofunc = copy;
+	es->gopcln->gofunc_len = len;
+}
+
 /* Go: a copy of .gopclntab, kept (the ELF itself may not be). */
 static void load_gopcln(struct elf_syms *es, Elf *elf)
 {
@@ -262,6 +340,16 @@ static void load_gopcln(struct elf_syms *es, Elf *elf)
 		return;
 	}
 	es->gopcln = t;
+	load_gofunc(es, elf, pcsh.sh_addr);
+}
+
+int elf_go_frames(const struct elf_syms *es, uint64_t vaddr, struct go_frame *out, int max)
+{
+	int64_t i;
+
+	if (!es->gopcln || (i = go_pcln_find(es->gopcln, vaddr)) < 0)
+		return 0;
+	return go_pcln_frames(es->gopcln, (uint64_t)i, vaddr, out, max);
 }
 
 bool elf_go_line(const struct elf_syms *es, uint64_t vaddr, const char **file, int64_t *line)
@@ -349,6 +437,7 @@ void elf_syms_free(struct elf_syms *es)
 {
 	if (es->gopcln) {
 		free((void *)es->gopcln->data);
+		free((void *)es->gopcln->gofunc);
 		free(es->gopcln);
 	}
 	if (es->cfi)

@@ -52,6 +52,10 @@ bool elf_vaddr_to_offset(const struct elf_syms *es, uint64_t vaddr, uint64_t *of
 /* Go: the file and line of vaddr (a return address less 1 for callers),
  * from .gopclntab; false when not Go or not known. */
 bool elf_go_line(const struct elf_syms *es, uint64_t vaddr, const char **file, int64_t *line);
+/* Go: the frames at vaddr from .gopclntab, inlined ones first, the
+ * function itself last (go_pcln_frames); 0 when not Go. */
+struct go_frame;
+int elf_go_frames(const struct elf_syms *es, uint64_t vaddr, struct go_frame *out, int max);
 /* The symbol containing vaddr, or NULL. */
 const struct elf_sym *elf_sym_find(const struct elf_syms *es, uint64_t vaddr);
 /* Address of a symbol by name (exact), 0 if absent; for probes and tests. */

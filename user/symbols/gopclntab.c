@@ -242,3 +242,83 @@ int go_pcln_funcid(const struct go_pcln *t, uint64_t i)
 
 	return f ? f[field(t, F_FUNCID)] : -1;
 }
+
+/* Where _func's variable part starts: after its fixed fields (Go 1.16/1.17:
+ * 44 bytes with an 8-byte entry; 1.18/1.19: 40; 1.20+: 44, startLine). */
+static unsigned func_fixed(const struct go_pcln *t)
+{
+	return t->magic == 0xfffffff0 ? 40 : 44;
+}
+
+/* pcdata table k of function record f (0: none). */
+static uint32_t pcdata_off(const struct go_pcln *t, const uint8_t *f, uint32_t k)
+{
+	uint32_t npcdata = (uint32_t)rd(f + field(t, 6), 4);
+	size_t at = func_fixed(t) + 4 * (size_t)k;
+
+	if (k >= npcdata || (size_t)(f - t->functab) + at + 4 > t->functab_len)
+		return 0;
+	return (uint32_t)rd(f + at, 4);
+}
+
+/* funcdata k of f: an offset from gofunc (1.18+), or ~0 for none. */
+static uint32_t funcdata_off(const struct go_pcln *t, const uint8_t *f, uint32_t k)
+{
+	uint32_t npcdata = (uint32_t)rd(f + field(t, 6), 4);
+	unsigned nfuncdata = f[func_fixed(t) - 1];
+	size_t at = func_fixed(t) + 4 * (size_t)npcdata + 4 * (size_t)k;
+
+	if (k >= nfuncdata || (size_t)(f - t->functab) + at + 4 > t->functab_len)
+		return ~0u;
+	return (uint32_t)rd(f + at, 4);
+}
+
+enum { PCDATA_INLTREE = 2, FUNCDATA_INLTREE = 3 };
+
+int go_pcln_frames(const struct go_pcln *t, uint64_t i, uint64_t pc, struct go_frame *out, int max)
+{
+	const uint8_t *f = func_rec(t, i, field(t, F_CU) + 4);
+	uint64_t entry, off, look = pc;
+	const char *name;
+	int n = 0;
+
+	if (!f || max <= 0 || !go_pcln_func(t, i, &entry, &name) || !entry_of(t, i, &entry, &off))
+		return 0;
+	/* Inlined calls: Go 1.18+ tables, with the function data known. */
+	if (t->magic != 0xfffffffa && t->gofunc && f[func_fixed(t) - 1] > FUNCDATA_INLTREE) {
+		uint32_t pcd = pcdata_off(t, f, PCDATA_INLTREE), fd = funcdata_off(t, f, FUNCDATA_INLTREE);
+		/* inlinedCall: 1.18/1.19 {parent i16, funcID u8, _, file i32,
+		 * line i32, func_ i32, parentPc i32} (20 bytes); 1.20+ {funcID
+		 * u8, _ [3], nameOff i32, parentPc i32, startLine i32} (16). */
+		size_t sz = t->magic == 0xfffffff0 ? 20 : 16;
+		unsigned name_at = t->magic == 0xfffffff0 ? 12 : 4, ppc_at = t->magic == 0xfffffff0 ? 16 : 8;
+
+		for (int depth = 0; pcd && fd != ~0u && n < max - 1 && depth < 64; depth++) {
+			int32_t ix, nameoff, ppc;
+			const uint8_t *e;
+			struct go_frame fr = { 0 };
+
+			if (!pcvalue(t, pcd, entry, look, &ix) || ix < 0)
+				break;
+			if ((uint64_t)fd + ((uint64_t)ix + 1) * sz > t->gofunc_len)
+				break;
+			e = t->gofunc + fd + (uint64_t)ix * sz;
+			nameoff = (int32_t)rd(e + name_at, 4);
+			ppc = (int32_t)rd(e + ppc_at, 4);
+			if (nameoff < 0 || (size_t)nameoff >= t->funcnames_len ||
+			    !memchr(t->funcnames + nameoff, 0, t->funcnames_len - nameoff))
+				break;
+			fr.func = (const char *)t->funcnames + nameoff;
+			if (!go_pcln_line(t, i, look, &fr.file, &fr.line))
+				fr.file = NULL;
+			out[n++] = fr;
+			look = entry + (uint32_t)ppc;
+		}
+	}
+	out[n].func = name;
+	if (!go_pcln_line(t, i, look, &out[n].file, &out[n].line)) {
+		out[n].file = NULL;
+		out[n].line = 0;
+	}
+	return n + 1;
+}

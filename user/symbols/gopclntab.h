@@ -17,6 +17,10 @@ struct go_pcln {
 	uint64_t nfunc;
 	uint64_t text_start;     /* 1.18+: base of entry offsets */
 	const uint8_t *funcnames, *cutab, *filetab, *pctab, *functab;
+	/* Inline trees (Go 1.18+ tables): the bytes from gofunc (moduledata's
+	 * base of function data) on, as the binary holds them; NULL: unknown. */
+	const uint8_t *gofunc;
+	size_t gofunc_len;
 	size_t funcnames_len, cutab_len, filetab_len, pctab_len, functab_len;
 };
 
@@ -32,6 +36,15 @@ bool go_pcln_end(const struct go_pcln *t, uint64_t i, uint64_t *end);
 int64_t go_pcln_find(const struct go_pcln *t, uint64_t pc);
 /* File and line of pc in function i (a return address: pass pc - 1). */
 bool go_pcln_line(const struct go_pcln *t, uint64_t i, uint64_t pc, const char **file, int64_t *line);
+
+/* One frame of a pc, with the frames inlined into it. */
+struct go_frame {
+	const char *func, *file;
+	int64_t line;
+};
+/* The frames at pc in function i, innermost (inlined) first and the
+ * function itself last; at most max; the number (0 if unknown). */
+int go_pcln_frames(const struct go_pcln *t, uint64_t i, uint64_t pc, struct go_frame *out, int max);
 
 /* The stack pointer's distance below the frame's top at pc in function i
  * (pcsp): the return address is at sp + delta. */

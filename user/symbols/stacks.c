@@ -41,6 +41,15 @@ static uint32_t frame_location(struct stack_builder *b, const struct sym_frame *
 					.build_id = f->build_id, .kernel = f->kind == PF_FRAME_KERNEL };
 		mapping = profile_add_mapping(p, &m);
 	}
+	if (f->func && f->ninl) { /* Go: inlined callees first, their caller last */
+		struct pf_line lines[8];
+		struct pf_location loc = { .addr = addr, .mapping = mapping, .kind = f->kind, .lines = lines };
+
+		for (int i = 0; i < f->ninl; i++)
+			lines[loc.nlines++] = (struct pf_line){ f->inl[i].func, f->inl[i].file, f->inl[i].line };
+		lines[loc.nlines++] = (struct pf_line){ f->func, f->file, f->line };
+		return profile_add_location(p, &loc);
+	}
 	if (f->func)
 		return profile_add_frame_line(p, mapping, addr, f->kind, f->func, f->file, f->line);
 	/* Never drop a frame: name it by module and offset. */

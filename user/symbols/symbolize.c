@@ -1,4 +1,5 @@
 #include "symbols/symbolize.h"
+#include "symbols/gopclntab.h"
 #include "symbols/procmaps.h"
 
 #include <ctype.h>
@@ -447,6 +448,24 @@ static const char *perf_map_find(struct symbolizer *s, struct proc *pr, uint64_t
 	return NULL;
 }
 
+/* Go: file:line, and the functions inlined at vaddr. */
+static void go_frames(struct elf_syms *es, uint64_t vaddr, struct sym_frame *f)
+{
+	struct go_frame fr[8];
+	int n = elf_go_frames(es, vaddr, fr, 8);
+
+	if (n <= 0)
+		return;
+	f->file = fr[n - 1].file;
+	f->line = fr[n - 1].line;
+	for (int i = 0; i < n - 1 && i < 7; i++) {
+		f->inl[i].func = fr[i].func;
+		f->inl[i].file = fr[i].file;
+		f->inl[i].line = fr[i].line;
+		f->ninl++;
+	}
+}
+
 void sym_user(struct symbolizer *s, pid_t pid, uint32_t exec, uint64_t addr, struct sym_frame *f)
 {
 	struct proc *pr = proc_image(s, pid, exec);
@@ -469,8 +488,8 @@ void sym_user(struct symbolizer *s, pid_t pid, uint32_t exec, uint64_t addr, str
 				if (es) {
 					f->func = elf_sym_pretty(v->elf, es);
 					f->sym_off = vaddr - es->addr;
-					if (v->elf->gopcln && !elf_go_line(v->elf, vaddr, &f->file, &f->line))
-						f->file = NULL;
+					if (v->elf->gopcln)
+						go_frames(v->elf, vaddr, f);
 					return;
 				}
 			}

@@ -20,6 +20,10 @@ struct sym_frame {
 	uint64_t sym_off;        /* address - start of func (when func is set) */
 	const char *file;        /* source file (Go: from .gopclntab), or NULL */
 	int64_t line;
+	/* Functions inlined at this address (Go), innermost first; func is
+	 * the function they were inlined into. */
+	int ninl;
+	struct { const char *func, *file; int64_t line; } inl[7];
 	enum pf_frame_kind kind;
 };
 
