@@ -16,6 +16,7 @@
 #include "symbols/probepoint.h"
 #include "symbols/symbolize.h"
 #include "symbols/gobin.h"
+#include "symbols/elfsym.h"
 
 #include "check.h"
 
@@ -209,6 +210,107 @@ static void test_go(const char *dir)
 	      "go: stripped build read (table layout, allgs from code)",
 	      "%s", why);
 	go_binary_free(&gb);
+}
+
+/* Source lines and inlined frames agree with addr2line -i -f: over a few
+ * hundred addresses of a binary built -O2 -g and of libc (its lines from
+ * Debian's debug file, by build id). Returns the addresses compared. */
+static bool same_name(const char *ours, const char *theirs)
+{
+	size_t a = strlen(ours), b = strlen(theirs);
+
+	/* addr2line may name an alias (__GI_memcpy for memcpy) */
+	return !strcmp(ours, theirs) || (b > a && !strcmp(theirs + b - a, ours)) ||
+	       (a > b && !strcmp(ours + a - b, theirs));
+}
+
+/* Source lines and inlined frames agree with addr2line -i -f: over a few
+ * hundred addresses of a binary built -O2 -g and of libc (its lines from
+ * Debian's debug file, by build id). Returns the addresses compared. */
+static size_t lines_vs_addr2line(const char *path, size_t want, size_t *agree)
+{
+	struct symbolizer *sym = symbolizer_new();
+	struct elf_syms *es = sym_elf_path(sym, path);
+	char cmd[PATH_MAX + 64], out[64], line[4096];
+	VEC(uint64_t) addrs = { 0 };
+	size_t compared = 0;
+	FILE *f;
+
+	*agree = 0;
+	if (!es || !es->syms.n) {
+		symbolizer_free(sym);
+		return 0;
+	}
+	/* Spread over the functions: one address inside every k-th one. */
+	size_t step = es->syms.n / want + 1;
+	for (size_t i = 0; i < es->syms.n; i += step)
+		if (es->syms.v[i].size > 4)
+			vec_push(&addrs, es->syms.v[i].addr + (es->syms.v[i].size * 3 / 7));
+	snprintf(out, sizeof(out), "/tmp/a2l.%d.out", (int)getpid());
+	snprintf(cmd, sizeof(cmd), "addr2line -a -i -f -e '%s' > %s", path, out);
+	if (!(f = popen(cmd, "w"))) {
+		symbolizer_free(sym);
+		vec_free(&addrs);
+		return 0;
+	}
+	for (size_t i = 0; i < addrs.n; i++)
+		fprintf(f, "%#llx\n", (unsigned long long)addrs.v[i]);
+	pclose(f);
+	f = fopen(out, "r");
+	/* -a: each address's block starts with the address, then function
+	 * and file:line per inline level, innermost first. */
+	bool have = f && fgets(line, sizeof(line), f);
+	for (size_t i = 0; have && i < addrs.n; i++) {
+		struct src_frame fr[8];
+		int n = elf_src_frames(es, addrs.v[i], fr, 8), k = 0, ok = 1;
+		char fn[1024];
+
+		if (strncmp(line, "0x", 2))
+			break;
+		while ((have = fgets(fn, sizeof(fn), f)) && strncmp(fn, "0x", 2)) {
+			char fl[2048] = "", *colon;
+			long ln = -1;
+
+			if (!fgets(fl, sizeof(fl), f))
+				break;
+			fn[strcspn(fn, "\n")] = 0;
+			if ((colon = strrchr(fl, ':')))
+				ln = strtol(colon + 1, NULL, 10);
+			if (n <= 0) /* neither knows a line: agreed */
+				ok &= ln <= 0;
+			else if (k >= n || fr[k].line != ln || (k < n - 1 && fr[k].func && !same_name(fr[k].func, fn)))
+				ok = 0;
+			k++;
+		}
+		if (n > 0 && k != n)
+			ok = 0;
+		compared++;
+		*agree += ok;
+		if (!ok && getenv("LINES_DEBUG"))
+			fprintf(stderr, "differ at %#llx: %d levels here, %d there\n", (unsigned long long)addrs.v[i], n, k);
+		if (have)
+			snprintf(line, sizeof(line), "%s", fn);
+	}
+	if (f)
+		fclose(f);
+	unlink(out);
+	vec_free(&addrs);
+	symbolizer_free(sym);
+	return compared;
+}
+
+static void test_lines(const char *dir)
+{
+	char path[PATH_MAX];
+	size_t agree, n;
+
+	elf_syms_keep_elf(false);
+	snprintf(path, sizeof(path), "%s/inl", dir);
+	n = lines_vs_addr2line(path, 300, &agree);
+	check(n >= 5 && agree == n, "lines: tests/build/inl: names and lines as addr2line -i -f", "%zu of %zu", agree, n);
+	n = lines_vs_addr2line("/lib/x86_64-linux-gnu/libc.so.6", 300, &agree);
+	check(n >= 200 && agree * 100 >= n * 97, "lines: libc (Debian's debug file): names and lines as addr2line -i -f (97%)",
+	      "%zu of %zu", agree, n);
 }
 
 static void test_kernel(void)
@@ -412,6 +514,7 @@ int main(int argc, char **argv)
 	test_binary(dir, "symtarget_stripped", true);
 	test_cxx(dir);
 	test_go(dir);
+	test_lines(dir);
 	test_kernel();
 	return failures ? 1 : 0;
 }

@@ -2,11 +2,14 @@
 #include "symbols/gopclntab.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <dwarf.h>
 #include <gelf.h>
 #include <libelf.h>
 #include <elfutils/libdw.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* From libstdc++ (the Itanium C++ ABI's demangler). */
 extern char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
@@ -33,7 +36,9 @@ static void keep_or_end(struct elf_syms *es, Elf *elf, int err, bool has_fd)
 {
 	if (!elf)
 		return;
-	if (keep_elf && !err && (!has_fd || elf_cntl(elf, ELF_C_FDDONE) == 0)) {
+	/* Kept for unwinding, or for its line tables (read when a sample
+	 * lands in it: mapped, not read, until then). */
+	if ((keep_elf || es->has_dwarf) && !err && (!has_fd || elf_cntl(elf, ELF_C_FDDONE) == 0)) {
 		es->elf = elf;
 		return;
 	}
@@ -192,6 +197,8 @@ static void read_notes(struct elf_syms *es, Elf *elf)
 		    (sname = elf_strptr(elf, shstrndx, sh.sh_name))) {
 			if (!strcmp(sname, ".gopclntab") || !strcmp(sname, ".go.buildinfo"))
 				es->is_go = true;
+			if (!strcmp(sname, ".debug_info") && sh.sh_type != SHT_NOBITS && sh.sh_size)
+				es->has_dwarf = true;
 			if (!strcmp(sname, ".gnu_debuglink") && (data = elf_getdata(scn, NULL)) && data->d_size)
 				snprintf(es->debuglink, sizeof(es->debuglink), "%.*s",
 					 (int)strnlen(data->d_buf, data->d_size), (char *)data->d_buf);
@@ -343,13 +350,142 @@ static void load_gopcln(struct elf_syms *es, Elf *elf)
 	load_gofunc(es, elf, pcsh.sh_addr);
 }
 
-int elf_go_frames(const struct elf_syms *es, uint64_t vaddr, struct go_frame *out, int max)
+/* The libdw handle of a file's debug information: the file's own
+ * (.debug_info), else its separate debug file. */
+static Dwarf *dwarf_of(struct elf_syms *es)
+{
+	if (!es->dw_tried) {
+		es->dw_tried = true;
+		if (es->has_dwarf && es->elf) {
+			es->dw = dwarf_begin_elf(es->elf, DWARF_C_READ, NULL);
+		} else if (es->debug_path) {
+			int fd = open(es->debug_path, O_RDONLY | O_CLOEXEC);
+			Elf *elf = fd >= 0 ? elf_begin(fd, ELF_C_READ_MMAP, NULL) : NULL;
+
+			if (elf && elf_cntl(elf, ELF_C_FDDONE) == 0 && (es->dw = dwarf_begin_elf(elf, DWARF_C_READ, NULL)))
+				es->dw_elf = elf;
+			else if (elf)
+				elf_end(elf);
+			if (fd >= 0)
+				close(fd);
+		}
+	}
+	return es->dw;
+}
+
+/* A DIE's name, through its abstract origin or specification. */
+static const char *die_name(Dwarf_Die *d)
+{
+	Dwarf_Attribute a;
+	const char *n = NULL;
+
+	if (dwarf_attr_integrate(d, DW_AT_name, &a))
+		n = dwarf_formstring(&a);
+	return n;
+}
+
+/* A file name as the line table has it, made absolute with the compile
+ * directory when relative (as addr2line shows it; go tool pprof -list
+ * finds the source by it). Kept per name. */
+static const char *abs_file(struct elf_syms *es, Dwarf_Die *cu, const char *file)
+{
+	Dwarf_Attribute a;
+	const char *dir;
+	bool found;
+	uint64_t *slot;
+	char buf[4096];
+
+	if (!file || file[0] == '/')
+		return file;
+	slot = hmap_upsert(&es->abs_files, (uintptr_t)file, 0, 0, &found);
+	if (!found) {
+		dir = dwarf_attr(cu, DW_AT_comp_dir, &a) ? dwarf_formstring(&a) : NULL;
+		if (dir && dir[0] == '/') {
+			snprintf(buf, sizeof(buf), "%s/%s", dir, file[0] == '.' && file[1] == '/' ? file + 2 : file);
+			*slot = (uintptr_t)arena_strdup(&es->arena, buf);
+		} else {
+			*slot = (uintptr_t)file;
+		}
+	}
+	return (const char *)(uintptr_t)*slot;
+}
+
+/* DWARF: the line at vaddr, and the chain of inlined subroutines around it
+ * (each one's call site is the line in the next one out). */
+static int dwarf_frames(struct elf_syms *es, uint64_t vaddr, struct src_frame *out, int max)
+{
+	Dwarf *dw = dwarf_of(es);
+	Dwarf_Die cu, *scopes = NULL;
+	Dwarf_Line *ln;
+	Dwarf_Files *files = NULL;
+	size_t nfiles = 0;
+	const char *file = NULL;
+	int line = 0, ns, n = 0;
+	bool outermost = false;
+
+	if (!dw || !dwarf_addrdie(dw, vaddr, &cu))
+		return 0;
+	if ((ln = dwarf_getsrc_die(&cu, vaddr))) {
+		file = dwarf_linesrc(ln, NULL, NULL);
+		dwarf_lineno(ln, &line);
+	}
+	dwarf_getsrcfiles(&cu, &files, &nfiles);
+	ns = dwarf_getscopes(&cu, vaddr, &scopes);
+	/* Past the innermost function, libdw lists the abstract definition's
+	 * scopes; the concrete nesting (inlined into what, inlined into what)
+	 * is the chain of DIEs that contain the innermost one. */
+	for (int i = 0; i < ns; i++) {
+		int tag = dwarf_tag(&scopes[i]);
+
+		if (tag == DW_TAG_inlined_subroutine) {
+			Dwarf_Die *chain = NULL, inner = scopes[i];
+			int nc = dwarf_getscopes_die(&inner, &chain);
+
+			if (nc > 0) {
+				free(scopes);
+				scopes = chain;
+				ns = nc;
+			}
+			break;
+		}
+		if (tag == DW_TAG_subprogram)
+			break;
+	}
+	for (int i = 0; i < ns && n < max; i++) {
+		int tag = dwarf_tag(&scopes[i]);
+		Dwarf_Attribute a;
+		Dwarf_Word cf = 0, cl = 0;
+
+		if (tag != DW_TAG_inlined_subroutine && tag != DW_TAG_subprogram)
+			continue;
+		out[n++] = (struct src_frame){ die_name(&scopes[i]), abs_file(es, &cu, file), line };
+		if (tag == DW_TAG_subprogram) {
+			outermost = true;
+			break;
+		}
+		/* The next frame out is at this one's call site. */
+		if (dwarf_attr(&scopes[i], DW_AT_call_file, &a) && dwarf_formudata(&a, &cf) == 0 && files && cf < nfiles)
+			file = dwarf_filesrc(files, cf, NULL, NULL);
+		else
+			file = NULL;
+		line = dwarf_attr(&scopes[i], DW_AT_call_line, &a) && dwarf_formudata(&a, &cl) == 0 ? (int)cl : 0;
+	}
+	free(scopes);
+	/* The function itself when its scope was not listed (libdw lists an
+	 * inlined instance's abstract scopes, not the concrete caller), or no
+	 * scope at all: named by the caller from the symbol table. */
+	if (!outermost && (n || file) && n < max)
+		out[n++] = (struct src_frame){ NULL, abs_file(es, &cu, file), line };
+	return n;
+}
+
+int elf_src_frames(struct elf_syms *es, uint64_t vaddr, struct src_frame *out, int max)
 {
 	int64_t i;
 
-	if (!es->gopcln || (i = go_pcln_find(es->gopcln, vaddr)) < 0)
-		return 0;
-	return go_pcln_frames(es->gopcln, (uint64_t)i, vaddr, out, max);
+	if (es->gopcln)
+		return (i = go_pcln_find(es->gopcln, vaddr)) < 0 ? 0 : go_pcln_frames(es->gopcln, (uint64_t)i, vaddr, out, max);
+	return dwarf_frames(es, vaddr, out, max);
 }
 
 bool elf_go_line(const struct elf_syms *es, uint64_t vaddr, const char **file, int64_t *line)
@@ -442,6 +578,11 @@ void elf_syms_free(struct elf_syms *es)
 	}
 	if (es->cfi)
 		dwarf_cfi_end(es->cfi);
+	if (es->dw)
+		dwarf_end(es->dw);
+	hmap_free(&es->abs_files);
+	if (es->dw_elf)
+		elf_end(es->dw_elf);
 	if (es->elf)
 		elf_end(es->elf);
 	vec_free(&es->syms);

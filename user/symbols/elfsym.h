@@ -3,6 +3,7 @@
 #define BPFPROF_ELFSYM_H
 
 #include "base/util.h"
+#include "symbols/srcframe.h"
 
 struct go_pcln;
 
@@ -27,6 +28,12 @@ struct elf_syms {
 	bool has_symtab;           /* full .symtab (not only .dynsym) */
 	bool is_go;                /* has a .go.buildinfo / .gopclntab section */
 	struct go_pcln *gopcln;    /* Go: its function table (file:line), a copy */
+	bool has_dwarf;            /* .debug_info here (the ELF is then kept) */
+	const char *debug_path;    /* its separate debug file (build id), or NULL */
+	void *dw;                  /* libdw handle, opened on first use */
+	void *dw_elf;              /* the debug file's ELF, when separate */
+	bool dw_tried;
+	struct hmap abs_files;     /* a line table's relative name -> with its CU's directory */
 	bool warned;
 	void *elf;                 /* libelf handle, kept for unwinding (see below) */
 	void *cfi;                 /* its .eh_frame CFI (user/unwind.c), lazily */
@@ -52,10 +59,10 @@ bool elf_vaddr_to_offset(const struct elf_syms *es, uint64_t vaddr, uint64_t *of
 /* Go: the file and line of vaddr (a return address less 1 for callers),
  * from .gopclntab; false when not Go or not known. */
 bool elf_go_line(const struct elf_syms *es, uint64_t vaddr, const char **file, int64_t *line);
-/* Go: the frames at vaddr from .gopclntab, inlined ones first, the
- * function itself last (go_pcln_frames); 0 when not Go. */
-struct go_frame;
-int elf_go_frames(const struct elf_syms *es, uint64_t vaddr, struct go_frame *out, int max);
+/* The source frames at vaddr, inlined functions first and the function
+ * itself last: Go's from .gopclntab, others' from DWARF (the file's own,
+ * or its debug file by build id), read on first use; 0 when unknown. */
+int elf_src_frames(struct elf_syms *es, uint64_t vaddr, struct src_frame *out, int max);
 /* The symbol containing vaddr, or NULL. */
 const struct elf_sym *elf_sym_find(const struct elf_syms *es, uint64_t vaddr);
 /* Address of a symbol by name (exact), 0 if absent; for probes and tests. */

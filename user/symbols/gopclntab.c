@@ -275,7 +275,7 @@ static uint32_t funcdata_off(const struct go_pcln *t, const uint8_t *f, uint32_t
 
 enum { PCDATA_INLTREE = 2, FUNCDATA_INLTREE = 3 };
 
-int go_pcln_frames(const struct go_pcln *t, uint64_t i, uint64_t pc, struct go_frame *out, int max)
+int go_pcln_frames(const struct go_pcln *t, uint64_t i, uint64_t pc, struct src_frame *out, int max)
 {
 	const uint8_t *f = func_rec(t, i, field(t, F_CU) + 4);
 	uint64_t entry, off, look = pc;
@@ -296,7 +296,7 @@ int go_pcln_frames(const struct go_pcln *t, uint64_t i, uint64_t pc, struct go_f
 		for (int depth = 0; pcd && fd != ~0u && n < max - 1 && depth < 64; depth++) {
 			int32_t ix, nameoff, ppc;
 			const uint8_t *e;
-			struct go_frame fr = { 0 };
+			struct src_frame fr = { 0 };
 
 			if (!pcvalue(t, pcd, entry, look, &ix) || ix < 0)
 				break;

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "symbols/srcframe.h"
 
 struct go_pcln {
 	const uint8_t *data;     /* the section's bytes (not owned) */
@@ -37,14 +38,9 @@ int64_t go_pcln_find(const struct go_pcln *t, uint64_t pc);
 /* File and line of pc in function i (a return address: pass pc - 1). */
 bool go_pcln_line(const struct go_pcln *t, uint64_t i, uint64_t pc, const char **file, int64_t *line);
 
-/* One frame of a pc, with the frames inlined into it. */
-struct go_frame {
-	const char *func, *file;
-	int64_t line;
-};
 /* The frames at pc in function i, innermost (inlined) first and the
  * function itself last; at most max; the number (0 if unknown). */
-int go_pcln_frames(const struct go_pcln *t, uint64_t i, uint64_t pc, struct go_frame *out, int max);
+int go_pcln_frames(const struct go_pcln *t, uint64_t i, uint64_t pc, struct src_frame *out, int max);
 
 /* The stack pointer's distance below the frame's top at pc in function i
  * (pcsp): the return address is at sp + delta. */

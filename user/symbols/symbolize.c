@@ -116,6 +116,7 @@ static struct elf_syms *elf_from_fd(struct symbolizer *s, int fd)
 		if (dfd >= 0) {
 			elf_syms_merge_fd(es, dfd);
 			close(dfd);
+			es->debug_path = arena_strdup(&es->arena, dbg); /* its lines, when asked */
 		}
 	}
 	vec_push(&s->all_elfs, es);
@@ -448,18 +449,19 @@ static const char *perf_map_find(struct symbolizer *s, struct proc *pr, uint64_t
 	return NULL;
 }
 
-/* Go: file:line, and the functions inlined at vaddr. */
-static void go_frames(struct elf_syms *es, uint64_t vaddr, struct sym_frame *f)
+/* File:line, and the functions inlined at vaddr (Go's table, or DWARF). */
+static void src_frames(struct elf_syms *es, uint64_t vaddr, struct sym_frame *f)
 {
-	struct go_frame fr[8];
-	int n = elf_go_frames(es, vaddr, fr, 8);
+	struct src_frame fr[8];
+	int n = elf_src_frames(es, vaddr, fr, 8);
 
 	if (n <= 0)
 		return;
+	/* The outermost is the function itself: the symbol's name stays. */
 	f->file = fr[n - 1].file;
 	f->line = fr[n - 1].line;
 	for (int i = 0; i < n - 1 && i < 7; i++) {
-		f->inl[i].func = fr[i].func;
+		f->inl[i].func = fr[i].func ? fr[i].func : "[inlined]";
 		f->inl[i].file = fr[i].file;
 		f->inl[i].line = fr[i].line;
 		f->ninl++;
@@ -488,8 +490,7 @@ void sym_user(struct symbolizer *s, pid_t pid, uint32_t exec, uint64_t addr, str
 				if (es) {
 					f->func = elf_sym_pretty(v->elf, es);
 					f->sym_off = vaddr - es->addr;
-					if (v->elf->gopcln)
-						go_frames(v->elf, vaddr, f);
+					src_frames(v->elf, vaddr, f);
 					return;
 				}
 			}

@@ -1,0 +1,22 @@
+# Source lines and inlined frames (#18): a target built -O2 -g whose hot
+# function mix() is always inlined into outer().
+"$BPFPROF" oncpu -f folded -o "$OUT/inl.folded" -o "$OUT/inl.pb.gz" -- "$TB/inl" 1.5 > /dev/null 2> "$OUT/inl.err"
+check "lines: the inlined function is a frame under its caller in >= 90% of samples" \
+	ge "$(stack_share "$OUT/inl.folded" "main;outer;mix")" 90
+(cd / && go tool pprof -list '^mix$' "$OUT/inl.pb.gz") > "$OUT/inl.list" 2>&1
+check "lines: go tool pprof -list mix shows the source, samples on the loop's lines (11, 12)" python3 -c "
+import re
+t = open('$OUT/inl.list').read()
+assert 'ROUTINE' in t and '/* HOT */' in t, t[:600]
+rows = {int(m.group(3)): int(m.group(1)) for m in re.finditer(r'^\s+(\d+)\s+(\d+)\s+(\d+):', t, re.M)}
+total = sum(rows.values())
+assert total > 50 and rows.get(11, 0) + rows.get(12, 0) >= 0.9 * total, rows"
+(cd / && go tool pprof -list '^outer$' "$OUT/inl.pb.gz") > "$OUT/inl-outer.list" 2>&1
+check "lines: the caller's line is the call site (s ^= mix(i))" python3 -c "
+import re
+t = open('$OUT/inl-outer.list').read()
+m = re.search(r'^\s+\S+\s+(\d+)\s+21:\s+s \^= mix', t, re.M)
+assert m and int(m.group(1)) > 50, t[:600]"
+# No debug information: functions, no lines, no error.
+"$BPFPROF" oncpu -f top -o "$OUT/nodbg.txt" -- "$TB/symtarget_stripped" > /dev/null 2> "$OUT/nodbg.err"
+check "lines: a stripped binary: exit 0, profile written" bash -c "test -s '$OUT/nodbg.txt'"

@@ -1,0 +1,13 @@
+/* A source-level frame at an address: the function, its file and line.
+ * An address inside inlined code has several, innermost first. */
+#ifndef BPFPROF_SRCFRAME_H
+#define BPFPROF_SRCFRAME_H
+
+#include <stdint.h>
+
+struct src_frame {
+	const char *func, *file;
+	int64_t line;
+};
+
+#endif
