@@ -20,3 +20,19 @@ assert m and int(m.group(1)) > 50, t[:600]"
 # No debug information: functions, no lines, no error.
 "$BPFPROF" oncpu -f top -o "$OUT/nodbg.txt" -- "$TB/symtarget_stripped" > /dev/null 2> "$OUT/nodbg.err"
 check "lines: a stripped binary: exit 0, profile written" bash -c "test -s '$OUT/nodbg.txt'"
+# Unnamed code (a stripped library: Debian's libz, under python3's zlib) is
+# named per function, by the start of the .eh_frame FDE around it, not per
+# instruction.
+LIBZ=$(readlink -f /usr/lib/x86_64-linux-gnu/libz.so.1)
+"$BPFPROF" oncpu -f folded -o "$OUT/z.folded" -- /usr/bin/python3 -c "
+import zlib, os
+d = os.urandom(4 << 20)
+for _ in range(4): zlib.compress(d, 9)" > /dev/null 2>&1
+readelf --debug-dump=frames "$LIBZ" 2>/dev/null | sed -n 's/.*FDE.*pc=\([0-9a-f]*\)\.\..*/\1/p' | sed 's/^0*//' | sort -u > "$OUT/z.fdes"
+check "lines: unnamed libz code named by its function's start (every libz+0x name is an FDE start)" python3 -c "
+import re
+fdes = set(l.strip() for l in open('$OUT/z.fdes') if l.strip())
+names = set(m.group(1).lstrip('0') for l in open('$OUT/z.folded') for m in re.finditer(r'libz\.so[0-9.]*\+0x([0-9a-f]+)', l))
+assert fdes and names, (len(fdes), names)
+bad = names - fdes
+assert not bad, sorted(bad)[:5]"

@@ -140,7 +140,7 @@ int main(int argc, char **argv)
 {
 	const char *dir = argc > 1 ? argv[1] : "tests/build";
 	struct symbolizer *sym;
-	char nofp[PATH_MAX], waiters[PATH_MAX];
+	char nofp[PATH_MAX], waiters[PATH_MAX + 16];
 
 	check_prefix = "unwind tables: ";
 	elf_syms_keep_elf(true); /* the tables read each file's .eh_frame */

@@ -350,6 +350,97 @@ static void load_gopcln(struct elf_syms *es, Elf *elf)
 	load_gofunc(es, elf, pcsh.sh_addr);
 }
 
+void *elf_cfi(struct elf_syms *es)
+{
+	if (!es->cfi_tried) {
+		es->cfi_tried = true;
+		if (es->elf)
+			es->cfi = dwarf_getcfi_elf(es->elf);
+	}
+	return es->cfi;
+}
+
+/* FDE start addresses from .eh_frame_hdr's table (version 1; the usual
+ * udata4 count and datarel sdata4 pairs). */
+static bool fde_starts_from_hdr(Elf *elf, void *vec)
+{
+	size_t shstrndx;
+	Elf_Scn *scn = NULL;
+
+	if (elf_getshdrstrndx(elf, &shstrndx) != 0)
+		return false;
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		const char *name;
+		Elf_Data *d;
+		const uint8_t *p;
+		uint32_t count;
+
+		if (!gelf_getshdr(scn, &sh) || !(name = elf_strptr(elf, shstrndx, sh.sh_name)) ||
+		    strcmp(name, ".eh_frame_hdr") || !(d = elf_getdata(scn, NULL)) || d->d_size < 12)
+			continue;
+		p = d->d_buf;
+		/* version, eh_frame_ptr encoding, count encoding, table encoding */
+		if (p[0] != 1 || p[2] != 0x03 || p[3] != 0x3b || (p[1] & 0x0f) != 0x0b)
+			return false;
+		memcpy(&count, p + 8, 4);
+		if (12 + (uint64_t)count * 8 > d->d_size)
+			return false;
+		for (uint32_t i = 0; i < count; i++) {
+			int32_t rel;
+
+			memcpy(&rel, p + 12 + (size_t)i * 8, 4);
+			vec_push((VEC(uint64_t) *)vec, sh.sh_addr + (int64_t)rel);
+		}
+		return true;
+	}
+	return false;
+}
+
+static int cmp_addr(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+const uint64_t *elf_fde_starts(struct elf_syms *es, size_t *n)
+{
+	if (!es->fde_tried) {
+		es->fde_tried = true;
+		if (es->elf && fde_starts_from_hdr(es->elf, &es->fde_starts) && es->fde_starts.n > 1)
+			qsort(es->fde_starts.v, es->fde_starts.n, sizeof(uint64_t), cmp_addr);
+	}
+	*n = es->fde_starts.n;
+	return es->fde_starts.v;
+}
+
+bool elf_fde_start(struct elf_syms *es, uint64_t vaddr, uint64_t *start)
+{
+	Dwarf_CFI *cfi = elf_cfi(es);
+	Dwarf_Frame *fr;
+	size_t n, lo = 0, hi;
+	const uint64_t *v = elf_fde_starts(es, &n);
+
+	/* The last FDE starting at or before vaddr, if some FDE covers it. */
+	if (!n || !cfi || dwarf_cfi_addrframe(cfi, vaddr, &fr) != 0)
+		return false;
+	free(fr);
+	hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (v[mid] <= vaddr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo)
+		return false;
+	*start = v[lo - 1];
+	return true;
+}
+
 /* The libdw handle of a file's debug information: the file's own
  * (.debug_info), else its separate debug file. */
 static Dwarf *dwarf_of(struct elf_syms *es)
@@ -581,6 +672,8 @@ void elf_syms_free(struct elf_syms *es)
 	if (es->dw)
 		dwarf_end(es->dw);
 	hmap_free(&es->abs_files);
+	hmap_free(&es->fde_names);
+	vec_free(&es->fde_starts);
 	if (es->dw_elf)
 		elf_end(es->dw_elf);
 	if (es->elf)

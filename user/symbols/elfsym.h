@@ -34,6 +34,9 @@ struct elf_syms {
 	void *dw_elf;              /* the debug file's ELF, when separate */
 	bool dw_tried;
 	struct hmap abs_files;     /* a line table's relative name -> with its CU's directory */
+	struct hmap fde_names;     /* unnamed code: FDE start -> its name */
+	VEC(uint64_t) fde_starts;  /* .eh_frame_hdr's FDE starts, sorted */
+	bool fde_tried;
 	bool warned;
 	void *elf;                 /* libelf handle, kept for unwinding (see below) */
 	void *cfi;                 /* its .eh_frame CFI (user/unwind.c), lazily */
@@ -63,6 +66,15 @@ bool elf_go_line(const struct elf_syms *es, uint64_t vaddr, const char **file, i
  * itself last: Go's from .gopclntab, others' from DWARF (the file's own,
  * or its debug file by build id), read on first use; 0 when unknown. */
 int elf_src_frames(struct elf_syms *es, uint64_t vaddr, struct src_frame *out, int max);
+/* The file's .eh_frame CFI (libdw's Dwarf_CFI), when its ELF is kept. */
+void *elf_cfi(struct elf_syms *es);
+/* The start addresses of the file's FDEs (.eh_frame_hdr's index), sorted;
+ * none without the index or the kept ELF. */
+const uint64_t *elf_fde_starts(struct elf_syms *es, size_t *n);
+/* Code without a symbol, named by the function around it: the start of
+ * the .eh_frame FDE that contains vaddr; false if none (or the ELF is not
+ * kept: --unwind fp). */
+bool elf_fde_start(struct elf_syms *es, uint64_t vaddr, uint64_t *start);
 /* The symbol containing vaddr, or NULL. */
 const struct elf_sym *elf_sym_find(const struct elf_syms *es, uint64_t vaddr);
 /* Address of a symbol by name (exact), 0 if absent; for probes and tests. */

@@ -449,6 +449,27 @@ static const char *perf_map_find(struct symbolizer *s, struct proc *pr, uint64_t
 	return NULL;
 }
 
+/* "libz.so.1+0x4a00": unnamed code by the file offset of its function's
+ * start (.eh_frame's FDE), kept per start. */
+static const char *fde_name(struct elf_syms *es, const char *path, uint64_t vaddr, uint64_t *off)
+{
+	uint64_t start, foff;
+	bool found;
+	uint64_t *slot;
+	const char *base = strrchr(path, '/');
+	char name[PATH_MAX + 32];
+
+	if (!elf_fde_start(es, vaddr, &start) || !elf_vaddr_to_offset(es, start, &foff))
+		return NULL;
+	*off = vaddr - start;
+	slot = hmap_upsert(&es->fde_names, start, 0, 0, &found);
+	if (!found) {
+		snprintf(name, sizeof(name), "%s+0x%llx", base ? base + 1 : path, (unsigned long long)foff);
+		*slot = (uintptr_t)arena_strdup(&es->arena, name);
+	}
+	return (const char *)(uintptr_t)*slot;
+}
+
 /* File:line, and the functions inlined at vaddr (Go's table, or DWARF). */
 static void src_frames(struct elf_syms *es, uint64_t vaddr, struct sym_frame *f)
 {
@@ -493,6 +514,11 @@ void sym_user(struct symbolizer *s, pid_t pid, uint32_t exec, uint64_t addr, str
 					src_frames(v->elf, vaddr, f);
 					return;
 				}
+				/* No symbol (a stripped library): named by the
+				 * function around it, one name per function, not one
+				 * per instruction. */
+				if ((f->func = fde_name(v->elf, v->path, vaddr, &f->sym_off)))
+					return;
 			}
 		}
 	}

@@ -103,16 +103,6 @@ static bool eval_ops(const Dwarf_Op *ops, size_t nops, const struct regset *rs, 
 	return true;
 }
 
-static Dwarf_CFI *cfi_of(struct elf_syms *es)
-{
-	if (!es->cfi_tried) {
-		es->cfi_tried = true;
-		if (es->elf)
-			es->cfi = dwarf_getcfi_elf(es->elf);
-	}
-	return es->cfi;
-}
-
 /* Callee-saved registers (and the pc) that a caller's frame can recover. */
 static const int callee_saved[] = { 3, UW_REG_BP, 12, 13, 14, 15, UW_REG_IP };
 
@@ -161,7 +151,7 @@ size_t uw_unwind(struct symbolizer *sym, pid_t pid, const struct uw_record *r, s
 		ips[n++] = pc;
 		/* A return address may be one past the call's function end. */
 		es = sym_user_vaddr(sym, pid, r->exec, exact ? pc : pc - 1, &vaddr);
-		cfi = es ? cfi_of(es) : NULL;
+		cfi = es ? (Dwarf_CFI *)elf_cfi(es) : NULL;
 		if (!cfi || dwarf_cfi_addrframe(cfi, vaddr, &fr) != 0) {
 			/* No CFI: at a function's first instruction (an entry
 			 * probe) the return address is at [sp]; elsewhere

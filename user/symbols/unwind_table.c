@@ -168,43 +168,6 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* FDE start addresses from .eh_frame_hdr's table (version 1; the usual
- * udata4 count and datarel sdata4 pairs). */
-static bool fde_starts_from_hdr(Elf *elf, u64_vec *out)
-{
-	size_t shstrndx;
-	Elf_Scn *scn = NULL;
-
-	if (elf_getshdrstrndx(elf, &shstrndx) != 0)
-		return false;
-	while ((scn = elf_nextscn(elf, scn))) {
-		GElf_Shdr sh;
-		const char *name;
-		Elf_Data *d;
-		const uint8_t *p;
-		uint32_t count;
-
-		if (!gelf_getshdr(scn, &sh) || !(name = elf_strptr(elf, shstrndx, sh.sh_name)) ||
-		    strcmp(name, ".eh_frame_hdr") || !(d = elf_getdata(scn, NULL)) || d->d_size < 12)
-			continue;
-		p = d->d_buf;
-		/* version, eh_frame_ptr encoding, count encoding, table encoding */
-		if (p[0] != 1 || p[2] != 0x03 || p[3] != 0x3b || (p[1] & 0x0f) != 0x0b)
-			return false;
-		memcpy(&count, p + 8, 4);
-		if (12 + (uint64_t)count * 8 > d->d_size)
-			return false;
-		for (uint32_t i = 0; i < count; i++) {
-			int32_t rel;
-
-			memcpy(&rel, p + 12 + (size_t)i * 8, 4);
-			vec_push(out, sh.sh_addr + (int64_t)rel);
-		}
-		return true;
-	}
-	return false;
-}
-
 uint64_t unwind_table_base(const struct elf_syms *es)
 {
 	uint64_t base = UINT64_MAX;
@@ -226,7 +189,12 @@ int unwind_table_build(struct elf_syms *es, struct unwind_table *t)
 	if (!es->elf || !(cfi = dwarf_getcfi_elf(es->elf)))
 		return -ENOENT;
 	t->base = unwind_table_base(es);
-	if (!fde_starts_from_hdr(es->elf, &starts)) {
+	size_t nfde;
+	const uint64_t *fdes = elf_fde_starts(es, &nfde);
+
+	for (size_t i = 0; i < nfde; i++)
+		vec_push(&starts, fdes[i]);
+	if (!nfde) {
 		/* No index: the functions' starts find their FDEs. */
 		for (size_t i = 0; i < es->syms.n; i++)
 			vec_push(&starts, es->syms.v[i].addr);
