@@ -36,3 +36,14 @@ names = set(m.group(1).lstrip('0') for l in open('$OUT/z.folded') for m in re.fi
 assert fdes and names, (len(fdes), names)
 bad = names - fdes
 assert not bad, sorted(bad)[:5]"
+# report --list and --lines: the same lines, from our own tools.
+"$BPFPROF" report "$OUT/inl.pb.gz" --list '^mix$' > "$OUT/inl-rl.txt" 2> "$OUT/inl-rl.err"
+check "report --list mix: the source with the samples on the loop's lines" python3 -c "
+import re
+t = open('$OUT/inl-rl.txt').read()
+rows = {int(m.group(3)): int(m.group(1)) for m in re.finditer(r'^\s+(\d+)\s+(\d+)\s+(\d+): ', t, re.M)}
+assert '/* HOT */' in t and rows.get(11, 0) + rows.get(12, 0) >= 0.9 * sum(rows.values()) > 50, t[:500]"
+"$BPFPROF" report "$OUT/inl.pb.gz" --list 'nosuchfunction' > /dev/null 2> "$OUT/inl-rl2.err"
+check "report --list with no match: exit 2, one line" eq "$?:$(wc -l < "$OUT/inl-rl2.err")" "2:1"
+"$BPFPROF" report "$OUT/inl.pb.gz" --lines -f top > "$OUT/inl-lines.txt"
+check "report --lines: top by source line (mix inl.c:11/12)" grep -qE ' mix inl\.c:1[12]$' "$OUT/inl-lines.txt"

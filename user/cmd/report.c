@@ -1,6 +1,7 @@
 /* bpfprof report FILE: renders a saved pprof profile (ours or any other
  * tool's) in any format. Needs no privileges. */
 #include <getopt.h>
+#include <errno.h>
 #include <string.h>
 
 #include "render/output.h"
@@ -17,6 +18,8 @@ static void usage(FILE *out)
 		"  -o, --output FILE        format from the extension; repeatable\n"
 		"      --sample-index NAME  which value to show (default: the profile's)\n"
 		"      --top N              top: rows to print (default 40, 0 = all)\n"
+		"      --lines              top, folded, dot, traces: a frame per source line\n"
+		"      --list REGEX         the source of matching functions, values per line\n"
 		"\nexit status: 0 ok, 1 runtime failure, 2 bad usage or a malformed file\n",
 		prog_name, renderer_names());
 }
@@ -28,10 +31,12 @@ int report_main(int argc, char **argv)
 		{ "output", required_argument, 0, 'o' },
 		{ "sample-index", required_argument, 0, 'S' },
 		{ "top", required_argument, 0, 'T' },
+		{ "lines", no_argument, 0, 'L' },
+		{ "list", required_argument, 0, 'l' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0 },
 	};
-	const char *format = NULL, *index = NULL, *file = NULL;
+	const char *format = NULL, *index = NULL, *file = NULL, *list = NULL;
 	VEC(const char *) outs = { 0 };
 	struct render_opts ro = { .top_n = 40 };
 	struct output_set out = { 0 };
@@ -51,6 +56,8 @@ int report_main(int argc, char **argv)
 				goto out;
 			ro.top_n = (int)u;
 			break;
+		case 'L': ro.lines = true; break;
+		case 'l': list = optarg; break;
 		case 'h': usage(stdout); status = EXIT_OK; goto out;
 		default: goto out; /* cli_getopt said why */
 		}
@@ -82,6 +89,12 @@ int report_main(int argc, char **argv)
 			strncat(names, p->types[i].type, sizeof(names) - strlen(names) - 1);
 		}
 		err_msg("--sample-index '%s': %s has %s", index, file, names);
+		goto out;
+	}
+	if (list) { /* source listing to stdout instead of a format */
+		int err = render_list(p, &ro, list, stdout);
+
+		status = err == -EINVAL || err == -ENOENT ? EXIT_USAGE : err < 0 ? EXIT_RUNTIME : EXIT_OK;
 		goto out;
 	}
 	status = output_write(&out, p, &ro, 0) < 0 ? EXIT_RUNTIME : EXIT_OK;

@@ -39,6 +39,7 @@ static const char common_help[] =
 	"                                     with -i, %%n / %%t expand to sequence / time\n"
 	"                --sample-index NAME  which value top/folded show\n"
 	"                --top N              top: rows to print (default 40, 0 = all)\n"
+	"                --lines              top, folded, dot, traces: a frame per source line\n"
 	"  stacks    -U, --user-only          user stacks only\n"
 	"            -K, --kernel-only        kernel stacks only\n"
 	"                --max-depth N        frames kept per stack (default 127)\n"
@@ -56,7 +57,7 @@ static const char common_help[] =
 
 enum {
 	OPT_CGROUP = 0x1000, OPT_SAMPLE_INDEX, OPT_TOP, OPT_MAX_DEPTH, OPT_MAX_STACKS,
-	OPT_BTF, OPT_VERSION, OPT_FOLLOW, OPT_UNWIND, OPT_STACK_BYTES, OPT_TABLE_MEMORY,
+	OPT_BTF, OPT_VERSION, OPT_FOLLOW, OPT_UNWIND, OPT_STACK_BYTES, OPT_TABLE_MEMORY, OPT_LINES,
 };
 
 static const struct option common_opts[] = {
@@ -70,6 +71,7 @@ static const struct option common_opts[] = {
 	{ "output", required_argument, 0, 'o' },
 	{ "sample-index", required_argument, 0, OPT_SAMPLE_INDEX },
 	{ "top", required_argument, 0, OPT_TOP },
+	{ "lines", no_argument, 0, OPT_LINES },
 	{ "user-only", no_argument, 0, 'U' },
 	{ "kernel-only", no_argument, 0, 'K' },
 	{ "max-depth", required_argument, 0, OPT_MAX_DEPTH },
@@ -209,6 +211,7 @@ int cli_parse(struct session *s, int argc, char **argv)
 			err = cli_parse_uint(optarg, "--top", 0, 1000000, &u);
 			s->o.top_n = (int)u;
 			break;
+		case OPT_LINES: s->o.lines = true; break;
 		case 'U': s->o.user_only = true; break;
 		case 'K': s->o.kernel_only = true; break;
 		case OPT_MAX_DEPTH:

@@ -56,7 +56,7 @@ static int emit(struct session *s, uint64_t seq, bool partial)
 		return s->cmd->summary_out(s, seq);
 
 	struct profile *p = profile_new(s->cmd->name);
-	struct render_opts ro = { .top_n = s->o.top_n };
+	struct render_opts ro = { .top_n = s->o.top_n, .lines = s->o.lines };
 	uint64_t now_mono = now_ns(CLOCK_MONOTONIC);
 	int err;
 

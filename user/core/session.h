@@ -64,6 +64,7 @@ struct session_opts {
 	uint32_t stack_bytes;       /* --stack-bytes */
 	uint64_t table_memory;      /* --table-memory, bytes */
 	int top_n;
+	bool lines;                 /* --lines */
 	bool verbose;
 	const char *btf_path;
 	const char *follow;         /* --follow COMM */

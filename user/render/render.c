@@ -102,8 +102,18 @@ void format_value(char *buf, size_t n, int64_t v, const char *unit)
 	}
 }
 
+/* "func file.c:42" (the file's base name), interned in the profile (its
+ * string pool is a cache, even for a profile the renderers only read). */
+static const char *line_name(struct profile *p, const char *func, const struct pf_line *ln)
+{
+	const char *base = strrchr(ln->file, '/');
+
+	return strpool_internf(&p->strings, "%s %s:%lld", func, base ? base + 1 : ln->file, (long long)ln->line);
+}
+
 void sample_walk_init(struct sample_walk *w, const struct profile *p, int type)
 {
+	w->lines = false;
 	w->p = p;
 	w->type = type;
 	w->next = 0;
@@ -127,6 +137,8 @@ bool sample_walk_next(struct sample_walk *w)
 
 			for (uint32_t j = 0; j < loc->nlines && w->n < SAMPLE_WALK_FRAMES; j++) {
 				w->names[w->n] = loc->lines[j].func ? loc->lines[j].func : "[unknown]";
+				if (w->lines && loc->lines[j].file && loc->lines[j].line > 0)
+					w->names[w->n] = line_name((struct profile *)p, w->names[w->n], &loc->lines[j]);
 				w->kinds[w->n++] = loc->kind;
 			}
 		}

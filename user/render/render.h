@@ -8,6 +8,7 @@
 struct render_opts {
 	int sample_index;   /* which value top/folded/svg/dot show */
 	int top_n;          /* top: rows to print, 0 = all */
+	bool lines;         /* --lines: a frame per source line ("func file.c:42") */
 };
 
 struct renderer {
@@ -35,6 +36,7 @@ struct sample_walk {
 	const struct pf_sample *s;   /* the current sample */
 	int64_t value;
 	const char *comm;            /* its "comm" label, or NULL */
+	bool lines;                  /* name frames "func file.c:42" (set after init) */
 	size_t n;                    /* frames */
 	const char *names[SAMPLE_WALK_FRAMES];
 	uint8_t kinds[SAMPLE_WALK_FRAMES];
@@ -50,6 +52,9 @@ int render_dot(const struct profile *p, const struct render_opts *o, FILE *out);
 int render_folded(const struct profile *p, const struct render_opts *o, FILE *out);
 int render_traces(const struct profile *p, const struct render_opts *o, FILE *out);
 int render_goroutine(const struct profile *p, const struct render_opts *o, FILE *out);
+/* report --list: the source of the functions matching regex, with values per line;
+ * -ENOENT (after a one-line error) when none matches, -EINVAL for a bad regex. */
+int render_list(const struct profile *p, const struct render_opts *o, const char *regex, FILE *out);
 /* A quoted JSON string (also safe inside HTML/CDATA), and XML text. */
 void json_string(FILE *out, const char *s);
 /* Same; html_safe false: only what JSON needs (bpftrace's NDJSON, trace). */

@@ -66,6 +66,7 @@ int render_dot(const struct profile *p, const struct render_opts *o, FILE *out)
 	char a[64], b[64];
 
 	sample_walk_init(&w, p, o->sample_index);
+	w.lines = o->lines;
 	while (sample_walk_next(&w)) {
 		int64_t v = w.value;
 		size_t n = w.n, i = w.next; /* stamps: once per sample */

@@ -45,6 +45,7 @@ int render_folded(const struct profile *p, const struct render_opts *o, FILE *ou
 	char *buf = xmalloc(cap);
 
 	sample_walk_init(&w, p, o->sample_index);
+	w.lines = o->lines;
 	while (sample_walk_next(&w)) {
 		const char *text;
 		bool found;

@@ -34,6 +34,7 @@ int render_top(const struct profile *p, const struct render_opts *o, FILE *out)
 	size_t shown;
 
 	sample_walk_init(&w, p, o->sample_index);
+	w.lines = o->lines;
 	while (sample_walk_next(&w)) {
 		int64_t v = w.value;
 		size_t n = w.n, i = w.next; /* counted once per sample */

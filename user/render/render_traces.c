@@ -33,6 +33,7 @@ int render_traces(const struct profile *p, const struct render_opts *o, FILE *ou
 
 	render_header(p, o, out, "");
 	sample_walk_init(&w, p, o->sample_index);
+	w.lines = o->lines;
 	while (sample_walk_next(&w)) {
 		const struct pf_label *tid = sample_label(w.s, "tid"), *pid = sample_label(w.s, "pid");
 
