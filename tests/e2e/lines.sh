@@ -47,3 +47,17 @@ assert '/* HOT */' in t and rows.get(11, 0) + rows.get(12, 0) >= 0.9 * sum(rows.
 check "report --list with no match: exit 2, one line" eq "$?:$(wc -l < "$OUT/inl-rl2.err")" "2:1"
 "$BPFPROF" report "$OUT/inl.pb.gz" --lines -f top > "$OUT/inl-lines.txt"
 check "report --lines: top by source line (mix inl.c:11/12)" grep -qE ' mix inl\.c:1[12]$' "$OUT/inl-lines.txt"
+# report --disasm: the hot loop's instructions hold the samples (the inner
+# loop: from the jump target back to the jne, in outer's code).
+"$BPFPROF" report "$OUT/inl.pb.gz" --disasm '^outer$' > "$OUT/inl-da.txt" 2> "$OUT/inl-da.err"
+check "report --disasm outer: capstone's instructions, >= 90% of samples in the inner loop" python3 -c "
+import re
+rows = [(int(m.group(1)) if m.group(1) != '.' else 0, int(m.group(2), 16), m.group(3)) for m in
+        re.finditer(r'^\s+(\S+)\s+\S+\s+([0-9a-f]+): (.*)$', open('$OUT/inl-da.txt').read(), re.M)]
+assert rows, open('$OUT/inl-da.txt').read()[:300]
+# the inner loop: the last backward jne and its target
+jne = [(a, int(t.split()[-1], 16)) for v, a, t in rows if t.startswith('jne') and int(t.split()[-1], 16) < a]
+lo, hi = jne[0][1], jne[0][0]
+inner = sum(v for v, a, t in rows if lo <= a <= hi)
+total = sum(v for v, a, t in rows)
+assert total > 50 and inner >= 0.9 * total, (inner, total, hex(lo), hex(hi))"

@@ -7,6 +7,7 @@
 #include "render/output.h"
 #include "render/pprof.h"
 #include "cmd/report.h"
+#include "cmd/disasm.h"
 #include "core/cli.h"
 
 static void usage(FILE *out)
@@ -20,6 +21,7 @@ static void usage(FILE *out)
 		"      --top N              top: rows to print (default 40, 0 = all)\n"
 		"      --lines              top, folded, dot, traces: a frame per source line\n"
 		"      --list REGEX         the source of matching functions, values per line\n"
+		"      --disasm REGEX       the instructions of matching functions, values per instruction\n"
 		"\nexit status: 0 ok, 1 runtime failure, 2 bad usage or a malformed file\n",
 		prog_name, renderer_names());
 }
@@ -33,10 +35,11 @@ int report_main(int argc, char **argv)
 		{ "top", required_argument, 0, 'T' },
 		{ "lines", no_argument, 0, 'L' },
 		{ "list", required_argument, 0, 'l' },
+		{ "disasm", required_argument, 0, 'D' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0 },
 	};
-	const char *format = NULL, *index = NULL, *file = NULL, *list = NULL;
+	const char *format = NULL, *index = NULL, *file = NULL, *list = NULL, *disasm = NULL;
 	VEC(const char *) outs = { 0 };
 	struct render_opts ro = { .top_n = 40 };
 	struct output_set out = { 0 };
@@ -58,6 +61,7 @@ int report_main(int argc, char **argv)
 			break;
 		case 'L': ro.lines = true; break;
 		case 'l': list = optarg; break;
+		case 'D': disasm = optarg; break;
 		case 'h': usage(stdout); status = EXIT_OK; goto out;
 		default: goto out; /* cli_getopt said why */
 		}
@@ -91,8 +95,8 @@ int report_main(int argc, char **argv)
 		err_msg("--sample-index '%s': %s has %s", index, file, names);
 		goto out;
 	}
-	if (list) { /* source listing to stdout instead of a format */
-		int err = render_list(p, &ro, list, stdout);
+	if (list || disasm) { /* a listing to stdout instead of a format */
+		int err = list ? render_list(p, &ro, list, stdout) : report_disasm(p, ro.sample_index, disasm, stdout);
 
 		status = err == -EINVAL || err == -ENOENT ? EXIT_USAGE : err < 0 ? EXIT_RUNTIME : EXIT_OK;
 		goto out;
