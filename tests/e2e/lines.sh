@@ -61,3 +61,19 @@ lo, hi = jne[0][1], jne[0][0]
 inner = sum(v for v, a, t in rows if lo <= a <= hi)
 total = sum(v for v, a, t in rows)
 assert total > 50 and inner >= 0.9 * total, (inner, total, hex(lo), hex(hi))"
+# report --base: a differential view of two profiles (hot's spin before,
+# inl's mix after): top signed, folded in flamegraph.pl's two columns.
+"$BPFPROF" oncpu -o "$OUT/old.pb.gz" -- "$TB/hot" 1 single > /dev/null 2>&1
+"$BPFPROF" report "$OUT/inl.pb.gz" --base "$OUT/old.pb.gz" -f top > "$OUT/diff.txt" 2>&1
+check "report --base: top shows growth (mix, +) and shrinkage (hot_spin, -)" python3 -c "
+import re
+rows = {m.group(2): int(m.group(1)) for m in re.finditer(r'^\s*(-?\d+)\s.*\s(\S+)$', open('$OUT/diff.txt').read(), re.M)}
+assert rows.get('mix', 0) > 50 and rows.get('hot_spin', 0) < -50, rows"
+"$BPFPROF" report "$OUT/inl.pb.gz" --base "$OUT/old.pb.gz" -f folded > "$OUT/diff.folded"
+check "report --base -f folded: 'stack OLD NEW' lines" python3 -c "
+lines = [l.rsplit(' ', 2) for l in open('$OUT/diff.folded')]
+assert lines and all(len(l) == 3 for l in lines), lines[:2]
+assert any(';hot_spin' in s and int(o) > 50 and int(n) == 0 for s, o, n in lines)
+assert any(';mix' in s and int(o) == 0 and int(n) > 50 for s, o, n in lines)"
+"$BPFPROF" report "$OUT/inl.pb.gz" --base "$OUT/old.pb.gz" -f svg > /dev/null 2> "$OUT/diff.err"
+check "report --base -f svg: refused, exit 2, one line" eq "$?:$(wc -l < "$OUT/diff.err")" "2:1"

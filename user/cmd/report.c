@@ -22,6 +22,8 @@ static void usage(FILE *out)
 		"      --lines              top, folded, dot, traces: a frame per source line\n"
 		"      --list REGEX         the source of matching functions, values per line\n"
 		"      --disasm REGEX       the instructions of matching functions, values per instruction\n"
+		"      --base OLD           differential: top/traces/json/pprof show FILE - OLD; folded\n"
+		"                           prints \"stack OLD FILE\" (flamegraph.pl's differential input)\n"
 		"\nexit status: 0 ok, 1 runtime failure, 2 bad usage or a malformed file\n",
 		prog_name, renderer_names());
 }
@@ -36,10 +38,12 @@ int report_main(int argc, char **argv)
 		{ "lines", no_argument, 0, 'L' },
 		{ "list", required_argument, 0, 'l' },
 		{ "disasm", required_argument, 0, 'D' },
+		{ "base", required_argument, 0, 'B' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0 },
 	};
-	const char *format = NULL, *index = NULL, *file = NULL, *list = NULL, *disasm = NULL;
+	const char *format = NULL, *index = NULL, *file = NULL, *list = NULL, *disasm = NULL, *base_file = NULL;
+	struct profile *base = NULL;
 	VEC(const char *) outs = { 0 };
 	struct render_opts ro = { .top_n = 40 };
 	struct output_set out = { 0 };
@@ -62,6 +66,7 @@ int report_main(int argc, char **argv)
 		case 'L': ro.lines = true; break;
 		case 'l': list = optarg; break;
 		case 'D': disasm = optarg; break;
+		case 'B': base_file = optarg; break;
 		case 'h': usage(stdout); status = EXIT_OK; goto out;
 		default: goto out; /* cli_getopt said why */
 		}
@@ -101,8 +106,30 @@ int report_main(int argc, char **argv)
 		status = err == -EINVAL || err == -ENOENT ? EXIT_USAGE : err < 0 ? EXIT_RUNTIME : EXIT_OK;
 		goto out;
 	}
+	if (base_file) {
+		/* Differential (pprof's -diff_base): folded gets both columns
+		 * ("stack BASE NEW", flamegraph.pl's differential input); the
+		 * others the difference, NEW - BASE, signed. */
+		const char *r = out.renderers[0]->name;
+
+		if (out.n != 1 || !strcmp(r, "svg") || !strcmp(r, "dot")) {
+			err_msg("--base: one output, in top, folded, traces, json or pprof (svg and dot are not "
+				"differential; flamegraph.pl draws folded's two columns)");
+			goto out;
+		}
+		if (!(base = pprof_read_file(base_file, why, sizeof(why)))) {
+			err_msg("%s: not a valid pprof profile: %s", base_file, why);
+			goto out;
+		}
+		ro.base = base; /* folded's first column; top's percentages */
+		if (strcmp(r, "folded") && profile_subtract(p, base) < 0) {
+			err_msg("--base %s: no sample type in common with %s", base_file, file);
+			goto out;
+		}
+	}
 	status = output_write(&out, p, &ro, 0) < 0 ? EXIT_RUNTIME : EXIT_OK;
 out:
+	profile_free(base);
 	profile_free(p);
 	output_free(&out);
 	vec_free(&outs);

@@ -1,5 +1,7 @@
 #include "model/profile.h"
 
+#include <errno.h>
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -161,4 +163,41 @@ uint64_t profile_lost_total(const struct profile *p)
 void profile_add_comment(struct profile *p, const char *text)
 {
 	vec_push(&p->comments, pf_str(p, text));
+}
+
+int profile_subtract(struct profile *p, const struct profile *base)
+{
+	int map[PF_MAX_TYPES], common = 0;
+	VEC(uint32_t) locmap = { 0 };
+	VEC(uint32_t) locs = { 0 };
+
+	for (int t = 0; t < p->ntypes; t++) {
+		map[t] = profile_type_index(base, p->types[t].type);
+		common += map[t] >= 0;
+	}
+	if (!common)
+		return -EINVAL;
+	/* The base's locations, copied in (same function names, lines and
+	 * file: the same frames to every renderer). */
+	for (size_t i = 0; i < base->locations.n; i++) {
+		const struct pf_location *l = &base->locations.v[i];
+		struct pf_location copy = *l;
+
+		copy.mapping = l->mapping ? profile_add_mapping(p, &base->mappings.v[l->mapping - 1]) : 0;
+		vec_push(&locmap, profile_add_location(p, &copy));
+	}
+	for (size_t i = 0; i < base->samples.n; i++) {
+		const struct pf_sample *s = &base->samples.v[i];
+		int64_t values[PF_MAX_TYPES];
+
+		locs.n = 0;
+		for (uint32_t j = 0; j < s->nlocs; j++)
+			vec_push(&locs, locmap.v[s->locs[j]]);
+		for (int t = 0; t < p->ntypes; t++)
+			values[t] = map[t] >= 0 ? -s->values[map[t]] : 0;
+		profile_add_sample(p, locs.v, (uint32_t)locs.n, values, s->labels, s->nlabels);
+	}
+	vec_free(&locmap);
+	vec_free(&locs);
+	return 0;
 }

@@ -101,6 +101,9 @@ void profile_add_counter(struct profile *p, const char *name, uint64_t value);
 /* A note for people (pprof's comments), e.g. what a profile left out. */
 void profile_add_comment(struct profile *p, const char *text);
 
+/* A differential profile: base's samples added with their values negated
+ * (pprof's -diff_base), for the sample types both have; -EINVAL if none. */
+int profile_subtract(struct profile *p, const struct profile *base);
 const struct pf_label *sample_label(const struct pf_sample *s, const char *key);
 int64_t profile_total(const struct profile *p, int type_index);
 uint64_t profile_lost_total(const struct profile *p);

@@ -9,6 +9,7 @@ struct render_opts {
 	int sample_index;   /* which value top/folded/svg/dot show */
 	int top_n;          /* top: rows to print, 0 = all */
 	bool lines;         /* --lines: a frame per source line ("func file.c:42") */
+	const struct profile *base; /* folded: "stack BASE NEW" per stack (report --base) */
 };
 
 struct renderer {

@@ -15,10 +15,14 @@ static int cmp_rows(const void *a, const void *b)
 {
 	const struct fn_row *x = a, *y = b;
 
-	if (x->flat != y->flat)
-		return x->flat > y->flat ? -1 : 1;
-	if (x->cum != y->cum)
-		return x->cum > y->cum ? -1 : 1;
+	/* By size: a differential profile's shrinkage (negative) ranks with its growth. */
+	int64_t xf = x->flat < 0 ? -x->flat : x->flat, yf = y->flat < 0 ? -y->flat : y->flat;
+	int64_t xc = x->cum < 0 ? -x->cum : x->cum, yc = y->cum < 0 ? -y->cum : y->cum;
+
+	if (xf != yf)
+		return xf > yf ? -1 : 1;
+	if (xc != yc)
+		return xc > yc ? -1 : 1;
 	return strcmp(x->name, y->name);
 }
 
@@ -30,6 +34,9 @@ int render_top(const struct profile *p, const struct render_opts *o, FILE *out)
 	struct sample_walk w;
 	const char *unit = p->types[o->sample_index].unit;
 	int64_t total = profile_total(p, o->sample_index), sum = 0;
+	/* Differential (--base): percentages of the base, as pprof's -diff_base. */
+	int btype = o->base ? profile_type_index(o->base, p->types[o->sample_index].type) : -1;
+	int64_t denom = btype >= 0 ? profile_total(o->base, btype) : total;
 	char a[32], b[32], safe[1024];
 	size_t shown;
 
@@ -65,7 +72,7 @@ int render_top(const struct profile *p, const struct render_opts *o, FILE *out)
 	fprintf(out, "%10s %6s %6s %10s %6s\n", "flat", "flat%", "sum%", "cum", "cum%");
 	for (size_t i = 0; i < shown; i++) {
 		const struct fn_row *r = &rows.v[i];
-		double t = total ? (double)total : 1;
+		double t = denom ? (double)denom : 1;
 
 		sum += r->flat;
 		format_value(a, sizeof(a), r->flat, unit);
