@@ -77,3 +77,6 @@ assert any(';hot_spin' in s and int(o) > 50 and int(n) == 0 for s, o, n in lines
 assert any(';mix' in s and int(o) == 0 and int(n) > 50 for s, o, n in lines)"
 "$BPFPROF" report "$OUT/inl.pb.gz" --base "$OUT/old.pb.gz" -f svg > /dev/null 2> "$OUT/diff.err"
 check "report --base -f svg: refused, exit 2, one line" eq "$?:$(wc -l < "$OUT/diff.err")" "2:1"
+(cd / && go tool pprof -raw "$OUT/inl.pb.gz") > "$OUT/inl.raw" 2>&1
+check "lines: Function.start_line set (mix begins at line 9, outer at 16: Go's PGO reads it)" \
+	bash -c "grep -q 'mix .*inl.c:1[12] s=9' '$OUT/inl.raw' && grep -q 'outer .*inl.c:2[01] s=16' '$OUT/inl.raw'"

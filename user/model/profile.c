@@ -77,6 +77,7 @@ uint32_t profile_add_location(struct profile *p, const struct pf_location *loc)
 		copy.lines[i].func = pf_str(p, loc->lines[i].func);
 		copy.lines[i].file = pf_str(p, loc->lines[i].file);
 		copy.lines[i].line = loc->lines[i].line;
+		copy.lines[i].start_line = loc->lines[i].start_line;
 	}
 	vec_push(&p->locations, copy);
 	return p->locations.n - 1;

@@ -29,6 +29,7 @@ struct pf_line {
 	const char *func;     /* interned function name */
 	const char *file;     /* interned source file, or NULL */
 	int64_t line;
+	int64_t start_line;   /* the function's first line (0: unknown); Go's PGO wants it */
 };
 
 struct pf_location {

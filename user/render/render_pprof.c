@@ -141,6 +141,8 @@ int pprof_encode(const struct profile *p, struct pb_buf *out)
 				pb_u64(&f, 2, name);
 				pb_u64(&f, 3, name);
 				pb_u64(&f, 4, file);
+				if (ln->start_line > 0)
+					pb_i64(&f, 5, ln->start_line);
 				pb_message(&fnbuf, 5, &f);
 				pb_free(&f);
 			}

@@ -549,7 +549,10 @@ static int dwarf_frames(struct elf_syms *es, uint64_t vaddr, struct src_frame *o
 
 		if (tag != DW_TAG_inlined_subroutine && tag != DW_TAG_subprogram)
 			continue;
-		out[n++] = (struct src_frame){ die_name(&scopes[i]), abs_file(es, &cu, file), line };
+		int decl = 0;
+
+		dwarf_decl_line(&scopes[i], &decl);
+		out[n++] = (struct src_frame){ die_name(&scopes[i]), abs_file(es, &cu, file), line, decl };
 		if (tag == DW_TAG_subprogram) {
 			outermost = true;
 			break;

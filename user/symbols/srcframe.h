@@ -8,6 +8,7 @@
 struct src_frame {
 	const char *func, *file;
 	int64_t line;
+	int64_t start_line;   /* where the function begins (0: unknown) */
 };
 
 #endif

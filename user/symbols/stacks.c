@@ -46,8 +46,15 @@ static uint32_t frame_location(struct stack_builder *b, const struct sym_frame *
 		struct pf_location loc = { .addr = addr, .mapping = mapping, .kind = f->kind, .lines = lines };
 
 		for (int i = 0; i < f->ninl; i++)
-			lines[loc.nlines++] = (struct pf_line){ f->inl[i].func, f->inl[i].file, f->inl[i].line };
-		lines[loc.nlines++] = (struct pf_line){ f->func, f->file, f->line };
+			lines[loc.nlines++] = (struct pf_line){ f->inl[i].func, f->inl[i].file, f->inl[i].line,
+								f->inl[i].start_line };
+		lines[loc.nlines++] = (struct pf_line){ f->func, f->file, f->line, f->start_line };
+		return profile_add_location(p, &loc);
+	}
+	if (f->func && f->start_line > 0) {
+		struct pf_line ln = { f->func, f->file, f->line, f->start_line };
+		struct pf_location loc = { .addr = addr, .mapping = mapping, .kind = f->kind, .lines = &ln, .nlines = 1 };
+
 		return profile_add_location(p, &loc);
 	}
 	if (f->func)

@@ -481,10 +481,12 @@ static void src_frames(struct elf_syms *es, uint64_t vaddr, struct sym_frame *f)
 	/* The outermost is the function itself: the symbol's name stays. */
 	f->file = fr[n - 1].file;
 	f->line = fr[n - 1].line;
+	f->start_line = fr[n - 1].start_line;
 	for (int i = 0; i < n - 1 && i < 7; i++) {
 		f->inl[i].func = fr[i].func ? fr[i].func : "[inlined]";
 		f->inl[i].file = fr[i].file;
 		f->inl[i].line = fr[i].line;
+		f->inl[i].start_line = fr[i].start_line;
 		f->ninl++;
 	}
 }

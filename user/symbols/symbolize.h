@@ -19,11 +19,11 @@ struct sym_frame {
 	uint64_t offset;         /* file offset of the address inside module */
 	uint64_t sym_off;        /* address - start of func (when func is set) */
 	const char *file;        /* source file (Go: from .gopclntab), or NULL */
-	int64_t line;
+	int64_t line, start_line;
 	/* Functions inlined at this address (Go), innermost first; func is
 	 * the function they were inlined into. */
 	int ninl;
-	struct { const char *func, *file; int64_t line; } inl[7];
+	struct { const char *func, *file; int64_t line, start_line; } inl[7];
 	enum pf_frame_kind kind;
 };
 
