@@ -173,7 +173,7 @@ static void test_cxx(const char *dir)
 		return;
 	}
 	sym_snapshot(s, c.pid, 0);
-	expect_sym(s, &c, "c++ demangled", "demo::Widget::spin(int)", "demo::Widget::spin(int)", "symcxx");
+	expect_sym(s, &c, "c++ demangled, without its parameter list (pprof's default)", "demo::Widget::spin(int)", "demo::Widget::spin", "symcxx");
 	stop_target(&c);
 	symbolizer_free(s);
 }

@@ -40,6 +40,7 @@ static const char common_help[] =
 	"                --sample-index NAME  which value top/folded show\n"
 	"                --top N              top: rows to print (default 40, 0 = all)\n"
 	"                --lines              top, folded, dot, traces: a frame per source line\n"
+	"                --full-names         C++ names with their parameter lists\n"
 	"  stacks    -U, --user-only          user stacks only\n"
 	"            -K, --kernel-only        kernel stacks only\n"
 	"                --max-depth N        frames kept per stack (default 127)\n"
@@ -57,7 +58,7 @@ static const char common_help[] =
 
 enum {
 	OPT_CGROUP = 0x1000, OPT_SAMPLE_INDEX, OPT_TOP, OPT_MAX_DEPTH, OPT_MAX_STACKS,
-	OPT_BTF, OPT_VERSION, OPT_FOLLOW, OPT_UNWIND, OPT_STACK_BYTES, OPT_TABLE_MEMORY, OPT_LINES,
+	OPT_BTF, OPT_VERSION, OPT_FOLLOW, OPT_UNWIND, OPT_STACK_BYTES, OPT_TABLE_MEMORY, OPT_LINES, OPT_FULL_NAMES,
 };
 
 static const struct option common_opts[] = {
@@ -72,6 +73,7 @@ static const struct option common_opts[] = {
 	{ "sample-index", required_argument, 0, OPT_SAMPLE_INDEX },
 	{ "top", required_argument, 0, OPT_TOP },
 	{ "lines", no_argument, 0, OPT_LINES },
+	{ "full-names", no_argument, 0, OPT_FULL_NAMES },
 	{ "user-only", no_argument, 0, 'U' },
 	{ "kernel-only", no_argument, 0, 'K' },
 	{ "max-depth", required_argument, 0, OPT_MAX_DEPTH },
@@ -212,6 +214,7 @@ int cli_parse(struct session *s, int argc, char **argv)
 			s->o.top_n = (int)u;
 			break;
 		case OPT_LINES: s->o.lines = true; break;
+		case OPT_FULL_NAMES: elf_syms_full_names(true); break;
 		case 'U': s->o.user_only = true; break;
 		case 'K': s->o.kernel_only = true; break;
 		case OPT_MAX_DEPTH:

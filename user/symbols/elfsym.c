@@ -726,6 +726,58 @@ uint64_t elf_sym_addr(const struct elf_syms *es, const char *name)
 	return 0;
 }
 
+static bool full_names;
+
+void elf_syms_full_names(bool full)
+{
+	full_names = full;
+}
+
+/* pprof's default for C++: the name without its parameter list (and the
+ * qualifiers after it): "demo::Widget::spin(int) const" is
+ * "demo::Widget::spin"; "Foo::operator()(int)" is "Foo::operator()".
+ * The list is the last balanced (...) group, ignoring what angle brackets
+ * hold. */
+static void strip_params(char *d)
+{
+	size_t n = strlen(d);
+	int depth = 0;
+	char *close = NULL;
+
+	for (char *p = d + n; p-- > d;) {
+		if (*p == ')') {
+			close = p;
+			break;
+		}
+	}
+	if (!close)
+		return;
+	for (char *p = close; p >= d; p--) {
+		if (*p == ')')
+			depth++;
+		else if (*p == '(' && --depth == 0) {
+			if (p > d)
+				*p = 0;
+			return;
+		}
+	}
+}
+
+/* Rust's legacy mangling is Itanium's with a hash as the last component
+ * ("core::fmt::write::h1f9a0c6de1d1b6b2"): the name without it, as Rust's
+ * own tools print it. */
+static void strip_rust_hash(char *d)
+{
+	size_t n = strlen(d);
+
+	if (n < 20 || strncmp(d + n - 19, "::h", 3))
+		return;
+	for (size_t i = n - 16; i < n; i++)
+		if (!((d[i] >= '0' && d[i] <= '9') || (d[i] >= 'a' && d[i] <= 'f')))
+			return;
+	d[n - 19] = 0;
+}
+
 const char *elf_sym_pretty(struct elf_syms *es, struct elf_sym *s)
 {
 	if (!s->demangled) {
@@ -734,8 +786,12 @@ const char *elf_sym_pretty(struct elf_syms *es, struct elf_sym *s)
 			int status = 0;
 			char *d = __cxa_demangle(s->name, NULL, NULL, &status);
 
-			if (d && status == 0)
+			if (d && status == 0) {
+				if (!full_names)
+					strip_params(d);
+				strip_rust_hash(d);
 				s->demangled = arena_strdup(&es->arena, d);
+			}
 			free(d);
 		}
 	}

@@ -86,6 +86,9 @@ uint64_t elf_sym_addr(const struct elf_syms *es, const char *name);
 enum elf_dep { ELF_DEP_INTERP, ELF_DEP_RUNPATH, ELF_DEP_NEEDED };
 typedef void (*elf_dep_fn)(void *ctx, enum elf_dep kind, const char *text);
 void elf_dependencies(const struct elf_syms *es, elf_dep_fn fn, void *ctx);
+/* C++ names keep their parameter lists (--full-names); by default they
+ * are dropped, as pprof shows C++ names. */
+void elf_syms_full_names(bool full);
 /* C++ (Itanium ABI) demangling; returns name itself when not mangled. */
 const char *elf_sym_pretty(struct elf_syms *es, struct elf_sym *s);
 
