@@ -62,9 +62,11 @@ $(BUILD)/obj/%.o: user/%.c | $(SKELS) $(BUILD)/syscall_names.h $(BUILD)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(REQ_CFLAGS) $(CFLAGS) -c $< -o $@
 
+# Made afresh: `ar r` never drops a member, so an object whose source was
+# removed or renamed would stay in the archive and win at link time.
 $(BUILD)/libbpfprof.a: $(LIB_OBJS)
 	$(call msg,AR,$@)
-	$(Q)ar rcs $@ $^
+	$(Q)rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/bpfprof: $(BUILD)/obj/main.o $(BUILD)/libbpfprof.a
 	$(call msg,LINK,$@)

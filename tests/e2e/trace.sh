@@ -161,3 +161,11 @@ for _ in $(seq 50); do grep -q ready "$OUT/ns.log" && break; sleep 0.1; done
 check "trace -p: uprobe on the binary in the target's mount namespace" ge "$(awk '/^@: / { print $2 }' "$OUT/tr_ns.txt")" 5
 check "trace -p: the probe is shown at the target's path" lacks "$OUT/tr_ns.txt" "/proc/"
 stop_targets
+# bpftrace's newer spelling (begin/end), a script file, a script on stdin, -q.
+"$BPFPROF" trace -q 'begin { exit(); } end { print(@a); } profile:hz:99 { @a = count(); }' > /dev/null 2> "$OUT/tr-lc.err"
+check "trace: lower-case begin/end accepted (bpftrace >= 0.23's spelling)" eq "$?:$(wc -c < "$OUT/tr-lc.err")" "0:0"
+printf 'interval:ms:100 { exit(); }\nprofile:hz:99 { @n = count(); }\n' > "$OUT/tr-script.bt"
+"$BPFPROF" trace "$OUT/tr-script.bt" > "$OUT/tr-script.out" 2>&1
+check "trace SCRIPT.bt: the file's program runs (as bpftrace FILE)" bash -c "grep -q '^Attaching 2 probes' '$OUT/tr-script.out' && grep -q '^@n: [0-9]' '$OUT/tr-script.out'"
+"$BPFPROF" trace -q - < "$OUT/tr-script.bt" > "$OUT/tr-stdin.out" 2>&1
+check "trace - (stdin), -q: no 'Attaching' line, the map printed" bash -c "! grep -q Attaching '$OUT/tr-stdin.out' && grep -q '^@n: [0-9]' '$OUT/tr-stdin.out'"

@@ -249,8 +249,9 @@ int probes_parse_word(struct parser *ps)
 		return parse_error_at(ps, start, len, "syntax error: expected a probe");
 	const char *t = parts[0];
 
-	if (!strcmp(t, "BEGIN") || !strcmp(t, "END")) {
-		pr.type = t[0] == 'B' ? PT_BEGIN : PT_END;
+	/* BEGIN/END, or begin/end (bpftrace's spelling since 0.23) */
+	if (!strcmp(t, "BEGIN") || !strcmp(t, "END") || !strcmp(t, "begin") || !strcmp(t, "end")) {
+		pr.type = (t[0] == 'B' || t[0] == 'b') ? PT_BEGIN : PT_END;
 		snprintf(pr.text, sizeof(pr.text), "%s", t);
 		return nparts == 1 ? add_probe(ps, &pr) : parse_error_at(ps, start, len, "%s takes no arguments", t);
 	}

@@ -20,6 +20,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "trace/trace_user.h"
 #include "core/child.h"
@@ -42,7 +43,8 @@ struct trace {
 	fd_vec pfds;
 	struct symbolizer *sym;
 	struct mmap_watch watch;
-	bool json, verbose;
+	bool json, verbose, quiet;
+	char *src_file;           /* a script read from a file or stdin (owned) */
 	int64_t duration_ns;
 	pid_t pid, child;
 	const char *cmd;          /* for messages */
@@ -994,6 +996,28 @@ static int print_no_libbpf(enum libbpf_print_level level, const char *fmt, va_li
 	return 0;
 }
 
+/* All of a stream (a script on stdin), or NULL. */
+static char *read_stream(FILE *in)
+{
+	size_t cap = 4096, len = 0, got;
+	char *buf = xmalloc(cap);
+
+	while ((got = fread(buf + len, 1, cap - len - 1, in)) > 0) {
+		len += got;
+		if (cap - len < 2) {
+			if (cap > (16u << 20)) {
+				free(buf);
+				errno = EFBIG;
+				return NULL;
+			}
+			cap *= 2;
+			buf = xrealloc(buf, cap);
+		}
+	}
+	buf[len] = 0;
+	return buf;
+}
+
 static volatile sig_atomic_t stop_signal;
 static void on_signal(int sig) { stop_signal = sig; }
 
@@ -1003,7 +1027,8 @@ static int parse_args(struct trace *t, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "duration", required_argument, 0, 'd' }, { "pid", required_argument, 0, 'p' },
 		{ "format", required_argument, 0, 'f' }, { "output", required_argument, 0, 'o' },
-		{ "verbose", no_argument, 0, 'v' }, { "help", no_argument, 0, 'h' }, { 0 },
+		{ "verbose", no_argument, 0, 'v' }, { "help", no_argument, 0, 'h' },
+		{ "quiet", no_argument, 0, 'q' }, { 0 },
 	};
 	char *save = NULL;
 	int opt, nopt = argc;
@@ -1018,7 +1043,7 @@ static int parse_args(struct trace *t, int argc, char **argv)
 		}
 	}
 	cli_getopt_start();
-	while ((opt = cli_getopt(nopt, argv, ":e:d:p:c:f:o:vh", opts, "trace")) != -1) {
+	while ((opt = cli_getopt(nopt, argv, ":e:d:p:c:f:o:vhq", opts, "trace")) != -1) {
 		switch (opt) {
 		case 'e': t->src = optarg; break;
 		case 'd':
@@ -1050,12 +1075,30 @@ static int parse_args(struct trace *t, int argc, char **argv)
 		case 'f': t->format = optarg; break;
 		case 'o': vec_push(&t->outputs, optarg); break;
 		case 'v': t->verbose = true; break;
+		case 'q': t->quiet = true; break;
 		case 'h': usage(stdout); return EXIT_OK;
 		default: return EXIT_USAGE; /* cli_getopt said why */
 		}
 	}
-	if (!t->src && optind < nopt)
-		t->src = argv[optind++];
+	if (!t->src && optind < nopt) {
+		/* As bpftrace: a script file, or - for stdin; our extension: a
+		 * program's text when no file of that name exists. */
+		const char *arg = argv[optind++];
+		struct stat st;
+
+		if (!strcmp(arg, "-") || (stat(arg, &st) == 0 && S_ISREG(st.st_mode))) {
+			size_t len;
+
+			t->src_file = !strcmp(arg, "-") ? read_stream(stdin) : read_whole_file(arg, &len);
+			if (!t->src_file) {
+				err_msg("cannot read the script %s: %s", arg, strerror(errno));
+				return EXIT_USAGE;
+			}
+			t->src = t->src_file;
+		} else {
+			t->src = arg;
+		}
+	}
 	if (!t->src || optind < nopt) {
 		err_msg(t->src ? "one program only (quote it)" : "no program (see %s trace --help)", prog_name);
 		return EXIT_USAGE;
@@ -1128,7 +1171,7 @@ static int attach(struct trace *t)
 	}
 	if (t->json)
 		printf("{\"type\": \"attached_probes\", \"data\": {\"probes\": %zu}}\n", t->nattached);
-	else if (!t->profile_out)
+	else if (!t->profile_out && !t->quiet)
 		printf("Attaching %zu probe%s...\n", t->nattached, t->nattached == 1 ? "" : "s");
 	fflush(stdout);
 	if (t->pid > 0)
@@ -1248,6 +1291,7 @@ static int finish(struct trace *t, int status)
 	tp_free(&t->prog);
 	vec_free(&t->outputs);
 	free(t->cmd_copy);
+	free(t->src_file);
 	return status;
 }
 
