@@ -501,6 +501,58 @@ static const char *abs_file(struct elf_syms *es, Dwarf_Die *cu, const char *file
 	return (const char *)(uintptr_t)*slot;
 }
 
+/* The CU holding vaddr. Through .debug_aranges when the file has them
+ * (gcc emits them); clang does not, and libdw then finds nothing: the CUs'
+ * own address ranges, indexed once per file, sorted. */
+static int cmp_cu_range(const void *a, const void *b)
+{
+	const struct elf_cu_range *x = a, *y = b;
+
+	return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+static bool cu_of(struct elf_syms *es, Dwarf *dw, uint64_t vaddr, Dwarf_Die *cu)
+{
+	typeof(es->cu_ranges) *idx = &es->cu_ranges;
+	size_t lo = 0, hi;
+
+	if (dwarf_addrdie(dw, vaddr, cu))
+		return true;
+	if (!es->cu_indexed) {
+		Dwarf_Off off = 0, next;
+		size_t hsize;
+
+		es->cu_indexed = true;
+		while (dwarf_nextcu(dw, off, &next, &hsize, NULL, NULL, NULL) == 0) {
+			Dwarf_Die d;
+			Dwarf_Addr base, start, end;
+			ptrdiff_t it = 0;
+
+			if (dwarf_offdie(dw, off + hsize, &d))
+				while ((it = dwarf_ranges(&d, it, &base, &start, &end)) > 0)
+					if (end > start)
+						vec_push(idx, ((struct elf_cu_range){ start, end, off + hsize }));
+			off = next;
+		}
+		if (idx->n > 1)
+			qsort(idx->v, idx->n, sizeof(idx->v[0]), cmp_cu_range);
+	}
+	hi = idx->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (idx->v[mid].lo <= vaddr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	/* ranges may nest or overlap little: look back a few */
+	for (size_t i = lo; i-- > 0 && lo - i <= 8;)
+		if (vaddr >= idx->v[i].lo && vaddr < idx->v[i].hi)
+			return dwarf_offdie(dw, idx->v[i].off, cu) != NULL;
+	return false;
+}
+
 /* DWARF: the line at vaddr, and the chain of inlined subroutines around it
  * (each one's call site is the line in the next one out). */
 static int dwarf_frames(struct elf_syms *es, uint64_t vaddr, struct src_frame *out, int max)
@@ -514,7 +566,7 @@ static int dwarf_frames(struct elf_syms *es, uint64_t vaddr, struct src_frame *o
 	int line = 0, ns, n = 0;
 	bool outermost = false;
 
-	if (!dw || !dwarf_addrdie(dw, vaddr, &cu))
+	if (!dw || !cu_of(es, dw, vaddr, &cu))
 		return 0;
 	if ((ln = dwarf_getsrc_die(&cu, vaddr))) {
 		file = dwarf_linesrc(ln, NULL, NULL);
@@ -677,6 +729,7 @@ void elf_syms_free(struct elf_syms *es)
 	hmap_free(&es->abs_files);
 	hmap_free(&es->fde_names);
 	vec_free(&es->fde_starts);
+	vec_free(&es->cu_ranges);
 	if (es->dw_elf)
 		elf_end(es->dw_elf);
 	if (es->elf)

@@ -17,6 +17,10 @@ struct elf_seg {
 	uint64_t vaddr, offset, filesz, memsz;
 };
 
+struct elf_cu_range {
+	uint64_t lo, hi, off;    /* [lo, hi) in the CU at DWARF offset off */
+};
+
 struct elf_syms {
 	struct arena arena;
 	VEC(struct elf_sym) syms;  /* sorted by addr, one per address */
@@ -36,6 +40,8 @@ struct elf_syms {
 	struct hmap abs_files;     /* a line table's relative name -> with its CU's directory */
 	struct hmap fde_names;     /* unnamed code: FDE start -> its name */
 	VEC(uint64_t) fde_starts;  /* .eh_frame_hdr's FDE starts, sorted */
+	VEC(struct elf_cu_range) cu_ranges; /* DWARF without aranges (clang): the CUs' ranges */
+	bool cu_indexed;
 	bool fde_tried;
 	bool warned;
 	void *elf;                 /* libelf handle, kept for unwinding (see below) */
