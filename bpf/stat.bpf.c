@@ -64,8 +64,10 @@ static __always_inline void total_add(__u32 slot, __u64 v)
 	__u32 zero = 0;
 	__u64 *t = bpf_map_lookup_elem(&totals, &zero);
 
+	/* Atomic even per CPU: a tracepoint program may be preempted, and
+	 * another task's program on this CPU update the same slot. */
 	if (t && slot < ST_NTOTALS)
-		t[slot] += v; /* per-CPU: no atomic needed */
+		__sync_fetch_and_add(&t[slot], v);
 }
 
 static __always_inline void total_max(__u32 slot, __u64 v)
@@ -303,8 +305,8 @@ int BPF_PROG(stat_sys_exit, struct pt_regs *regs, long ret)
 	ti->in_lock = 0;
 	nr = ti->sc_nr;
 	if (nr < ST_NSYSCALLS && (sc = bpf_map_lookup_elem(&syscalls, &nr))) {
-		sc->count++;
-		sc->ns += bpf_ktime_get_ns() - ti->sc_ts;
+		__sync_fetch_and_add(&sc->count, 1);
+		__sync_fetch_and_add(&sc->ns, bpf_ktime_get_ns() - ti->sc_ts);
 	}
 	return 0;
 }
