@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -491,4 +492,11 @@ size_t upper_bound_u64(const void *base, size_t n, size_t size, size_t off, uint
 			hi = mid;
 	}
 	return lo;
+}
+
+bool proc_read(pid_t pid, uint64_t addr, void *dst, size_t len)
+{
+	struct iovec l = { dst, len }, r = { (void *)(uintptr_t)addr, len };
+
+	return addr && process_vm_readv(pid, &l, 1, &r, 1, 0) == (ssize_t)len;
 }

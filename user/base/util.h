@@ -33,6 +33,9 @@ const char *text_safe(const char *s, char *buf, size_t n);
 /* /proc/PID/status (NULL if gone), and the text after "NAME:" on its line
  * (NULL if absent): one reader of the fields several places need. */
 char *proc_status(pid_t pid);
+/* len bytes at addr in pid's memory (process_vm_readv: the process is
+ * not stopped); false unless all were read. */
+bool proc_read(pid_t pid, uint64_t addr, void *dst, size_t len);
 const char *status_field(const char *status, const char *name);
 /* A whole small file (e.g. under /proc), NUL-terminated; NULL on error. */
 char *read_whole_file(const char *path, size_t *len);

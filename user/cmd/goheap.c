@@ -34,13 +34,6 @@ struct go_heap {
 	VEC(struct go_record) recs;
 };
 
-static bool peek(pid_t pid, uint64_t addr, void *dst, size_t len)
-{
-	struct iovec l = { dst, len }, r = { (void *)(uintptr_t)addr, len };
-
-	return process_vm_readv(pid, &l, 1, &r, 1, 0) == (ssize_t)len;
-}
-
 struct go_heap *go_heap_open(pid_t pid, const char *exe, char *why, size_t whylen)
 {
 	struct go_binary gb;
@@ -65,8 +58,8 @@ struct go_heap *go_heap_open(pid_t pid, const char *exe, char *why, size_t whyle
 		/* The linker turns memory profiling off in a program that never
 		 * reads it (runtime.disableMemoryProfiling), and so can the
 		 * program (MemProfileRate = 0): no buckets are filled then. */
-		if (!peek(pid, gb.memprofilerate, &rate, 8) || rate <= 0 ||
-		    (gb.disablememprof && peek(pid, gb.disablememprof, &off, 1) && off)) {
+		if (!proc_read(pid, gb.memprofilerate, &rate, 8) || rate <= 0 ||
+		    (gb.disablememprof && proc_read(pid, gb.disablememprof, &off, 1) && off)) {
 			snprintf(why, whylen, "%s: memory profiling is off in this program (it never reads a "
 				 "heap profile, or set MemProfileRate to 0)", exe);
 			go_binary_free(&gb);
@@ -88,19 +81,19 @@ int go_heap_read(struct go_heap *h)
 	VEC(struct go_record) recs = { 0 };
 	bool active = false;
 
-	if (!peek(h->pid, h->rate_addr, &rate, 8) || !peek(h->pid, h->mbuckets, &b, 8))
+	if (!proc_read(h->pid, h->rate_addr, &rate, 8) || !proc_read(h->pid, h->mbuckets, &b, 8))
 		return -errno;
 	for (uint32_t n = 0; b && n < MAX_BUCKETS; n++) {
 		struct go_record r = { 0 };
 		uint64_t mem[16];   /* active, then future[3]: four words each */
 
-		if (!peek(h->pid, b, hdr, sizeof(hdr))) {
+		if (!proc_read(h->pid, b, hdr, sizeof(hdr))) {
 			vec_free(&recs);
 			return -EIO;
 		}
 		if (hdr[2] == BUCKET_MEMPROFILE && hdr[5] <= 1024) {
 			r.nstk = hdr[5] < MAX_STK ? (uint32_t)hdr[5] : MAX_STK;
-			if (peek(h->pid, b + 48, r.stk, r.nstk * 8) && peek(h->pid, b + 48 + hdr[5] * 8, mem, sizeof(mem))) {
+			if (proc_read(h->pid, b + 48, r.stk, r.nstk * 8) && proc_read(h->pid, b + 48 + hdr[5] * 8, mem, sizeof(mem))) {
 				r.allocs = mem[0];
 				r.frees = mem[1];
 				r.alloc_bytes = mem[2];

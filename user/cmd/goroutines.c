@@ -140,13 +140,6 @@ static int goroutines_start(struct session *s)
 	return 0;
 }
 
-static bool peek(pid_t pid, uint64_t addr, void *dst, size_t len)
-{
-	struct iovec l = { dst, len }, r = { (void *)(uintptr_t)addr, len };
-
-	return process_vm_readv(pid, &l, 1, &r, 1, 0) == (ssize_t)len;
-}
-
 static uint64_t u64_at(const uint8_t *b, int64_t off)
 {
 	uint64_t v;
@@ -221,7 +214,7 @@ static bool add_goroutine(struct session *s, struct stack_builder *b, struct go_
 	struct sym_frame f;
 	size_t n = 0;
 
-	if (!peek(t->pid, gaddr, gbuf, L->g_size)) {
+	if (!proc_read(t->pid, gaddr, gbuf, L->g_size)) {
 		gs->unreadable++;
 		return false;
 	}
@@ -249,7 +242,7 @@ static bool add_goroutine(struct session *s, struct stack_builder *b, struct go_
 	} else if (pc && sp && hi > sp) {
 		size_t len = hi - sp < STACK_READ ? hi - sp : STACK_READ;
 
-		if (peek(t->pid, sp, stk, len))
+		if (proc_read(t->pid, sp, stk, len))
 			n = walk(t, stk, sp, len, pc, sp, ips, s->o.max_depth > 0 && s->o.max_depth < MAX_FRAMES
 							      ? (size_t)s->o.max_depth : MAX_FRAMES);
 		if (n)
@@ -295,7 +288,7 @@ static int snapshot(struct session *s, struct stack_builder *b, struct go_target
 	uint8_t *gbuf, *stk;
 	size_t shown = 0;
 
-	if (!peek(t->pid, t->bin.allgs + t->bias, hdr, sizeof(hdr))) {
+	if (!proc_read(t->pid, t->bin.allgs + t->bias, hdr, sizeof(hdr))) {
 		err_msg("goroutines: pid %d: cannot read its goroutine list: %s", t->pid, strerror(errno));
 		return -errno;
 	}
@@ -305,7 +298,7 @@ static int snapshot(struct session *s, struct stack_builder *b, struct go_target
 		return -EINVAL;
 	}
 	ptrs = xcalloc(hdr[1] + 1, 8);
-	if (hdr[1] && !peek(t->pid, hdr[0], ptrs, hdr[1] * 8)) {
+	if (hdr[1] && !proc_read(t->pid, hdr[0], ptrs, hdr[1] * 8)) {
 		err_msg("goroutines: pid %d: cannot read its goroutine list: %s", t->pid, strerror(errno));
 		free(ptrs);
 		return -EIO;

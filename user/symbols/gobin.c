@@ -439,13 +439,6 @@ uint64_t go_binary_allgs_from_code(const char *path)
 	return a;
 }
 
-static bool peek_mem(pid_t pid, uint64_t addr, void *dst, size_t len)
-{
-	struct iovec l = { dst, len }, r = { (void *)(uintptr_t)addr, len };
-
-	return addr && process_vm_readv(pid, &l, 1, &r, 1, 0) == (ssize_t)len;
-}
-
 /* A Go string (pointer, length) as a C string, if printable and short. */
 static char *go_string(pid_t pid, const uint8_t *hdr)
 {
@@ -457,7 +450,7 @@ static char *go_string(pid_t pid, const uint8_t *hdr)
 	if (len > 256 || (len && !p))
 		return NULL;
 	s = xmalloc(len + 1);
-	if (len && !peek_mem(pid, p, s, len)) {
+	if (len && !proc_read(pid, p, s, len)) {
 		free(s);
 		return NULL;
 	}
@@ -480,11 +473,11 @@ int go_read_labels(pid_t pid, const struct go_binary *gb, uint64_t labels, char 
 	uint8_t h[48], bkt[272];
 	int n = 0;
 
-	if (gb->major != 1 || gb->minor > 20 || !peek_mem(pid, labels, &mapp, 8))
+	if (gb->major != 1 || gb->minor > 20 || !proc_read(pid, labels, &mapp, 8))
 		return -1;
 	if (!mapp)
 		return 0;
-	if (!peek_mem(pid, mapp, h, sizeof(h)))
+	if (!proc_read(pid, mapp, h, sizeof(h)))
 		return -1;
 	memcpy(&count, h, 8);
 	memcpy(&buckets, h + 16, 8);
@@ -495,7 +488,7 @@ int go_read_labels(pid_t pid, const struct go_binary *gb, uint64_t labels, char 
 		uint64_t addr = buckets + b * sizeof(bkt);
 
 		for (int chain = 0; addr && chain < 8 && n < max; chain++) {
-			if (!peek_mem(pid, addr, bkt, sizeof(bkt)))
+			if (!proc_read(pid, addr, bkt, sizeof(bkt)))
 				return n ? n : -1;
 			for (int i = 0; i < 8 && n < max; i++) {
 				if (bkt[i] < 5)
