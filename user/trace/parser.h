@@ -1,16 +1,17 @@
 /* The trace parser's own header: tokens, the parser state, and what its
- * three parts (lex.c, probes.c, parse.c) offer each other. */
+ * parts (lex.c, probes.c, parse.c) offer each other. */
 #ifndef BPFPROF_TRACE_PARSER_H
 #define BPFPROF_TRACE_PARSER_H
 
 #include "trace/trace_user.h"
 
-enum tok_kind { T_END, T_IDENT, T_INT, T_STR, T_MAP, T_PUNCT };
+enum tok_kind { T_END, T_IDENT, T_INT, T_STR, T_MAP, T_VAR, T_PUNCT };
 
 struct tok {
 	enum tok_kind kind;
 	int pos, len;
-	char text[256];
+	char text[1024];        /* names, punctuation; a string's bytes */
+	int strl;               /* a string's length */
 	int64_t num;
 };
 
@@ -21,16 +22,13 @@ struct parser {
 	struct tok t;            /* current token */
 	int block;               /* block being parsed */
 	int probe_first, probe_n;/* its probes */
+	int no_div;              /* parsing a predicate: '/' ends it */
 };
 
 #define SUPPORTED_PROBES "BEGIN, END, profile, interval, tracepoint, uprobe, uretprobe, usdt, software"
-#define SUPPORTED_STMTS "@map[keys] = count()/sum()/avg()/min()/max()/stats()/hist()/lhist(), " \
-	"@map[keys] = value, @map[keys]++, delete(@map[keys]), exit(); print/clear/zero(@map) in BEGIN/END/interval"
 
-/* An error at [pos, pos+len) of the source, as bpftrace prints it (the
- * position, the line, a marker under the construct); returns -EINVAL. */
-int parse_error_at(struct parser *ps, int pos, int len, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+/* An error at [pos, pos+len) of the source; returns -EINVAL. */
+#define parse_error_at(ps, pos, len, ...) tp_error((ps)->s, pos, len, __VA_ARGS__)
 #define ERR_TOK(ps, ...) parse_error_at(ps, (ps)->t.pos, (ps)->t.len, __VA_ARGS__)
 
 /* The lexer: the next token into ps->t; tests on it. */
@@ -43,7 +41,5 @@ int lex_expect(struct parser *ps, const char *punct);
 /* The probe list before a block's '{' (raw text up to it): each probe
  * resolved (globs expanded, files and offsets found) and added. */
 int probes_parse_word(struct parser *ps);
-/* args.FIELD of the block's tracepoints, from their format files. */
-int probes_field(struct parser *ps, const char *field, int pos, int len, struct tr_src_spec *out);
 
 #endif

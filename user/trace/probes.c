@@ -335,7 +335,7 @@ int probes_parse_word(struct parser *ps)
 
 
 int tp_format_field(const char *sys, const char *event, const char *field, unsigned *off,
-		    unsigned *size, unsigned *sgn)
+		    unsigned *size, unsigned *sgn, int *is_str)
 {
 	char path[PATH_MAX + 600], line[512];
 	int err = -ESRCH;
@@ -345,55 +345,36 @@ int tp_format_field(const char *sys, const char *event, const char *field, unsig
 	if (!(f = fopen(path, "r")))
 		return -errno;
 	while (fgets(line, sizeof(line), f)) {
-		char *decl = strstr(line, "field:"), *semi, *name;
+		char *decl = strstr(line, "field:"), *semi, *name, *br;
 		char *o = strstr(line, "offset:"), *sz = strstr(line, "size:"), *sg = strstr(line, "signed:");
 
 		if (!decl || !o || !sz || !sg || !(semi = strchr(decl, ';')))
 			continue;
 		*semi = 0;
+		/* the name: the last identifier, before an array's [N] */
 		name = semi;
+		br = NULL;
+		if (name > decl && name[-1] == ']') {
+			while (name > decl && *name != '[')
+				name--;
+			br = name;
+		}
+		while (name > decl && isspace((unsigned char)name[-1]))
+			name--;
+		char *ne = name;
+
 		while (name > decl && (isalnum((unsigned char)name[-1]) || name[-1] == '_'))
 			name--;
-		if (strcmp(name, field))
+		if ((size_t)(ne - name) != strlen(field) || strncmp(name, field, ne - name))
 			continue;
 		err = 0;
-		if (strchr(decl, '[') || sscanf(o, "offset:%u", off) != 1 || sscanf(sz, "size:%u", size) != 1 ||
-		    sscanf(sg, "signed:%u", sgn) != 1 || *size > 8 || !*size)
+		/* char arrays and __data_loc strings read as strings */
+		*is_str = strstr(decl, "__data_loc") ? 2 : (br && strstr(decl, "char ")) ? 1 : 0;
+		if (sscanf(o, "offset:%u", off) != 1 || sscanf(sz, "size:%u", size) != 1 ||
+		    sscanf(sg, "signed:%u", sgn) != 1 || !*size || (!*is_str && *size > 8))
 			err = -EINVAL;
 		break;
 	}
 	fclose(f);
 	return err;
-}
-
-/* A tracepoint field from the format files of every tracepoint in the block
- * (they must agree on where it is). */
-int probes_field(struct parser *ps, const char *field, int pos, int len, struct tr_src_spec *out)
-{
-	bool found_any = false;
-
-	for (int i = 0; i < ps->probe_n; i++) {
-		struct tp_probe *pr = &ps->p->probes.v[ps->probe_first + i];
-		unsigned off = 0, size = 0, sgn = 0;
-		int err;
-
-		if (pr->type != PT_TRACEPOINT)
-			continue;
-		err = tp_format_field(pr->target, pr->name, field, &off, &size, &sgn);
-		if (err == -ESRCH)
-			return parse_error_at(ps, pos, len, "tracepoint %s:%s has no field '%s'", pr->target, pr->name, field);
-		if (err == -EINVAL)
-			return parse_error_at(ps, pos, len, "args->%s is not an integer field", field);
-		if (err < 0)
-			return parse_error_at(ps, pos, len, "cannot read the format of %s:%s: %s", pr->target, pr->name,
-					strerror(-err));
-		if (found_any && (out->off != off || out->size != size))
-			return parse_error_at(ps, pos, len, "args->%s lies at different offsets in the matched tracepoints", field);
-		out->kind = SRC_FIELD;
-		out->off = (uint16_t)off;
-		out->size = (uint8_t)size;
-		out->is_signed = (uint8_t)sgn;
-		found_any = true;
-	}
-	return 0;
 }

@@ -6,6 +6,7 @@
  * stack-keyed maps as profiles (folded, pprof, svg, ...). */
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -62,627 +63,165 @@ struct trace {
 	struct child launch;      /* -- CMD, held until attached */
 	bool profile_out;         /* -o or a profile format: one file at the end */
 	size_t nattached;
+	struct tp_printer printer;
+	struct ring_buffer *rb;
+	bool exited;              /* exit() */
+	int exit_code;
 };
 
-struct entry {
-	struct tr_key key;
-	struct tr_val val;
-};
-typedef VEC(struct entry) entry_vec;
+/* ---- processes whose addresses are kept ----------------------------------------- */
 
-/* ---- reading maps ---------------------------------------------------------- */
-
-static void read_entries(struct trace *t, entry_vec *out)
+/* The pids in a value of type ty at d (user stacks and symbols carry one). */
+static void note_pids(struct trace *t, const struct type *ty, const uint8_t *d)
 {
-	int fd = bpf_map__fd(t->skel->maps.data);
-	struct tr_key k, next;
-	void *prev = NULL;
+	if (ty->k == TY_USTACK || ty->k == TY_USYM) {
+		int64_t pid;
 
-	out->n = 0;
-	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-		struct entry e = { .key = next };
-
-		if (bpf_map_lookup_elem(fd, &next, &e.val) == 0)
-			vec_push(out, e);
-		k = next;
-		prev = &k;
+		memcpy(&pid, d + 8, sizeof(pid));
+		if (pid > 0 && !sym_known(t->sym, (pid_t)pid))
+			sym_snapshot(t->sym, (pid_t)pid, 0);
+	} else if (ty->k == TY_TUPLE) {
+		for (int i = 0; i < ty->nelem; i++)
+			note_pids(t, &ty->elem[i], d + ty->off[i]);
 	}
 }
 
-static int key_len(const struct tp_map *m)
+static bool type_has_pid(const struct type *ty)
 {
-	int n = 0;
-
-	for (int i = 0; i < m->nparts; i++)
-		n += m->parts[i].kind == SRC_COMM ? TASK_COMM_LEN : 8;
-	return n;
+	if (ty->k == TY_USTACK || ty->k == TY_USYM)
+		return true;
+	for (int i = 0; ty->k == TY_TUPLE && i < ty->nelem; i++)
+		if (type_has_pid(&ty->elem[i]))
+			return true;
+	return false;
 }
 
-static int64_t part_num(const struct tr_key *k, int off)
-{
-	int64_t v;
-
-	memcpy(&v, k->data + off, sizeof(v));
-	return v;
-}
-
-static pid_t hidden_pid(const struct tp_map *m, const struct tr_key *k)
-{
-	int off = 0;
-
-	for (int i = 0; i < m->nparts; i++) {
-		if (m->disp[i] == DISP_HIDDEN_PID)
-			return (pid_t)part_num(k, off);
-		off += m->parts[i].kind == SRC_COMM ? TASK_COMM_LEN : 8;
-	}
-	return 0;
-}
-
-struct strbuf {
-	char *s;
-	size_t n, cap;
-};
-
-static void sb_add(struct strbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_add(struct strbuf *b, const char *fmt, ...)
-{
-	va_list ap;
-	int need;
-
-	va_start(ap, fmt);
-	need = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (b->n + need + 1 > b->cap) {
-		b->cap = (b->n + need + 1) * 2;
-		b->s = xrealloc(b->s, b->cap);
-	}
-	va_start(ap, fmt);
-	vsnprintf(b->s + b->n, need + 1, fmt, ap);
-	va_end(ap);
-	b->n += need;
-}
-
-/* A stack's frames by id (bpf/stacks.bpf.h). */
-static bool read_stack(struct trace *t, int32_t id, uint64_t ips[127])
-{
-	return id >= 0 && bpf_map__lookup_elem(t->skel->maps.stacks, &id, sizeof(id), ips,
-					       127 * sizeof(uint64_t), 0) == 0;
-}
-
-/* A stack as bpftrace prints it: "\n    sym+off" per frame, then "\n". */
-static void add_stack(struct trace *t, struct strbuf *b, int32_t id, bool user, pid_t pid, int depth)
-{
-	uint64_t ips[127] = { 0 };
-
-	if (!read_stack(t, id, ips)) {
-		sb_add(b, "\n    [stack lost]\n");
-		return;
-	}
-	sb_add(b, "\n");
-	for (int i = 0; i < 127 && ips[i] && (!depth || i < depth); i++) {
-		struct sym_frame f;
-
-		if (user)
-			sym_user(t->sym, pid, 0, ips[i], &f);
-		else
-			sym_kernel(t->sym, ips[i], &f);
-		char safe[512];
-
-		if (f.func)
-			sb_add(b, "    %s+%llu\n", text_safe(f.func, safe, sizeof(safe)), (unsigned long long)f.sym_off);
-		else
-			sb_add(b, "    0x%llx\n", (unsigned long long)ips[i]);
-	}
-}
-
-/* The key as text: parts joined by sep ("" for a map without keys). */
-static char *key_string(struct trace *t, const struct tp_map *m, const struct tr_key *k, const char *sep)
-{
-	struct strbuf b = { 0 };
-	pid_t pid = hidden_pid(m, k);
-	int off = 0, shown = 0;
-
-	sb_add(&b, "%s", "");
-	for (int i = 0; i < m->nparts; i++) {
-		int64_t v = part_num(k, off);
-		struct sym_frame f;
-
-		if (m->disp[i] != DISP_HIDDEN_PID && shown++)
-			sb_add(&b, "%s", sep);
-		switch (m->disp[i]) {
-		case DISP_HIDDEN_PID:
-			break;
-		case DISP_COMM: {
-			char comm[TASK_COMM_LEN + 1] = { 0 }, safe[TASK_COMM_LEN * 4 + 1];
-
-			memcpy(comm, (const char *)k->data + off, TASK_COMM_LEN);
-			sb_add(&b, "%s", text_safe(comm, safe, sizeof(safe)));
-		}
-			off += TASK_COMM_LEN;
-			continue;
-		case DISP_USTACK:
-		case DISP_KSTACK:
-			add_stack(t, &b, (int32_t)v, m->disp[i] == DISP_USTACK, pid, m->depth[i]);
-			break;
-		case DISP_PROBE:
-			sb_add(&b, "%s", v >= 0 && (size_t)v < t->prog.probes.n ? t->prog.probes.v[v].text : "?");
-			break;
-		case DISP_FUNC_PROBE:
-			sb_add(&b, "%s", v >= 0 && (size_t)v < t->prog.probes.n ? t->prog.probes.v[v].name : "?");
-			break;
-		case DISP_FUNC_IP:
-			if (v < 0)
-				sym_kernel(t->sym, (uint64_t)v, &f);
-			else
-				sym_user(t->sym, pid, 0, (uint64_t)v, &f);
-			if (f.func)
-				sb_add(&b, "%s", f.func);
-			else
-				sb_add(&b, "0x%llx", (unsigned long long)v);
-			break;
-		default:
-			sb_add(&b, "%lld", (long long)v);
-		}
-		off += 8;
-	}
-	return b.s;
-}
-
-/* ---- printing, as bpftrace does ------------------------------------------- */
-
-struct shown {
-	char *key;           /* text with ", ", JSON with "," */
-	char *jkey;
-	struct tr_val val;
-	VEC(int64_t) buckets; /* hist/lhist: count per bucket index */
-};
-typedef VEC(struct shown) shown_vec;
-
-static int64_t shown_value(const struct tp_map *m, const struct tr_val *v)
-{
-	switch (m->agg) {
-	case AGG_COUNT: return v->count;
-	case AGG_AVG: return v->count ? v->sum / v->count : 0;
-	case AGG_MIN: return v->min;
-	case AGG_MAX: return v->max;
-	default: return v->sum;
-	}
-}
-
-static void merge_val(const struct tp_map *m, struct tr_val *d, const struct tr_val *v, bool first)
-{
-	if (first) {
-		*d = *v;
-		return;
-	}
-	d->min = v->min < d->min ? v->min : d->min;
-	d->max = v->max > d->max ? v->max : d->max;
-	d->count += v->count;
-	if (m->agg == TP_AGG_ASSIGN)
-		d->sum = v->sum;
-	else
-		d->sum += v->sum;
-}
-
-static int cmp_shown(const void *a, const void *b, void *map)
-{
-	const struct shown *x = a, *y = b;
-	int64_t vx = shown_value(map, &x->val), vy = shown_value(map, &y->val);
-
-	if (vx != vy)
-		return vx < vy ? -1 : 1;
-	return strcmp(x->key, y->key);
-}
-
-/* Entries of map m, merged by their shown key (a hidden pid splits them in
- * the kernel), sorted by value ascending as bpftrace prints them. */
-static void collect_map(struct trace *t, int mi, const entry_vec *all, shown_vec *out)
-{
-	const struct tp_map *m = &t->prog.maps.v[mi];
-	bool hist = m->agg == AGG_HIST || m->agg == AGG_LHIST;
-	int klen = key_len(m);
-	struct hmap idx = { 0 };
-
-	out->n = 0;
-	for (size_t i = 0; i < all->n; i++) {
-		const struct entry *e = &all->v[i];
-		char *key, *jkey;
-		bool found;
-		uint64_t *slot;
-
-		if (e->key.map_id != mi)
-			continue;
-		key = key_string(t, m, &e->key, ", ");
-		jkey = key_string(t, m, &e->key, ",");
-		slot = hmap_upsert(&idx, hash_bytes(key, strlen(key)), strlen(key), out->n, &found);
-		if (!found) {
-			struct shown s = { .key = key, .jkey = jkey };
-
-			vec_push(out, s);
-		} else {
-			free(key);
-			free(jkey);
-		}
-		struct shown *s = &out->v[*slot];
-
-		merge_val(m, &s->val, &e->val, !found);
-		if (hist) {
-			int64_t b = part_num(&e->key, klen);
-
-			while (b >= 0 && s->buckets.n <= (size_t)b && b < 4096)
-				vec_push(&s->buckets, 0);
-			if (b >= 0 && b < 4096)
-				s->buckets.v[b] += e->val.count;
-		}
-	}
-	hmap_free(&idx);
-	if (out->n > 1)
-		qsort_r(out->v, out->n, sizeof(out->v[0]), cmp_shown, (void *)m);
-}
-
-static void free_shown(shown_vec *v)
-{
-	for (size_t i = 0; i < v->n; i++) {
-		free(v->v[i].key);
-		free(v->v[i].jkey);
-		vec_free(&v->v[i].buckets);
-	}
-	vec_free(v);
-}
-
-/* 1024 -> "1K", as bpftrace labels power-of-two buckets. */
-static void size_label(char *buf, size_t n, int64_t v)
-{
-	static const char *const units[] = { "", "K", "M", "G", "T", "P", "E" };
-	int u = 0;
-
-	while (v && v % 1024 == 0 && u < 6) {
-		v /= 1024;
-		u++;
-	}
-	snprintf(buf, n, "%lld%s", (long long)v, units[u]);
-}
-
-/* Bucket b's bounds: lo (INT64_MIN = open) and hi inclusive (INT64_MAX = open). */
-static void bucket_bounds(const struct tp_map *m, int64_t b, int64_t *lo, int64_t *hi)
-{
-	if (m->agg == AGG_HIST) {
-		if (b == 0) { *lo = INT64_MIN; *hi = -1; }
-		else if (b == 1) { *lo = 0; *hi = 0; }
-		else { *lo = (int64_t)1 << (b - 2); *hi = ((int64_t)1 << (b - 1)) - 1; }
-		return;
-	}
-	int64_t n = (m->hi - m->lo) / m->step;
-
-	if (b == 0) { *lo = INT64_MIN; *hi = m->lo - 1; }
-	else if (b > n) { *lo = m->lo + n * m->step; *hi = INT64_MAX; }
-	else { *lo = m->lo + (b - 1) * m->step; *hi = *lo + m->step - 1; }
-}
-
-static void bucket_label(const struct tp_map *m, int64_t b, char *buf, size_t n)
-{
-	int64_t lo, hi;
-	char a[32], c[32];
-
-	bucket_bounds(m, b, &lo, &hi);
-	if (m->agg == AGG_HIST) {
-		if (b == 0)
-			snprintf(buf, n, "(..., 0)");
-		else if (b <= 2)
-			snprintf(buf, n, "[%lld]", (long long)lo);
-		else {
-			size_label(a, sizeof(a), lo);
-			size_label(c, sizeof(c), hi + 1);
-			snprintf(buf, n, "[%s, %s)", a, c);
-		}
-		return;
-	}
-	if (lo == INT64_MIN)
-		snprintf(buf, n, "(..., %lld)", (long long)(hi + 1));
-	else if (hi == INT64_MAX)
-		snprintf(buf, n, "[%lld, ...)", (long long)lo);
-	else
-		snprintf(buf, n, "[%lld, %lld)", (long long)lo, (long long)(hi + 1));
-}
-
-static void bucket_range(const struct shown *s, size_t *first, size_t *last)
-{
-	*first = 0;
-	*last = s->buckets.n;
-	while (*first < *last && !s->buckets.v[*first])
-		(*first)++;
-	while (*last > *first && !s->buckets.v[*last - 1])
-		(*last)--;
-}
-
-static void print_hist_text(const struct tp_map *m, const struct shown *s, FILE *out)
-{
-	size_t first, last;
-	int64_t max = 0;
-	char label[80], bar[53];
-
-	bucket_range(s, &first, &last);
-	for (size_t b = first; b < last; b++)
-		if (s->buckets.v[b] > max)
-			max = s->buckets.v[b];
-	for (size_t b = first; b < last; b++) {
-		int w = max ? (int)(s->buckets.v[b] * 52 / max) : 0;
-
-		bucket_label(m, (int64_t)b, label, sizeof(label));
-		memset(bar, ' ', 52);
-		memset(bar, '@', w);
-		bar[52] = 0;
-		fprintf(out, "%-16s %7lld |%s|\n", label, (long long)s->buckets.v[b], bar);
-	}
-}
-
-static void print_hist_json(const struct tp_map *m, const struct shown *s, FILE *out)
-{
-	size_t first, last;
-	bool sep = false;
-
-	bucket_range(s, &first, &last);
-	fputc('[', out);
-	for (size_t b = first; b < last; b++) {
-		int64_t lo, hi;
-
-		bucket_bounds(m, (int64_t)b, &lo, &hi);
-		fprintf(out, "%s{", sep ? ", " : "");
-		if (lo != INT64_MIN)
-			fprintf(out, "\"min\": %lld, ", (long long)lo);
-		if (hi != INT64_MAX)
-			fprintf(out, "\"max\": %lld, ", (long long)hi);
-		fprintf(out, "\"count\": %lld}", (long long)s->buckets.v[b]);
-		sep = true;
-	}
-	fputc(']', out);
-}
-
-static void print_map(struct trace *t, int mi, const entry_vec *all, FILE *out)
-{
-	const struct tp_map *m = &t->prog.maps.v[mi];
-	bool keyed = false, hist = m->agg == AGG_HIST || m->agg == AGG_LHIST;
-	shown_vec v = { 0 };
-
-	for (int i = 0; i < m->nparts; i++)
-		keyed |= m->disp[i] != DISP_HIDDEN_PID;
-	collect_map(t, mi, all, &v);
-	if (!v.n) {
-		free_shown(&v);
-		return;
-	}
-	if (t->json) {
-		const char *type = hist ? "hist" : m->agg == AGG_AVG || m->agg == AGG_STATS ? "stats" : "map";
-
-		fprintf(out, "{\"type\": \"%s\", \"data\": {", type);
-		json_string_as(out, m->name, false);
-		fputs(": ", out);
-		if (keyed)
-			fputc('{', out);
-		for (size_t i = 0; i < v.n; i++) {
-			const struct shown *s = &v.v[i];
-
-			if (keyed) {
-				if (i)
-					fputs(", ", out);
-				json_string_as(out, s->jkey, false);
-				fputs(": ", out);
-			}
-			if (hist)
-				print_hist_json(m, s, out);
-			else if (m->agg == AGG_STATS)
-				fprintf(out, "{\"count\": %lld, \"average\": %lld, \"total\": %lld}",
-					(long long)s->val.count, (long long)(s->val.count ? s->val.sum / s->val.count : 0),
-					(long long)s->val.sum);
-			else
-				fprintf(out, "%lld", (long long)shown_value(m, &s->val));
-			if (!keyed)
-				break;
-		}
-		if (keyed)
-			fputc('}', out);
-		fputs("}}\n", out);
-		free_shown(&v);
-		fflush(out);
-		return;
-	}
-	for (size_t i = 0; i < v.n; i++) {
-		const struct shown *s = &v.v[i];
-		char head[64 + 16];
-
-		snprintf(head, sizeof(head), "%s", m->name);
-		if (keyed)
-			fprintf(out, "%s[%s]: ", head, s->key);
-		else
-			fprintf(out, "%s: ", head);
-		if (hist) {
-			fputc('\n', out);
-			print_hist_text(m, s, out);
-			fputc('\n', out);
-		} else if (m->agg == AGG_STATS) {
-			fprintf(out, "count %lld, average %lld, total %lld\n", (long long)s->val.count,
-				(long long)(s->val.count ? s->val.sum / s->val.count : 0), (long long)s->val.sum);
-		} else {
-			fprintf(out, "%lld\n", (long long)shown_value(m, &s->val));
-		}
-		if (!keyed)
-			break;
-	}
-	if (!hist && (m->agg == AGG_AVG || m->agg == AGG_STATS))
-		fputc('\n', out);
-	free_shown(&v);
-	fflush(out);
-}
-
-static int cmp_map_names(const void *a, const void *b, void *ctx)
-{
-	const struct tp_program *p = ctx;
-
-	return strcmp(p->maps.v[*(const int *)a].name, p->maps.v[*(const int *)b].name);
-}
-
-static void print_all(struct trace *t, FILE *out)
-{
-	entry_vec all = { 0 };
-	int *order = xcalloc(t->prog.maps.n + 1, sizeof(int));
-
-	read_entries(t, &all);
-	for (size_t i = 0; i < t->prog.maps.n; i++)
-		order[i] = (int)i;
-	if (t->prog.maps.n > 1)
-		qsort_r(order, t->prog.maps.n, sizeof(int), cmp_map_names, &t->prog);
-	if (!t->json)
-		fputc('\n', out);
-	for (size_t i = 0; i < t->prog.maps.n; i++)
-		print_map(t, order[i], &all, out);
-	free(order);
-	vec_free(&all);
-}
-
-static void clear_map(struct trace *t, int mi, bool zero)
-{
-	entry_vec all = { 0 };
-	int fd = bpf_map__fd(t->skel->maps.data);
-	struct tr_val z = { 0 };
-
-	read_entries(t, &all);
-	for (size_t i = 0; i < all.n; i++) {
-		if (all.v[i].key.map_id != mi)
-			continue;
-		if (zero)
-			bpf_map_update_elem(fd, &all.v[i].key, &z, BPF_EXIST);
-		else
-			bpf_map_delete_elem(fd, &all.v[i].key);
-	}
-	vec_free(&all);
-}
-
-/* Runs a user-space block; true when it called exit(). */
-static bool run_actions(struct trace *t, const struct tp_block *b)
-{
-	entry_vec all = { 0 };
-	bool exit_now = false;
-
-	for (size_t i = 0; i < b->actions.n; i++) {
-		const struct tp_uaction *a = &b->actions.v[i];
-
-		switch (a->kind) {
-		case UA_PRINT:
-			if (!t->skel)
-				break;
-			read_entries(t, &all);
-			print_map(t, a->map, &all, stdout);
-			break;
-		case UA_CLEAR:
-		case UA_ZERO:
-			if (t->skel)
-				clear_map(t, a->map, a->kind == UA_ZERO);
-			break;
-		case UA_EXIT:
-			exit_now = true;
-			break;
-		}
-	}
-	vec_free(&all);
-	return exit_now;
-}
-
-/* Processes whose user addresses are in keys: their maps, while they live. */
+/* Processes whose user addresses are in map keys or values: their
+ * mappings read while they live (stacks print after they exit). */
 static void snapshot_key_pids(struct trace *t)
 {
-	entry_vec all = { 0 };
+	for (size_t i = 0; i < t->prog.maps.n; i++) {
+		struct tp_map *m = &t->prog.maps.v[i];
+		bool in_key = m->npart > 0 && type_has_pid(&m->key), in_val = m->agg == AG_NONE && type_has_pid(&m->val);
+		uint8_t *key, *next, *val;
+		bool first = true;
 
-	if (!t->skel)
-		return;
-	read_entries(t, &all);
-	for (size_t i = 0; i < all.n; i++) {
-		pid_t pid = hidden_pid(&t->prog.maps.v[all.v[i].key.map_id], &all.v[i].key);
-
-		if (pid > 0 && !sym_known(t->sym, pid))
-			sym_snapshot(t->sym, pid, 0);
+		if (m->fd < 0 || (!in_key && !in_val))
+			continue;
+		key = xcalloc(1, m->key_size);
+		next = xcalloc(1, m->key_size);
+		val = xcalloc(1, m->val_size * 256);
+		while (bpf_map_get_next_key(m->fd, first ? NULL : key, next) == 0) {
+			first = false;
+			memcpy(key, next, m->key_size);
+			if (in_key)
+				note_pids(t, &m->key, key);
+			if (in_val && bpf_map_lookup_elem(m->fd, key, val) == 0)
+				note_pids(t, &m->val, val);
+		}
+		free(key);
+		free(next);
+		free(val);
 	}
-	vec_free(&all);
 }
 
 /* ---- profiles from stack-keyed maps ---------------------------------------- */
 
+static int stack_map_index(const struct tp_program *p)
+{
+	for (size_t i = 0; i < p->maps.n; i++) {
+		const struct tp_map *m = &p->maps.v[i];
+
+		if (m->agg != AG_COUNT && m->agg != AG_SUM)
+			continue;
+		for (int j = 0; j < m->npart; j++)
+			if (m->key.elem[j].k == TY_USTACK || m->key.elem[j].k == TY_KSTACK)
+				return (int)i;
+	}
+	return -1;
+}
+
 static int write_profile(struct trace *t)
 {
-	const struct tp_map *m = NULL;
-	int mi = -1;
+	int mi = stack_map_index(&t->prog);
 
-	for (size_t i = 0; i < t->prog.maps.n && mi < 0; i++) {
-		const struct tp_map *c = &t->prog.maps.v[i];
-
-		if (c->agg != AGG_COUNT && c->agg != AGG_SUM)
-			continue;
-		for (int j = 0; j < c->nparts; j++)
-			if (c->disp[j] == DISP_USTACK || c->disp[j] == DISP_KSTACK)
-				mi = (int)i;
-	}
 	if (mi < 0) {
 		err_msg("-o/-f %s: the program has no count() or sum() map keyed by ustack or kstack",
 			t->format ? t->format : "profile");
 		return -EINVAL;
 	}
-	m = &t->prog.maps.v[mi];
-
+	const struct tp_map *m = &t->prog.maps.v[mi];
 	struct profile *p = profile_new("trace");
 	struct stack_builder b;
 	struct output_set out = { 0 };
 	struct render_opts ro = { .top_n = 40 };
-	entry_vec all = { 0 };
-	int err;
+	int ncpu = libbpf_num_possible_cpus(), err;
+	uint8_t *key = xcalloc(1, m->key_size), *next = xcalloc(1, m->key_size), *val = xcalloc((size_t)ncpu, 8);
+	bool first = true;
 
 	p->target = pf_str(p, m->name);
 	profile_add_type(p, m->name[1] ? m->name + 1 : "value", "count");
 	stack_builder_init(&b, p, t->sym, 127);
-	read_entries(t, &all);
-	for (size_t i = 0; i < all.n; i++) {
-		const struct entry *e = &all.v[i];
-		pid_t pid = hidden_pid(m, &e->key);
-		struct pf_label labels[TR_MAX_PARTS];
+	while (bpf_map_get_next_key(m->fd, first ? NULL : key, next) == 0) {
+		struct pf_label labels[TY_MAX_ELEMS];
 		uint32_t nl = 0;
-		int64_t value = m->agg == AGG_COUNT ? e->val.count : e->val.sum;
-		int off = 0;
-		char comm[TASK_COMM_LEN + 1] = { 0 };
+		int64_t value = 0;
 
-		if (e->key.map_id != mi)
+		first = false;
+		memcpy(key, next, m->key_size);
+		if (bpf_map_lookup_elem(m->fd, key, val) != 0)
 			continue;
+		for (int c = 0; c < ncpu; c++) {
+			int64_t v;
+
+			memcpy(&v, val + 8 * c, 8);
+			value += v;
+		}
 		stack_begin(&b);
 		/* kernel frames first (leaf end), then user frames */
 		for (int pass = 0; pass < 2; pass++) {
-			off = 0;
-			for (int j = 0; j < m->nparts; j++) {
-				int64_t v = part_num(&e->key, off);
+			for (int j = 0; j < m->npart; j++) {
+				const struct type *ty = &m->key.elem[j];
+				const uint8_t *d = key + m->key.off[j];
 				uint64_t ips[127] = { 0 };
-				int32_t id = (int32_t)v;
+				int64_t id, pid = 0;
 
-				off += m->parts[j].kind == SRC_COMM ? TASK_COMM_LEN : 8;
-				if (m->disp[j] != (pass ? DISP_USTACK : DISP_KSTACK))
+				if (ty->k != (pass ? TY_USTACK : TY_KSTACK))
 					continue;
-				if (!read_stack(t, id, ips))
+				memcpy(&id, d, 8);
+				if (pass)
+					memcpy(&pid, d + 8, 8);
+				int32_t sid = (int32_t)id;
+
+				if (sid < 0 || bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.stacks), &sid, ips) != 0)
 					stack_add_pseudo(&b, pass ? "[user stack lost]" : "[kernel stack lost]");
 				else if (pass)
-					stack_add_user(&b, pid, 0, ips, 127);
+					stack_add_user(&b, (pid_t)pid, 0, ips, 127);
 				else
 					stack_add_kernel(&b, ips, 127);
 			}
 		}
-		off = 0;
-		for (int j = 0; j < m->nparts; j++) {
-			int64_t v = part_num(&e->key, off);
+		for (int j = 0; j < m->npart && nl < TY_MAX_ELEMS; j++) {
+			const struct type *ty = &m->key.elem[j];
+			char *txt, name[32];
+			size_t len;
 
-			if (m->disp[j] == DISP_COMM) {
-				memcpy(comm, e->key.data + off, TASK_COMM_LEN);
-				labels[nl++] = (struct pf_label){ .key = pf_str(p, "comm"), .str = pf_str(p, comm) };
-			} else if (m->disp[j] == DISP_INT) {
-				char name[32];
+			if (ty->k == TY_USTACK || ty->k == TY_KSTACK)
+				continue;
+			tp_format_value(&t->printer, ty, key + m->key.off[j], &txt, &len, false, true);
+			if (ty->k == TY_STR)
+				snprintf(name, sizeof(name), "%s", j == 0 || !strcmp(txt, "") ? "comm" : "key");
+			snprintf(name, sizeof(name), "key%d", j);
+			if (ty->k == TY_INT) {
+				int64_t v;
 
-				snprintf(name, sizeof(name), "key%d", j);
+				memcpy(&v, key + m->key.off[j], 8);
 				labels[nl++] = (struct pf_label){ .key = pf_str(p, name), .num = v };
+			} else {
+				labels[nl++] = (struct pf_label){ .key = pf_str(p, ty->k == TY_STR ? "comm" : name),
+								  .str = pf_str(p, txt) };
 			}
-			off += m->parts[j].kind == SRC_COMM ? TASK_COMM_LEN : 8;
+			free(txt);
 		}
 		profile_add_sample(p, b.locs.v, (uint32_t)b.locs.n, &value, labels, nl);
 	}
@@ -691,7 +230,9 @@ static int write_profile(struct trace *t)
 	if (!err)
 		err = output_write(&out, p, &ro, 0);
 	output_free(&out);
-	vec_free(&all);
+	free(key);
+	free(next);
+	free(val);
 	stack_builder_free(&b);
 	profile_free(p);
 	return err;
@@ -796,48 +337,12 @@ static int attach_multi(struct trace *t, size_t *nattached)
 	return err;
 }
 
-/* Whether some map's key holds a user stack (or, with kernel_too, either
- * stack). */
-static bool uses_stacks(const struct tp_program *p, bool kernel_too)
+static bool uses_stack(const struct tp_program *p, bool user)
 {
-	for (size_t i = 0; i < p->maps.n; i++)
-		for (int j = 0; j < p->maps.v[i].nparts; j++)
-			if (p->maps.v[i].disp[j] == DISP_USTACK || (kernel_too && p->maps.v[i].disp[j] == DISP_KSTACK))
-				return true;
-	return false;
-}
-
-static bool keyspec_has_ustack(const struct tp_program *p, uint16_t ks)
-{
-	const struct tr_keyspec *k = ks < p->keyspecs.n ? &p->keyspecs.v[ks] : NULL;
-
-	for (int i = 0; k && i < k->nparts && i < TR_MAX_PARTS; i++)
-		if (k->parts[i].kind == SRC_USTACK)
+	for (size_t i = 0; i < p->blocks.n; i++)
+		if (user ? p->blocks.v[i].ustack : p->blocks.v[i].kstack)
 			return true;
 	return false;
-}
-
-static bool src_has_ustack(const struct tp_program *p, const struct tr_src_spec *s)
-{
-	return (s->kind == SRC_MAP || s->kind == SRC_NSECS_SINCE) && keyspec_has_ustack(p, s->keyspec);
-}
-
-/* TR_BLOCK_* flags: whether the block's keys (its statements', or its
- * conditions') hold ustack. */
-static uint32_t block_ustack_flags(const struct tp_program *p, const struct tr_block *b)
-{
-	uint32_t f = 0;
-
-	for (uint32_t i = 0; i < b->nconds && i < TR_MAX_CONDS; i++)
-		if (src_has_ustack(p, &b->conds[i].lhs))
-			f |= TR_BLOCK_USTACK | TR_BLOCK_USTACK_COND;
-	for (uint32_t i = b->first_stmt; i < b->first_stmt + b->nstmts && i < p->stmts.n; i++) {
-		const struct tr_stmt *st = &p->stmts.v[i];
-
-		if ((st->action != ACT_EXIT && keyspec_has_ustack(p, st->keyspec)) || src_has_ustack(p, &st->val))
-			f |= TR_BLOCK_USTACK;
-	}
-	return f;
 }
 
 /* ktables_poll's refresh: a process the walker queued. -c CMD's mappings
@@ -852,23 +357,156 @@ static bool trace_refresh(void *ctx, pid_t pid, uint32_t *exec)
 	return sym_known(t->sym, pid);
 }
 
+/* One BPF map per @map, sized to the program (bpftrace's default of 4096
+ * keys, or config max_map_keys); memory comes as entries do. */
+static int create_maps(struct trace *t)
+{
+	for (size_t i = 0; i < t->prog.maps.n; i++) {
+		struct tp_map *m = &t->prog.maps.v[i];
+		LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_NO_PREALLOC);
+		char name[16];
+		size_t k = 0;
+
+		for (const char *c = m->name + 1; *c && k < sizeof(name) - 3; c++)
+			name[k++] = isalnum((unsigned char)*c) || *c == '_' ? *c : '_';
+		name[k] = 0;
+		char full[20];
+
+		snprintf(full, sizeof(full), "m_%s", name);
+		full[15] = 0;
+		m->fd = bpf_map_create(m->percpu ? BPF_MAP_TYPE_PERCPU_HASH : BPF_MAP_TYPE_HASH, full, m->key_size,
+				       m->val_size, (uint32_t)t->prog.map_keys_max *
+				       (m->agg == AG_HIST || m->agg == AG_LHIST ? 16 : 1), &o);
+		if (m->fd < 0) {
+			int err = -errno;
+
+			err_msg("cannot create the map %s: %s", m->name, strerror(errno));
+			return err;
+		}
+	}
+	return 0;
+}
+
+static const struct { enum bpf_prog_type type; } kind_types[TK_NKINDS] = {
+	[TK_PERF] = { BPF_PROG_TYPE_PERF_EVENT }, [TK_TRACEPOINT] = { BPF_PROG_TYPE_TRACEPOINT },
+	[TK_UPROBE] = { BPF_PROG_TYPE_KPROBE }, [TK_URETPROBE] = { BPF_PROG_TYPE_KPROBE },
+	[TK_USDT] = { BPF_PROG_TYPE_KPROBE }, [TK_USER] = { BPF_PROG_TYPE_RAW_TRACEPOINT },
+};
+
+static struct bpf_program *entry_prog(struct trace *t, int kind)
+{
+	switch (kind) {
+	case TK_PERF: return t->skel->progs.tr_perf;
+	case TK_TRACEPOINT: return t->skel->progs.tr_tracepoint;
+	case TK_UPROBE: return t->skel->progs.tr_uprobe;
+	case TK_URETPROBE: return t->skel->progs.tr_uretprobe;
+	case TK_USDT: return t->skel->progs.tr_usdt;
+	default: return NULL;
+	}
+}
+
+static struct bpf_map *prog_array(struct trace *t, int kind)
+{
+	switch (kind) {
+	case TK_PERF: return t->skel->maps.progs_perf;
+	case TK_TRACEPOINT: return t->skel->maps.progs_tp;
+	case TK_UPROBE: return t->skel->maps.progs_up;
+	case TK_URETPROBE: return t->skel->maps.progs_uret;
+	case TK_USDT: return t->skel->maps.progs_usdt;
+	default: return NULL;
+	}
+}
+
+static int probe_kind(enum tp_type ty)
+{
+	switch (ty) {
+	case PT_PROFILE: case PT_SOFTWARE: return TK_PERF;
+	case PT_TRACEPOINT: return TK_TRACEPOINT;
+	case PT_UPROBE: return TK_UPROBE;
+	case PT_URETPROBE: return TK_URETPROBE;
+	case PT_USDT: return TK_USDT;
+	default: return TK_USER;
+	}
+}
+
+/* Every block's programs: generated, then loaded as the entry program
+ * that tail-calls them is (type and attach type must match). */
+static int load_blocks(struct trace *t)
+{
+	struct tp_fds fds = {
+		.scratch = bpf_map__fd(t->skel->maps.scratch), .event = bpf_map__fd(t->skel->maps.event),
+		.ring = bpf_map__fd(t->skel->maps.ring), .stacks = bpf_map__fd(t->skel->maps.stacks),
+		.stats = bpf_map__fd(t->skel->maps.stats),
+	};
+
+	for (size_t bi = 0; bi < t->prog.blocks.n; bi++) {
+		struct tp_block *b = &t->prog.blocks.v[bi];
+
+		for (int k = 0; k < TK_NKINDS; k++) {
+			struct bpf_program *entry = entry_prog(t, k);
+			void *insns = NULL;
+			size_t n = 0;
+			int err, fd;
+
+			b->prog_fd[k] = -1;
+			if (!(b->kinds & (1u << k)))
+				continue;
+			if ((err = tp_codegen(&t->prog, (int)bi, k, &fds, &insns, &n)) < 0)
+				return err;
+			size_t log_size = t->verbose ? 16u << 20 : 0;
+			char *log = log_size ? xmalloc(log_size) : NULL;
+			LIBBPF_OPTS(bpf_prog_load_opts, o, .log_buf = log, .log_size = (uint32_t)log_size,
+				    .log_level = log ? 1 : 0,
+				    .expected_attach_type = entry ? bpf_program__expected_attach_type(entry) : 0);
+			char name[16];
+
+			snprintf(name, sizeof(name), "tr_b%u", (unsigned)(bi % 100000));
+			fd = bpf_prog_load(kind_types[k].type, name, "GPL", insns, n, &o);
+			if (fd < 0 && !log) { /* again with the verifier's log, to say why */
+				err = -errno;
+				log_size = 4u << 20;
+				log = xmalloc(log_size);
+				o.log_buf = log;
+				o.log_size = (uint32_t)log_size;
+				o.log_level = 1;
+				fd = bpf_prog_load(kind_types[k].type, name, "GPL", insns, n, &o);
+				errno = -err;
+			}
+			if (fd < 0) {
+				err = -errno;
+				/* the verifier's last lines say why */
+				const char *tail = log ? log + strlen(log) : NULL;
+				int lines = 0;
+
+				while (tail && tail > log && lines < 4)
+					if (*--tail == '\n')
+						lines++;
+				err_msg("the kernel refused probe block %zu's program (%zu instructions): %s%s%s", bi + 1, n,
+					strerror(-err), tail && *tail ? "\n" : "", tail ? tail : "");
+				free(log);
+				free(insns);
+				return err;
+			}
+			if (t->verbose)
+				fprintf(stderr, "%s: block %zu (%s): %zu instructions\n", prog_name, bi + 1,
+					k == TK_USER ? "user" : bpf_program__name(entry), n);
+			free(log);
+			free(insns);
+			b->prog_fd[k] = fd;
+		}
+	}
+	return 0;
+}
+
 static int load_and_attach(struct trace *t, size_t *nattached)
 {
 	struct tp_program *p = &t->prog;
 	struct trace_bpf *skel;
-	bool have[5] = { 0 };
+	bool have[TK_NKINDS] = { 0 };
 	int err;
 
-	for (size_t i = 0; i < p->probes.n; i++) {
-		switch (p->probes.v[i].type) {
-		case PT_PROFILE: case PT_SOFTWARE: have[TK_PERF] = true; break;
-		case PT_TRACEPOINT: have[TK_TRACEPOINT] = true; break;
-		case PT_UPROBE: have[TK_UPROBE] = true; break;
-		case PT_URETPROBE: have[TK_URETPROBE] = true; break;
-		case PT_USDT: have[TK_USDT] = true; break;
-		default: break;
-		}
-	}
+	for (size_t i = 0; i < p->probes.n; i++)
+		have[probe_kind(p->probes.v[i].type)] = true;
 	/* uprobe_multi where the kernel has it (6.6+): one detach for all the
 	 * uprobes of a binary rather than ~100 ms each; else one link each. */
 	t->multi = have[TK_UPROBE] || have[TK_URETPROBE];
@@ -890,12 +528,18 @@ again:
 	bpf_program__set_autoload(skel->progs.tr_uretprobe, have[TK_URETPROBE]);
 	bpf_program__set_autoload(skel->progs.tr_usdt, have[TK_USDT]);
 	skel->rodata->cfg.pid = t->pid > 0;
-	skel->rodata->cfg.kt_enabled = uses_stacks(p, false);
-	/* Maps sized to the program: the stack map only when a key holds a
+	skel->rodata->cfg.kt_enabled = uses_stack(p, true);
+	uint32_t na = p->probes.n ? (uint32_t)p->probes.n : 1;
+
+	/* Maps sized to the program: the stack map only when a block takes a
 	 * stack (bpftrace always locks a 130 MB one). */
-	err = bpf_map__set_max_entries(skel->maps.attach_block, p->probes.n ? p->probes.n : 1) ?:
-	      bpf_map__set_max_entries(skel->maps.data, 65536) ?:
-	      bpf_map__set_max_entries(skel->maps.stacks, uses_stacks(p, true) ? 16384 : 1) ?:
+	err = bpf_map__set_max_entries(skel->maps.attach_flags, na) ?:
+	      bpf_map__set_max_entries(skel->maps.progs_perf, na) ?:
+	      bpf_map__set_max_entries(skel->maps.progs_tp, na) ?:
+	      bpf_map__set_max_entries(skel->maps.progs_up, na) ?:
+	      bpf_map__set_max_entries(skel->maps.progs_uret, na) ?:
+	      bpf_map__set_max_entries(skel->maps.progs_usdt, na) ?:
+	      bpf_map__set_max_entries(skel->maps.stacks, uses_stack(p, true) || uses_stack(p, false) ? 16384 : 1) ?:
 	      bpf_map__set_max_entries(skel->maps.target_pids, 1) ?:
 	      bpf_map__set_max_entries(skel->maps.target_tids, 1);
 	if (err) {
@@ -912,21 +556,20 @@ again:
 		err_msg("cannot load the trace BPF program: %s (run with -v for the verifier log)", strerror(-err));
 		return err;
 	}
-	for (uint32_t i = 0; i < p->blocks.n; i++)
-	{
-		struct tr_block b = p->blocks.v[i].cfg;
-
-		b.flags = block_ustack_flags(p, &b);
-		bpf_map__update_elem(skel->maps.blocks, &i, sizeof(i), &b, sizeof(b), BPF_ANY);
-	}
-	for (uint32_t i = 0; i < p->stmts.n; i++)
-		bpf_map__update_elem(skel->maps.stmts, &i, sizeof(i), &p->stmts.v[i], sizeof(struct tr_stmt), BPF_ANY);
-	for (uint32_t i = 0; i < p->keyspecs.n; i++)
-		bpf_map__update_elem(skel->maps.keyspecs, &i, sizeof(i), &p->keyspecs.v[i], sizeof(struct tr_keyspec), BPF_ANY);
+	t->printer.stacks_fd = bpf_map__fd(skel->maps.stacks);
+	if ((err = create_maps(t)) < 0 || (err = load_blocks(t)) < 0)
+		return err;
 	for (uint32_t i = 0; i < p->probes.n; i++) {
-		uint32_t b = (uint32_t)p->probes.v[i].block;
+		const struct tp_block *b = &p->blocks.v[p->probes.v[i].block];
+		int k = probe_kind(p->probes.v[i].type);
+		uint32_t flags = (b->ustack ? TR_NEED_USTACK : 0) | (b->kstack ? TR_NEED_KSTACK : 0);
 
-		bpf_map__update_elem(skel->maps.attach_block, &i, sizeof(i), &b, sizeof(b), BPF_ANY);
+		bpf_map__update_elem(skel->maps.attach_flags, &i, sizeof(i), &flags, sizeof(flags), BPF_ANY);
+		if (k != TK_USER && bpf_map_update_elem(bpf_map__fd(prog_array(t, k)), &i, &b->prog_fd[k], BPF_ANY)) {
+			err = -errno;
+			err_msg("cannot chain probe %s to its block: %s", p->probes.v[i].text, strerror(errno));
+			return err;
+		}
 	}
 	if (t->pid > 0) {
 		uint32_t id = (uint32_t)t->pid;
@@ -1127,13 +770,8 @@ static int parse_args(struct trace *t, int argc, char **argv)
 static int check_profile_out(struct trace *t)
 {
 	struct output_set o = { 0 };
-	bool stack_map = false;
 
-	for (size_t i = 0; i < t->prog.maps.n; i++)
-		for (int j = 0; j < t->prog.maps.v[i].nparts; j++)
-			stack_map |= (t->prog.maps.v[i].agg == AGG_COUNT || t->prog.maps.v[i].agg == AGG_SUM) &&
-				     (t->prog.maps.v[i].disp[j] == DISP_USTACK || t->prog.maps.v[i].disp[j] == DISP_KSTACK);
-	if (!stack_map) {
+	if (stack_map_index(&t->prog) < 0) {
 		err_msg("profile output needs a count() or sum() map keyed by ustack or kstack");
 		return -EINVAL;
 	}
@@ -1143,24 +781,67 @@ static int check_profile_out(struct trace *t)
 	return 0;
 }
 
-/* Starts -- CMD held, attaches the kernel blocks, says how many probes
- * (as bpftrace counts them: BEGIN, END and interval too). */
+/* A record from the ring buffer: printf, print, clear, exit... */
+static int on_record(void *ctx, void *data, size_t size)
+{
+	struct trace *t = ctx;
+	const struct tr_rec *r = data;
+	const struct tp_fmt *f;
+
+	if (size < sizeof(*r) || r->fmt >= t->prog.fmts.n)
+		return 0;
+	f = &t->prog.fmts.v[r->fmt];
+	if (size < f->size || t->exited)
+		return 0;
+	switch (f->action) {
+	case TR_ACT_PRINTF: case TR_ACT_TIME: case TR_ACT_SYSTEM: case TR_ACT_CAT:
+		tp_printf(&t->printer, f, data);
+		break;
+	case TR_ACT_PRINT_VAL:
+		tp_print_value(&t->printer, &f->args[0], (const uint8_t *)data + f->off[0]);
+		break;
+	case TR_ACT_PRINT_MAP:
+		snapshot_key_pids(t);
+		tp_print_map(&t->printer, f->map, f->top, f->div);
+		break;
+	case TR_ACT_CLEAR: case TR_ACT_ZERO:
+		tp_clear_map(&t->printer, f->map, f->action == TR_ACT_ZERO);
+		break;
+	case TR_ACT_EXIT: {
+		int64_t code;
+
+		memcpy(&code, (const uint8_t *)data + f->off[0], sizeof(code));
+		t->exited = true;
+		t->exit_code = (int)code;
+		break;
+	}
+	}
+	return 0;
+}
+
+/* Starts -- CMD held, loads every block and attaches the kernel ones,
+ * says how many probes (as bpftrace counts them: BEGIN, END and interval
+ * too). */
 static int attach(struct trace *t)
 {
-	bool kernel = false;
 	int err;
 
-	for (size_t i = 0; i < t->prog.blocks.n; i++)
-		kernel |= !t->prog.blocks.v[i].user;
 	if (t->cmd_argv && (err = child_spawn(&t->launch, t->cmd_argv)) < 0) {
 		err_msg("cannot start %s: %s", t->cmd, strerror(-err));
 		return EXIT_RUNTIME;
 	}
 	t->child = t->launch.pid;
+	t->prog.cpid = t->child;
 	if (t->child > 0 && mmap_watch_open(&t->watch, t->child) < 0 && t->verbose)
 		warn_msg("cannot follow %s's mappings", t->cmd);
-	if (kernel && load_and_attach(t, &t->nattached) < 0)
+	t->prog.start_ns = now_ns(CLOCK_MONOTONIC);
+	if (load_and_attach(t, &t->nattached) < 0)
 		return EXIT_RUNTIME;
+	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.ring), on_record, t, NULL);
+	if (!t->rb) {
+		err_msg("cannot read the trace ring buffer: %s", strerror(errno));
+		return EXIT_RUNTIME;
+	}
 	if (t->verbose)
 		fprintf(stderr, "%s: attached in %.1f ms after start\n", prog_name,
 			(now_ns(CLOCK_MONOTONIC) - process_start_ns) / 1e6);
@@ -1179,52 +860,76 @@ static int attach(struct trace *t)
 	return 0;
 }
 
-/* BEGIN, then CMD released, then interval blocks until the duration, a
- * signal, exit(), or the target's end. The exit status on a failure. */
+/* A BEGIN, END or interval block: its program run once, here (as a raw
+ * tracepoint program run by the kernel's test runner), its records read. */
+static void run_user_block(struct trace *t, const struct tp_block *b)
+{
+	uint64_t args[1] = { 0 };
+	LIBBPF_OPTS(bpf_test_run_opts, o, .ctx_in = args, .ctx_size_in = sizeof(args));
+
+	if (t->exited || b->prog_fd[TK_USER] < 0)
+		return;
+	if (bpf_prog_test_run_opts(b->prog_fd[TK_USER], &o) < 0 && t->verbose)
+		warn_msg("cannot run the %s block: %s", t->prog.probes.v[b->first_probe].text, strerror(errno));
+	ring_buffer__consume(t->rb);
+	fflush(stdout);
+}
+
+/* BEGIN, then CMD released, then events and interval blocks until the
+ * duration, a signal, exit(), or the target's end. The exit status on a
+ * failure. */
 static int run(struct trace *t)
 {
 	uint64_t start = now_ns(CLOCK_MONOTONIC), last_scan = start, deadline = 0;
-	bool done = false;
 	int err;
 
 	for (size_t i = 0; i < t->prog.blocks.n; i++) {
 		struct tp_block *b = &t->prog.blocks.v[i];
 
-		if (b->type == PT_BEGIN && run_actions(t, b))
-			done = true;
+		if (b->type == PT_BEGIN)
+			run_user_block(t, b);
 		if (b->type == PT_INTERVAL)
 			b->next_ns = start + b->interval_ns;
 	}
-	if (t->child > 0 && (err = child_release(&t->launch)) < 0) { /* once everything is attached */
+	if (t->child > 0 && !t->exited && (err = child_release(&t->launch)) < 0) { /* once everything is attached */
 		err_msg("cannot run %s: %s", t->cmd, strerror(-err));
 		t->child = 0;
 		return EXIT_USAGE;
 	}
 	if (t->duration_ns)
 		deadline = start + t->duration_ns;
-	while (!done && !stop_signal) {
-		struct timespec ts = { 0, 10 * 1000 * 1000 };
-		uint64_t now;
+	while (!t->exited && !stop_signal) {
+		uint64_t now, wait_ns = 10000000ULL;
 
-		nanosleep(&ts, NULL);
+		for (size_t i = 0; i < t->prog.blocks.n; i++) {
+			struct tp_block *b = &t->prog.blocks.v[i];
+
+			now = now_ns(CLOCK_MONOTONIC);
+			if (b->type == PT_INTERVAL && b->next_ns > now && b->next_ns - now < wait_ns)
+				wait_ns = b->next_ns - now;
+		}
+		ring_buffer__poll(t->rb, (int)(wait_ns / 1000000ULL) ? (int)(wait_ns / 1000000ULL) : 1);
+		fflush(stdout);
 		now = now_ns(CLOCK_MONOTONIC);
 		if (t->child > 0) {
 			mmap_watch_drain(&t->watch, t->sym);
 			if (child_reap(&t->launch, false)) {
 				t->child = 0;
-				done = true;
+				break;
 			}
 		}
-		done |= t->pid > 0 && kill(t->pid, 0) < 0 && errno == ESRCH;
-		done |= t->skel && t->skel->bss->exit_requested;
-		done |= deadline && now >= deadline;
-		for (size_t i = 0; i < t->prog.blocks.n && !done; i++) {
+		if (t->pid > 0 && kill(t->pid, 0) < 0 && errno == ESRCH)
+			break;
+		if (deadline && now >= deadline)
+			break;
+		for (size_t i = 0; i < t->prog.blocks.n && !t->exited; i++) {
 			struct tp_block *b = &t->prog.blocks.v[i];
 
 			if (b->type == PT_INTERVAL && now >= b->next_ns) {
 				b->next_ns += b->interval_ns;
-				if (run_actions(t, b))
-					done = true;
+				if (b->next_ns <= now) /* we were late: no burst */
+					b->next_ns = now + b->interval_ns;
+				run_user_block(t, b);
 			}
 		}
 		if (now - last_scan >= 250000000ULL) {
@@ -1247,24 +952,27 @@ static int report_end(struct trace *t)
 	if (t->child > 0)
 		mmap_watch_drain(&t->watch, t->sym);
 	snapshot_key_pids(t); /* a last look at processes that may exit soon */
+	ring_buffer__consume(t->rb);
+	t->exited = false; /* END runs after exit() too */
 	for (size_t i = 0; i < t->prog.blocks.n; i++)
 		if (t->prog.blocks.v[i].type == PT_END)
-			run_actions(t, &t->prog.blocks.v[i]);
+			run_user_block(t, &t->prog.blocks.v[i]);
 	if (t->profile_out) {
 		if (write_profile(t) < 0)
 			status = EXIT_RUNTIME;
-	} else if (t->skel) {
-		print_all(t, stdout);
+	} else {
+		tp_print_all(&t->printer);
 	}
-	if (t->skel) {
-		struct profile *p = profile_new("trace");
+	fflush(stdout);
+	struct profile *p = profile_new("trace");
 
-		stats_report(&t->stats, t->skel->maps.stats, p);
-		for (size_t i = 0; i < p->counters.n; i++)
-			if (p->counters.v[i].value)
-				warn_msg("%s: %llu", p->counters.v[i].name, (unsigned long long)p->counters.v[i].value);
-		profile_free(p);
-	}
+	stats_report(&t->stats, t->skel->maps.stats, p);
+	for (size_t i = 0; i < p->counters.n; i++)
+		if (p->counters.v[i].value && strcmp(p->counters.v[i].name, "events"))
+			warn_msg("%s: %llu", p->counters.v[i].name, (unsigned long long)p->counters.v[i].value);
+	profile_free(p);
+	if (status == EXIT_OK && t->exit_code)
+		status = t->exit_code;
 	return status;
 }
 
@@ -1277,6 +985,14 @@ static int finish(struct trace *t, int status)
 	if (t->cmd_argv && status == EXIT_OK && t->launch.status >= 0)
 		status = t->launch.status;
 	links_destroy(t->links.v, t->links.n);
+	ring_buffer__free(t->rb);
+	for (size_t i = 0; i < t->prog.blocks.n; i++)
+		for (int k = 0; k < TK_NKINDS; k++)
+			if (t->prog.blocks.v[i].prog_fd[k] > 0)
+				close(t->prog.blocks.v[i].prog_fd[k]);
+	for (size_t i = 0; i < t->prog.maps.n; i++)
+		if (t->prog.maps.v[i].fd >= 0)
+			close(t->prog.maps.v[i].fd);
 	for (size_t i = 0; i < t->multi_fds.n; i++)
 		close(t->multi_fds.v[i]);
 	vec_free(&t->multi_fds);
@@ -1316,7 +1032,8 @@ int trace_main(int argc, char **argv)
 	if (strstr(t.src, "ustack"))
 		elf_syms_keep_elf(true);
 	t.sym = t.prog.sym = symbolizer_new();
-	if (tp_parse(t.src, &t.prog) < 0 || (t.profile_out && check_profile_out(&t) < 0))
+	t.printer = (struct tp_printer){ .p = &t.prog, .sym = t.sym, .json = t.json, .out = stdout, .stacks_fd = -1 };
+	if (tp_parse(t.src, &t.prog) < 0 || tp_sema(&t.prog) < 0 || (t.profile_out && check_profile_out(&t) < 0))
 		return finish(&t, EXIT_USAGE);
 	libbpf_set_print(t.verbose ? print_all_libbpf : print_no_libbpf);
 	signal(SIGINT, on_signal);

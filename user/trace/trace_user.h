@@ -1,11 +1,15 @@
-/* trace: bpftrace-style one-liners run by a precompiled program
- * (bpf/trace.bpf.c). trace_parse.c turns the text into probes, tables for
- * the BPF side and user-space actions; trace.c attaches, runs and prints. */
+/* trace: bpftrace's language compiled to BPF instructions without LLVM.
+ * parse.c turns the text into a syntax tree and the probes it names
+ * (probes.c resolves them); sema.c gives every expression a type and every
+ * map a layout; codegen.c emits one BPF program per probe block; trace.c
+ * loads, attaches and runs them; print.c shows printf records and maps as
+ * bpftrace does. */
 #ifndef BPFPROF_TRACE_USER_H
 #define BPFPROF_TRACE_USER_H
 
 #include <linux/types.h>
 #include <limits.h>
+#include <stdio.h>
 #include "base/util.h"
 #include "symbols/symbolize.h"
 #include "trace.h"
@@ -19,7 +23,7 @@ struct tp_probe {
 	char target[PATH_MAX];    /* uprobe/usdt path, tracepoint category, software event */
 	char name[256];           /* function, tracepoint, usdt name */
 	char provider[128];       /* usdt */
-	char text[PATH_MAX + 400];/* as bpftrace names it, for the probe key */
+	char text[PATH_MAX + 400];/* as bpftrace names it (probe builtin) */
 	uint64_t hz, period_ns;   /* profile, interval */
 	uint64_t count;           /* software: events per sample */
 	uint64_t config;          /* software: the perf event */
@@ -27,62 +31,202 @@ struct tp_probe {
 	int block;
 };
 
-/* How a key part is shown. */
-enum tp_disp { DISP_INT, DISP_COMM, DISP_USTACK, DISP_KSTACK, DISP_PROBE, DISP_FUNC_PROBE,
-	       DISP_FUNC_IP, DISP_HIDDEN_PID };
+/* ---- types --------------------------------------------------------------- */
 
-#define TP_AGG_ASSIGN 100       /* a map of assigned values (@start[tid] = nsecs) */
+enum ty_kind {
+	TY_NONE,      /* no value (statements, printf) */
+	TY_INT,       /* stored in 8 bytes; bits/sign say how it was declared */
+	TY_STR,       /* size bytes, NUL-padded */
+	TY_TUPLE,     /* elements at 8-byte-aligned offsets */
+	TY_USTACK,    /* {stack id, pid} */
+	TY_KSTACK,    /* stack id */
+	TY_USYM,      /* {address, pid} */
+	TY_KSYM,      /* address */
+	TY_PROBE,     /* attachment index, shown as its name */
+	TY_FUNCNAME,  /* attachment index, shown as the probed function */
+	TY_INET,      /* ntop(): {family, 16 address bytes} */
+	TY_TIMESTAMP, /* nsecs shown as a time */
+};
+
+#define TY_MAX_ELEMS 16
+
+struct type {
+	uint8_t k;
+	uint8_t sign;
+	uint8_t bits;         /* TY_INT: 8, 16, 32, 64 */
+	uint8_t nelem;        /* TY_TUPLE */
+	uint16_t size;        /* bytes a value takes in maps and records */
+	int16_t limit;        /* stacks: frames shown (0: all) */
+	uint8_t mode;         /* stacks: 0 bpftrace, 1 perf, 2 raw */
+	struct type *elem;    /* TY_TUPLE: nelem types (owned by the program) */
+	uint16_t *off;        /* TY_TUPLE: offsets */
+};
+
+/* ---- the syntax tree ------------------------------------------------------- */
+
+enum node_kind {
+	N_INT, N_STR, N_BUILTIN, N_POSPARAM, N_VAR, N_MAP, N_CALL, N_BINOP, N_UNOP, N_TERNARY,
+	N_FIELD,      /* a.name, a->name: tracepoint args, tuple .N */
+	N_INDEX,      /* a[i] (tuples, pointers) */
+	N_CAST,       /* (type)a */
+	N_TUPLE,
+	N_ASSIGN,     /* a = b; op: 0 or the compound operator */
+	N_INCDEC,     /* op: '+' or '-'; num: 1 prefix, 0 postfix */
+	N_IF, N_WHILE, N_UNROLL, N_BLOCK, N_EXPR, N_RETURN, N_BREAK, N_CONTINUE, N_LET,
+};
+
+/* Builtins (N_BUILTIN op) and functions (N_CALL op), set by sema. */
+enum {
+	B_PID = 1, B_TID, B_UID, B_GID, B_CPU, B_COMM, B_NSECS, B_ELAPSED, B_CGROUP, B_CURTASK, B_RAND,
+	B_FUNC, B_PROBE, B_RETVAL, B_ARG, B_SARG, B_ARGS, B_USTACK, B_KSTACK, B_JIFFIES, B_NUMAID, B_CPID,
+	B_TRUE, B_FALSE, B_IP,
+};
+enum {
+	F_PRINTF = 1, F_PRINT, F_CLEAR, F_ZERO, F_DELETE, F_EXIT, F_COUNT, F_SUM, F_AVG, F_MIN, F_MAX,
+	F_STATS, F_HIST, F_LHIST, F_STR, F_STRNCMP, F_KSYM, F_USYM, F_KSTACK, F_USTACK, F_TIME, F_SIGNAL,
+	F_SYSTEM, F_CAT, F_SIZEOF, F_HAS_KEY, F_STRCONTAINS, F_ERRORF, F_NSECS, F_BSWAP,
+};
+
+/* Operators beyond single characters. */
+enum { OP_EQ = 256, OP_NE, OP_LE, OP_GE, OP_AND, OP_OR, OP_SHL, OP_SHR };
+
+struct node {
+	enum node_kind k;
+	int pos, len;             /* in the source, for errors */
+	int op;                   /* operator; builtin or function id */
+	int64_t num;
+	char *str;                /* names; a string literal's bytes */
+	int strl;
+	struct node *a, *b, *c;   /* operands; if: cond, then, else */
+	VEC(struct node *) kids;  /* call arguments, map keys, statements, tuple */
+	struct type ty;           /* set by sema */
+	int slot;                 /* variable, map or format index (sema) */
+	const char *field_tp;     /* N_FIELD on args: tracepoint format used */
+	uint16_t field_off;       /* N_FIELD on args: offset and size in the record */
+	uint8_t field_size;
+	bool is_user;             /* pointer reads: user memory (uprobes) */
+};
+
+/* ---- maps, variables, formats ---------------------------------------------- */
+
+enum agg_kind { AG_NONE, AG_COUNT, AG_SUM, AG_MIN, AG_MAX, AG_AVG, AG_STATS, AG_HIST, AG_LHIST };
 
 struct tp_map {
 	char name[64];            /* "@", "@name" */
-	int nparts;               /* including a hidden pid part for user stacks */
-	struct tr_src_spec parts[TR_MAX_PARTS];
-	enum tp_disp disp[TR_MAX_PARTS];
-	int depth[TR_MAX_PARTS];  /* ustack(N) / kstack(N), 0 = all */
-	int agg;                  /* AGG_*, TP_AGG_ASSIGN, or -1 before its first use */
+	int npart;                /* key parts; -1 until known */
+	struct type key;          /* a tuple of the parts (scalar maps: one int 0) */
+	struct type val;          /* the assigned value's type (AG_NONE) */
+	int agg;                  /* enum agg_kind; -1 until known */
 	int64_t lo, hi, step;     /* lhist */
-	bool keyed_known;
+	bool percpu;              /* aggregations: summed over CPUs when read */
+	uint32_t key_size, val_size;
+	int fd;
+	int first_pos;            /* where it is first named (errors) */
 };
 
-enum ua_kind { UA_PRINT, UA_CLEAR, UA_ZERO, UA_EXIT };
-struct tp_uaction {
-	enum ua_kind kind;
-	int map;                  /* -1: none */
+struct tp_var {
+	char name[64];
+	int block;
+	struct type ty;
+	int off;                  /* in the frame or the scratch buffer */
+	bool in_scratch;
 };
 
-/* A probe block: BPF blocks carry a predicate and statements; BEGIN, END
- * and interval blocks run user-space actions. */
+/* A printf/print/time/... call's arguments as they arrive in a record. */
+struct tp_fmt {
+	int action;               /* TR_ACT_* */
+	char *fmt;                /* printf: the format */
+	int nargs;
+	struct type args[TY_MAX_ELEMS + 1];
+	uint16_t off[TY_MAX_ELEMS + 1];
+	uint32_t size;            /* of the record, header included */
+	int map;                  /* print/clear/zero: the map */
+	int64_t top, div;         /* print(@m, top, div) */
+};
+
+/* A probe block. */
 struct tp_block {
-	bool user;
 	enum tp_type type;        /* of its first probe */
-	uint64_t interval_ns;
+	uint32_t kinds;           /* 1 << TK_*: the program types its code runs as */
+	struct node *pred;        /* or NULL */
+	struct node *body;        /* N_BLOCK */
+	uint64_t interval_ns;     /* interval */
 	uint64_t next_ns;         /* next interval firing (run time) */
-	VEC(struct tp_uaction) actions;
-	struct tr_block cfg;
+	int prog_fd[TK_NKINDS];   /* the generated programs, one per kind */
+	bool ustack, kstack;      /* what the entry program takes for it */
+	int first_probe, nprobes;
+	int pos;
 };
 
 struct tp_program {
 	const char *src;
 	VEC(struct tp_probe) probes;
 	VEC(struct tp_block) blocks;
-	VEC(struct tr_stmt) stmts;
-	VEC(struct tr_keyspec) keyspecs;
 	VEC(struct tp_map) maps;
+	VEC(struct tp_var) vars;
+	VEC(struct tp_fmt) fmts;
+	VEC(struct node *) nodes; /* every node, to free */
+	VEC(void *) allocs;       /* types' arrays, strings */
+	VEC(char *) params;       /* positional parameters $1..$N */
+	int strlen_max;           /* config max_strlen (64) */
+	int map_keys_max;         /* config max_map_keys (4096) */
 	pid_t pid;                /* -p: uprobes in this process, events filtered */
 	struct symbolizer *sym;   /* ELF files are read once, for probes and stacks */
+	bool unsafe;
+	uint64_t start_ns;        /* CLOCK_MONOTONIC at start (elapsed) */
+	pid_t cpid;               /* -c/-- CMD's pid */
 };
 
-/* Parses and checks src; on error prints bpftrace-style position, the line
- * and a caret, and returns -EINVAL. */
+/* A compile-time integer (constants, positional parameters, arithmetic
+ * on them). */
+bool tp_const_int(const struct tp_program *p, const struct node *n, int64_t *v);
+const char *tp_type_name(const struct type *t, char *buf, size_t n);
+
+/* Parses and checks src (types, maps); on error prints bpftrace-style
+ * position, the line and a caret, and returns -EINVAL. */
 int tp_parse(const char *src, struct tp_program *p);
+int tp_sema(struct tp_program *p);
 void tp_free(struct tp_program *p);
 /* Resolves a uprobe/usdt target like bpftrace: a path, or a library name
  * ("libc") found in the usual directories or in pid's mappings. */
 bool tp_resolve_binary(const char *name, pid_t pid, char *out, size_t n);
 
-/* An integer field of a tracepoint's format file: 0, -errno reading it,
- * -ESRCH no such field, -EINVAL not an integer. */
+/* A tracepoint field from its format file: 0, -errno reading it, -ESRCH no
+ * such field. *is_str for char arrays and __data_loc strings. */
 int tp_format_field(const char *sys, const char *event, const char *field, unsigned *off,
-		    unsigned *size, unsigned *sgn);
+		    unsigned *size, unsigned *sgn, int *is_str);
+
+/* An error at [pos, pos+len) of src, as bpftrace prints it. */
+int tp_error(const char *src, int pos, int len, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* ---- code generation (codegen.c) ------------------------------------------ */
+
+struct tp_fds {
+	int scratch, event, ring, stacks, stats, exit_flag;
+};
+
+/* The block's program: instructions into *insns (owned by the caller),
+ * their count into *n. */
+int tp_codegen(struct tp_program *p, int block, int kind, const struct tp_fds *fds, void **insns, size_t *n);
+
+/* ---- output (print.c) ------------------------------------------------------ */
+
+struct tp_printer {
+	struct tp_program *p;
+	struct symbolizer *sym;
+	int stacks_fd;
+	bool json;
+	FILE *out;
+};
+
+/* One value of type ty at data, as bpftrace prints it in text or JSON. */
+void tp_format_value(struct tp_printer *pr, const struct type *ty, const void *data, char **out, size_t *len,
+		     bool json, bool in_key);
+/* A printf record (after its header). */
+void tp_printf(struct tp_printer *pr, const struct tp_fmt *f, const uint8_t *rec);
+void tp_print_map(struct tp_printer *pr, int mi, int64_t top, int64_t div);
+void tp_print_value(struct tp_printer *pr, const struct type *ty, const void *data);
+void tp_clear_map(struct tp_printer *pr, int mi, bool zero);
+void tp_print_all(struct tp_printer *pr);
 
 #endif

@@ -1,0 +1,1318 @@
+/* trace: a probe block's syntax tree into BPF instructions, without LLVM
+ * (as the ply tracer does). The model is simple and the verifier's friend:
+ * integer expressions leave their value in r0, with intermediate values
+ * spilled to the frame; strings, tuples, keys and records are built in
+ * this CPU's scratch buffer (a map value: no 512-byte stack limit), whose
+ * address r7 holds for the whole program. r6 is the context, r8 the event
+ * the entry program prepared (trace.bpf.c). Maps are the program's own
+ * (one BPF map per @map, as bpftrace's); output goes to one ring buffer as
+ * records the user side formats. */
+#include "trace/trace_user.h"
+
+#include <errno.h>
+#include <linux/bpf.h>
+#include <stddef.h>
+#include <string.h>
+
+#define R0 0
+#define R1 1
+#define R2 2
+#define R3 3
+#define R4 4
+#define R5 5
+#define R6 6 /* ctx */
+#define R7 7 /* scratch */
+#define R8 8 /* event */
+#define R9 9
+#define FP 10
+
+#define FRAME_MAX 512
+
+/* x86-64 user registers in the kernel's stable layout (uapi asm/ptrace.h,
+ * whose user-space names differ): what uprobe and perf contexts hold. */
+struct pt_regs {
+	uint64_t r15, r14, r13, r12, bp, bx, r11, r10, r9, r8, ax, cx, dx, si, di, orig_ax, ip, cs,
+		 flags, sp, ss;
+};
+
+struct loop {
+	VEC(size_t) breaks, continues;
+};
+
+struct cg {
+	struct tp_program *p;
+	struct tp_block *b;
+	int kind;
+	const struct tp_fds *fds;
+	VEC(struct bpf_insn) ins;
+	int frame;            /* bytes of the frame in use */
+	int frame_max;
+	int scr;              /* scratch bytes in use (variables, then temps) */
+	int scr_vars;
+	VEC(size_t) returns;  /* jumps to the epilogue */
+	struct loop *loop;
+	int err;
+	uint64_t start_ns;
+};
+
+#define ERRN(c, n, ...) ((c)->err = tp_error((c)->p->src, (n)->pos, (n)->len ? (n)->len : 1, __VA_ARGS__))
+
+static size_t emit(struct cg *c, uint8_t code, uint8_t dst, uint8_t src, int16_t off, int32_t imm)
+{
+	struct bpf_insn i = { .code = code, .dst_reg = dst, .src_reg = src, .off = off, .imm = imm };
+
+	vec_push(&c->ins, i);
+	return c->ins.n - 1;
+}
+
+#define ALU_I(c, op, d, imm) emit(c, BPF_ALU64 | BPF_K | (op), d, 0, 0, imm)
+#define ALU_R(c, op, d, s) emit(c, BPF_ALU64 | BPF_X | (op), d, s, 0, 0)
+#define MOV_I(c, d, imm) ALU_I(c, BPF_MOV, d, imm)
+#define MOV_R(c, d, s) ALU_R(c, BPF_MOV, d, s)
+#define LDX(c, sz, d, s, off) emit(c, BPF_LDX | BPF_MEM | (sz), d, s, (int16_t)(off), 0)
+#define STX(c, sz, d, s, off) emit(c, BPF_STX | BPF_MEM | (sz), d, s, (int16_t)(off), 0)
+#define ST_I(c, sz, d, off, imm) emit(c, BPF_ST | BPF_MEM | (sz), d, 0, (int16_t)(off), imm)
+#define JMP_I(c, op, d, imm) emit(c, BPF_JMP | BPF_K | (op), d, 0, 0, imm)
+#define JMP_R(c, op, d, s) emit(c, BPF_JMP | BPF_X | (op), d, s, 0, 0)
+#define JA(c) emit(c, BPF_JMP | BPF_JA, 0, 0, 0, 0)
+#define CALL(c, fn) emit(c, BPF_JMP | BPF_CALL, 0, 0, 0, fn)
+
+static void ld_imm64(struct cg *c, int dst, uint64_t v)
+{
+	if ((int64_t)v >= INT32_MIN && (int64_t)v <= INT32_MAX) {
+		MOV_I(c, dst, (int32_t)v);
+		return;
+	}
+	emit(c, BPF_LD | BPF_DW | BPF_IMM, dst, 0, 0, (int32_t)(uint32_t)v);
+	emit(c, 0, 0, 0, 0, (int32_t)(uint32_t)(v >> 32));
+}
+
+static void ld_map(struct cg *c, int dst, int fd)
+{
+	emit(c, BPF_LD | BPF_DW | BPF_IMM, dst, BPF_PSEUDO_MAP_FD, 0, fd);
+	emit(c, 0, 0, 0, 0, 0);
+}
+
+/* A jump's target: here. */
+static void patch(struct cg *c, size_t at)
+{
+	c->ins.v[at].off = (int16_t)(c->ins.n - at - 1);
+}
+
+static void patch_to(struct cg *c, size_t at, size_t target)
+{
+	c->ins.v[at].off = (int16_t)(target - at - 1);
+}
+
+static int frame_alloc(struct cg *c)
+{
+	c->frame += 8;
+	if (c->frame > c->frame_max)
+		c->frame_max = c->frame;
+	return -c->frame;
+}
+
+static void frame_free(struct cg *c)
+{
+	c->frame -= 8;
+}
+
+static int scr_alloc(struct cg *c, struct node *n, int size)
+{
+	int off = c->scr;
+
+	c->scr += (size + 7) & ~7;
+	if (c->scr > TR_SCRATCH_SIZE) {
+		ERRN(c, n, "the block needs more than %d bytes of scratch memory", TR_SCRATCH_SIZE);
+		return 0;
+	}
+	return off;
+}
+
+/* r7 + off into reg. */
+static void scr_addr(struct cg *c, int reg, int off)
+{
+	MOV_R(c, reg, R7);
+	if (off)
+		ALU_I(c, BPF_ADD, reg, off);
+}
+
+static void zero_scr(struct cg *c, int off, int size)
+{
+	for (int i = 0; i + 8 <= size; i += 8)
+		ST_I(c, BPF_DW, R7, off + i, 0);
+	for (int i = size & ~7; i < size; i++)
+		ST_I(c, BPF_B, R7, off + i, 0);
+}
+
+/* size bytes from src reg + soff to scratch doff (sizes are multiples of 8). */
+static void copy_to_scr(struct cg *c, int src, int soff, int doff, int size)
+{
+	for (int i = 0; i < size; i += 8) {
+		LDX(c, BPF_DW, R1, src, soff + i);
+		STX(c, BPF_DW, R7, R1, doff + i);
+	}
+}
+
+static void trunc_int(struct cg *c, int reg, int bits, bool sign)
+{
+	if (bits >= 64 || !bits)
+		return;
+	if (sign) {
+		ALU_I(c, BPF_LSH, reg, 64 - bits);
+		ALU_I(c, BPF_ARSH, reg, 64 - bits);
+	} else if (bits == 32) {
+		emit(c, BPF_ALU | BPF_MOV | BPF_X, reg, reg, 0, 0);
+	} else {
+		ALU_I(c, BPF_AND, reg, (int32_t)((1u << bits) - 1));
+	}
+}
+
+static int gen_int(struct cg *c, struct node *n);
+static int gen_value(struct cg *c, struct node *n, int off);
+static int gen_stmt(struct cg *c, struct node *n);
+
+static bool user_block(struct cg *c)
+{
+	return c->kind == TK_USER;
+}
+
+/* ---- builtins ---------------------------------------------------------------- */
+
+static int pt_regs_off(int arg)
+{
+	static const int offs[] = { offsetof(struct pt_regs, di), offsetof(struct pt_regs, si),
+				    offsetof(struct pt_regs, dx), offsetof(struct pt_regs, cx),
+				    offsetof(struct pt_regs, r8), offsetof(struct pt_regs, r9) };
+
+	return offs[arg];
+}
+
+static int gen_builtin(struct cg *c, struct node *n)
+{
+	switch (n->op) {
+	case B_PID:
+		CALL(c, BPF_FUNC_get_current_pid_tgid);
+		ALU_I(c, BPF_RSH, R0, 32);
+		break;
+	case B_TID:
+		CALL(c, BPF_FUNC_get_current_pid_tgid);
+		trunc_int(c, R0, 32, false);
+		break;
+	case B_UID:
+		CALL(c, BPF_FUNC_get_current_uid_gid);
+		trunc_int(c, R0, 32, false);
+		break;
+	case B_GID:
+		CALL(c, BPF_FUNC_get_current_uid_gid);
+		ALU_I(c, BPF_RSH, R0, 32);
+		break;
+	case B_CPU: CALL(c, BPF_FUNC_get_smp_processor_id); break;
+	case B_NSECS: CALL(c, BPF_FUNC_ktime_get_ns); break;
+	case B_ELAPSED:
+		CALL(c, BPF_FUNC_ktime_get_ns);
+		ld_imm64(c, R1, c->start_ns);
+		ALU_R(c, BPF_SUB, R0, R1);
+		break;
+	case B_CGROUP: CALL(c, BPF_FUNC_get_current_cgroup_id); break;
+	case B_CURTASK: CALL(c, BPF_FUNC_get_current_task); break;
+	case B_RAND: CALL(c, BPF_FUNC_get_prandom_u32); break;
+	case B_JIFFIES: CALL(c, BPF_FUNC_jiffies64); break;
+	case B_NUMAID: CALL(c, BPF_FUNC_get_numa_node_id); break;
+	case B_CPID: ld_imm64(c, R0, (uint64_t)c->p->cpid); break;
+	case B_TRUE: MOV_I(c, R0, 1); break;
+	case B_FALSE: MOV_I(c, R0, 0); break;
+	case B_PROBE: case B_FUNC:
+		if (user_block(c))
+			MOV_I(c, R0, c->b->first_probe);
+		else
+			LDX(c, BPF_W, R0, R8, offsetof(struct tr_event, attach));
+		break;
+	case B_RETVAL:
+		LDX(c, BPF_DW, R0, R6, offsetof(struct pt_regs, ax));
+		break;
+	case B_ARG:
+		if (c->kind == TK_USDT)
+			LDX(c, BPF_DW, R0, R8, offsetof(struct tr_event, args) + 8 * n->num);
+		else
+			LDX(c, BPF_DW, R0, R6, pt_regs_off((int)n->num));
+		break;
+	case B_SARG: {
+		int t = frame_alloc(c);
+
+		MOV_R(c, R1, FP);
+		ALU_I(c, BPF_ADD, R1, t);
+		MOV_I(c, R2, 8);
+		LDX(c, BPF_DW, R3, R6, offsetof(struct pt_regs, sp));
+		ALU_I(c, BPF_ADD, R3, (int32_t)(8 * (n->num + 1)));
+		ST_I(c, BPF_DW, FP, t, 0);
+		CALL(c, BPF_FUNC_probe_read_user);
+		LDX(c, BPF_DW, R0, FP, t);
+		frame_free(c);
+		break;
+	}
+	default:
+		return ERRN(c, n, "%s has no integer value", n->str);
+	}
+	return 0;
+}
+
+/* ---- maps ----------------------------------------------------------------------- */
+
+/* The key of map reference n at scratch off (its bucket slot left). */
+static int gen_key(struct cg *c, struct node *n, int off)
+{
+	struct tp_map *m = &c->p->maps.v[n->slot];
+	int err;
+
+	if (m->npart <= 0) {
+		ST_I(c, BPF_DW, R7, off, 0);
+		return 0;
+	}
+	for (int i = 0; i < m->npart; i++)
+		if ((err = gen_value(c, n->kids.v[i], off + m->key.off[i])))
+			return err;
+	return 0;
+}
+
+/* r0 = the entry of map m for the key at koff, created (zeroed, at voff)
+ * when missing; jumps to *miss (to patch) when it cannot be. */
+static void lookup_or_init(struct cg *c, struct tp_map *m, int koff, int voff, size_t *miss)
+{
+	size_t found;
+
+	ld_map(c, R1, m->fd);
+	scr_addr(c, R2, koff);
+	CALL(c, BPF_FUNC_map_lookup_elem);
+	found = JMP_I(c, BPF_JNE, R0, 0);
+	zero_scr(c, voff, (int)m->val_size);
+	ld_map(c, R1, m->fd);
+	scr_addr(c, R2, koff);
+	scr_addr(c, R3, voff);
+	MOV_I(c, R4, BPF_NOEXIST);
+	CALL(c, BPF_FUNC_map_update_elem);
+	ld_map(c, R1, m->fd);
+	scr_addr(c, R2, koff);
+	CALL(c, BPF_FUNC_map_lookup_elem);
+	*miss = JMP_I(c, BPF_JEQ, R0, 0);
+	patch(c, found);
+}
+
+/* A map's value read: into scratch off (any type) or r0 (ints, off < 0). */
+static int gen_map_read(struct cg *c, struct node *n, int off)
+{
+	struct tp_map *m = &c->p->maps.v[n->slot];
+	int save = c->scr, koff = scr_alloc(c, n, (int)m->key_size), err;
+	size_t miss, done;
+
+	if ((err = gen_key(c, n, koff)))
+		return err;
+	ld_map(c, R1, m->fd);
+	scr_addr(c, R2, koff);
+	CALL(c, BPF_FUNC_map_lookup_elem);
+	miss = JMP_I(c, BPF_JEQ, R0, 0);
+	if (off < 0) {
+		if (m->agg == AG_AVG) {
+			LDX(c, BPF_DW, R1, R0, 0);
+			LDX(c, BPF_DW, R0, R0, 8);
+			ALU_R(c, BPF_DIV, R0, R1);
+		} else {
+			LDX(c, BPF_DW, R0, R0, 0);
+		}
+		done = JA(c);
+		patch(c, miss);
+		MOV_I(c, R0, 0);
+	} else {
+		copy_to_scr(c, R0, 0, off, (int)m->val_size);
+		done = JA(c);
+		patch(c, miss);
+		zero_scr(c, off, (int)m->val_size);
+	}
+	patch(c, done);
+	c->scr = save;
+	return 0;
+}
+
+/* ---- expressions ------------------------------------------------------------------ */
+
+/* Two strings compared: r0 = 1 when equal (up to n bytes, or the NUL). */
+static int gen_str_eq(struct cg *c, struct node *a, struct node *b, int64_t limit)
+{
+	int save = c->scr, size = a->ty.k == TY_STR ? (int)((c->p->strlen_max + 7) & ~7) : 0;
+	VEC(size_t) ne = { 0 };
+	size_t eq_jumps[2048];
+	int neq = 0, err;
+
+	if (b->k != N_STR && a->k == N_STR) {
+		struct node *t = a;
+
+		a = b;
+		b = t;
+	}
+	int aoff = scr_alloc(c, a, size);
+
+	if ((err = gen_value(c, a, aoff)))
+		return err;
+	if (limit <= 0 || limit > size)
+		limit = size;
+	if (b->k == N_STR) {
+		/* against a literal: byte by byte with immediates */
+		int n = b->strl + 1 < limit ? b->strl + 1 : (int)limit;
+
+		for (int i = 0; i < n; i++) {
+			LDX(c, BPF_B, R1, R7, aoff + i);
+			vec_push(&ne, JMP_I(c, BPF_JNE, R1, i < b->strl ? (unsigned char)b->str[i] : 0));
+		}
+	} else {
+		int boff = scr_alloc(c, b, size);
+
+		if ((err = gen_value(c, b, boff)))
+			return err;
+		for (int i = 0; i < limit && neq < 2048; i++) {
+			LDX(c, BPF_B, R1, R7, aoff + i);
+			LDX(c, BPF_B, R2, R7, boff + i);
+			vec_push(&ne, JMP_R(c, BPF_JNE, R1, R2));
+			eq_jumps[neq++] = JMP_I(c, BPF_JEQ, R1, 0);
+		}
+	}
+	size_t eq_pos = c->ins.n;
+
+	MOV_I(c, R0, 1);
+	size_t done = JA(c);
+
+	for (size_t i = 0; i < ne.n; i++)
+		patch(c, ne.v[i]);
+	MOV_I(c, R0, 0);
+	patch(c, done);
+	/* equal up to a NUL in both */
+	for (int i = 0; i < neq; i++)
+		patch_to(c, eq_jumps[i], eq_pos);
+	vec_free(&ne);
+	c->scr = save;
+	return 0;
+}
+
+static int cmp_op(int op, bool sign)
+{
+	switch (op) {
+	case OP_EQ: return BPF_JEQ;
+	case OP_NE: return BPF_JNE;
+	case '<': return sign ? BPF_JSLT : BPF_JLT;
+	case OP_LE: return sign ? BPF_JSLE : BPF_JLE;
+	case '>': return sign ? BPF_JSGT : BPF_JGT;
+	case OP_GE: return sign ? BPF_JSGE : BPF_JGE;
+	}
+	return -1;
+}
+
+static int gen_binop(struct cg *c, struct node *n)
+{
+	int err, slot, jop;
+	bool sign = n->a->ty.sign && n->b->ty.sign;
+
+	if (n->a->ty.k == TY_STR) {
+		if ((err = gen_str_eq(c, n->a, n->b, 0)))
+			return err;
+		if (n->op == OP_NE)
+			ALU_I(c, BPF_XOR, R0, 1);
+		return 0;
+	}
+	if (n->op == OP_AND || n->op == OP_OR) {
+		size_t shortcut, done;
+
+		if ((err = gen_int(c, n->a)))
+			return err;
+		shortcut = JMP_I(c, n->op == OP_AND ? BPF_JEQ : BPF_JNE, R0, 0);
+		if ((err = gen_int(c, n->b)))
+			return err;
+		done = JMP_I(c, n->op == OP_AND ? BPF_JEQ : BPF_JNE, R0, 0);
+		MOV_I(c, R0, n->op == OP_AND ? 1 : 0);
+		size_t end = JA(c);
+
+		patch(c, shortcut);
+		patch(c, done);
+		MOV_I(c, R0, n->op == OP_AND ? 0 : 1);
+		patch(c, end);
+		return 0;
+	}
+	if ((err = gen_int(c, n->a)))
+		return err;
+	slot = frame_alloc(c);
+	STX(c, BPF_DW, FP, R0, slot);
+	if ((err = gen_int(c, n->b)))
+		return err;
+	MOV_R(c, R1, R0);
+	LDX(c, BPF_DW, R0, FP, slot);
+	frame_free(c);
+	if ((jop = cmp_op(n->op, sign)) >= 0) {
+		size_t t = JMP_R(c, jop, R0, R1);
+
+		MOV_I(c, R0, 0);
+		size_t end = JA(c);
+
+		patch(c, t);
+		MOV_I(c, R0, 1);
+		patch(c, end);
+		return 0;
+	}
+	switch (n->op) {
+	case '+': ALU_R(c, BPF_ADD, R0, R1); break;
+	case '-': ALU_R(c, BPF_SUB, R0, R1); break;
+	case '*': ALU_R(c, BPF_MUL, R0, R1); break;
+	case '/': ALU_R(c, BPF_DIV, R0, R1); break;
+	case '%': ALU_R(c, BPF_MOD, R0, R1); break;
+	case '&': ALU_R(c, BPF_AND, R0, R1); break;
+	case '|': ALU_R(c, BPF_OR, R0, R1); break;
+	case '^': ALU_R(c, BPF_XOR, R0, R1); break;
+	case OP_SHL: ALU_R(c, BPF_LSH, R0, R1); break;
+	case OP_SHR: ALU_R(c, n->a->ty.sign ? BPF_ARSH : BPF_RSH, R0, R1); break;
+	default: return ERRN(c, n, "operator not supported");
+	}
+	return 0;
+}
+
+/* A tracepoint field's integer: loaded from the record. */
+static int gen_field_int(struct cg *c, struct node *n)
+{
+	int size = n->field_size, sz = size == 1 ? BPF_B : size == 2 ? BPF_H : size == 4 ? BPF_W : BPF_DW;
+
+	if (n->field_off >= 8 && n->field_off % size == 0 && (size == 1 || size == 2 || size == 4 || size == 8)) {
+		LDX(c, sz, R0, R6, n->field_off);
+	} else {
+		int t = frame_alloc(c);
+
+		ST_I(c, BPF_DW, FP, t, 0);
+		MOV_R(c, R1, FP);
+		ALU_I(c, BPF_ADD, R1, t);
+		MOV_I(c, R2, size > 8 ? 8 : size);
+		MOV_R(c, R3, R6);
+		ALU_I(c, BPF_ADD, R3, n->field_off);
+		CALL(c, BPF_FUNC_probe_read_kernel);
+		LDX(c, BPF_DW, R0, FP, t);
+		frame_free(c);
+	}
+	trunc_int(c, R0, n->ty.bits, n->ty.sign);
+	return 0;
+}
+
+static int gen_int(struct cg *c, struct node *n)
+{
+	int err;
+
+	if (c->err)
+		return c->err;
+	switch (n->k) {
+	case N_INT:
+		ld_imm64(c, R0, (uint64_t)n->num);
+		return 0;
+	case N_POSPARAM: {
+		int64_t v;
+
+		tp_const_int(c->p, n, &v);
+		ld_imm64(c, R0, (uint64_t)v);
+		return 0;
+	}
+	case N_BUILTIN:
+		return gen_builtin(c, n);
+	case N_VAR: {
+		struct tp_var *v = &c->p->vars.v[n->slot];
+
+		if (v->in_scratch)
+			LDX(c, BPF_DW, R0, R7, v->off);
+		else
+			LDX(c, BPF_DW, R0, FP, v->off);
+		return 0;
+	}
+	case N_MAP:
+		return gen_map_read(c, n, -1);
+	case N_BINOP:
+		return gen_binop(c, n);
+	case N_UNOP:
+		if ((err = gen_int(c, n->a)))
+			return err;
+		switch (n->op) {
+		case '-': ALU_I(c, BPF_NEG, R0, 0); break;
+		case '~': ALU_I(c, BPF_XOR, R0, -1); break;
+		case '!': {
+			size_t z = JMP_I(c, BPF_JEQ, R0, 0);
+
+			MOV_I(c, R0, 0);
+			size_t e = JA(c);
+
+			patch(c, z);
+			MOV_I(c, R0, 1);
+			patch(c, e);
+			break;
+		}
+		default: break;
+		}
+		return 0;
+	case N_TERNARY: {
+		size_t els, end;
+
+		if ((err = gen_int(c, n->a)))
+			return err;
+		els = JMP_I(c, BPF_JEQ, R0, 0);
+		if ((err = gen_int(c, n->b)))
+			return err;
+		end = JA(c);
+		patch(c, els);
+		if ((err = gen_int(c, n->c)))
+			return err;
+		patch(c, end);
+		return 0;
+	}
+	case N_CAST:
+		if ((err = gen_int(c, n->a)))
+			return err;
+		trunc_int(c, R0, n->ty.bits, n->ty.sign);
+		return 0;
+	case N_FIELD:
+		if (n->a->k == N_BUILTIN && n->a->op == B_ARGS)
+			return gen_field_int(c, n);
+		if (n->a->k == N_BUILTIN && !strcmp(n->a->str, "args"))
+			return gen_field_int(c, n);
+		{
+			int save = c->scr, off = scr_alloc(c, n, n->a->ty.size);
+
+			if ((err = gen_value(c, n->a, off)))
+				return err;
+			LDX(c, BPF_DW, R0, R7, off + n->a->ty.off[n->num]);
+			c->scr = save;
+		}
+		return 0;
+	case N_CALL:
+		switch (n->op) {
+		case F_STRNCMP:
+			if ((err = gen_str_eq(c, n->kids.v[0], n->kids.v[1], n->num)))
+				return err;
+			ALU_I(c, BPF_XOR, R0, 1); /* 0 when equal, as strncmp */
+			return 0;
+		case F_SIZEOF:
+			MOV_I(c, R0, (int32_t)n->num);
+			return 0;
+		case F_BSWAP:
+			if ((err = gen_int(c, n->kids.v[0])))
+				return err;
+			emit(c, BPF_ALU | BPF_END | BPF_TO_BE, R0, 0, 0, n->ty.bits ? n->ty.bits : 64);
+			return 0;
+		case F_HAS_KEY: {
+			struct node *m = n->kids.v[0];
+			struct tp_map *mp = &c->p->maps.v[m->slot];
+			int save = c->scr, koff = scr_alloc(c, m, (int)mp->key_size);
+
+			if ((err = gen_key(c, m, koff)))
+				return err;
+			ld_map(c, R1, mp->fd);
+			scr_addr(c, R2, koff);
+			CALL(c, BPF_FUNC_map_lookup_elem);
+			size_t z = JMP_I(c, BPF_JEQ, R0, 0);
+
+			MOV_I(c, R0, 1);
+			patch(c, z);
+			c->scr = save;
+			return 0;
+		}
+		default:
+			break;
+		}
+		/* fall through */
+	default:
+		if (n->ty.k == TY_KSYM || n->ty.k == TY_PROBE || n->ty.k == TY_FUNCNAME) {
+			int save = c->scr, off = scr_alloc(c, n, 8);
+
+			if ((err = gen_value(c, n, off)))
+				return err;
+			LDX(c, BPF_DW, R0, R7, off);
+			c->scr = save;
+			return 0;
+		}
+		return ERRN(c, n, "not an integer here");
+	}
+}
+
+/* A string at off: a literal's bytes, zero-padded. */
+static void gen_str_lit(struct cg *c, const char *s, int len, int off, int size)
+{
+	for (int i = 0; i < size; i += 8) {
+		uint64_t w = 0;
+
+		for (int j = 0; j < 8 && i + j < size - 1; j++)
+			if (i + j < len)
+				w |= (uint64_t)(unsigned char)s[i + j] << (8 * j);
+		if (!w) {
+			ST_I(c, BPF_DW, R7, off + i, 0);
+		} else {
+			ld_imm64(c, R1, w);
+			STX(c, BPF_DW, R7, R1, off + i);
+		}
+	}
+}
+
+static int str_size(struct cg *c)
+{
+	return (c->p->strlen_max + 7) & ~7;
+}
+
+/* n's value, as stored (struct type size), at scratch off. */
+static int gen_value(struct cg *c, struct node *n, int off)
+{
+	int err, size = n->ty.size;
+
+	if (c->err)
+		return c->err;
+	switch (n->ty.k) {
+	case TY_INT:
+		if ((err = gen_int(c, n)))
+			return err;
+		STX(c, BPF_DW, R7, R0, off);
+		return 0;
+	case TY_KSYM:
+		if (n->k == N_CALL) {
+			if ((err = gen_int(c, n->kids.v[0])))
+				return err;
+		} else if ((err = gen_int(c, n))) {
+			return err;
+		}
+		STX(c, BPF_DW, R7, R0, off);
+		return 0;
+	case TY_PROBE: case TY_FUNCNAME:
+		if (n->k == N_BUILTIN) {
+			if ((err = gen_builtin(c, n)))
+				return err;
+			STX(c, BPF_DW, R7, R0, off);
+			return 0;
+		}
+		break;
+	case TY_KSTACK:
+		if (n->k == N_BUILTIN || n->k == N_CALL) {
+			if (user_block(c))
+				MOV_I(c, R0, STACK_LOST);
+			else
+				emit(c, BPF_LDX | BPF_MEM | BPF_W, R0, R8, offsetof(struct tr_event, kstack), 0);
+			STX(c, BPF_DW, R7, R0, off);
+			return 0;
+		}
+		break;
+	case TY_USTACK: case TY_USYM:
+		if (n->k == N_BUILTIN || n->k == N_CALL) {
+			if (n->ty.k == TY_USTACK) {
+				if (user_block(c))
+					MOV_I(c, R0, STACK_LOST);
+				else
+					LDX(c, BPF_W, R0, R8, offsetof(struct tr_event, ustack));
+			} else if (n->k == N_BUILTIN) { /* func in profile: the sampled ip */
+				LDX(c, BPF_DW, R0, R6, offsetof(struct pt_regs, ip));
+			} else if ((err = gen_int(c, n->kids.v[0]))) {
+				return err;
+			}
+			STX(c, BPF_DW, R7, R0, off);
+			CALL(c, BPF_FUNC_get_current_pid_tgid);
+			ALU_I(c, BPF_RSH, R0, 32);
+			STX(c, BPF_DW, R7, R0, off + 8);
+			return 0;
+		}
+		break;
+	case TY_STR:
+		switch (n->k) {
+		case N_STR:
+			gen_str_lit(c, n->str, n->strl, off, str_size(c));
+			return 0;
+		case N_BUILTIN: /* comm */
+			zero_scr(c, off, str_size(c));
+			scr_addr(c, R1, off);
+			MOV_I(c, R2, 16);
+			CALL(c, BPF_FUNC_get_current_comm);
+			return 0;
+		case N_CALL: { /* str() */
+			struct node *a = n->kids.v[0];
+			int64_t lim = str_size(c);
+
+			if (a->ty.k == TY_STR)
+				return gen_value(c, a, off);
+			if (n->kids.n > 1) {
+				int64_t v;
+
+				if (tp_const_int(c->p, n->kids.v[1], &v)) {
+					if (v + 1 < lim)
+						lim = v + 1; /* n characters and the NUL */
+					if (lim < 1)
+						lim = 1;
+				}
+			}
+			if ((err = gen_int(c, a)))
+				return err;
+			MOV_R(c, R3, R0);
+			zero_scr(c, off, str_size(c));
+			scr_addr(c, R1, off);
+			MOV_I(c, R2, (int32_t)lim);
+			CALL(c, BPF_FUNC_probe_read_str);
+			return 0;
+		}
+		case N_FIELD: /* args.FIELD as a string */
+			zero_scr(c, off, str_size(c));
+			if (n->num == 2) { /* __data_loc: offset in the low 16 bits */
+				LDX(c, BPF_W, R3, R6, n->field_off);
+				ALU_I(c, BPF_AND, R3, 0xffff);
+				ALU_R(c, BPF_ADD, R3, R6);
+			} else {
+				MOV_R(c, R3, R6);
+				ALU_I(c, BPF_ADD, R3, n->field_off);
+			}
+			scr_addr(c, R1, off);
+			MOV_I(c, R2, n->num == 1 && n->field_size < str_size(c) ? n->field_size : str_size(c));
+			CALL(c, BPF_FUNC_probe_read_kernel_str);
+			return 0;
+		default:
+			break;
+		}
+		break;
+	default:
+		break;
+	}
+	/* the kinds of node that hold any type */
+	switch (n->k) {
+	case N_VAR: {
+		struct tp_var *v = &c->p->vars.v[n->slot];
+
+		if (v->in_scratch)
+			copy_to_scr(c, R7, v->off, off, size);
+		else {
+			LDX(c, BPF_DW, R0, FP, v->off);
+			STX(c, BPF_DW, R7, R0, off);
+		}
+		return 0;
+	}
+	case N_MAP:
+		return gen_map_read(c, n, off);
+	case N_TERNARY: {
+		size_t els, end;
+
+		if ((err = gen_int(c, n->a)))
+			return err;
+		els = JMP_I(c, BPF_JEQ, R0, 0);
+		if ((err = gen_value(c, n->b, off)))
+			return err;
+		end = JA(c);
+		patch(c, els);
+		if ((err = gen_value(c, n->c, off)))
+			return err;
+		patch(c, end);
+		return 0;
+	}
+	case N_TUPLE:
+		for (int i = 0; i < n->ty.nelem; i++)
+			if ((err = gen_value(c, n->kids.v[i], off + n->ty.off[i])))
+				return err;
+		return 0;
+	case N_FIELD: { /* a tuple's element */
+		int save = c->scr, toff = scr_alloc(c, n, n->a->ty.size);
+
+		if ((err = gen_value(c, n->a, toff)))
+			return err;
+		copy_to_scr(c, R7, toff + n->a->ty.off[n->num], off, (size + 7) & ~7);
+		c->scr = save;
+		return 0;
+	}
+	default:
+		return ERRN(c, n, "this value cannot be used here yet");
+	}
+}
+
+/* ---- statements --------------------------------------------------------------------- */
+
+/* A record: header (format index, cpu) and the call's arguments. */
+static int gen_record(struct cg *c, struct node *n, int first_arg, bool ret_after)
+{
+	struct tp_fmt *f = &c->p->fmts.v[n->slot];
+	int save = c->scr, off = scr_alloc(c, n, (int)f->size), err;
+
+	ST_I(c, BPF_W, R7, off, n->slot);
+	ST_I(c, BPF_W, R7, off + 4, 0);
+	for (int i = 0; i < f->nargs; i++)
+		if ((err = gen_value(c, n->kids.v[first_arg + i], off + f->off[i])))
+			return err;
+	ld_map(c, R1, c->fds->ring);
+	scr_addr(c, R2, off);
+	MOV_I(c, R3, (int32_t)f->size);
+	MOV_I(c, R4, 0);
+	CALL(c, BPF_FUNC_ringbuf_output);
+	c->scr = save;
+	if (ret_after)
+		vec_push(&c->returns, JA(c));
+	return 0;
+}
+
+static void gen_log2(struct cg *c)
+{
+	/* r0 = bpftrace's hist bucket of r1: (..,0) 0, 0 1, 1 2, [2,4) 3 ... */
+	size_t neg = JMP_I(c, BPF_JSLT, R1, 0), zero = JMP_I(c, BPF_JEQ, R1, 0);
+
+	MOV_I(c, R0, 2);
+	for (int sh = 32; sh >= 1; sh /= 2) {
+		MOV_R(c, R2, R1);
+		ALU_I(c, BPF_RSH, R2, sh);
+		size_t skip = JMP_I(c, BPF_JEQ, R2, 0);
+
+		MOV_R(c, R1, R2);
+		ALU_I(c, BPF_ADD, R0, sh);
+		patch(c, skip);
+	}
+	size_t end = JA(c);
+
+	patch(c, neg);
+	MOV_I(c, R0, 0);
+	size_t end2 = JA(c);
+
+	patch(c, zero);
+	MOV_I(c, R0, 1);
+	patch(c, end);
+	patch(c, end2);
+}
+
+static int gen_agg(struct cg *c, struct node *mapref, struct node *call)
+{
+	struct tp_map *m = &c->p->maps.v[mapref->slot];
+	int save = c->scr, vslot = frame_alloc(c), err;
+	int koff = scr_alloc(c, mapref, (int)m->key_size), voff = scr_alloc(c, mapref, (int)m->val_size);
+	size_t miss;
+
+	if (call->kids.n) {
+		if ((err = gen_int(c, call->kids.v[0])))
+			return err;
+	} else {
+		MOV_I(c, R0, 1);
+	}
+	STX(c, BPF_DW, FP, R0, vslot);
+	if ((err = gen_key(c, mapref, koff)))
+		return err;
+	if (m->agg == AG_HIST || m->agg == AG_LHIST) {
+		LDX(c, BPF_DW, R1, FP, vslot);
+		if (m->agg == AG_HIST) {
+			gen_log2(c);
+		} else {
+			/* below lo: 0; at or above hi: the last; else (v - lo) / step + 1 */
+			ld_imm64(c, R2, (uint64_t)m->lo);
+			size_t lo = JMP_R(c, BPF_JSLT, R1, R2);
+
+			ld_imm64(c, R2, (uint64_t)m->hi);
+			size_t hi = JMP_R(c, BPF_JSGE, R1, R2);
+
+			MOV_R(c, R0, R1);
+			ld_imm64(c, R2, (uint64_t)m->lo);
+			ALU_R(c, BPF_SUB, R0, R2);
+			ld_imm64(c, R2, (uint64_t)m->step);
+			ALU_R(c, BPF_DIV, R0, R2);
+			ALU_I(c, BPF_ADD, R0, 1);
+			size_t e1 = JA(c);
+
+			patch(c, lo);
+			MOV_I(c, R0, 0);
+			size_t e2 = JA(c);
+
+			patch(c, hi);
+			ld_imm64(c, R0, (uint64_t)((m->hi - m->lo) / m->step + 1));
+			patch(c, e1);
+			patch(c, e2);
+		}
+		STX(c, BPF_DW, R7, R0, koff + (int)m->key_size - 8);
+	}
+	lookup_or_init(c, m, koff, voff, &miss);
+	LDX(c, BPF_DW, R1, FP, vslot);
+	switch (m->agg) {
+	case AG_COUNT: case AG_HIST: case AG_LHIST:
+		LDX(c, BPF_DW, R2, R0, 0);
+		ALU_I(c, BPF_ADD, R2, 1);
+		STX(c, BPF_DW, R0, R2, 0);
+		break;
+	case AG_SUM:
+		LDX(c, BPF_DW, R2, R0, 0);
+		ALU_R(c, BPF_ADD, R2, R1);
+		STX(c, BPF_DW, R0, R2, 0);
+		break;
+	case AG_AVG: case AG_STATS:
+		LDX(c, BPF_DW, R2, R0, 0);
+		ALU_I(c, BPF_ADD, R2, 1);
+		STX(c, BPF_DW, R0, R2, 0);
+		LDX(c, BPF_DW, R2, R0, 8);
+		ALU_R(c, BPF_ADD, R2, R1);
+		STX(c, BPF_DW, R0, R2, 8);
+		break;
+	case AG_MIN: case AG_MAX: {
+		/* {value, set}: the first value, then a smaller (larger) one */
+		LDX(c, BPF_DW, R2, R0, 8);
+		size_t first = JMP_I(c, BPF_JEQ, R2, 0);
+
+		LDX(c, BPF_DW, R2, R0, 0);
+		size_t keep = JMP_R(c, m->agg == AG_MIN ? BPF_JSLE : BPF_JSGE, R2, R1);
+
+		patch(c, first);
+		STX(c, BPF_DW, R0, R1, 0);
+		ST_I(c, BPF_DW, R0, 8, 1);
+		patch(c, keep);
+		break;
+	}
+	default:
+		break;
+	}
+	patch(c, miss);
+	frame_free(c);
+	c->scr = save;
+	return 0;
+}
+
+/* @m[k] = v, @m[k] op= v, @m[k]++ */
+static int gen_map_assign(struct cg *c, struct node *t, struct node *v, int op, int64_t delta)
+{
+	struct tp_map *m = &c->p->maps.v[t->slot];
+	int save = c->scr, err;
+	int koff = scr_alloc(c, t, (int)m->key_size), voff = scr_alloc(c, t, (int)m->val_size);
+
+	if (!op) {
+		if ((err = gen_value(c, v, voff)) || (err = gen_key(c, t, koff)))
+			return err;
+		ld_map(c, R1, m->fd);
+		scr_addr(c, R2, koff);
+		scr_addr(c, R3, voff);
+		MOV_I(c, R4, BPF_ANY);
+		CALL(c, BPF_FUNC_map_update_elem);
+		c->scr = save;
+		return 0;
+	}
+	int vslot = frame_alloc(c);
+	size_t miss;
+
+	if (v) {
+		if ((err = gen_int(c, v)))
+			return err;
+	} else {
+		ld_imm64(c, R0, (uint64_t)delta);
+	}
+	STX(c, BPF_DW, FP, R0, vslot);
+	if ((err = gen_key(c, t, koff)))
+		return err;
+	lookup_or_init(c, m, koff, voff, &miss);
+	LDX(c, BPF_DW, R1, FP, vslot);
+	if ((op == '+' || op == '-') && !m->percpu) {
+		if (op == '-')
+			ALU_I(c, BPF_NEG, R1, 0);
+		emit(c, BPF_STX | BPF_ATOMIC | BPF_DW, R0, R1, 0, BPF_ADD);
+	} else {
+		LDX(c, BPF_DW, R2, R0, 0);
+		switch (op) {
+		case '+': ALU_R(c, BPF_ADD, R2, R1); break;
+		case '-': ALU_R(c, BPF_SUB, R2, R1); break;
+		case '*': ALU_R(c, BPF_MUL, R2, R1); break;
+		case '/': ALU_R(c, BPF_DIV, R2, R1); break;
+		case '%': ALU_R(c, BPF_MOD, R2, R1); break;
+		case '&': ALU_R(c, BPF_AND, R2, R1); break;
+		case '|': ALU_R(c, BPF_OR, R2, R1); break;
+		case '^': ALU_R(c, BPF_XOR, R2, R1); break;
+		case OP_SHL: ALU_R(c, BPF_LSH, R2, R1); break;
+		case OP_SHR: ALU_R(c, BPF_RSH, R2, R1); break;
+		}
+		STX(c, BPF_DW, R0, R2, 0);
+	}
+	patch(c, miss);
+	frame_free(c);
+	c->scr = save;
+	return 0;
+}
+
+static int gen_var_assign(struct cg *c, struct node *t, struct node *v, int op, int64_t delta)
+{
+	struct tp_var *var = &c->p->vars.v[t->slot];
+	int err;
+
+	if (!op) {
+		if (var->in_scratch)
+			return gen_value(c, v, var->off);
+		if ((err = gen_int(c, v)))
+			return err;
+		STX(c, BPF_DW, FP, R0, var->off);
+		return 0;
+	}
+	if (v) {
+		if ((err = gen_int(c, v)))
+			return err;
+		MOV_R(c, R1, R0);
+	} else {
+		ld_imm64(c, R1, (uint64_t)delta);
+	}
+	LDX(c, BPF_DW, R0, FP, var->off);
+	switch (op) {
+	case '+': ALU_R(c, BPF_ADD, R0, R1); break;
+	case '-': ALU_R(c, BPF_SUB, R0, R1); break;
+	case '*': ALU_R(c, BPF_MUL, R0, R1); break;
+	case '/': ALU_R(c, BPF_DIV, R0, R1); break;
+	case '%': ALU_R(c, BPF_MOD, R0, R1); break;
+	case '&': ALU_R(c, BPF_AND, R0, R1); break;
+	case '|': ALU_R(c, BPF_OR, R0, R1); break;
+	case '^': ALU_R(c, BPF_XOR, R0, R1); break;
+	case OP_SHL: ALU_R(c, BPF_LSH, R0, R1); break;
+	case OP_SHR: ALU_R(c, var->ty.sign ? BPF_ARSH : BPF_RSH, R0, R1); break;
+	}
+	STX(c, BPF_DW, FP, R0, var->off);
+	return 0;
+}
+
+static int gen_block(struct cg *c, struct node *n)
+{
+	int err;
+
+	for (size_t i = 0; i < n->kids.n; i++)
+		if ((err = gen_stmt(c, n->kids.v[i])))
+			return err;
+	return 0;
+}
+
+static int gen_call_stmt(struct cg *c, struct node *n)
+{
+	int err;
+
+	switch (n->op) {
+	case F_PRINTF: case F_SYSTEM: case F_CAT: case F_ERRORF:
+		return gen_record(c, n, 1, false);
+	case F_TIME: case F_PRINT: case F_CLEAR: case F_ZERO:
+		if (n->op == F_PRINT && c->p->fmts.v[n->slot].action == TR_ACT_PRINT_VAL)
+			return gen_record(c, n, 0, false);
+		return gen_record(c, n, 0, false);
+	case F_EXIT: {
+		struct tp_fmt *f = &c->p->fmts.v[n->slot];
+		int save = c->scr, off = scr_alloc(c, n, (int)f->size);
+
+		if (n->kids.n) {
+			if ((err = gen_int(c, n->kids.v[0])))
+				return err;
+		} else {
+			MOV_I(c, R0, 0);
+		}
+		STX(c, BPF_DW, R7, R0, off + 8);
+		ST_I(c, BPF_W, R7, off, n->slot);
+		ST_I(c, BPF_W, R7, off + 4, 0);
+		ld_map(c, R1, c->fds->ring);
+		scr_addr(c, R2, off);
+		MOV_I(c, R3, (int32_t)f->size);
+		MOV_I(c, R4, 0);
+		CALL(c, BPF_FUNC_ringbuf_output);
+		c->scr = save;
+		vec_push(&c->returns, JA(c));
+		return 0;
+	}
+	case F_DELETE: {
+		struct node *m = n->kids.v[0];
+		struct tp_map *mp = &c->p->maps.v[m->slot];
+		int save = c->scr, koff = scr_alloc(c, m, (int)mp->key_size);
+
+		if (mp->agg == AG_HIST || mp->agg == AG_LHIST)
+			return ERRN(c, n, "delete() of one key of a histogram is not supported yet (clear() it)");
+		if ((err = gen_key(c, m, koff)))
+			return err;
+		ld_map(c, R1, mp->fd);
+		scr_addr(c, R2, koff);
+		CALL(c, BPF_FUNC_map_delete_elem);
+		c->scr = save;
+		return 0;
+	}
+	case F_SIGNAL:
+		if ((err = gen_int(c, n->kids.v[0])))
+			return err;
+		MOV_R(c, R1, R0);
+		CALL(c, BPF_FUNC_send_signal);
+		return 0;
+	default:
+		/* a value computed for nothing */
+		if (n->ty.k == TY_INT)
+			return gen_int(c, n);
+		return 0;
+	}
+}
+
+static int gen_stmt(struct cg *c, struct node *n)
+{
+	int err;
+
+	if (c->err)
+		return c->err;
+	switch (n->k) {
+	case N_BLOCK:
+		return gen_block(c, n);
+	case N_IF: {
+		size_t els, end;
+
+		if ((err = gen_int(c, n->a)))
+			return err;
+		els = JMP_I(c, BPF_JEQ, R0, 0);
+		if ((err = gen_block(c, n->b)))
+			return err;
+		if (n->c) {
+			end = JA(c);
+			patch(c, els);
+			if ((err = gen_block(c, n->c)))
+				return err;
+			patch(c, end);
+		} else {
+			patch(c, els);
+		}
+		return 0;
+	}
+	case N_WHILE: {
+		struct loop l = { 0 }, *outer = c->loop;
+		size_t top = c->ins.n, exit_j;
+
+		if ((err = gen_int(c, n->a)))
+			return err;
+		exit_j = JMP_I(c, BPF_JEQ, R0, 0);
+		c->loop = &l;
+		err = gen_block(c, n->b);
+		c->loop = outer;
+		if (err)
+			return err;
+		size_t back = JA(c);
+
+		patch_to(c, back, top);
+		patch(c, exit_j);
+		for (size_t i = 0; i < l.breaks.n; i++)
+			patch(c, l.breaks.v[i]);
+		for (size_t i = 0; i < l.continues.n; i++)
+			patch_to(c, l.continues.v[i], top);
+		vec_free(&l.breaks);
+		vec_free(&l.continues);
+		return 0;
+	}
+	case N_UNROLL:
+		for (int64_t i = 0; i < n->num; i++)
+			if ((err = gen_block(c, n->b)))
+				return err;
+		return 0;
+	case N_BREAK:
+		vec_push(&c->loop->breaks, JA(c));
+		return 0;
+	case N_CONTINUE:
+		vec_push(&c->loop->continues, JA(c));
+		return 0;
+	case N_RETURN:
+		vec_push(&c->returns, JA(c));
+		return 0;
+	case N_LET:
+		if (!n->b) {
+			struct tp_var *v = &c->p->vars.v[n->a->slot];
+
+			if (v->in_scratch)
+				zero_scr(c, v->off, v->ty.size);
+			else
+				ST_I(c, BPF_DW, FP, v->off, 0);
+			return 0;
+		}
+		return gen_var_assign(c, n->a, n->b, 0, 0);
+	case N_EXPR: {
+		struct node *e = n->a;
+
+		if (e->k == N_INCDEC) {
+			struct node *t = e->a;
+			int64_t d = e->op == '+' ? 1 : -1;
+
+			if (t->k == N_VAR)
+				return gen_var_assign(c, t, NULL, '+', d);
+			return gen_map_assign(c, t, NULL, '+', d);
+		}
+		if (e->k == N_CALL)
+			return gen_call_stmt(c, e);
+		if (e->ty.k == TY_INT)
+			return gen_int(c, e);
+		return 0;
+	}
+	case N_ASSIGN: {
+		struct node *t = n->a, *v = n->b;
+
+		if (t->k == N_VAR)
+			return gen_var_assign(c, t, v, n->op, 0);
+		if (v->k == N_CALL && v->op >= F_COUNT && v->op <= F_LHIST)
+			return gen_agg(c, t, v);
+		return gen_map_assign(c, t, v, n->op, 0);
+	}
+	default:
+		return ERRN(c, n, "not a statement");
+	}
+}
+
+int tp_codegen(struct tp_program *p, int block, int kind, const struct tp_fds *fds, void **insns, size_t *n)
+{
+	struct cg c = { .p = p, .b = &p->blocks.v[block], .kind = kind, .fds = fds };
+	struct tp_block *b = c.b;
+	size_t fail1, fail2, fail_pred = (size_t)-1;
+	int err = 0;
+
+	c.start_ns = (uint64_t)p->start_ns;
+	/* Variables: integers in the frame (below the lookup key at fp-8),
+	 * the rest in scratch, first. */
+	c.frame = 8;
+	for (size_t i = 0; i < p->vars.n; i++) {
+		struct tp_var *v = &p->vars.v[i];
+
+		if (v->block != block)
+			continue;
+		if (v->ty.k == TY_INT) {
+			v->in_scratch = false;
+			v->off = frame_alloc(&c);
+		} else {
+			v->in_scratch = true;
+			v->off = c.scr;
+			c.scr += (v->ty.size + 7) & ~7;
+		}
+	}
+	c.scr_vars = c.scr;
+	/* prologue: ctx, this CPU's scratch and event */
+	MOV_R(&c, R6, R1);
+	ST_I(&c, BPF_W, FP, -8, kind == TK_PERF ? 1 : 0);
+	ST_I(&c, BPF_W, FP, -4, 0);
+	ld_map(&c, R1, fds->scratch);
+	MOV_R(&c, R2, FP);
+	ALU_I(&c, BPF_ADD, R2, -8);
+	CALL(&c, BPF_FUNC_map_lookup_elem);
+	fail1 = JMP_I(&c, BPF_JEQ, R0, 0);
+	MOV_R(&c, R7, R0);
+	ld_map(&c, R1, fds->event);
+	MOV_R(&c, R2, FP);
+	ALU_I(&c, BPF_ADD, R2, -8);
+	CALL(&c, BPF_FUNC_map_lookup_elem);
+	fail2 = JMP_I(&c, BPF_JEQ, R0, 0);
+	MOV_R(&c, R8, R0);
+	for (size_t i = 0; i < p->vars.n; i++) { /* the verifier wants them set */
+		struct tp_var *v = &p->vars.v[i];
+
+		if (v->block != block)
+			continue;
+		if (v->in_scratch)
+			zero_scr(&c, v->off, v->ty.size);
+		else
+			ST_I(&c, BPF_DW, FP, v->off, 0);
+	}
+	if (b->pred) {
+		if ((err = gen_int(&c, b->pred)))
+			goto out;
+		fail_pred = JMP_I(&c, BPF_JEQ, R0, 0);
+	}
+	if ((err = gen_block(&c, b->body)))
+		goto out;
+	/* epilogue */
+	patch(&c, fail1);
+	patch(&c, fail2);
+	if (fail_pred != (size_t)-1)
+		patch(&c, fail_pred);
+	for (size_t i = 0; i < c.returns.n; i++)
+		patch(&c, c.returns.v[i]);
+	MOV_I(&c, R0, 0);
+	emit(&c, BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+	if (c.frame_max > FRAME_MAX)
+		err = tp_error(p->src, b->pos, 1, "the block needs more than %d bytes of BPF stack", FRAME_MAX);
+out:
+	vec_free(&c.returns);
+	if (err || c.err) {
+		vec_free(&c.ins);
+		return err ? err : c.err;
+	}
+	*insns = c.ins.v;
+	*n = c.ins.n;
+	return 0;
+}

@@ -1,0 +1,1139 @@
+/* trace: names resolved and types given — builtins and functions by name,
+ * every expression's type, every map's key and value layout, every
+ * variable's place, every printf's record layout — with bpftrace's error
+ * messages at the construct's position. Two passes: the first learns the
+ * maps' types from their assignments wherever they are (END may print a
+ * map a later block fills), the second checks everything. */
+#include "trace/trace_user.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+struct sema {
+	struct tp_program *p;
+	int block;
+	struct tp_block *b;
+	int pass;
+	int loop_depth;
+};
+
+#define ERR(s, n, ...) tp_error((s)->p->src, (n)->pos, (n)->len ? (n)->len : 1, __VA_ARGS__)
+
+static struct type t_int(int bits, bool sign)
+{
+	return (struct type){ .k = TY_INT, .bits = (uint8_t)bits, .sign = sign, .size = 8 };
+}
+
+static struct type t_str(struct sema *s)
+{
+	return (struct type){ .k = TY_STR, .size = (uint16_t)((s->p->strlen_max + 7) & ~7) };
+}
+
+static bool block_has(struct sema *s, enum tp_type t)
+{
+	for (int i = 0; i < s->b->nprobes; i++)
+		if (s->p->probes.v[s->b->first_probe + i].type == t)
+			return true;
+	return false;
+}
+
+static bool block_only(struct sema *s, enum tp_type a, enum tp_type b, enum tp_type c)
+{
+	for (int i = 0; i < s->b->nprobes; i++) {
+		enum tp_type t = s->p->probes.v[s->b->first_probe + i].type;
+
+		if (t != a && t != b && t != c)
+			return false;
+	}
+	return true;
+}
+
+const char *tp_type_name(const struct type *t, char *buf, size_t n)
+{
+	switch (t->k) {
+	case TY_INT: snprintf(buf, n, "%sint%d", t->sign ? "" : "u", t->bits ? t->bits : 64); break;
+	case TY_STR: snprintf(buf, n, "string[%d]", t->size); break;
+	case TY_TUPLE: snprintf(buf, n, "tuple"); break;
+	case TY_USTACK: snprintf(buf, n, "ustack"); break;
+	case TY_KSTACK: snprintf(buf, n, "kstack"); break;
+	case TY_USYM: snprintf(buf, n, "usym"); break;
+	case TY_KSYM: snprintf(buf, n, "ksym"); break;
+	case TY_PROBE: snprintf(buf, n, "probe"); break;
+	case TY_FUNCNAME: snprintf(buf, n, "func"); break;
+	case TY_NONE: snprintf(buf, n, "none"); break;
+	default: snprintf(buf, n, "value"); break;
+	}
+	return buf;
+}
+
+static bool same_type(const struct type *a, const struct type *b)
+{
+	if (a->k != b->k)
+		return false;
+	if (a->k == TY_TUPLE) {
+		if (a->nelem != b->nelem)
+			return false;
+		for (int i = 0; i < a->nelem; i++)
+			if (!same_type(&a->elem[i], &b->elem[i]))
+				return false;
+	}
+	return true;
+}
+
+/* A copy with strings at the program's string size (what maps, variables
+ * and records hold). */
+static struct type stored(struct sema *s, const struct type *t)
+{
+	struct type r = *t;
+
+	if (r.k == TY_STR)
+		r.size = (uint16_t)((s->p->strlen_max + 7) & ~7);
+	if (r.k == TY_TUPLE) {
+		struct type *el = xcalloc(r.nelem, sizeof(*el));
+		uint16_t *off = xcalloc(r.nelem, sizeof(*off));
+		uint32_t o = 0;
+
+		vec_push(&s->p->allocs, (void *)el);
+		vec_push(&s->p->allocs, (void *)off);
+		for (int i = 0; i < r.nelem; i++) {
+			el[i] = stored(s, &t->elem[i]);
+			off[i] = (uint16_t)o;
+			o += (el[i].size + 7u) & ~7u;
+		}
+		r.elem = el;
+		r.off = off;
+		r.size = (uint16_t)o;
+	}
+	return r;
+}
+
+static int expr(struct sema *s, struct node *n);
+static int stmt(struct sema *s, struct node *n);
+
+/* A compile-time integer (lhist bounds, unroll counts, print's top). */
+bool tp_const_int(const struct tp_program *p, const struct node *n, int64_t *v)
+{
+	int64_t a, b;
+
+	switch (n->k) {
+	case N_INT: *v = n->num; return true;
+	case N_POSPARAM: {
+		const char *txt = n->num > 0 && (size_t)n->num <= p->params.n ? p->params.v[n->num - 1] : NULL;
+		char *end;
+
+		if (n->num < 0) {
+			*v = (int64_t)p->params.n;
+			return true;
+		}
+		if (!txt || !*txt) {
+			*v = 0;
+			return true;
+		}
+		*v = strtoll(txt, &end, 0);
+		return !*end;
+	}
+	case N_UNOP:
+		if (!tp_const_int(p, n->a, &a))
+			return false;
+		if (n->op == '-') *v = -a;
+		else if (n->op == '~') *v = ~a;
+		else if (n->op == '!') *v = !a;
+		else if (n->op == '+') *v = a;
+		else return false;
+		return true;
+	case N_BINOP:
+		if (!tp_const_int(p, n->a, &a) || !tp_const_int(p, n->b, &b))
+			return false;
+		switch (n->op) {
+		case '+': *v = a + b; return true;
+		case '-': *v = a - b; return true;
+		case '*': *v = a * b; return true;
+		case '/': if (!b) return false; *v = a / b; return true;
+		case '%': if (!b) return false; *v = a % b; return true;
+		case OP_SHL: *v = (int64_t)((uint64_t)a << (b & 63)); return true;
+		case OP_SHR: *v = (int64_t)((uint64_t)a >> (b & 63)); return true;
+		case '&': *v = a & b; return true;
+		case '|': *v = a | b; return true;
+		case '^': *v = a ^ b; return true;
+		default: return false;
+		}
+	default:
+		return false;
+	}
+}
+
+static struct tp_map *find_map(struct sema *s, struct node *n)
+{
+	for (size_t i = 0; i < s->p->maps.n; i++) {
+		if (!strcmp(s->p->maps.v[i].name, n->str)) {
+			n->slot = (int)i;
+			return &s->p->maps.v[i];
+		}
+	}
+	struct tp_map m = { .npart = -1, .agg = -1, .first_pos = n->pos, .fd = -1 };
+
+	snprintf(m.name, sizeof(m.name), "%s", n->str);
+	vec_push(&s->p->maps, m);
+	n->slot = (int)s->p->maps.n - 1;
+	return &s->p->maps.v[s->p->maps.n - 1];
+}
+
+/* The key of a map reference: its parts' types checked against earlier
+ * uses. */
+static int map_key(struct sema *s, struct node *n)
+{
+	struct tp_map *m = find_map(s, n);
+	struct type key = { .k = TY_TUPLE };
+	int np = (int)n->kids.n;
+	int err;
+
+	if (np > TY_MAX_ELEMS)
+		return ERR(s, n, "at most %d key parts", TY_MAX_ELEMS);
+	for (int i = 0; i < np; i++) {
+		if ((err = expr(s, n->kids.v[i])))
+			return err;
+		const struct type *t = &n->kids.v[i]->ty;
+
+		if (t->k == TY_NONE)
+			return ERR(s, n->kids.v[i], "this has no value to use as a key");
+	}
+	m = &s->p->maps.v[n->slot];
+	if (m->npart >= 0 && m->npart != np)
+		return ERR(s, n, "%s used with %d key part%s here, %d before", m->name, np, np == 1 ? "" : "s",
+			   m->npart);
+	struct type tmp = { .k = TY_TUPLE, .nelem = (uint8_t)np };
+	struct type el[TY_MAX_ELEMS];
+
+	for (int i = 0; i < np; i++)
+		el[i] = n->kids.v[i]->ty;
+	tmp.elem = el;
+	key = stored(s, &tmp);
+	if (m->npart >= 0) {
+		for (int i = 0; i < np; i++) {
+			if (!same_type(&m->key.elem[i], &key.elem[i])) {
+				char a[32], b[32];
+
+				return ERR(s, n->kids.v[i], "%s's key part %d is %s here, %s before", m->name, i + 1,
+					   tp_type_name(&key.elem[i], a, sizeof(a)),
+					   tp_type_name(&m->key.elem[i], b, sizeof(b)));
+			}
+		}
+		return 0;
+	}
+	m->npart = np;
+	m->key = key;
+	return 0;
+}
+
+static const char *agg_name(int agg)
+{
+	static const char *const names[] = { "value", "count", "sum", "min", "max", "avg", "stats", "hist", "lhist" };
+
+	return agg >= 0 && agg <= AG_LHIST ? names[agg] : "?";
+}
+
+/* A map's value: aggregation agg, or (AG_NONE) a value of type t. */
+static int map_value(struct sema *s, struct node *n, int agg, const struct type *t, const struct node *call)
+{
+	struct tp_map *m = &s->p->maps.v[n->slot];
+
+	if (m->agg < 0) {
+		m->agg = agg;
+		if (agg == AG_NONE)
+			m->val = stored(s, t);
+		if (agg == AG_LHIST && call) {
+			int64_t v[3];
+
+			for (int i = 0; i < 3; i++)
+				if (!tp_const_int(s->p, call->kids.v[i + 1], &v[i]))
+					return ERR(s, call->kids.v[i + 1], "lhist: min, max and step must be constants");
+			if (v[2] <= 0 || v[1] <= v[0])
+				return ERR(s, call, "lhist: step must be > 0 and max > min");
+			if ((v[1] - v[0]) / v[2] > 1000)
+				return ERR(s, call, "lhist: at most 1000 buckets");
+			m->lo = v[0], m->hi = v[1], m->step = v[2];
+		}
+		return 0;
+	}
+	if (m->agg != agg) {
+		char a[32];
+
+		return ERR(s, n, "type mismatch for %s: trying to assign a value of type '%s' when the map already "
+			   "holds a value of type '%s'", m->name,
+			   agg == AG_NONE ? tp_type_name(t, a, sizeof(a)) : agg_name(agg),
+			   m->agg == AG_NONE ? tp_type_name(&m->val, a, sizeof(a)) : agg_name(m->agg));
+	}
+	if (agg == AG_NONE && !same_type(&m->val, t)) {
+		char a[32], b[32];
+
+		/* ints of any width and sign mix freely */
+		return ERR(s, n, "type mismatch for %s: trying to assign a value of type '%s' when the map already "
+			   "holds a value of type '%s'", m->name, tp_type_name(t, a, sizeof(a)),
+			   tp_type_name(&m->val, b, sizeof(b)));
+	}
+	return 0;
+}
+
+static struct tp_var *find_var(struct sema *s, const char *name)
+{
+	for (size_t i = 0; i < s->p->vars.n; i++)
+		if (s->p->vars.v[i].block == s->block && !strcmp(s->p->vars.v[i].name, name))
+			return &s->p->vars.v[i];
+	return NULL;
+}
+
+static int builtin(struct sema *s, struct node *n)
+{
+	static const struct { const char *name; int id; } names[] = {
+		{ "pid", B_PID }, { "tid", B_TID }, { "uid", B_UID }, { "gid", B_GID }, { "cpu", B_CPU },
+		{ "comm", B_COMM }, { "nsecs", B_NSECS }, { "elapsed", B_ELAPSED }, { "cgroup", B_CGROUP },
+		{ "curtask", B_CURTASK }, { "rand", B_RAND }, { "func", B_FUNC }, { "probe", B_PROBE },
+		{ "retval", B_RETVAL }, { "args", B_ARGS }, { "ustack", B_USTACK }, { "kstack", B_KSTACK },
+		{ "jiffies", B_JIFFIES }, { "numaid", B_NUMAID }, { "cpid", B_CPID }, { "true", B_TRUE },
+		{ "false", B_FALSE }, { "reg", 0 },
+	};
+	const char *w = n->str;
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(w, names[i].name))
+			n->op = names[i].id;
+	if (!n->op && (!strncmp(w, "arg", 3) || !strncmp(w, "sarg", 4)) && isdigit((unsigned char)w[w[0] == 's' ? 4 : 3])) {
+		char *end;
+		long k = strtol(w + (w[0] == 's' ? 4 : 3), &end, 10);
+
+		if (!*end && k >= 0 && k < TR_MAX_ARGS) {
+			n->op = w[0] == 's' ? B_SARG : B_ARG;
+			n->num = k;
+		}
+	}
+	switch (n->op) {
+	case 0:
+		return ERR(s, n, "unknown identifier '%s'", w);
+	case B_PID: case B_TID: case B_UID: case B_GID: case B_CPU: case B_NUMAID: case B_CPID:
+		n->ty = t_int(32, false);
+		return 0;
+	case B_RAND:
+		n->ty = t_int(32, false);
+		return 0;
+	case B_TRUE: case B_FALSE:
+		n->ty = t_int(64, false);
+		return 0;
+	case B_NSECS: case B_ELAPSED: case B_CGROUP: case B_CURTASK: case B_JIFFIES:
+		n->ty = t_int(64, false);
+		return 0;
+	case B_COMM:
+		n->ty = t_str(s);
+		return 0;
+	case B_PROBE:
+		n->ty = (struct type){ .k = TY_PROBE, .size = 8 };
+		return 0;
+	case B_FUNC:
+		if (block_only(s, PT_UPROBE, PT_URETPROBE, PT_USDT))
+			n->ty = (struct type){ .k = TY_FUNCNAME, .size = 8 };
+		else if (block_only(s, PT_PROFILE, PT_SOFTWARE, PT_PROFILE))
+			n->ty = (struct type){ .k = TY_USYM, .size = 16 };
+		else
+			return ERR(s, n, "func is available in uprobe, uretprobe, usdt, profile and software probes");
+		return 0;
+	case B_RETVAL:
+		if (!block_only(s, PT_URETPROBE, PT_URETPROBE, PT_URETPROBE))
+			return ERR(s, n, "retval is available in uretprobe blocks only");
+		n->ty = t_int(64, false);
+		return 0;
+	case B_ARG: case B_SARG:
+		if (!block_only(s, PT_UPROBE, PT_USDT, PT_UPROBE))
+			return ERR(s, n, "%s is available in uprobe and usdt blocks (tracepoints: args.FIELD)", w);
+		if (n->op == B_ARG && n->num > 5 && block_has(s, PT_UPROBE))
+			return ERR(s, n, "uprobes read arg0..arg5 (registers); stack arguments: sarg0..");
+		n->ty = t_int(64, n->op == B_SARG);
+		if (n->op == B_SARG && !block_only(s, PT_UPROBE, PT_UPROBE, PT_UPROBE))
+			return ERR(s, n, "sarg is available in uprobe blocks only");
+		return 0;
+	case B_ARGS:
+		return ERR(s, n, "args is a tracepoint's record: use args.FIELD");
+	case B_USTACK:
+		n->ty = (struct type){ .k = TY_USTACK, .size = 16 };
+		s->b->ustack = true;
+		return 0;
+	case B_KSTACK:
+		n->ty = (struct type){ .k = TY_KSTACK, .size = 8 };
+		s->b->kstack = true;
+		return 0;
+	}
+	return 0;
+}
+
+/* args.FIELD: every tracepoint of the block must have it, at one place. */
+static int tp_field(struct sema *s, struct node *n)
+{
+	bool any = false;
+	unsigned off0 = 0, size0 = 0;
+
+	for (int i = 0; i < s->b->nprobes; i++) {
+		struct tp_probe *pr = &s->p->probes.v[s->b->first_probe + i];
+		unsigned off = 0, size = 0, sgn = 0;
+		int is_str = 0, err;
+
+		if (pr->type != PT_TRACEPOINT)
+			return ERR(s, n, "args is available in tracepoint blocks only");
+		err = tp_format_field(pr->target, pr->name, n->str, &off, &size, &sgn, &is_str);
+		if (err == -ESRCH)
+			return ERR(s, n, "tracepoint %s:%s has no field '%s'", pr->target, pr->name, n->str);
+		if (err == -EINVAL)
+			return ERR(s, n, "args.%s: a field of a type trace cannot read", n->str);
+		if (err < 0)
+			return ERR(s, n, "cannot read the format of %s:%s: %s", pr->target, pr->name, strerror(-err));
+		if (any && (off != off0 || size != size0))
+			return ERR(s, n, "args.%s lies at different offsets in the matched tracepoints", n->str);
+		any = true;
+		off0 = off, size0 = size;
+		n->field_off = (uint16_t)off;
+		n->field_size = (uint8_t)(size > 255 ? 255 : size);
+		if (is_str) {
+			n->ty = t_str(s);
+			n->num = is_str; /* 1: inline array, 2: __data_loc */
+		} else {
+			n->ty = t_int((int)size * 8, sgn);
+			n->num = 0;
+		}
+	}
+	return 0;
+}
+
+static int call(struct sema *s, struct node *n);
+
+/* A string-typed expression, or a literal. */
+static bool is_str(const struct node *n)
+{
+	return n->ty.k == TY_STR;
+}
+
+static int expr(struct sema *s, struct node *n)
+{
+	int err;
+
+	switch (n->k) {
+	case N_INT:
+		n->ty = t_int(64, true);
+		return 0;
+	case N_STR:
+		n->ty = (struct type){ .k = TY_STR, .size = (uint16_t)(n->strl + 1) };
+		return 0;
+	case N_POSPARAM: {
+		int64_t v;
+
+		if (n->num > 0 && (size_t)n->num <= s->p->params.n && !tp_const_int(s->p, n, &v)) {
+			/* a word: a string literal */
+			const char *w = s->p->params.v[n->num - 1];
+
+			n->k = N_STR;
+			n->str = (char *)w;
+			n->strl = (int)strlen(w);
+			n->ty = (struct type){ .k = TY_STR, .size = (uint16_t)(n->strl + 1) };
+			return 0;
+		}
+		n->ty = t_int(64, true);
+		return 0;
+	}
+	case N_BUILTIN:
+		return builtin(s, n);
+	case N_VAR: {
+		struct tp_var *v = find_var(s, n->str);
+
+		if (!v)
+			return ERR(s, n, "undefined variable %s", n->str);
+		n->slot = (int)(v - s->p->vars.v);
+		n->ty = v->ty;
+		return 0;
+	}
+	case N_MAP: {
+		struct tp_map *m;
+
+		if ((err = map_key(s, n)))
+			return err;
+		m = &s->p->maps.v[n->slot];
+		if (m->agg < 0) {
+			if (s->pass == 0) {
+				n->ty = t_int(64, true);
+				return 0;
+			}
+			return ERR(s, n, "undefined map: %s", m->name);
+		}
+		if (m->agg == AG_HIST || m->agg == AG_LHIST)
+			return ERR(s, n, "%s is a histogram: its value cannot be read (print it)", m->name);
+		n->ty = m->agg == AG_NONE ? m->val : t_int(64, true);
+		return 0;
+	}
+	case N_CALL:
+		return call(s, n);
+	case N_BINOP:
+		if ((err = expr(s, n->a)) || (err = expr(s, n->b)))
+			return err;
+		if (is_str(n->a) || is_str(n->b)) {
+			if ((n->op != OP_EQ && n->op != OP_NE) || !is_str(n->a) || !is_str(n->b))
+				return ERR(s, n, "strings are compared with == and != only, with strings");
+			n->ty = t_int(64, false);
+			return 0;
+		}
+		if (n->a->ty.k != TY_INT && n->a->ty.k != TY_KSYM && n->a->ty.k != TY_PROBE)
+			return ERR(s, n->a, "this cannot be used in arithmetic");
+		if (n->b->ty.k != TY_INT && n->b->ty.k != TY_KSYM && n->b->ty.k != TY_PROBE)
+			return ERR(s, n->b, "this cannot be used in arithmetic");
+		n->ty = t_int(64, n->a->ty.sign && n->b->ty.sign);
+		if (n->op == OP_EQ || n->op == OP_NE || n->op == '<' || n->op == '>' || n->op == OP_LE ||
+		    n->op == OP_GE || n->op == OP_AND || n->op == OP_OR)
+			n->ty = t_int(64, false);
+		return 0;
+	case N_UNOP:
+		if ((err = expr(s, n->a)))
+			return err;
+		if (n->op == '*' || n->op == '&')
+			return ERR(s, n, "pointer %s is not supported yet (use str() or a cast to read memory)",
+				   n->op == '*' ? "dereference" : "address-of");
+		if (n->a->ty.k != TY_INT)
+			return ERR(s, n, "'%c' needs an integer", n->op);
+		n->ty = t_int(64, n->op == '-' ? true : n->a->ty.sign);
+		if (n->op == '!')
+			n->ty = t_int(64, false);
+		return 0;
+	case N_TERNARY:
+		if ((err = expr(s, n->a)) || (err = expr(s, n->b)) || (err = expr(s, n->c)))
+			return err;
+		if (n->a->ty.k != TY_INT)
+			return ERR(s, n->a, "a condition must be an integer");
+		if (n->b->ty.k != n->c->ty.k)
+			return ERR(s, n, "both branches of ?: must have one type");
+		n->ty = n->b->ty.k == TY_STR ? t_str(s) : n->b->ty;
+		if (n->ty.k == TY_INT)
+			n->ty = t_int(64, n->b->ty.sign && n->c->ty.sign);
+		return 0;
+	case N_FIELD:
+		if (n->a->k == N_BUILTIN && !strcmp(n->a->str, "args")) {
+			if (n->num >= 0 && !n->str[0])
+				return ERR(s, n, "args has named fields");
+			return tp_field(s, n);
+		}
+		if ((err = expr(s, n->a)))
+			return err;
+		if (n->a->ty.k == TY_TUPLE && n->num >= 0) {
+			if (n->num >= n->a->ty.nelem)
+				return ERR(s, n, "the tuple has %d elements", n->a->ty.nelem);
+			n->ty = n->a->ty.elem[n->num];
+			return 0;
+		}
+		return ERR(s, n, "field access on this value is not supported yet (tracepoint args.FIELD and "
+			   "tuple.N are)");
+	case N_INDEX:
+		return ERR(s, n, "indexing is not supported yet (map keys use @map[key])");
+	case N_CAST: {
+		static const struct { const char *name; int bits; bool sign; } casts[] = {
+			{ "int8", 8, true }, { "int16", 16, true }, { "int32", 32, true }, { "int64", 64, true },
+			{ "uint8", 8, false }, { "uint16", 16, false }, { "uint32", 32, false }, { "uint64", 64, false },
+			{ "s8", 8, true }, { "s16", 16, true }, { "s32", 32, true }, { "s64", 64, true },
+			{ "u8", 8, false }, { "u16", 16, false }, { "u32", 32, false }, { "u64", 64, false },
+			{ "char", 8, true }, { "short", 16, true }, { "int", 32, true }, { "long", 64, true },
+			{ "unsigned char", 8, false }, { "unsigned short", 16, false }, { "unsigned int", 32, false },
+			{ "unsigned long", 64, false }, { "unsigned", 32, false }, { "bool", 8, false },
+			{ "long long", 64, true }, { "unsigned long long", 64, false },
+		};
+
+		if ((err = expr(s, n->a)))
+			return err;
+		for (size_t i = 0; i < sizeof(casts) / sizeof(casts[0]); i++) {
+			if (!strcmp(n->str, casts[i].name)) {
+				if (n->a->ty.k != TY_INT)
+					return ERR(s, n, "only integers can be cast to %s", n->str);
+				n->ty = t_int(casts[i].bits, casts[i].sign);
+				n->num = casts[i].bits;
+				return 0;
+			}
+		}
+		return ERR(s, n, "cast to '%s' is not supported yet (integer casts are; struct types need BTF)", n->str);
+	}
+	case N_TUPLE: {
+		struct type tmp = { .k = TY_TUPLE, .nelem = (uint8_t)n->kids.n };
+		struct type el[TY_MAX_ELEMS];
+
+		if (n->kids.n > TY_MAX_ELEMS)
+			return ERR(s, n, "at most %d tuple elements", TY_MAX_ELEMS);
+		for (size_t i = 0; i < n->kids.n; i++) {
+			if ((err = expr(s, n->kids.v[i])))
+				return err;
+			if (n->kids.v[i]->ty.k == TY_NONE || n->kids.v[i]->ty.k == TY_TUPLE)
+				return ERR(s, n->kids.v[i], "a tuple element must be a value (not a tuple)");
+			el[i] = n->kids.v[i]->ty;
+		}
+		tmp.elem = el;
+		n->ty = stored(s, &tmp);
+		return 0;
+	}
+	case N_ASSIGN: case N_INCDEC:
+		return ERR(s, n, "an assignment is a statement, not a value");
+	default:
+		return ERR(s, n, "syntax error: this is not a value");
+	}
+}
+
+/* printf's format: conversions checked against the arguments. */
+static int check_format(struct sema *s, struct node *n, const char *fmt, int first_arg)
+{
+	int nconv = 0;
+
+	for (const char *c = fmt; *c; c++) {
+		if (*c != '%')
+			continue;
+		if (c[1] == '%') {
+			c++;
+			continue;
+		}
+		c++;
+		c += strspn(c, "-+ #0");
+		c += strspn(c, "0123456789");
+		if (*c == '.')
+			c++, c += strspn(c, "0123456789");
+		c += strspn(c, "hlzjt");
+		if (!*c || !strchr("diouxXcsp", *c))
+			return ERR(s, n, "printf: unknown conversion '%%%c' (bpftrace's are d i o u x X c s p)", *c ? *c : ' ');
+		int ai = first_arg + nconv;
+
+		if (ai < (int)n->kids.n) {
+			const struct type *t = &n->kids.v[ai]->ty;
+
+			if (*c != 's' && (t->k == TY_STR || t->k == TY_TUPLE || t->k == TY_USTACK ||
+					   t->k == TY_KSTACK))
+				return ERR(s, n->kids.v[ai], "printf: %%%c specifier expects an integer", *c);
+		}
+		nconv++;
+	}
+	if (nconv != (int)n->kids.n - first_arg)
+		return ERR(s, n, "%s: the format has %d conversion%s but %d argument%s follow", n->str, nconv,
+			   nconv == 1 ? "" : "s", (int)n->kids.n - first_arg, (int)n->kids.n - first_arg == 1 ? "" : "s");
+	return 0;
+}
+
+/* A record for printf-like calls: its arguments from first_arg. */
+static int record(struct sema *s, struct node *n, int action, int first_arg, const char *fmt)
+{
+	struct tp_fmt f = { .action = action, .nargs = (int)n->kids.n - first_arg, .map = -1 };
+	uint32_t off = sizeof(struct tr_rec);
+
+	if (f.nargs > TY_MAX_ELEMS)
+		return ERR(s, n, "at most %d arguments", TY_MAX_ELEMS);
+	for (int i = 0; i < f.nargs; i++) {
+		const struct type *t = &n->kids.v[first_arg + i]->ty;
+
+		if (t->k == TY_NONE)
+			return ERR(s, n->kids.v[first_arg + i], "this has no value to print");
+		f.args[i] = stored(s, t);
+		f.off[i] = (uint16_t)off;
+		off += (f.args[i].size + 7u) & ~7u;
+	}
+	f.size = off;
+	if (off > TR_SCRATCH_SIZE / 4)
+		return ERR(s, n, "the arguments take %u bytes: at most %d", off, TR_SCRATCH_SIZE / 4);
+	f.fmt = xstrdup(fmt ? fmt : "");
+	if (s->pass == 1) {
+		vec_push(&s->p->fmts, f);
+		n->slot = (int)s->p->fmts.n - 1;
+	} else {
+		free(f.fmt);
+	}
+	return 0;
+}
+
+static int map_arg(struct sema *s, struct node *n, int i, bool keys_ok)
+{
+	struct node *m = i < (int)n->kids.n ? n->kids.v[i] : NULL;
+	int err;
+
+	if (!m || m->k != N_MAP)
+		return ERR(s, m ? m : n, "%s() takes a map (@name)", n->str);
+	if (!keys_ok && m->kids.n)
+		return ERR(s, m, "%s() takes a whole map, without a key", n->str);
+	find_map(s, m);
+	if (keys_ok && (err = map_key(s, m)))
+		return err;
+	return 0;
+}
+
+static int call(struct sema *s, struct node *n)
+{
+	static const struct { const char *name; int id, min, max; } fns[] = {
+		{ "printf", F_PRINTF, 1, 17 }, { "print", F_PRINT, 1, 3 }, { "clear", F_CLEAR, 1, 1 },
+		{ "zero", F_ZERO, 1, 1 }, { "delete", F_DELETE, 1, 2 }, { "exit", F_EXIT, 0, 1 },
+		{ "count", F_COUNT, 0, 0 }, { "sum", F_SUM, 1, 1 }, { "avg", F_AVG, 1, 1 }, { "min", F_MIN, 1, 1 },
+		{ "max", F_MAX, 1, 1 }, { "stats", F_STATS, 1, 1 }, { "hist", F_HIST, 1, 2 }, { "lhist", F_LHIST, 4, 4 },
+		{ "str", F_STR, 1, 2 }, { "strncmp", F_STRNCMP, 3, 3 }, { "ksym", F_KSYM, 1, 1 }, { "usym", F_USYM, 1, 1 },
+		{ "kstack", F_KSTACK, 0, 2 }, { "ustack", F_USTACK, 0, 2 }, { "time", F_TIME, 0, 1 },
+		{ "signal", F_SIGNAL, 1, 1 }, { "system", F_SYSTEM, 1, 17 }, { "cat", F_CAT, 1, 17 },
+		{ "sizeof", F_SIZEOF, 1, 1 }, { "has_key", F_HAS_KEY, 2, 17 }, { "strcontains", F_STRCONTAINS, 2, 2 },
+		{ "errorf", F_ERRORF, 1, 17 }, { "bswap", F_BSWAP, 1, 1 },
+	};
+	int nargs = (int)n->kids.n, err;
+
+	n->op = 0;
+	for (size_t i = 0; i < sizeof(fns) / sizeof(fns[0]); i++) {
+		if (strcmp(n->str, fns[i].name))
+			continue;
+		n->op = fns[i].id;
+		if (nargs < fns[i].min || nargs > fns[i].max) {
+			if (fns[i].min == fns[i].max)
+				return ERR(s, n, "%s() takes %d argument%s (%d given)", n->str, fns[i].min,
+					   fns[i].min == 1 ? "" : "s", nargs);
+			return ERR(s, n, "%s() takes %d to %d arguments (%d given)", n->str, fns[i].min, fns[i].max, nargs);
+		}
+	}
+	if (!n->op) {
+		static const char *const later[] = { "ntop", "join", "buf", "strftime", "kaddr", "uaddr", "cgroupid",
+						     "macaddr", "path", "reg", "override", "kptr", "uptr", "percpu_kaddr",
+						     "skboutput", "pton", "offsetof", "len", "unwatch", "debugf", "nsecs",
+						     "cgroup_path", "socket_cookie", NULL };
+
+		for (int i = 0; later[i]; i++)
+			if (!strcmp(n->str, later[i]))
+				return ERR(s, n, "%s() is not supported yet", n->str);
+		return ERR(s, n, "unknown function: '%s'", n->str);
+	}
+	/* the arguments' types (maps as whole maps where a map is named) */
+	for (int i = 0; i < nargs; i++) {
+		struct node *a = n->kids.v[i];
+
+		if (a->k == N_MAP && (n->op == F_PRINT || n->op == F_CLEAR || n->op == F_ZERO ||
+				      n->op == F_DELETE || n->op == F_HAS_KEY) && i == 0)
+			continue;
+		if ((n->op == F_KSTACK || n->op == F_USTACK) && a->k == N_BUILTIN &&
+		    (!strcmp(a->str, "perf") || !strcmp(a->str, "bpftrace") || !strcmp(a->str, "raw")))
+			continue;
+		if (n->op == F_SIZEOF && a->k == N_BUILTIN)
+			continue;
+		if ((err = expr(s, a)))
+			return err;
+	}
+	n->ty = (struct type){ .k = TY_NONE };
+	switch (n->op) {
+	case F_PRINTF: case F_SYSTEM: case F_CAT: case F_ERRORF: {
+		struct node *f = n->kids.v[0];
+
+		if (f->k != N_STR)
+			return ERR(s, f, "%s: the first argument must be a format string", n->str);
+		if ((err = check_format(s, n, f->str, 1)))
+			return err;
+		if (n->op == F_SYSTEM && !s->p->unsafe)
+			return ERR(s, n, "system() needs --unsafe");
+		return record(s, n, n->op == F_PRINTF || n->op == F_ERRORF ? TR_ACT_PRINTF :
+				    n->op == F_SYSTEM ? TR_ACT_SYSTEM : TR_ACT_CAT, 1, f->str);
+	}
+	case F_TIME: {
+		const char *fmt = "%H:%M:%S\n";
+
+		if (nargs) {
+			if (n->kids.v[0]->k != N_STR)
+				return ERR(s, n->kids.v[0], "time() takes a format string");
+			fmt = n->kids.v[0]->str;
+		}
+		n->kids.n = 0;
+		return record(s, n, TR_ACT_TIME, 0, fmt);
+	}
+	case F_PRINT:
+		if (n->kids.v[0]->k == N_MAP && !n->kids.v[0]->kids.n) {
+			int64_t top = 0, div = 0;
+
+			if ((err = map_arg(s, n, 0, false)))
+				return err;
+			if (nargs > 1 && !tp_const_int(s->p, n->kids.v[1], &top))
+				return ERR(s, n->kids.v[1], "print: top must be a constant");
+			if (nargs > 2 && !tp_const_int(s->p, n->kids.v[2], &div))
+				return ERR(s, n->kids.v[2], "print: div must be a constant");
+			struct tp_fmt f = { .action = TR_ACT_PRINT_MAP, .map = n->kids.v[0]->slot, .top = top, .div = div,
+					    .size = sizeof(struct tr_rec) };
+
+			if (s->pass == 1) {
+				vec_push(&s->p->fmts, f);
+				n->slot = (int)s->p->fmts.n - 1;
+			}
+			return 0;
+		}
+		if (nargs > 1)
+			return ERR(s, n, "print(value) takes one argument");
+		if (n->kids.v[0]->k == N_MAP && (err = expr(s, n->kids.v[0])))
+			return err;
+		return record(s, n, TR_ACT_PRINT_VAL, 0, NULL);
+	case F_CLEAR: case F_ZERO: {
+		if ((err = map_arg(s, n, 0, false)))
+			return err;
+		struct tp_fmt f = { .action = n->op == F_CLEAR ? TR_ACT_CLEAR : TR_ACT_ZERO, .map = n->kids.v[0]->slot,
+				    .size = sizeof(struct tr_rec) };
+
+		if (s->pass == 1) {
+			vec_push(&s->p->fmts, f);
+			n->slot = (int)s->p->fmts.n - 1;
+		}
+		return 0;
+	}
+	case F_DELETE:
+		if (nargs == 2) { /* delete(@m, key) */
+			struct node *m = n->kids.v[0];
+
+			if (m->k != N_MAP || m->kids.n)
+				return ERR(s, n, "delete(@map, key) or delete(@map[key])");
+			vec_push(&m->kids, n->kids.v[1]);
+			n->kids.n = 1;
+		}
+		if ((err = map_arg(s, n, 0, true)))
+			return err;
+		return 0;
+	case F_HAS_KEY: {
+		struct node *m = n->kids.v[0];
+
+		if (m->k != N_MAP || m->kids.n)
+			return ERR(s, n, "has_key(@map, key...)");
+		for (int i = 1; i < nargs; i++)
+			vec_push(&m->kids, n->kids.v[i]);
+		n->kids.n = 1;
+		if ((err = map_arg(s, n, 0, true)))
+			return err;
+		n->ty = t_int(8, false);
+		return 0;
+	}
+	case F_EXIT: {
+		struct tp_fmt f = { .action = TR_ACT_EXIT, .nargs = 1, .size = sizeof(struct tr_rec) + 8 };
+
+		f.args[0] = t_int(64, true);
+		f.off[0] = sizeof(struct tr_rec);
+		if (nargs && n->kids.v[0]->ty.k != TY_INT)
+			return ERR(s, n->kids.v[0], "exit() takes an integer exit code");
+		if (s->pass == 1) {
+			vec_push(&s->p->fmts, f);
+			n->slot = (int)s->p->fmts.n - 1;
+		}
+		return 0;
+	}
+	case F_COUNT: case F_SUM: case F_AVG: case F_MIN: case F_MAX: case F_STATS: case F_HIST: case F_LHIST:
+		if (nargs && n->kids.v[0]->ty.k != TY_INT)
+			return ERR(s, n->kids.v[0], "%s() takes an integer", n->str);
+		n->ty = t_int(64, true);
+		return 0; /* checked where assigned (stmt) */
+	case F_STR:
+		if (n->kids.v[0]->ty.k != TY_INT && n->kids.v[0]->ty.k != TY_STR)
+			return ERR(s, n->kids.v[0], "str() takes an address or a string");
+		if (nargs == 2 && n->kids.v[1]->ty.k != TY_INT)
+			return ERR(s, n->kids.v[1], "str()'s length must be an integer");
+		n->ty = t_str(s);
+		return 0;
+	case F_STRNCMP: case F_STRCONTAINS:
+		if (!is_str(n->kids.v[0]) || !is_str(n->kids.v[1]))
+			return ERR(s, n, "%s() compares strings", n->str);
+		if (n->op == F_STRNCMP && !tp_const_int(s->p, n->kids.v[2], &n->num))
+			return ERR(s, n->kids.v[2], "strncmp: the length must be a constant");
+		if (n->op == F_STRCONTAINS)
+			return ERR(s, n, "strcontains() is not supported yet");
+		n->ty = t_int(64, false);
+		return 0;
+	case F_KSYM: case F_USYM:
+		if (n->kids.v[0]->ty.k != TY_INT)
+			return ERR(s, n->kids.v[0], "%s() takes an address", n->str);
+		n->ty = n->op == F_KSYM ? (struct type){ .k = TY_KSYM, .size = 8 } : (struct type){ .k = TY_USYM, .size = 16 };
+		return 0;
+	case F_KSTACK: case F_USTACK: {
+		struct type t = n->op == F_KSTACK ? (struct type){ .k = TY_KSTACK, .size = 8 }
+						  : (struct type){ .k = TY_USTACK, .size = 16 };
+
+		for (int i = 0; i < nargs; i++) {
+			struct node *a = n->kids.v[i];
+			int64_t v;
+
+			if (a->k == N_BUILTIN && (!strcmp(a->str, "perf") || !strcmp(a->str, "bpftrace") ||
+						  !strcmp(a->str, "raw")))
+				t.mode = a->str[0] == 'p' ? 1 : a->str[0] == 'r' ? 2 : 0;
+			else if (tp_const_int(s->p, a, &v) && v >= 0 && v <= 1024)
+				t.limit = (int16_t)v;
+			else
+				return ERR(s, a, "%s(): a mode (bpftrace, perf, raw) and a constant frame limit", n->str);
+		}
+		if (n->op == F_KSTACK)
+			s->b->kstack = true;
+		else
+			s->b->ustack = true;
+		n->ty = t;
+		return 0;
+	}
+	case F_SIGNAL:
+		if (!s->p->unsafe)
+			return ERR(s, n, "signal() needs --unsafe");
+		if (n->kids.v[0]->k == N_STR)
+			return ERR(s, n->kids.v[0], "signal(): use the signal's number");
+		return 0;
+	case F_SIZEOF: {
+		struct node *a = n->kids.v[0];
+
+		n->ty = t_int(64, false);
+		if (a->k == N_BUILTIN && !a->op) {
+			static const struct { const char *n; int v; } sz[] = {
+				{ "int8", 1 }, { "uint8", 1 }, { "int16", 2 }, { "uint16", 2 }, { "int32", 4 },
+				{ "uint32", 4 }, { "int64", 8 }, { "uint64", 8 }, { "char", 1 }, { "short", 2 },
+				{ "int", 4 }, { "long", 8 },
+			};
+
+			for (size_t i = 0; i < sizeof(sz) / sizeof(sz[0]); i++) {
+				if (!strcmp(a->str, sz[i].n)) {
+					n->num = sz[i].v;
+					return 0;
+				}
+			}
+			if ((err = expr(s, a)))
+				return err;
+		}
+		n->num = a->ty.k == TY_INT ? (a->ty.bits ? a->ty.bits / 8 : 8) : a->ty.size;
+		return 0;
+	}
+	case F_BSWAP:
+		if (n->kids.v[0]->ty.k != TY_INT)
+			return ERR(s, n->kids.v[0], "bswap() takes an integer");
+		n->ty = n->kids.v[0]->ty;
+		return 0;
+	}
+	return 0;
+}
+
+static int agg_of(int fn)
+{
+	switch (fn) {
+	case F_COUNT: return AG_COUNT;
+	case F_SUM: return AG_SUM;
+	case F_AVG: return AG_AVG;
+	case F_MIN: return AG_MIN;
+	case F_MAX: return AG_MAX;
+	case F_STATS: return AG_STATS;
+	case F_HIST: return AG_HIST;
+	case F_LHIST: return AG_LHIST;
+	default: return -1;
+	}
+}
+
+static int assign_var(struct sema *s, struct node *target, struct node *val, bool declare)
+{
+	struct tp_var *v = find_var(s, target->str);
+	struct type t = stored(s, &val->ty);
+
+	if (val->ty.k == TY_NONE)
+		return ERR(s, val, "this has no value to assign");
+	if (!v) {
+		struct tp_var nv = { .block = s->block, .ty = t };
+
+		snprintf(nv.name, sizeof(nv.name), "%s", target->str);
+		vec_push(&s->p->vars, nv);
+		v = &s->p->vars.v[s->p->vars.n - 1];
+	} else if (!same_type(&v->ty, &t)) {
+		char a[32], b[32];
+
+		return ERR(s, target, "type mismatch for %s: trying to assign a value of type '%s' when the "
+			   "variable already holds a value of type '%s'", target->str, tp_type_name(&t, a, sizeof(a)),
+			   tp_type_name(&v->ty, b, sizeof(b)));
+	}
+	(void)declare;
+	target->slot = (int)(v - s->p->vars.v);
+	target->ty = v->ty;
+	return 0;
+}
+
+static int block(struct sema *s, struct node *n)
+{
+	int err;
+
+	for (size_t i = 0; i < n->kids.n; i++)
+		if ((err = stmt(s, n->kids.v[i])))
+			return err;
+	return 0;
+}
+
+static int stmt(struct sema *s, struct node *n)
+{
+	int err;
+
+	switch (n->k) {
+	case N_BLOCK:
+		return block(s, n);
+	case N_IF:
+		if ((err = expr(s, n->a)))
+			return err;
+		if (n->a->ty.k != TY_INT)
+			return ERR(s, n->a, "a condition must be an integer");
+		if ((err = block(s, n->b)) || (n->c && (err = block(s, n->c))))
+			return err;
+		return 0;
+	case N_WHILE:
+		if ((err = expr(s, n->a)))
+			return err;
+		if (n->a->ty.k != TY_INT)
+			return ERR(s, n->a, "a condition must be an integer");
+		s->loop_depth++;
+		err = block(s, n->b);
+		s->loop_depth--;
+		return err;
+	case N_UNROLL: {
+		int64_t k;
+
+		if (!tp_const_int(s->p, n->a, &k) || k < 1 || k > 100)
+			return ERR(s, n->a, "unroll takes a constant from 1 to 100");
+		n->num = k;
+		return block(s, n->b);
+	}
+	case N_BREAK: case N_CONTINUE:
+		if (!s->loop_depth)
+			return ERR(s, n, "%s outside a loop", n->k == N_BREAK ? "break" : "continue");
+		return 0;
+	case N_RETURN:
+		return 0;
+	case N_LET:
+		if (find_var(s, n->a->str) && s->pass == 1 && 0)
+			return ERR(s, n->a, "variable %s is already declared", n->a->str);
+		if (!n->b) {
+			struct node zero = { .k = N_INT, .ty = t_int(64, true) };
+
+			return assign_var(s, n->a, &zero, true);
+		}
+		if ((err = expr(s, n->b)))
+			return err;
+		return assign_var(s, n->a, n->b, true);
+	case N_EXPR:
+		if (n->a->k == N_INCDEC)
+			goto incdec;
+		if (n->a->k == N_CALL) {
+			if ((err = expr(s, n->a)))
+				return err;
+			if (agg_of(n->a->op) >= 0)
+				return ERR(s, n->a, "%s() must be assigned to a map (@x = %s(...))", n->a->str, n->a->str);
+			return 0;
+		}
+		if ((err = expr(s, n->a)))
+			return err;
+		return 0; /* a value computed for nothing, as bpftrace allows */
+	incdec: {
+		struct node *t = n->a->a;
+
+		if (t->k == N_VAR) {
+			struct tp_var *v = find_var(s, t->str);
+
+			if (!v)
+				return ERR(s, t, "undefined variable %s", t->str);
+			if (v->ty.k != TY_INT)
+				return ERR(s, t, "%s is not an integer", t->str);
+			t->slot = (int)(v - s->p->vars.v);
+			t->ty = v->ty;
+			return 0;
+		}
+		if (t->k != N_MAP)
+			return ERR(s, t, "only maps and $variables can be incremented");
+		if ((err = map_key(s, t)))
+			return err;
+		struct type it = t_int(64, true);
+
+		if (s->p->maps.v[t->slot].agg == AG_COUNT || s->p->maps.v[t->slot].agg == AG_SUM)
+			return 0; /* @x = count() ... @x++ */
+		return map_value(s, t, AG_NONE, &it, NULL);
+	}
+	case N_ASSIGN: {
+		struct node *t = n->a, *v = n->b;
+
+		if (t->k == N_VAR) {
+			if ((err = expr(s, v)))
+				return err;
+			if (v->k == N_CALL && agg_of(v->op) >= 0)
+				return ERR(s, v, "%s() must be assigned to a map", v->str);
+			if (n->op) {
+				struct tp_var *var = find_var(s, t->str);
+
+				if (!var)
+					return ERR(s, t, "undefined variable %s", t->str);
+				if (var->ty.k != TY_INT || v->ty.k != TY_INT)
+					return ERR(s, n, "compound assignment needs integers");
+			}
+			return assign_var(s, t, v, false);
+		}
+		if ((err = map_key(s, t)) || (err = expr(s, v)))
+			return err;
+		if (v->k == N_CALL && agg_of(v->op) >= 0) {
+			if (n->op)
+				return ERR(s, n, "an aggregation is assigned with '='");
+			return map_value(s, t, agg_of(v->op), NULL, v);
+		}
+		if (v->ty.k == TY_NONE)
+			return ERR(s, v, "this has no value to assign");
+		if (n->op) {
+			struct type it = t_int(64, true);
+
+			if (v->ty.k != TY_INT)
+				return ERR(s, v, "compound assignment needs an integer");
+			if (s->p->maps.v[t->slot].agg == AG_COUNT || s->p->maps.v[t->slot].agg == AG_SUM)
+				return 0;
+			return map_value(s, t, AG_NONE, &it, NULL);
+		}
+		return map_value(s, t, AG_NONE, &v->ty, NULL);
+	}
+	default:
+		return ERR(s, n, "syntax error: this is not a statement");
+	}
+}
+
+/* Kinds of a block's programs. */
+static uint32_t block_kinds(struct tp_program *p, struct tp_block *b)
+{
+	uint32_t k = 0;
+
+	for (int i = 0; i < b->nprobes; i++) {
+		switch (p->probes.v[b->first_probe + i].type) {
+		case PT_PROFILE: case PT_SOFTWARE: k |= 1u << TK_PERF; break;
+		case PT_TRACEPOINT: k |= 1u << TK_TRACEPOINT; break;
+		case PT_UPROBE: k |= 1u << TK_UPROBE; break;
+		case PT_URETPROBE: k |= 1u << TK_URETPROBE; break;
+		case PT_USDT: k |= 1u << TK_USDT; break;
+		default: k |= 1u << TK_USER; break;
+		}
+	}
+	return k;
+}
+
+int tp_sema(struct tp_program *p)
+{
+	struct sema s = { .p = p };
+	int err;
+
+	for (s.pass = 0; s.pass < 2; s.pass++) {
+		/* variables are the block's; learnt again in each pass */
+		p->vars.n = 0;
+		for (size_t i = 0; i < p->blocks.n; i++) {
+			s.block = (int)i;
+			s.b = &p->blocks.v[i];
+			s.b->kinds = block_kinds(p, s.b);
+			if (s.b->pred) {
+				if ((err = expr(&s, s.b->pred)))
+					goto fail;
+				if (s.b->pred->ty.k != TY_INT) {
+					err = ERR(&s, s.b->pred, "a predicate must be an integer");
+					goto fail;
+				}
+			}
+			if ((err = block(&s, s.b->body)))
+				goto fail;
+		}
+	}
+	for (size_t i = 0; i < p->maps.n; i++) {
+		struct tp_map *m = &p->maps.v[i];
+
+		if (m->agg < 0)
+			return tp_error(p->src, m->first_pos, (int)strlen(m->name), "undefined map: %s", m->name);
+		m->percpu = m->agg != AG_NONE;
+		m->key_size = m->npart > 0 ? m->key.size : 8;
+		if (m->agg == AG_HIST || m->agg == AG_LHIST)
+			m->key_size += 8; /* the bucket */
+		m->val_size = m->agg == AG_NONE ? m->val.size :
+			      (m->agg == AG_AVG || m->agg == AG_STATS || m->agg == AG_MIN || m->agg == AG_MAX) ? 16 : 8;
+		if (m->val_size < 8)
+			m->val_size = 8;
+	}
+	return 0;
+fail:
+	return err;
+}
