@@ -20,10 +20,10 @@ check "trace profile: stacks printed as bpftrace does (frame+offset)" grep -qE '
 check "trace profile: ~99 Hz for 1.5 s (110-190 samples)" between \
 	"$(awk -F': ' '/^\]: / { t += $2 } END { print t + 0 }' "$OUT/tr_prof.txt")" 110 190
 # The same map as a profile: folded and pprof.
-"$BPFPROF" trace "profile:hz:99 /pid == $TPID/ { @[ustack] = count(); }" -d 1.5 -o "$OUT/tr_prof.folded" -o "$OUT/tr_prof.pb.gz" 2>/dev/null
-check "trace -o folded: hot_spin under main;outer_caller;middle_caller (>= 70%)" \
+"$BPFPROF" trace "profile:hz:99 /pid == $TPID/ { @[ustack] = count(); }" -d 1.5 --profile "$OUT/tr_prof.folded" --profile "$OUT/tr_prof.pb.gz" 2>/dev/null
+check "trace --profile folded: hot_spin under main;outer_caller;middle_caller (>= 70%)" \
 	ge "$(stack_share "$OUT/tr_prof.folded" "main;outer_caller;middle_caller;hot_spin")" 70
-check "trace -o pprof: go tool pprof reads it" sh -c "HOME=$OUT go tool pprof -top '$OUT/tr_prof.pb.gz' | grep -q hot_spin"
+check "trace --profile pprof: go tool pprof reads it" sh -c "HOME=$OUT go tool pprof -top '$OUT/tr_prof.pb.gz' | grep -q hot_spin"
 stop_targets
 
 # uprobe: an exact number of hits (heap leak: 1000 + 64 mallocs, + stdio's buffer).

@@ -173,7 +173,7 @@ check "tables mallocstacks -- CMD, short: the frame-pointer stacks are counted" 
 check "trace --unwind: not an option of trace: exit 2" eq "$?" 2
 # trace's ustack: walked with the tables too (no option), bpftrace's text.
 start_target "$TB/nofp" chain 8
-"$BPFPROF" trace "profile:hz:99 /pid == $TPID/ { @[ustack] = count(); }" -d 1.5 -f folded -o "$OUT/kt_tr.folded" 2>/dev/null
+"$BPFPROF" trace "profile:hz:99 /pid == $TPID/ { @[ustack] = count(); }" -d 1.5 -f folded --profile "$OUT/kt_tr.folded" 2>/dev/null
 check "trace ustack: FP-less chain complete in >= 95% of samples" \
 	ge "$(stack_share "$OUT/kt_tr.folded" "_start;__libc_start_main;__libc_start_call_main;main;stage1;stage2;stage3;stage4;stage5;spin")" 95
 stop_targets

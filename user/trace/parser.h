@@ -42,4 +42,11 @@ int lex_expect(struct parser *ps, const char *punct);
  * resolved (globs expanded, files and offsets found) and added. */
 int probes_parse_word(struct parser *ps);
 
+/* A file's USDT notes (provider, name), allocated into *out; their count. */
+struct usdt_note {
+	char provider[128];
+	char name[256];
+};
+int tp_usdt_notes(const char *path, struct usdt_note **out);
+
 #endif

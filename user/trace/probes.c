@@ -15,6 +15,8 @@
 #include <string.h>
 #include <unistd.h>
 #include <linux/perf_event.h>
+#include <gelf.h>
+#include <libelf.h>
 
 /* ---- probes ---------------------------------------------------------------- */
 
@@ -163,6 +165,25 @@ static int uprobes(struct parser *ps, struct tp_probe *pr, int pos, int len)
 
 	if (rl > 0 && !strncmp(path, root, (size_t)rl) && path[rl] == '/')
 		shown = path + rl;
+	/* FUNC+OFF, or an address */
+	char *plus = strchr(pr->name, '+');
+	uint64_t extra = 0;
+
+	if (plus) {
+		if (!parse_u64(plus + 1, &extra))
+			return parse_error_at(ps, pos, len, "%s: bad offset '%s'", kind, plus + 1);
+		*plus = 0;
+	}
+	if (!strncmp(pr->name, "0x", 2) || isdigit((unsigned char)pr->name[0])) {
+		uint64_t addr;
+		struct tp_probe one = *pr;
+
+		if (!parse_u64(pr->name, &addr) || !elf_vaddr_to_offset(es, addr, &one.offset))
+			return parse_error_at(ps, pos, len, "%s: %s is not an address in %s", kind, pr->name, path);
+		one.offset += extra;
+		snprintf(one.text, sizeof(one.text), "%s:%s:%s", kind, shown, pr->name);
+		return add_probe(ps, &one);
+	}
 	for (int pass = 0; pass < 2; pass++) {
 		VEC(struct elf_sym) *v = pass ? (void *)&es->aliases : (void *)&es->syms;
 
@@ -179,8 +200,15 @@ static int uprobes(struct parser *ps, struct tp_probe *pr, int pos, int len)
 			 * misses some symbols (IFUNCs) that we list. */
 			if (!elf_vaddr_to_offset(es, v->v[i].addr, &one.offset))
 				continue;
+			if (extra && extra >= v->v[i].size)
+				return parse_error_at(ps, pos, len, "%s: offset %llu is past the end of %s (%llu bytes)", kind,
+						      (unsigned long long)extra, fn, (unsigned long long)v->v[i].size);
+			one.offset += extra;
 			snprintf(one.name, sizeof(one.name), "%s", fn);
-			snprintf(one.text, sizeof(one.text), "%s:%s:%s", kind, shown, fn);
+			if (extra)
+				snprintf(one.text, sizeof(one.text), "%s:%s:%s+%llu", kind, shown, fn, (unsigned long long)extra);
+			else
+				snprintf(one.text, sizeof(one.text), "%s:%s:%s", kind, shown, fn);
 			add_probe(ps, &one);
 			found++;
 			if (!has_glob(pr->name))
@@ -259,6 +287,19 @@ int probes_parse_word(struct parser *ps)
 		bool prof = t[0] == 'p';
 
 		pr.type = prof ? PT_PROFILE : PT_INTERVAL;
+		char unit_buf[8] = "", num_buf[32] = "";
+
+		if (nparts == 2) { /* interval:100ms, profile:99hz (bpftrace's newer shorthand) */
+			size_t dl = strspn(parts[1], "0123456789");
+
+			if (dl && dl < sizeof(num_buf) && strlen(parts[1] + dl) < sizeof(unit_buf)) {
+				memcpy(num_buf, parts[1], dl);
+				snprintf(unit_buf, sizeof(unit_buf), "%s", parts[1] + dl);
+				parts[1] = unit_buf;
+				parts[2] = num_buf;
+				nparts = 3;
+			}
+		}
 		if (nparts != 3 || !parse_u64s(parts[2], &v))
 			return parse_error_at(ps, start, len, "%s needs UNIT:N, e.g. %s", prof ? "profile" : "interval",
 					prof ? "profile:hz:99" : "interval:s:1");
@@ -297,18 +338,43 @@ int probes_parse_word(struct parser *ps)
 	}
 	if (!strcmp(t, "usdt") || !strcmp(t, "U")) {
 		char path[PATH_MAX];
+		struct usdt_note *notes = NULL;
+		int nn, found = 0;
 
-		if (nparts != 4)
-			return parse_error_at(ps, start, len, "usdt needs PATH:PROVIDER:NAME");
+		if (nparts != 3 && nparts != 4)
+			return parse_error_at(ps, start, len, "usdt needs PATH:[PROVIDER:]NAME");
 		pr.type = PT_USDT;
 		if (!tp_resolve_binary(parts[1], ps->p->pid, path, sizeof(path)))
 			return parse_error_at(ps, start, len, "usdt: no such file or library: %s", parts[1]);
 		snprintf(pr.target, sizeof(pr.target), "%s", path);
-		snprintf(pr.provider, sizeof(pr.provider), "%s", nparts == 4 ? parts[2] : "");
-		snprintf(pr.name, sizeof(pr.name), "%s", parts[nparts - 1]);
-		snprintf(pr.text, sizeof(pr.text), "usdt:%s:%s%s%s", path, pr.provider, pr.provider[0] ? ":" : "", pr.name);
-		return add_probe(ps, &pr);
+		/* the file's notes: the provider when it is left out, globs */
+		nn = tp_usdt_notes(path, &notes);
+		for (int i = 0; i < nn; i++) {
+			bool dup = false;
+
+			if ((nparts == 4 && fnmatch(parts[2], notes[i].provider, 0)) ||
+			    fnmatch(parts[nparts - 1], notes[i].name, 0))
+				continue;
+			for (int j = 0; j < i && !dup; j++) /* one probe per provider:name */
+				dup = !strcmp(notes[j].provider, notes[i].provider) && !strcmp(notes[j].name, notes[i].name);
+			if (dup)
+				continue;
+			struct tp_probe one = pr;
+
+			snprintf(one.provider, sizeof(one.provider), "%s", notes[i].provider);
+			snprintf(one.name, sizeof(one.name), "%s", notes[i].name);
+			snprintf(one.text, sizeof(one.text), "usdt:%s:%s:%s", path, one.provider, one.name);
+			add_probe(ps, &one);
+			found++;
+		}
+		free(notes);
+		if (!found)
+			return parse_error_at(ps, start, len, "usdt: no probe %s%s%s in %s", nparts == 4 ? parts[2] : "",
+					      nparts == 4 ? ":" : "", parts[nparts - 1], path);
+		return 0;
 	}
+	if (!strcmp(t, "rawtracepoint") || !strcmp(t, "rt"))
+		return parse_error_at(ps, start, len, "rawtracepoint probes are not supported yet; use tracepoint:");
 	if (!strcmp(t, "software") || !strcmp(t, "s")) {
 		if (nparts != 2 && nparts != 3)
 			return parse_error_at(ps, start, len, "software needs EVENT[:COUNT], e.g. software:page-faults:1");
@@ -377,4 +443,196 @@ int tp_format_field(const char *sys, const char *event, const char *field, unsig
 	}
 	fclose(f);
 	return err;
+}
+
+/* ---- USDT notes ------------------------------------------------------------- */
+
+int tp_usdt_notes(const char *path, struct usdt_note **out)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), n = 0, cap = 0;
+	Elf *e;
+	Elf_Scn *scn = NULL;
+
+	*out = NULL;
+	if (fd < 0)
+		return 0;
+	elf_version(EV_CURRENT);
+	if (!(e = elf_begin(fd, ELF_C_READ, NULL))) {
+		close(fd);
+		return 0;
+	}
+	while ((scn = elf_nextscn(e, scn))) {
+		GElf_Shdr sh;
+		Elf_Data *d;
+		size_t off = 0, noff, doff;
+		GElf_Nhdr nh;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_NOTE || !(d = elf_getdata(scn, NULL)))
+			continue;
+		while ((off = gelf_getnote(d, off, &nh, &noff, &doff)) > 0) {
+			const char *desc = (const char *)d->d_buf + doff;
+			const char *prov, *name;
+
+			if (nh.n_type != 3 || nh.n_namesz != 8 || memcmp((const char *)d->d_buf + noff, "stapsdt", 8) ||
+			    nh.n_descsz < 3 * 8 + 2)
+				continue;
+			prov = desc + 24;
+			name = prov + strnlen(prov, nh.n_descsz - 24) + 1;
+			if (name >= desc + nh.n_descsz)
+				continue;
+			if (n == cap) {
+				cap = cap ? cap * 2 : 16;
+				*out = xrealloc(*out, (size_t)cap * sizeof(**out));
+			}
+			snprintf((*out)[n].provider, sizeof((*out)[n].provider), "%s", prov);
+			snprintf((*out)[n].name, sizeof((*out)[n].name), "%.*s", (int)(desc + nh.n_descsz - name), name);
+			n++;
+		}
+	}
+	elf_end(e);
+	close(fd);
+	return n;
+}
+
+/* ---- -l ----------------------------------------------------------------------- */
+
+static void list_tracepoint_args(const char *cat, const char *name)
+{
+	char path[PATH_MAX + 600], line[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/kernel/tracing/events/%s/%s/format", cat, name);
+	if (!(f = fopen(path, "r")))
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		char *decl = strstr(line, "field:"), *semi;
+
+		if (!decl || !(semi = strchr(decl, ';')) || strstr(decl, "common_"))
+			continue;
+		*semi = 0;
+		printf("    %s\n", decl + 6);
+	}
+	fclose(f);
+}
+
+static bool want(const char *pattern, const char *full)
+{
+	return !pattern || !fnmatch(pattern, full, 0);
+}
+
+int tp_list(const char *pattern, bool verbose, pid_t pid)
+{
+	static const char *const sw[] = { "alignment-faults", "bpf-output", "context-switches", "cs",
+					  "cpu-clock", "cpu", "cpu-migrations", "migrations", "dummy",
+					  "emulation-faults", "major-faults", "minor-faults", "page-faults",
+					  "faults", "task-clock", NULL };
+	char full[PATH_MAX + 600], pat[PATH_MAX + 600];
+	const char *colon = pattern ? strchr(pattern, ':') : NULL;
+	int shown = 0;
+
+	/* short provider names as bpftrace's */
+	if (pattern && colon) {
+		static const struct { const char *s, *l; } alias[] = {
+			{ "t", "tracepoint" }, { "s", "software" }, { "u", "uprobe" }, { "U", "usdt" },
+			{ "ur", "uretprobe" }, { "p", "profile" }, { "i", "interval" },
+		};
+		size_t pl = (size_t)(colon - pattern);
+
+		snprintf(pat, sizeof(pat), "%s", pattern);
+		for (size_t i = 0; i < sizeof(alias) / sizeof(alias[0]); i++)
+			if (strlen(alias[i].s) == pl && !strncmp(pattern, alias[i].s, pl))
+				snprintf(pat, sizeof(pat), "%s%s", alias[i].l, colon);
+		pattern = pat;
+		colon = strchr(pattern, ':');
+	}
+	/* uprobe:BIN:FUNC and usdt:BIN:... list the file's functions or notes */
+	if (pattern && (!strncmp(pattern, "uprobe:", 7) || !strncmp(pattern, "uretprobe:", 10) ||
+			!strncmp(pattern, "usdt:", 5))) {
+		const char *bin = colon + 1, *rest = strchr(bin, ':');
+		char name[PATH_MAX], path[PATH_MAX];
+
+		snprintf(name, sizeof(name), "%.*s", rest ? (int)(rest - bin) : (int)strlen(bin), bin);
+		if (!tp_resolve_binary(name, pid, path, sizeof(path))) {
+			err_msg("-l: no such file or library: %s", name);
+			return -ENOENT;
+		}
+		char want_pat[PATH_MAX + 600];
+
+		snprintf(want_pat, sizeof(want_pat), "%.*s:%s:%s", (int)(colon - pattern), pattern, path,
+			 rest ? rest + 1 : "*");
+		if (pattern[1] == 's') { /* usdt */
+			struct usdt_note *notes;
+			int n = tp_usdt_notes(path, &notes);
+
+			for (int i = 0; i < n; i++) {
+				snprintf(full, sizeof(full), "usdt:%s:%s:%s", path, notes[i].provider, notes[i].name);
+				if (!fnmatch(want_pat, full, 0))
+					printf("%s\n", full), shown++;
+			}
+			free(notes);
+		} else {
+			struct symbolizer *sym = symbolizer_new();
+			struct elf_syms *es = sym_elf_path(sym, path);
+
+			for (size_t i = 0; es && i < es->syms.n; i++) {
+				snprintf(full, sizeof(full), "%.*s:%s:%s", (int)(colon - pattern), pattern, path, es->syms.v[i].name);
+				if (!fnmatch(want_pat, full, 0))
+					printf("%s\n", full), shown++;
+			}
+			symbolizer_free(sym);
+		}
+		return shown ? 0 : -ENOENT;
+	}
+	if (pattern && (!strncmp(pattern, "kprobe:", 7) || !strncmp(pattern, "kretprobe:", 10) ||
+			!strncmp(pattern, "kfunc:", 6) || !strncmp(pattern, "fentry:", 7))) {
+		err_msg("-l %s: %.*s probes are not supported by bpfprof trace", pattern, (int)(colon - pattern), pattern);
+		return -ENOTSUP;
+	}
+	/* a pattern without a provider matches whole names, as bpftrace's */
+	if (pattern && !colon) {
+		static char any[PATH_MAX + 1200];
+
+		if (strchr(pattern, '*') || strchr(pattern, '?'))
+			snprintf(any, sizeof(any), "*:%.*s", PATH_MAX, pattern);
+		else
+			snprintf(any, sizeof(any), "*%.*s*", PATH_MAX, pattern);
+		pattern = any;
+	}
+	for (int i = 0; sw[i]; i++) {
+		snprintf(full, sizeof(full), "software:%s:", sw[i]);
+		if (want(pattern, full) || (pattern && !fnmatch(pattern, full, 0)))
+			printf("%s\n", full), shown++;
+	}
+	const char *root = "/sys/kernel/tracing/events";
+	struct dirent **cats = NULL;
+	int nc = scandir(root, &cats, NULL, alphasort);
+
+	for (int c = 0; c < nc; c++) {
+		char dir[PATH_MAX];
+		struct dirent **evs = NULL;
+		int ne;
+
+		if (cats[c]->d_name[0] == '.' || cats[c]->d_type != DT_DIR) {
+			free(cats[c]);
+			continue;
+		}
+		snprintf(dir, sizeof(dir), "%s/%s", root, cats[c]->d_name);
+		ne = scandir(dir, &evs, NULL, alphasort);
+		for (int e = 0; e < ne; e++) {
+			if (evs[e]->d_name[0] != '.' && evs[e]->d_type == DT_DIR) {
+				snprintf(full, sizeof(full), "tracepoint:%s:%s", cats[c]->d_name, evs[e]->d_name);
+				if (want(pattern, full)) {
+					printf("%s\n", full);
+					shown++;
+					if (verbose)
+						list_tracepoint_args(cats[c]->d_name, evs[e]->d_name);
+				}
+			}
+			free(evs[e]);
+		}
+		free(evs);
+		free(cats[c]);
+	}
+	free(cats);
+	return 0;
 }

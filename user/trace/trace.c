@@ -21,6 +21,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 
 #include "trace/trace_user.h"
@@ -50,7 +51,9 @@ struct trace {
 	pid_t pid, child;
 	const char *cmd;          /* for messages */
 	const char *format;
-	VEC(const char *) outputs;
+	VEC(const char *) outputs; /* --profile */
+	const char *out_path;      /* -o */
+	bool list;                 /* -l */
 	int stack_depth;
 	struct stat_snapshot stats;
 	bool multi;               /* uprobes through uprobe_multi links */
@@ -614,19 +617,27 @@ again:
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: %s trace [options] 'PROGRAM' [-- CMD ARGS...]   (or -e 'PROGRAM')\n"
-		"Runs a bpftrace-style one-liner (a subset: docs/trace.md) with a precompiled\n"
-		"BPF program: no compiler at run time.\n\n"
-		"  -e PROGRAM          the program\n"
+		"usage: %s trace [options] PROGRAM|FILE|- [ARGS...] [-- CMD ARGS...]\n"
+		"       %s trace -l [PATTERN]\n"
+		"Runs a program in bpftrace's language (docs/trace.md), compiled to BPF\n"
+		"without LLVM. ARGS are its positional parameters ($1, $2, ...).\n\n"
+		"  -e PROGRAM          the program (else FILE, - for stdin, or the text)\n"
+		"  -l [PATTERN]        list probes (tracepoint:, software:, uprobe:BIN:, usdt:BIN:);\n"
+		"                      with -v, tracepoints' arguments\n"
 		"  -d, --duration SEC  stop after SEC (default: until exit(), Ctrl-C or -c/-p ends)\n"
 		"  -p, --pid PID       only events of PID (uprobes in PID)\n"
-		"  -- CMD ARGS...      run CMD once attached; stop when it exits (or -c 'CMD ARGS',\n"
-		"                      split at spaces, as bpftrace takes it)\n"
+		"  -c 'CMD ARGS'       run CMD once attached; stop when it exits (also -- CMD ARGS...)\n"
+		"  -o, --output FILE   write the output to FILE (as bpftrace)\n"
 		"  -f, --format FMT    text (default, as bpftrace), json (bpftrace's NDJSON), or a\n"
 		"                      profile format for a ustack/kstack-keyed count()/sum() map:\n"
 		"                      %s\n"
-		"  -o, --output FILE   profile file(s); format from the extension (repeatable)\n"
-		"  -v, --verbose       libbpf messages\n", prog_name, renderer_names());
+		"  --profile FILE      that map as a profile file; format from the extension\n"
+		"                      (repeatable)\n"
+		"  -q, --quiet         no 'Attaching N probes...'\n"
+		"  --unsafe            allow system() and signal()\n"
+		"  -k, -B MODE, --no-warnings   accepted for bpftrace's command lines\n"
+		"  -v, --verbose       libbpf messages, instruction counts\n"
+		"  -V, --version       the version\n", prog_name, prog_name, renderer_names());
 }
 
 static int print_all_libbpf(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -665,13 +676,17 @@ static volatile sig_atomic_t stop_signal;
 static void on_signal(int sig) { stop_signal = sig; }
 
 /* The command line into t; the exit status on an error, else -1. */
+enum { OPT_PROFILE = 1000, OPT_UNSAFE, OPT_NO_WARNINGS };
+
 static int parse_args(struct trace *t, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "duration", required_argument, 0, 'd' }, { "pid", required_argument, 0, 'p' },
 		{ "format", required_argument, 0, 'f' }, { "output", required_argument, 0, 'o' },
 		{ "verbose", no_argument, 0, 'v' }, { "help", no_argument, 0, 'h' },
-		{ "quiet", no_argument, 0, 'q' }, { 0 },
+		{ "quiet", no_argument, 0, 'q' }, { "profile", required_argument, 0, OPT_PROFILE },
+		{ "unsafe", no_argument, 0, OPT_UNSAFE }, { "no-warnings", no_argument, 0, OPT_NO_WARNINGS },
+		{ "version", no_argument, 0, 'V' }, { 0 },
 	};
 	char *save = NULL;
 	int opt, nopt = argc;
@@ -686,7 +701,7 @@ static int parse_args(struct trace *t, int argc, char **argv)
 		}
 	}
 	cli_getopt_start();
-	while ((opt = cli_getopt(nopt, argv, ":e:d:p:c:f:o:vhq", opts, "trace")) != -1) {
+	while ((opt = cli_getopt(nopt, argv, ":e:d:p:c:f:o:vhqlkB:VI:", opts, "trace")) != -1) {
 		switch (opt) {
 		case 'e': t->src = optarg; break;
 		case 'd':
@@ -716,12 +731,25 @@ static int parse_args(struct trace *t, int argc, char **argv)
 			break;
 		}
 		case 'f': t->format = optarg; break;
-		case 'o': vec_push(&t->outputs, optarg); break;
+		case 'o': t->out_path = optarg; break;
+		case OPT_PROFILE: vec_push(&t->outputs, optarg); break;
+		case OPT_UNSAFE: t->prog.unsafe = true; break;
+		case OPT_NO_WARNINGS: case 'k': case 'B': case 'I': break;
+		case 'l': t->list = true; break;
 		case 'v': t->verbose = true; break;
 		case 'q': t->quiet = true; break;
+		case 'V': printf("bpfprof trace %s (bpftrace's language, without LLVM)\n", BPFPROF_VERSION); return EXIT_OK;
 		case 'h': usage(stdout); return EXIT_OK;
 		default: return EXIT_USAGE; /* cli_getopt said why */
 		}
+	}
+	if (t->list) {
+		t->src = optind < nopt ? argv[optind++] : NULL;
+		if (optind < nopt) {
+			err_msg("-l takes one pattern");
+			return EXIT_USAGE;
+		}
+		return -1;
 	}
 	if (!t->src && optind < nopt) {
 		/* As bpftrace: a script file, or - for stdin; our extension: a
@@ -742,10 +770,13 @@ static int parse_args(struct trace *t, int argc, char **argv)
 			t->src = arg;
 		}
 	}
-	if (!t->src || optind < nopt) {
-		err_msg(t->src ? "one program only (quote it)" : "no program (see %s trace --help)", prog_name);
+	if (!t->src) {
+		err_msg("no program (see %s trace --help)", prog_name);
 		return EXIT_USAGE;
 	}
+	/* the rest: positional parameters $1..$N */
+	while (optind < nopt)
+		vec_push(&t->prog.params, argv[optind++]);
 	if (t->cmd_argv && !t->cmd_argv[0]) {
 		err_msg("no command after -- (or -c)");
 		return EXIT_USAGE;
@@ -759,8 +790,22 @@ static int parse_args(struct trace *t, int argc, char **argv)
 	}
 	t->profile_out = t->outputs.n || (t->format && strcmp(t->format, "text") && !t->json);
 	if (t->json && t->outputs.n) {
-		err_msg("-f json prints to stdout; -o writes profiles (use one or the other)");
+		err_msg("-f json prints the program's output; --profile writes profiles (use one or the other)");
 		return EXIT_USAGE;
+	}
+	if (t->out_path) {
+		int fd;
+
+		if (output_check_path(t->out_path) < 0)
+			return EXIT_USAGE;
+		fd = open(t->out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+		if (fd < 0) {
+			err_msg("-o %s: %s", t->out_path, strerror(errno));
+			return EXIT_USAGE;
+		}
+		fflush(stdout);
+		dup2(fd, STDOUT_FILENO);
+		close(fd);
 	}
 	return -1;
 }
@@ -1026,6 +1071,8 @@ int trace_main(int argc, char **argv)
 		return finish(&t, EXIT_RUNTIME);
 	/* Tracepoint names and formats live in tracefs: mount it if needed. */
 	sysinfo_mount_tracefs();
+	if (t.list)
+		return finish(&t, tp_list(t.src, t.verbose, t.pid) < 0 ? EXIT_USAGE : EXIT_OK);
 	t.prog.pid = t.pid;
 	/* ustack is walked with unwind tables, which need each file's ELF
 	 * kept; the parser loads the probed files. */

@@ -196,6 +196,9 @@ bool tp_resolve_binary(const char *name, pid_t pid, char *out, size_t n);
 int tp_format_field(const char *sys, const char *event, const char *field, unsigned *off,
 		    unsigned *size, unsigned *sgn, int *is_str);
 
+/* -l [PATTERN]: probes listed as bpftrace lists them; 0 or -errno. */
+int tp_list(const char *pattern, bool verbose, pid_t pid);
+
 /* An error at [pos, pos+len) of src, as bpftrace prints it. */
 int tp_error(const char *src, int pos, int len, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
