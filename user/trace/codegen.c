@@ -1099,6 +1099,47 @@ static int gen_call_stmt(struct cg *c, struct node *n)
 		vec_push(&c->returns, JA(c));
 		return 0;
 	}
+	case F_JOIN: {
+		/* the array's strings, up to the first NULL, into the record */
+		struct tp_fmt *f = &c->p->fmts.v[n->slot];
+		int save = c->scr, off = scr_alloc(c, n, (int)f->size), ssz = str_size(c);
+		int base = frame_alloc(c), ptr = frame_alloc(c);
+		VEC(size_t) stop = { 0 };
+
+		if ((err = gen_int(c, n->kids.v[0])))
+			return err;
+		STX(c, BPF_DW, FP, R0, base);
+		ST_I(c, BPF_W, R7, off, n->slot);
+		ST_I(c, BPF_W, R7, off + 4, 0);
+		ST_I(c, BPF_DW, R7, off + 8, 0);
+		for (int i = 0; i < TR_JOIN_MAX; i++) {
+			ST_I(c, BPF_DW, FP, ptr, 0);
+			MOV_R(c, R1, FP);
+			ALU_I(c, BPF_ADD, R1, ptr);
+			MOV_I(c, R2, 8);
+			LDX(c, BPF_DW, R3, FP, base);
+			ALU_I(c, BPF_ADD, R3, 8 * i);
+			CALL(c, BPF_FUNC_probe_read);
+			LDX(c, BPF_DW, R3, FP, ptr);
+			vec_push(&stop, JMP_I(c, BPF_JEQ, R3, 0));
+			scr_addr(c, R1, off + 16 + i * ssz);
+			MOV_I(c, R2, ssz);
+			CALL(c, BPF_FUNC_probe_read_str);
+			ST_I(c, BPF_DW, R7, off + 8, i + 1);
+		}
+		for (size_t i = 0; i < stop.n; i++)
+			patch(c, stop.v[i]);
+		vec_free(&stop);
+		ld_map(c, R1, c->fds->ring);
+		scr_addr(c, R2, off);
+		MOV_I(c, R3, (int32_t)f->size);
+		MOV_I(c, R4, 0);
+		CALL(c, BPF_FUNC_ringbuf_output);
+		frame_free(c);
+		frame_free(c);
+		c->scr = save;
+		return 0;
+	}
 	case F_DELETE: {
 		struct node *m = n->kids.v[0];
 		struct tp_map *mp = &c->p->maps.v[m->slot];

@@ -622,6 +622,30 @@ static int parse_preamble_item(struct parser *ps, bool *done)
 	int err;
 
 	*done = false;
+	if (!strncmp(s, "#define", 7) && isspace((unsigned char)s[7])) {
+		/* an object-like macro: its value parsed as an expression (sema
+		 * puts it where the name is used) */
+		struct tp_macro m = { 0 };
+		const char *e = strchr(s, '\n');
+		int end = e ? (int)(e - ps->s) : (int)strlen(ps->s);
+
+		ps->pos += 7;
+		if ((err = lex_next(ps)))
+			return err;
+		if (ps->t.kind != T_IDENT)
+			return ERR_TOK(ps, "#define: expected a name");
+		snprintf(m.name, sizeof(m.name), "%.63s", ps->t.text);
+		if (ps->s[ps->pos] == '(')
+			return ERR_TOK(ps, "#define: macros with parameters are not supported");
+		lex_skip_space(ps);
+		if (ps->pos < end) {
+			if ((err = lex_next(ps)) || (err = parse_expr(ps, &m.value)))
+				return err;
+			ps->pos = ps->t.pos; /* the token after the value is the next item's */
+		}
+		vec_push(&ps->p->macros, m);
+		return 0;
+	}
 	if (*s == '#') {
 		const char *e = strchr(s, '\n');
 
@@ -714,4 +738,5 @@ void tp_free(struct tp_program *p)
 	vec_free(&p->vars);
 	vec_free(&p->fmts);
 	vec_free(&p->params);
+	vec_free(&p->macros);
 }

@@ -270,7 +270,17 @@ void tp_printf(struct tp_printer *pr, const struct tp_fmt *f, const uint8_t *rec
 	struct sb b = { 0 };
 
 	sb_add(&b, "%s", "");
-	if (f->action == TR_ACT_TIME) {
+	if (f->action == TR_ACT_JOIN) {
+		int64_t cnt = i64_at(rec + sizeof(struct tr_rec));
+		int ssz = (pr->p->strlen_max + 7) & ~7;
+
+		for (int64_t i = 0; i < cnt && i < TR_JOIN_MAX; i++) {
+			const char *a = (const char *)rec + sizeof(struct tr_rec) + 8 + i * ssz;
+
+			sb_add(&b, "%s%.*s", i ? f->fmt : "", ssz, a);
+		}
+		sb_add(&b, "\n");
+	} else if (f->action == TR_ACT_TIME) {
 		char buf[512];
 		time_t now = time(NULL);
 		struct tm tm;

@@ -309,8 +309,34 @@ static int builtin(struct sema *s, struct node *n)
 		}
 	}
 	switch (n->op) {
-	case 0:
+	case 0: {
+		int64_t v;
+
+		for (size_t i = 0; i < s->p->macros.n; i++) {
+			const struct tp_macro *m = &s->p->macros.v[i];
+
+			if (strcmp(m->name, w))
+				continue;
+			if (!m->value)
+				return ERR(s, n, "%s is defined empty", w);
+			int pos = n->pos, len = n->len;
+
+			*n = *m->value; /* the macro's expression in place of its name */
+			n->kids.v = NULL;
+			n->kids.n = n->kids.cap = 0;
+			for (size_t k = 0; k < m->value->kids.n; k++)
+				vec_push(&n->kids, m->value->kids.v[k]);
+			n->pos = pos, n->len = len;
+			return expr(s, n);
+		}
+		if (tp_known_constant(w, &v)) {
+			n->k = N_INT;
+			n->num = v;
+			n->ty = t_int(64, true);
+			return 0;
+		}
 		return ERR(s, n, "unknown identifier '%s'", w);
+	}
 	case B_PID: case B_TID: case B_UID: case B_GID: case B_CPU: case B_NUMAID: case B_CPID:
 		n->ty = t_int(32, false);
 		return 0;
@@ -669,7 +695,7 @@ static int call(struct sema *s, struct node *n)
 		{ "kstack", F_KSTACK, 0, 2 }, { "ustack", F_USTACK, 0, 2 }, { "time", F_TIME, 0, 1 },
 		{ "signal", F_SIGNAL, 1, 1 }, { "system", F_SYSTEM, 1, 17 }, { "cat", F_CAT, 1, 17 },
 		{ "sizeof", F_SIZEOF, 1, 1 }, { "has_key", F_HAS_KEY, 2, 17 }, { "strcontains", F_STRCONTAINS, 2, 2 },
-		{ "errorf", F_ERRORF, 1, 17 }, { "bswap", F_BSWAP, 1, 1 },
+		{ "errorf", F_ERRORF, 1, 17 }, { "bswap", F_BSWAP, 1, 1 }, { "join", F_JOIN, 1, 2 },
 	};
 	int nargs = (int)n->kids.n, err;
 
@@ -686,7 +712,7 @@ static int call(struct sema *s, struct node *n)
 		}
 	}
 	if (!n->op) {
-		static const char *const later[] = { "ntop", "join", "buf", "strftime", "kaddr", "uaddr", "cgroupid",
+		static const char *const later[] = { "ntop", "buf", "strftime", "kaddr", "uaddr", "cgroupid",
 						     "macaddr", "path", "reg", "override", "kptr", "uptr", "percpu_kaddr",
 						     "skboutput", "pton", "offsetof", "len", "unwatch", "debugf", "nsecs",
 						     "cgroup_path", "socket_cookie", NULL };
@@ -724,6 +750,25 @@ static int call(struct sema *s, struct node *n)
 			return ERR(s, n, "system() needs --unsafe");
 		return record(s, n, n->op == F_PRINTF || n->op == F_ERRORF ? TR_ACT_PRINTF :
 				    n->op == F_SYSTEM ? TR_ACT_SYSTEM : TR_ACT_CAT, 1, f->str);
+	}
+	case F_JOIN: {
+		struct tp_fmt f = { .action = TR_ACT_JOIN, .map = -1 };
+		int ssz = (s->p->strlen_max + 7) & ~7;
+
+		if (n->kids.v[0]->ty.k != TY_INT)
+			return ERR(s, n->kids.v[0], "join() takes an array of string pointers (char **)");
+		if (nargs == 2 && n->kids.v[1]->k != N_STR)
+			return ERR(s, n->kids.v[1], "join()'s separator must be a string literal");
+		f.fmt = xstrdup(nargs == 2 ? n->kids.v[1]->str : " ");
+		f.nargs = 0;
+		f.size = sizeof(struct tr_rec) + 8 + TR_JOIN_MAX * ssz;
+		if (s->pass == 1) {
+			vec_push(&s->p->fmts, f);
+			n->slot = (int)s->p->fmts.n - 1;
+		} else {
+			free(f.fmt);
+		}
+		return 0;
 	}
 	case F_TIME: {
 		const char *fmt = "%H:%M:%S\n";

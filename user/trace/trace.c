@@ -839,7 +839,7 @@ static int on_record(void *ctx, void *data, size_t size)
 	if (size < f->size || t->exited)
 		return 0;
 	switch (f->action) {
-	case TR_ACT_PRINTF: case TR_ACT_TIME: case TR_ACT_SYSTEM: case TR_ACT_CAT:
+	case TR_ACT_PRINTF: case TR_ACT_TIME: case TR_ACT_SYSTEM: case TR_ACT_CAT: case TR_ACT_JOIN:
 		tp_printf(&t->printer, f, data);
 		break;
 	case TR_ACT_PRINT_VAL:

@@ -49,6 +49,7 @@ enum ty_kind {
 };
 
 #define TY_MAX_ELEMS 16
+#define TR_JOIN_MAX 16            /* join(): arguments read */
 
 struct type {
 	uint8_t k;
@@ -84,7 +85,7 @@ enum {
 enum {
 	F_PRINTF = 1, F_PRINT, F_CLEAR, F_ZERO, F_DELETE, F_EXIT, F_COUNT, F_SUM, F_AVG, F_MIN, F_MAX,
 	F_STATS, F_HIST, F_LHIST, F_STR, F_STRNCMP, F_KSYM, F_USYM, F_KSTACK, F_USTACK, F_TIME, F_SIGNAL,
-	F_SYSTEM, F_CAT, F_SIZEOF, F_HAS_KEY, F_STRCONTAINS, F_ERRORF, F_NSECS, F_BSWAP,
+	F_SYSTEM, F_CAT, F_SIZEOF, F_HAS_KEY, F_STRCONTAINS, F_ERRORF, F_NSECS, F_BSWAP, F_JOIN,
 };
 
 /* Operators beyond single characters. */
@@ -158,6 +159,12 @@ struct tp_block {
 	int pos;
 };
 
+/* #define NAME VALUE */
+struct tp_macro {
+	char name[64];
+	struct node *value;       /* NULL: defined empty */
+};
+
 struct tp_program {
 	const char *src;
 	VEC(struct tp_probe) probes;
@@ -168,6 +175,7 @@ struct tp_program {
 	VEC(struct node *) nodes; /* every node, to free */
 	VEC(void *) allocs;       /* types' arrays, strings */
 	VEC(char *) params;       /* positional parameters $1..$N */
+	VEC(struct tp_macro) macros;
 	int strlen_max;           /* config max_strlen (64) */
 	int map_keys_max;         /* config max_map_keys (4096) */
 	pid_t pid;                /* -p: uprobes in this process, events filtered */
@@ -195,6 +203,10 @@ bool tp_resolve_binary(const char *name, pid_t pid, char *out, size_t n);
  * such field. *is_str for char arrays and __data_loc strings. */
 int tp_format_field(const char *sys, const char *event, const char *field, unsigned *off,
 		    unsigned *size, unsigned *sgn, int *is_str);
+
+/* A constant by name: #defines of the kernel's headers that tools use,
+ * then the kernel's enums (BTF). */
+bool tp_known_constant(const char *name, int64_t *v);
 
 /* -l [PATTERN]: probes listed as bpftrace lists them; 0 or -errno. */
 int tp_list(const char *pattern, bool verbose, pid_t pid);
