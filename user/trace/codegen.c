@@ -169,6 +169,7 @@ static void trunc_int(struct cg *c, int reg, int bits, bool sign)
 }
 
 static int gen_int(struct cg *c, struct node *n);
+static int str_size(struct cg *c);
 static int gen_value(struct cg *c, struct node *n, int off);
 static int gen_stmt(struct cg *c, struct node *n);
 
@@ -495,6 +496,46 @@ static int gen_field_int(struct cg *c, struct node *n)
 	return 0;
 }
 
+/* A kernel struct's member: r0 = its address, then (ints, pointers) its
+ * value read, or (char arrays) the string at scratch off. */
+static int gen_kfield(struct cg *c, struct node *n, int off)
+{
+	int err;
+
+	if ((err = gen_int(c, n->a)))
+		return err;
+	if (n->field_off)
+		ALU_I(c, BPF_ADD, R0, n->field_off);
+	switch (n->kfield) {
+	case TKM_INT: case TKM_PTR: {
+		int t = frame_alloc(c), size = n->field_size > 8 ? 8 : n->field_size;
+
+		MOV_R(c, R3, R0);
+		ST_I(c, BPF_DW, FP, t, 0);
+		MOV_R(c, R1, FP);
+		ALU_I(c, BPF_ADD, R1, t);
+		MOV_I(c, R2, size);
+		CALL(c, BPF_FUNC_probe_read);
+		LDX(c, BPF_DW, R0, FP, t);
+		frame_free(c);
+		trunc_int(c, R0, n->ty.bits, n->ty.sign);
+		return 0;
+	}
+	case TKM_CHARS: {
+		int lim = n->field_size < str_size(c) ? n->field_size : str_size(c);
+
+		MOV_R(c, R3, R0);
+		zero_scr(c, off, str_size(c));
+		scr_addr(c, R1, off);
+		MOV_I(c, R2, lim);
+		CALL(c, BPF_FUNC_probe_read_str);
+		return 0;
+	}
+	default:
+		return 0; /* the address */
+	}
+}
+
 static int gen_int(struct cg *c, struct node *n)
 {
 	int err;
@@ -568,6 +609,8 @@ static int gen_int(struct cg *c, struct node *n)
 		trunc_int(c, R0, n->ty.bits, n->ty.sign);
 		return 0;
 	case N_FIELD:
+		if (n->kfield)
+			return gen_kfield(c, n, -1);
 		if (n->a->k == N_BUILTIN && n->a->op == B_ARGS)
 			return gen_field_int(c, n);
 		if (n->a->k == N_BUILTIN && !strcmp(n->a->str, "args"))
@@ -750,6 +793,8 @@ static int gen_value(struct cg *c, struct node *n, int off)
 			return 0;
 		}
 		case N_FIELD: /* args.FIELD as a string */
+			if (n->kfield)
+				return gen_kfield(c, n, off);
 			zero_scr(c, off, str_size(c));
 			if (n->num == 2) { /* __data_loc: offset in the low 16 bits */
 				LDX(c, BPF_W, R3, R6, n->field_off);

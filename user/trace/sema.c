@@ -346,7 +346,14 @@ static int builtin(struct sema *s, struct node *n)
 	case B_TRUE: case B_FALSE:
 		n->ty = t_int(64, false);
 		return 0;
-	case B_NSECS: case B_ELAPSED: case B_CGROUP: case B_CURTASK: case B_JIFFIES:
+	case B_CURTASK: {
+		int id = tp_ktype_struct("task_struct");
+
+		n->ty = t_int(64, false);
+		n->ty.btf_id = id > 0 ? (uint32_t)id : 0;
+		return 0;
+	}
+	case B_NSECS: case B_ELAPSED: case B_CGROUP: case B_JIFFIES:
 		n->ty = t_int(64, false);
 		return 0;
 	case B_COMM:
@@ -429,6 +436,45 @@ static int tp_field(struct sema *s, struct node *n)
 }
 
 static int call(struct sema *s, struct node *n);
+
+/* a->f or a.f on a kernel struct (or a pointer to one), from BTF. */
+static int kernel_field(struct sema *s, struct node *n)
+{
+	struct tp_kmember m;
+	int err = tp_ktype_member((int)n->a->ty.btf_id, n->str, &m);
+
+	if (err == -EOPNOTSUPP)
+		return ERR(s, n, "%s is a bit field: not supported yet", n->str);
+	if (err < 0)
+		return ERR(s, n, "struct %s has no field named %s", tp_ktype_name((int)n->a->ty.btf_id), n->str);
+	n->kfield = (uint8_t)m.kind;
+	n->field_off = (uint16_t)m.offset;
+	n->field_size = (uint8_t)(m.size > 255 ? 255 : m.size);
+	if (m.offset > 65535)
+		return ERR(s, n, "field %s lies too far into its struct", n->str);
+	switch (m.kind) {
+	case TKM_INT:
+		n->ty = t_int((int)m.size * 8, m.sign);
+		return 0;
+	case TKM_PTR: {
+		struct tp_kmember to;
+
+		n->ty = t_int(64, false);
+		if (!m.char_ptr && tp_ktype_pointee((int)m.target_id, &to) == 0 && to.kind == TKM_STRUCT)
+			n->ty.btf_id = to.type_id;
+		return 0;
+	}
+	case TKM_CHARS:
+		n->ty = t_str(s);
+		return 0;
+	case TKM_STRUCT:
+		n->ty = (struct type){ .k = TY_STRUCT, .size = 8, .btf_id = m.type_id };
+		return 0;
+	default: /* an array: its address */
+		n->ty = t_int(64, false);
+		return 0;
+	}
+}
 
 /* A string-typed expression, or a literal. */
 static bool is_str(const struct node *n)
@@ -543,6 +589,8 @@ static int expr(struct sema *s, struct node *n)
 		}
 		if ((err = expr(s, n->a)))
 			return err;
+		if ((n->a->ty.k == TY_INT && n->a->ty.btf_id) || n->a->ty.k == TY_STRUCT)
+			return kernel_field(s, n);
 		if (n->a->ty.k == TY_TUPLE && n->num >= 0) {
 			if (n->num >= n->a->ty.nelem)
 				return ERR(s, n, "the tuple has %d elements", n->a->ty.nelem);
@@ -576,7 +624,25 @@ static int expr(struct sema *s, struct node *n)
 				return 0;
 			}
 		}
-		return ERR(s, n, "cast to '%s' is not supported yet (integer casts are; struct types need BTF)", n->str);
+		if (strchr(n->str, '*') && (!strncmp(n->str, "struct ", 7) || !strncmp(n->str, "union ", 6))) {
+			char name[256];
+			int id;
+
+			snprintf(name, sizeof(name), "%s", n->str);
+			*strchr(name, '*') = 0;
+			name[strcspn(name, " ") + strcspn(name + strcspn(name, " ") + 1, " *") + 1] = 0;
+			id = tp_ktype_struct(name);
+			if (id <= 0)
+				return ERR(s, n, "cast to '%s': the kernel has no type %s (struct definitions in the "
+					   "program are not read yet)", n->str, name);
+			if (n->a->ty.k != TY_INT)
+				return ERR(s, n, "only integers can be cast to %s", n->str);
+			n->ty = t_int(64, false);
+			n->ty.btf_id = (uint32_t)id;
+			n->num = 64;
+			return 0;
+		}
+		return ERR(s, n, "cast to '%s' is not supported yet (integer and kernel struct pointer casts are)", n->str);
 	}
 	case N_TUPLE: {
 		struct type tmp = { .k = TY_TUPLE, .nelem = (uint8_t)n->kids.n };

@@ -46,6 +46,7 @@ enum ty_kind {
 	TY_FUNCNAME,  /* attachment index, shown as the probed function */
 	TY_INET,      /* ntop(): {family, 16 address bytes} */
 	TY_TIMESTAMP, /* nsecs shown as a time */
+	TY_STRUCT,    /* a kernel struct in place: its address (btf_id) */
 };
 
 #define TY_MAX_ELEMS 16
@@ -61,6 +62,7 @@ struct type {
 	uint8_t mode;         /* stacks: 0 bpftrace, 1 perf, 2 raw */
 	struct type *elem;    /* TY_TUPLE: nelem types (owned by the program) */
 	uint16_t *off;        /* TY_TUPLE: offsets */
+	uint32_t btf_id;      /* TY_INT pointers to, and TY_STRUCT: a kernel type */
 };
 
 /* ---- the syntax tree ------------------------------------------------------- */
@@ -105,7 +107,7 @@ struct node {
 	const char *field_tp;     /* N_FIELD on args: tracepoint format used */
 	uint16_t field_off;       /* N_FIELD on args: offset and size in the record */
 	uint8_t field_size;
-	bool is_user;             /* pointer reads: user memory (uprobes) */
+	uint8_t kfield;           /* N_FIELD of a kernel struct: TKM_* of the member */
 };
 
 /* ---- maps, variables, formats ---------------------------------------------- */
@@ -207,6 +209,21 @@ int tp_format_field(const char *sys, const char *event, const char *field, unsig
 /* A constant by name: #defines of the kernel's headers that tools use,
  * then the kernel's enums (BTF). */
 bool tp_known_constant(const char *name, int64_t *v);
+
+/* Kernel types (BTF): a struct's id by name ("task_struct", "struct
+ * sock"), or -errno; a member's place and what it holds. */
+enum { TKM_INT = 1, TKM_PTR, TKM_CHARS, TKM_ARRAY, TKM_STRUCT };
+struct tp_kmember {
+	int kind;                 /* TKM_* */
+	uint32_t offset, size;
+	bool sign, char_ptr;
+	uint32_t type_id;         /* the member's type (modifiers skipped) */
+	uint32_t target_id;       /* TKM_PTR: pointee; TKM_ARRAY/CHARS: element */
+};
+int tp_ktype_struct(const char *name);
+int tp_ktype_member(int struct_id, const char *name, struct tp_kmember *out);
+int tp_ktype_pointee(int type_id, struct tp_kmember *out);
+const char *tp_ktype_name(int id);
 
 /* -l [PATTERN]: probes listed as bpftrace lists them; 0 or -errno. */
 int tp_list(const char *pattern, bool verbose, pid_t pid);
