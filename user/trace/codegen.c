@@ -472,13 +472,29 @@ static int gen_binop(struct cg *c, struct node *n)
 	return 0;
 }
 
-/* A tracepoint field's integer: loaded from the record. */
-static int gen_field_int(struct cg *c, struct node *n)
+/* One layout of a tracepoint field: its integer into r0, or (strings)
+ * its text at scratch off. */
+static void gen_fvar(struct cg *c, const struct node *n, const struct tp_fvar *v, int off)
 {
-	int size = n->field_size, sz = size == 1 ? BPF_B : size == 2 ? BPF_H : size == 4 ? BPF_W : BPF_DW;
+	int size = v->size, sz = size == 1 ? BPF_B : size == 2 ? BPF_H : size == 4 ? BPF_W : BPF_DW;
 
-	if (n->field_off >= 8 && n->field_off % size == 0 && (size == 1 || size == 2 || size == 4 || size == 8)) {
-		LDX(c, sz, R0, R6, n->field_off);
+	if (v->is_str) {
+		zero_scr(c, off, str_size(c));
+		if (v->is_str == 2) { /* __data_loc: offset in the low 16 bits */
+			LDX(c, BPF_W, R3, R6, v->off);
+			ALU_I(c, BPF_AND, R3, 0xffff);
+			ALU_R(c, BPF_ADD, R3, R6);
+		} else {
+			MOV_R(c, R3, R6);
+			ALU_I(c, BPF_ADD, R3, v->off);
+		}
+		scr_addr(c, R1, off);
+		MOV_I(c, R2, v->is_str == 1 && v->size < str_size(c) ? v->size : str_size(c));
+		CALL(c, BPF_FUNC_probe_read_kernel_str);
+		return;
+	}
+	if (v->off >= 8 && v->off % size == 0 && (size == 1 || size == 2 || size == 4 || size == 8)) {
+		LDX(c, sz, R0, R6, v->off);
 	} else {
 		int t = frame_alloc(c);
 
@@ -487,12 +503,42 @@ static int gen_field_int(struct cg *c, struct node *n)
 		ALU_I(c, BPF_ADD, R1, t);
 		MOV_I(c, R2, size > 8 ? 8 : size);
 		MOV_R(c, R3, R6);
-		ALU_I(c, BPF_ADD, R3, n->field_off);
+		ALU_I(c, BPF_ADD, R3, v->off);
 		CALL(c, BPF_FUNC_probe_read_kernel);
 		LDX(c, BPF_DW, R0, FP, t);
 		frame_free(c);
 	}
-	trunc_int(c, R0, n->ty.bits, n->ty.sign);
+	trunc_int(c, R0, size * 8, v->sign);
+	(void)n;
+}
+
+/* A tracepoint field: the layout of the attachment that fired. */
+static int gen_field(struct cg *c, struct node *n, int off)
+{
+	VEC(size_t) to = { 0 }, ends = { 0 };
+
+	if (n->nfvar <= 1) {
+		gen_fvar(c, n, &n->fvar[0], off);
+		return 0;
+	}
+	LDX(c, BPF_W, R1, R8, offsetof(struct tr_event, attach));
+	for (int v = 0; v + 1 < n->nfvar; v++)
+		for (int i = 0; i < n->fvar[v].nprobes; i++)
+			vec_push(&to, JMP_I(c, BPF_JEQ, R1, (int32_t)n->fvar[v].probes[i]));
+	gen_fvar(c, n, &n->fvar[n->nfvar - 1], off);
+	vec_push(&ends, JA(c));
+	size_t k = 0;
+
+	for (int v = 0; v + 1 < n->nfvar; v++) {
+		for (int i = 0; i < n->fvar[v].nprobes; i++)
+			patch(c, to.v[k++]);
+		gen_fvar(c, n, &n->fvar[v], off);
+		vec_push(&ends, JA(c));
+	}
+	for (size_t i = 0; i < ends.n; i++)
+		patch(c, ends.v[i]);
+	vec_free(&to);
+	vec_free(&ends);
 	return 0;
 }
 
@@ -611,10 +657,8 @@ static int gen_int(struct cg *c, struct node *n)
 	case N_FIELD:
 		if (n->kfield)
 			return gen_kfield(c, n, -1);
-		if (n->a->k == N_BUILTIN && n->a->op == B_ARGS)
-			return gen_field_int(c, n);
 		if (n->a->k == N_BUILTIN && !strcmp(n->a->str, "args"))
-			return gen_field_int(c, n);
+			return gen_field(c, n, -1);
 		{
 			int save = c->scr, off = scr_alloc(c, n, n->a->ty.size);
 
@@ -795,19 +839,7 @@ static int gen_value(struct cg *c, struct node *n, int off)
 		case N_FIELD: /* args.FIELD as a string */
 			if (n->kfield)
 				return gen_kfield(c, n, off);
-			zero_scr(c, off, str_size(c));
-			if (n->num == 2) { /* __data_loc: offset in the low 16 bits */
-				LDX(c, BPF_W, R3, R6, n->field_off);
-				ALU_I(c, BPF_AND, R3, 0xffff);
-				ALU_R(c, BPF_ADD, R3, R6);
-			} else {
-				MOV_R(c, R3, R6);
-				ALU_I(c, BPF_ADD, R3, n->field_off);
-			}
-			scr_addr(c, R1, off);
-			MOV_I(c, R2, n->num == 1 && n->field_size < str_size(c) ? n->field_size : str_size(c));
-			CALL(c, BPF_FUNC_probe_read_kernel_str);
-			return 0;
+			return gen_field(c, n, off);
 		default:
 			break;
 		}

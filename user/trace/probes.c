@@ -130,8 +130,9 @@ bool tp_resolve_binary(const char *name, pid_t pid, char *out, size_t n)
 			return in_target(pid, ls.found, out, n);
 	}
 	for (int i = 0; dirs[i]; i++) {
-		static const char *const forms[] = { "%s/%s", "%s/%s.so", "%s/%s.so.6", "%s/%s.so.1",
-						     "%s/lib%s.so", "%s/lib%s.so.6", "%s/lib%s.so.1", NULL };
+		static const char *const forms[] = { "%s/%s", "%s/%s.so", "%s/%s.so.6", "%s/%s.so.1", "%s/%s.so.0",
+						     "%s/lib%s.so", "%s/lib%s.so.6", "%s/lib%s.so.1", "%s/lib%s.so.0",
+						     "%s/lib%s.so.3", "%s/lib%s.so.2", NULL };
 
 		for (int j = 0; forms[j]; j++) {
 			snprintf(path, sizeof(path), forms[j], dirs[i], name);
@@ -139,6 +140,18 @@ bool tp_resolve_binary(const char *name, pid_t pid, char *out, size_t n)
 				return true;
 		}
 	}
+	/* a program on $PATH (uprobe:bash:readline) */
+	const char *envp = getenv("PATH");
+	char *paths = xstrdup(envp ? envp : "/usr/bin:/bin"), *save = NULL;
+
+	for (char *d = strtok_r(paths, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+		snprintf(path, sizeof(path), "%s/%s", d, name);
+		if (access(path, X_OK) == 0 && in_target(pid, path, out, n) && is_elf(out)) {
+			free(paths);
+			return true;
+		}
+	}
+	free(paths);
 	return false;
 }
 
@@ -401,7 +414,7 @@ int probes_parse_word(struct parser *ps)
 
 
 int tp_format_field(const char *sys, const char *event, const char *field, unsigned *off,
-		    unsigned *size, unsigned *sgn, int *is_str)
+		    unsigned *size, unsigned *sgn, int *is_str, char *decl_out, size_t decl_len)
 {
 	char path[PATH_MAX + 600], line[512];
 	int err = -ESRCH;
@@ -434,6 +447,8 @@ int tp_format_field(const char *sys, const char *event, const char *field, unsig
 		if ((size_t)(ne - name) != strlen(field) || strncmp(name, field, ne - name))
 			continue;
 		err = 0;
+		if (decl_out)
+			snprintf(decl_out, decl_len, "%.*s", (int)(name - decl - 6), decl + 6);
 		/* char arrays and __data_loc strings read as strings */
 		*is_str = strstr(decl, "__data_loc") ? 2 : (br && strstr(decl, "char ")) ? 1 : 0;
 		if (sscanf(o, "offset:%u", off) != 1 || sscanf(sz, "size:%u", size) != 1 ||

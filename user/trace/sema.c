@@ -398,40 +398,71 @@ static int builtin(struct sema *s, struct node *n)
 	return 0;
 }
 
-/* args.FIELD: every tracepoint of the block must have it, at one place. */
+/* args.FIELD: every tracepoint of the block must have it, of one kind
+ * (integer or string); where they place it differently, the code picks the
+ * layout by attachment. A pointer to a kernel struct can be followed. */
 static int tp_field(struct sema *s, struct node *n)
 {
-	bool any = false;
-	unsigned off0 = 0, size0 = 0;
+	int kind = -1;
 
+	n->nfvar = 0;
 	for (int i = 0; i < s->b->nprobes; i++) {
-		struct tp_probe *pr = &s->p->probes.v[s->b->first_probe + i];
+		int pi = s->b->first_probe + i;
+		struct tp_probe *pr = &s->p->probes.v[pi];
 		unsigned off = 0, size = 0, sgn = 0;
-		int is_str = 0, err;
+		int is_str = 0, err, v;
+		char decl[256] = "";
 
 		if (pr->type != PT_TRACEPOINT)
 			return ERR(s, n, "args is available in tracepoint blocks only");
-		err = tp_format_field(pr->target, pr->name, n->str, &off, &size, &sgn, &is_str);
+		err = tp_format_field(pr->target, pr->name, n->str, &off, &size, &sgn, &is_str, decl, sizeof(decl));
 		if (err == -ESRCH)
 			return ERR(s, n, "tracepoint %s:%s has no field '%s'", pr->target, pr->name, n->str);
 		if (err == -EINVAL)
 			return ERR(s, n, "args.%s: a field of a type trace cannot read", n->str);
 		if (err < 0)
 			return ERR(s, n, "cannot read the format of %s:%s: %s", pr->target, pr->name, strerror(-err));
-		if (any && (off != off0 || size != size0))
-			return ERR(s, n, "args.%s lies at different offsets in the matched tracepoints", n->str);
-		any = true;
-		off0 = off, size0 = size;
-		n->field_off = (uint16_t)off;
-		n->field_size = (uint8_t)(size > 255 ? 255 : size);
+		if (kind >= 0 && kind != !!is_str)
+			return ERR(s, n, "args.%s is a string in some of the block's tracepoints, not in others", n->str);
+		kind = !!is_str;
+		for (v = 0; v < n->nfvar; v++)
+			if (n->fvar[v].off == off && n->fvar[v].size == size && n->fvar[v].sign == sgn &&
+			    n->fvar[v].is_str == is_str)
+				break;
+		if (v == n->nfvar) {
+			struct tp_fvar *nv = xcalloc((size_t)n->nfvar + 1, sizeof(*nv));
+
+			if (n->nfvar)
+				memcpy(nv, n->fvar, (size_t)n->nfvar * sizeof(*nv));
+			vec_push(&s->p->allocs, (void *)nv);
+			n->fvar = nv;
+			n->fvar[v] = (struct tp_fvar){ .off = (uint16_t)off, .size = (uint8_t)(size > 255 ? 255 : size),
+						       .sign = (uint8_t)sgn, .is_str = (uint8_t)is_str };
+			n->fvar[v].probes = xcalloc((size_t)s->b->nprobes, sizeof(uint32_t));
+			vec_push(&s->p->allocs, (void *)n->fvar[v].probes);
+			n->nfvar++;
+		}
+		n->fvar[v].probes[n->fvar[v].nprobes++] = (uint32_t)pi;
 		if (is_str) {
 			n->ty = t_str(s);
-			n->num = is_str; /* 1: inline array, 2: __data_loc */
 		} else {
-			n->ty = t_int((int)size * 8, sgn);
-			n->num = 0;
+			n->ty = t_int(n->nfvar > 1 ? 64 : (int)size * 8, sgn);
+			/* struct foo *: followed with -> (kernel types) */
+			char *st = strstr(decl, "struct ");
+
+			if (st && strchr(st, '*')) {
+				char name[128];
+
+				snprintf(name, sizeof(name), "%.*s", (int)strcspn(st + 7, " *"), st + 7);
+				int id = tp_ktype_struct(name);
+
+				n->ty.btf_id = id > 0 ? (uint32_t)id : 0;
+			}
 		}
 	}
+	n->field_off = n->fvar[0].off;
+	n->field_size = n->fvar[0].size;
+	n->num = n->fvar[0].is_str;
 	return 0;
 }
 

@@ -65,6 +65,14 @@ struct type {
 	uint32_t btf_id;      /* TY_INT pointers to, and TY_STRUCT: a kernel type */
 };
 
+/* A tracepoint field's layout in some of a block's tracepoints. */
+struct tp_fvar {
+	uint16_t off;
+	uint8_t size, sign, is_str;   /* is_str: 1 char array, 2 __data_loc */
+	uint32_t *probes;             /* attachment indexes */
+	int nprobes;
+};
+
 /* ---- the syntax tree ------------------------------------------------------- */
 
 enum node_kind {
@@ -104,9 +112,11 @@ struct node {
 	VEC(struct node *) kids;  /* call arguments, map keys, statements, tuple */
 	struct type ty;           /* set by sema */
 	int slot;                 /* variable, map or format index (sema) */
-	const char *field_tp;     /* N_FIELD on args: tracepoint format used */
-	uint16_t field_off;       /* N_FIELD on args: offset and size in the record */
+	uint16_t field_off;       /* N_FIELD: offset and size in the record or struct */
 	uint8_t field_size;
+	uint8_t field_sign;
+	struct tp_fvar *fvar;     /* args.FIELD where the block's tracepoints */
+	int nfvar;                /* place it differently: one per layout */
 	uint8_t kfield;           /* N_FIELD of a kernel struct: TKM_* of the member */
 };
 
@@ -204,7 +214,7 @@ bool tp_resolve_binary(const char *name, pid_t pid, char *out, size_t n);
 /* A tracepoint field from its format file: 0, -errno reading it, -ESRCH no
  * such field. *is_str for char arrays and __data_loc strings. */
 int tp_format_field(const char *sys, const char *event, const char *field, unsigned *off,
-		    unsigned *size, unsigned *sgn, int *is_str);
+		    unsigned *size, unsigned *sgn, int *is_str, char *decl, size_t decl_len);
 
 /* A constant by name: #defines of the kernel's headers that tools use,
  * then the kernel's enums (BTF). */
