@@ -800,6 +800,30 @@ static int gen_value(struct cg *c, struct node *n, int off)
 			return 0;
 		}
 		break;
+	case TY_INET: {
+		struct node *addr = n->kids.v[n->kids.n - 1];
+
+		if (n->kids.n == 2) {
+			if ((err = gen_int(c, n->kids.v[0])))
+				return err;
+		} else {
+			MOV_I(c, R0, 2); /* AF_INET */
+		}
+		STX(c, BPF_DW, R7, R0, off);
+		ST_I(c, BPF_DW, R7, off + 8, 0);
+		ST_I(c, BPF_DW, R7, off + 16, 0);
+		if (addr->ty.k == TY_STR) /* 16 bytes: an IPv6 address read as a string */
+			return gen_value(c, addr, off + 8) ? c->err : 0;
+		if ((err = gen_int(c, addr)))
+			return err;
+		STX(c, BPF_W, R7, R0, off + 8);
+		return 0;
+	}
+	case TY_TIMESTAMP:
+		if ((err = gen_int(c, n->kids.v[1])))
+			return err;
+		STX(c, BPF_DW, R7, R0, off);
+		return 0;
 	case TY_STR:
 		switch (n->k) {
 		case N_STR:

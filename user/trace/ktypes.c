@@ -215,3 +215,26 @@ int tp_ktype_pointee(int ptr_or_struct, struct tp_kmember *out)
 	memset(out, 0, sizeof(*out));
 	return classify(b, (uint32_t)ptr_or_struct, out);
 }
+
+/* ---- kernel symbols ------------------------------------------------------------- */
+
+bool tp_kernel_symbol(const char *name, uint64_t *addr)
+{
+	FILE *f = fopen("/proc/kallsyms", "r");
+	char line[512];
+	bool found = false;
+
+	while (f && fgets(line, sizeof(line), f)) {
+		unsigned long long a;
+		char type, sym[256];
+
+		if (sscanf(line, "%llx %c %255s", &a, &type, sym) == 3 && !strcmp(sym, name)) {
+			*addr = a;
+			found = a != 0;
+			break;
+		}
+	}
+	if (f)
+		fclose(f);
+	return found;
+}

@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <string.h>
 #include <time.h>
+#include <arpa/inet.h>
 #include <unistd.h>
 
 struct sb {
@@ -158,6 +159,49 @@ static void value_sb(struct tp_printer *pr, struct sb *b, const struct type *ty,
 			sb_add(b, "0x%" PRIx64, (uint64_t)v);
 		if (json)
 			sb_add(b, "\"");
+		return;
+	}
+	case TY_INET: {
+		char buf[64] = "";
+		int af = (int)v == 10 ? AF_INET6 : AF_INET;
+
+		inet_ntop(af, d + 8, buf, sizeof(buf));
+		if (json)
+			sb_json_str(b, buf);
+		else
+			sb_add(b, "%s", buf);
+		return;
+	}
+	case TY_TIMESTAMP: {
+		/* nsecs (monotonic) to the wall clock */
+		struct timespec mono, real;
+		char buf[256] = "", fmt[256];
+		const char *f = ty->strfmt ? ty->strfmt : "%H:%M:%S";
+		size_t k = 0;
+
+		clock_gettime(CLOCK_MONOTONIC, &mono);
+		clock_gettime(CLOCK_REALTIME, &real);
+		int64_t wall = (int64_t)real.tv_sec * 1000000000LL + real.tv_nsec -
+			       ((int64_t)mono.tv_sec * 1000000000LL + mono.tv_nsec - v);
+		time_t secs = (time_t)(wall / 1000000000LL);
+		struct tm tm;
+
+		/* %f: microseconds, as bpftrace's */
+		for (const char *c = f; *c && k < sizeof(fmt) - 8; c++) {
+			if (c[0] == '%' && c[1] == 'f') {
+				k += (size_t)snprintf(fmt + k, sizeof(fmt) - k, "%06lld", (long long)(wall % 1000000000LL / 1000));
+				c++;
+			} else {
+				fmt[k++] = *c;
+			}
+		}
+		fmt[k] = 0;
+		localtime_r(&secs, &tm);
+		strftime(buf, sizeof(buf), fmt, &tm);
+		if (json)
+			sb_json_str(b, buf);
+		else
+			sb_add(b, "%s", buf);
 		return;
 	}
 	case TY_PROBE: case TY_FUNCNAME: {

@@ -793,6 +793,7 @@ static int call(struct sema *s, struct node *n)
 		{ "signal", F_SIGNAL, 1, 1 }, { "system", F_SYSTEM, 1, 17 }, { "cat", F_CAT, 1, 17 },
 		{ "sizeof", F_SIZEOF, 1, 1 }, { "has_key", F_HAS_KEY, 2, 17 }, { "strcontains", F_STRCONTAINS, 2, 2 },
 		{ "errorf", F_ERRORF, 1, 17 }, { "bswap", F_BSWAP, 1, 1 }, { "join", F_JOIN, 1, 2 },
+		{ "ntop", F_NTOP, 1, 2 }, { "kaddr", F_KADDR, 1, 1 }, { "strftime", F_STRFTIME, 2, 2 },
 	};
 	int nargs = (int)n->kids.n, err;
 
@@ -809,7 +810,7 @@ static int call(struct sema *s, struct node *n)
 		}
 	}
 	if (!n->op) {
-		static const char *const later[] = { "ntop", "buf", "strftime", "kaddr", "uaddr", "cgroupid",
+		static const char *const later[] = { "buf", "uaddr", "cgroupid",
 						     "macaddr", "path", "reg", "override", "kptr", "uptr", "percpu_kaddr",
 						     "skboutput", "pton", "offsetof", "len", "unwatch", "debugf", "nsecs",
 						     "cgroup_path", "socket_cookie", NULL };
@@ -1030,6 +1031,36 @@ static int call(struct sema *s, struct node *n)
 		n->num = a->ty.k == TY_INT ? (a->ty.bits ? a->ty.bits / 8 : 8) : a->ty.size;
 		return 0;
 	}
+	case F_NTOP: {
+		struct node *addr = n->kids.v[nargs - 1];
+
+		if (nargs == 2 && n->kids.v[0]->ty.k != TY_INT)
+			return ERR(s, n->kids.v[0], "ntop(): the family must be an integer (AF_INET, AF_INET6)");
+		if (addr->ty.k != TY_INT && addr->ty.k != TY_STR)
+			return ERR(s, addr, "ntop() takes an IPv4 address (an integer) or an IPv6 one (16 bytes)");
+		n->ty = (struct type){ .k = TY_INET, .size = 24 };
+		return 0;
+	}
+	case F_KADDR: {
+		struct node *a = n->kids.v[0];
+		uint64_t addr;
+
+		if (a->k != N_STR)
+			return ERR(s, a, "kaddr() takes a kernel symbol's name");
+		if (!tp_kernel_symbol(a->str, &addr))
+			return ERR(s, a, "kaddr(\"%s\"): no such kernel symbol", a->str);
+		n->k = N_INT;
+		n->num = (int64_t)addr;
+		n->ty = t_int(64, false);
+		return 0;
+	}
+	case F_STRFTIME:
+		if (n->kids.v[0]->k != N_STR)
+			return ERR(s, n->kids.v[0], "strftime() takes a format string first");
+		if (n->kids.v[1]->ty.k != TY_INT)
+			return ERR(s, n->kids.v[1], "strftime() takes a time in nanoseconds (nsecs)");
+		n->ty = (struct type){ .k = TY_TIMESTAMP, .size = 8, .strfmt = n->kids.v[0]->str };
+		return 0;
 	case F_BSWAP:
 		if (n->kids.v[0]->ty.k != TY_INT)
 			return ERR(s, n->kids.v[0], "bswap() takes an integer");

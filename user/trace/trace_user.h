@@ -63,6 +63,7 @@ struct type {
 	struct type *elem;    /* TY_TUPLE: nelem types (owned by the program) */
 	uint16_t *off;        /* TY_TUPLE: offsets */
 	uint32_t btf_id;      /* TY_INT pointers to, and TY_STRUCT: a kernel type */
+	const char *strfmt;   /* TY_TIMESTAMP: strftime's format */
 };
 
 /* A tracepoint field's layout in some of a block's tracepoints. */
@@ -95,7 +96,8 @@ enum {
 enum {
 	F_PRINTF = 1, F_PRINT, F_CLEAR, F_ZERO, F_DELETE, F_EXIT, F_COUNT, F_SUM, F_AVG, F_MIN, F_MAX,
 	F_STATS, F_HIST, F_LHIST, F_STR, F_STRNCMP, F_KSYM, F_USYM, F_KSTACK, F_USTACK, F_TIME, F_SIGNAL,
-	F_SYSTEM, F_CAT, F_SIZEOF, F_HAS_KEY, F_STRCONTAINS, F_ERRORF, F_NSECS, F_BSWAP, F_JOIN,
+	F_SYSTEM, F_CAT, F_SIZEOF, F_HAS_KEY, F_STRCONTAINS, F_ERRORF, F_NSECS, F_BSWAP, F_JOIN, F_NTOP,
+	F_KADDR, F_STRFTIME,
 };
 
 /* Operators beyond single characters. */
@@ -234,6 +236,9 @@ int tp_ktype_struct(const char *name);
 int tp_ktype_member(int struct_id, const char *name, struct tp_kmember *out);
 int tp_ktype_pointee(int type_id, struct tp_kmember *out);
 const char *tp_ktype_name(int id);
+
+/* A kernel symbol's address (/proc/kallsyms). */
+bool tp_kernel_symbol(const char *name, uint64_t *addr);
 
 /* -l [PATTERN]: probes listed as bpftrace lists them; 0 or -errno. */
 int tp_list(const char *pattern, bool verbose, pid_t pid);
