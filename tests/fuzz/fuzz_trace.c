@@ -1,4 +1,5 @@
-/* libFuzzer: the trace language's parser on arbitrary text. One symbolizer
+/* libFuzzer: the trace language's parser and type checker on arbitrary
+ * text (what the kernel would be handed is the loader's, not reached). One symbolizer
  * for the run, as `trace` keeps one: ELF files are read once. */
 #include <stdint.h>
 #include <stdlib.h>
@@ -18,7 +19,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	src[size] = 0;
 	memset(&p, 0, sizeof(p));
 	p.sym = sym;
-	tp_parse(src, &p);
+	if (tp_parse(src, &p) == 0)
+		tp_sema(&p);
 	tp_free(&p);
 	free(src);
 	return 0;
