@@ -556,5 +556,8 @@ source bench/hangs.sh
 # ---- Go (#16) -------------------------------------------------------------------
 source bench/golang.sh
 
+# ---- trace's language (#19) ------------------------------------------------------
+source bench/trace_lang.sh
+
 cat "$RES"
 rm -rf "$TMP"
