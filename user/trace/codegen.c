@@ -618,6 +618,24 @@ static int gen_int(struct cg *c, struct node *n)
 		if ((err = gen_int(c, n->a)))
 			return err;
 		switch (n->op) {
+		case '*': { /* a typed pointer read */
+			int t = frame_alloc(c), es = n->a->ty.elem_size;
+
+			if (n->ty.k == TY_STRUCT) {
+				frame_free(c);
+				break;
+			}
+			MOV_R(c, R3, R0);
+			ST_I(c, BPF_DW, FP, t, 0);
+			MOV_R(c, R1, FP);
+			ALU_I(c, BPF_ADD, R1, t);
+			MOV_I(c, R2, es > 8 ? 8 : es);
+			CALL(c, BPF_FUNC_probe_read);
+			LDX(c, BPF_DW, R0, FP, t);
+			frame_free(c);
+			trunc_int(c, R0, n->ty.bits, n->ty.sign);
+			break;
+		}
 		case '-': ALU_I(c, BPF_NEG, R0, 0); break;
 		case '~': ALU_I(c, BPF_XOR, R0, -1); break;
 		case '!': {
@@ -668,6 +686,39 @@ static int gen_int(struct cg *c, struct node *n)
 			c->scr = save;
 		}
 		return 0;
+	case N_INDEX: { /* p[i]: the element read (structs: its address) */
+		int slot = frame_alloc(c), es = n->num == 1 ? 1 : n->a->ty.elem_size;
+
+		if (n->num == 1) { /* a char array member: its address */
+			if ((err = gen_int(c, n->a->a)))
+				return err;
+			if (n->a->field_off)
+				ALU_I(c, BPF_ADD, R0, n->a->field_off);
+		} else if ((err = gen_int(c, n->a))) {
+			return err;
+		}
+		STX(c, BPF_DW, FP, R0, slot);
+		if ((err = gen_int(c, n->b)))
+			return err;
+		if (es > 1)
+			ALU_I(c, BPF_MUL, R0, es);
+		LDX(c, BPF_DW, R3, FP, slot);
+		ALU_R(c, BPF_ADD, R3, R0);
+		if (n->ty.k == TY_STRUCT) {
+			MOV_R(c, R0, R3);
+			frame_free(c);
+			return 0;
+		}
+		ST_I(c, BPF_DW, FP, slot, 0);
+		MOV_R(c, R1, FP);
+		ALU_I(c, BPF_ADD, R1, slot);
+		MOV_I(c, R2, es > 8 ? 8 : es);
+		CALL(c, BPF_FUNC_probe_read);
+		LDX(c, BPF_DW, R0, FP, slot);
+		frame_free(c);
+		trunc_int(c, R0, n->ty.bits, n->ty.sign);
+		return 0;
+	}
 	case N_CALL:
 		switch (n->op) {
 		case F_STRNCMP:
@@ -677,6 +728,9 @@ static int gen_int(struct cg *c, struct node *n)
 			return 0;
 		case F_SIZEOF:
 			MOV_I(c, R0, (int32_t)n->num);
+			return 0;
+		case F_REG:
+			LDX(c, BPF_DW, R0, R6, (int)n->num);
 			return 0;
 		case F_BSWAP:
 			if ((err = gen_int(c, n->kids.v[0])))
@@ -817,6 +871,24 @@ static int gen_value(struct cg *c, struct node *n, int off)
 		if ((err = gen_int(c, addr)))
 			return err;
 		STX(c, BPF_W, R7, R0, off + 8);
+		return 0;
+	}
+	case TY_BUF: { /* buf(p, n): the length, then n bytes */
+		struct node *a = n->kids.v[0];
+		int len = (int)n->num;
+
+		if (a->ty.k == TY_STR) {
+			ST_I(c, BPF_DW, R7, off, len);
+			return gen_value(c, a, off + 8);
+		}
+		if ((err = gen_int(c, a)))
+			return err;
+		MOV_R(c, R3, R0);
+		ST_I(c, BPF_DW, R7, off, len);
+		zero_scr(c, off + 8, (len + 7) & ~7);
+		scr_addr(c, R1, off + 8);
+		MOV_I(c, R2, len);
+		CALL(c, BPF_FUNC_probe_read);
 		return 0;
 	}
 	case TY_TIMESTAMP:

@@ -161,6 +161,26 @@ static void value_sb(struct tp_printer *pr, struct sb *b, const struct type *ty,
 			sb_add(b, "\"");
 		return;
 	}
+	case TY_BUF: { /* as bpftrace's %r: printable bytes as they are, others \xNN */
+		int64_t len = v;
+		struct sb t = { 0 };
+
+		sb_add(&t, "%s", "");
+		for (int64_t i = 0; i < len && i < ty->size - 8; i++) {
+			unsigned char ch = d[8 + i];
+
+			if (ch >= 32 && ch < 127)
+				sb_add(&t, "%c", ch);
+			else
+				sb_add(&t, "\\x%02x", ch);
+		}
+		if (json)
+			sb_json_str(b, t.s);
+		else
+			sb_add(b, "%s", t.s);
+		free(t.s);
+		return;
+	}
 	case TY_INET: {
 		char buf[64] = "";
 		int af = (int)v == 10 ? AF_INET6 : AF_INET;
@@ -279,7 +299,7 @@ static void format_printf(struct tp_printer *pr, const struct tp_fmt *f, const u
 		const uint8_t *d = rec + f->off[ai];
 
 		ai++;
-		if (conv == 's' || ty->k != TY_INT) {
+		if (conv == 's' || conv == 'r' || ty->k != TY_INT) {
 			struct sb v = { 0 };
 
 			value_sb(pr, &v, ty, d, false);

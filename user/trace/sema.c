@@ -447,7 +447,29 @@ static int tp_field(struct sema *s, struct node *n)
 			n->ty = t_str(s);
 		} else {
 			n->ty = t_int(n->nfvar > 1 ? 64 : (int)size * 8, sgn);
-			/* struct foo *: followed with -> (kernel types) */
+			/* T *: indexable (argv[0]); struct foo *: followed with -> */
+			int stars = 0;
+
+			for (const char *c = decl; *c; c++)
+				stars += *c == '*';
+			if (stars >= 2) {
+				n->ty.elem_size = 8;
+			} else if (stars == 1) {
+				static const struct { const char *w; int size; bool sign; } base[] = {
+					{ "char", 1, true }, { "short", 2, true }, { "long", 8, true }, { "int", 4, true },
+					{ "u8", 1, false }, { "u16", 2, false }, { "u32", 4, false }, { "u64", 8, false },
+					{ "s8", 1, true }, { "s16", 2, true }, { "s32", 4, true }, { "s64", 8, true },
+					{ "size_t", 8, false },
+				};
+
+				for (size_t k = 0; k < sizeof(base) / sizeof(base[0]); k++) {
+					if (strstr(decl, base[k].w)) {
+						n->ty.elem_size = (uint8_t)base[k].size;
+						n->ty.elem_sign = base[k].sign && !strstr(decl, "unsigned");
+						break;
+					}
+				}
+			}
 			char *st = strstr(decl, "struct ");
 
 			if (st && strchr(st, '*')) {
@@ -491,8 +513,17 @@ static int kernel_field(struct sema *s, struct node *n)
 		struct tp_kmember to;
 
 		n->ty = t_int(64, false);
-		if (!m.char_ptr && tp_ktype_pointee((int)m.target_id, &to) == 0 && to.kind == TKM_STRUCT)
-			n->ty.btf_id = to.type_id;
+		if (tp_ktype_pointee((int)m.target_id, &to) == 0) {
+			if (to.kind == TKM_STRUCT && !m.char_ptr)
+				n->ty.btf_id = to.type_id;
+			if (to.kind == TKM_INT || to.kind == TKM_PTR) {
+				n->ty.elem_size = (uint8_t)to.size;
+				n->ty.elem_sign = to.sign;
+			} else if (to.kind == TKM_STRUCT) {
+				n->ty.elem_size = (uint8_t)(to.size > 255 ? 0 : to.size);
+				n->ty.elem_btf = to.type_id;
+			}
+		}
 		return 0;
 	}
 	case TKM_CHARS:
@@ -501,9 +532,21 @@ static int kernel_field(struct sema *s, struct node *n)
 	case TKM_STRUCT:
 		n->ty = (struct type){ .k = TY_STRUCT, .size = 8, .btf_id = m.type_id };
 		return 0;
-	default: /* an array: its address */
+	default: { /* an array: its address, indexable */
+		struct tp_kmember el;
+
 		n->ty = t_int(64, false);
+		if (tp_ktype_pointee((int)m.target_id, &el) == 0) {
+			if (el.kind == TKM_INT || el.kind == TKM_PTR) {
+				n->ty.elem_size = (uint8_t)el.size;
+				n->ty.elem_sign = el.sign;
+			} else if (el.kind == TKM_STRUCT && el.size < 256) {
+				n->ty.elem_size = (uint8_t)el.size;
+				n->ty.elem_btf = el.type_id;
+			}
+		}
 		return 0;
+	}
 	}
 }
 
@@ -592,9 +635,15 @@ static int expr(struct sema *s, struct node *n)
 	case N_UNOP:
 		if ((err = expr(s, n->a)))
 			return err;
+		if (n->op == '*' && n->a->ty.k == TY_INT && n->a->ty.elem_size) {
+			n->ty = n->a->ty.elem_btf ? (struct type){ .k = TY_STRUCT, .size = 8, .btf_id = n->a->ty.elem_btf }
+						  : t_int(n->a->ty.elem_size * 8, n->a->ty.elem_sign);
+			return 0;
+		}
 		if (n->op == '*' || n->op == '&')
-			return ERR(s, n, "pointer %s is not supported yet (use str() or a cast to read memory)",
-				   n->op == '*' ? "dereference" : "address-of");
+			return ERR(s, n, "pointer %s is not supported %s", n->op == '*' ? "dereference" : "address-of",
+				   n->op == '*' ? "here (pointers of a known type, uaddr() and kernel struct members can be "
+				   "read with * and [i])" : "yet");
 		if (n->a->ty.k != TY_INT)
 			return ERR(s, n, "'%c' needs an integer", n->op);
 		n->ty = t_int(64, n->op == '-' ? true : n->a->ty.sign);
@@ -631,7 +680,23 @@ static int expr(struct sema *s, struct node *n)
 		return ERR(s, n, "field access on this value is not supported yet (tracepoint args.FIELD and "
 			   "tuple.N are)");
 	case N_INDEX:
-		return ERR(s, n, "indexing is not supported yet (map keys use @map[key])");
+		if ((err = expr(s, n->a)) || (err = expr(s, n->b)))
+			return err;
+		if (n->a->k == N_FIELD && n->a->kfield == TKM_CHARS) { /* task->comm[0] */
+			n->num = 1;
+			n->ty = t_int(8, true);
+			return n->b->ty.k == TY_INT ? 0 : ERR(s, n->b, "an index must be an integer");
+		}
+		if (n->a->ty.k != TY_INT || !n->a->ty.elem_size)
+			return ERR(s, n, "this cannot be indexed (pointers and arrays of known element types can)");
+		if (n->b->ty.k != TY_INT)
+			return ERR(s, n->b, "an index must be an integer");
+		if (n->a->ty.elem_btf) {
+			n->ty = (struct type){ .k = TY_STRUCT, .size = 8, .btf_id = n->a->ty.elem_btf };
+		} else {
+			n->ty = t_int(n->a->ty.elem_size * 8, n->a->ty.elem_sign);
+		}
+		return 0;
 	case N_CAST: {
 		static const struct { const char *name; int bits; bool sign; } casts[] = {
 			{ "int8", 8, true }, { "int16", 16, true }, { "int32", 32, true }, { "int64", 64, true },
@@ -717,14 +782,16 @@ static int check_format(struct sema *s, struct node *n, const char *fmt, int fir
 		if (*c == '.')
 			c++, c += strspn(c, "0123456789");
 		c += strspn(c, "hlzjt");
-		if (!*c || !strchr("diouxXcsp", *c))
-			return ERR(s, n, "printf: unknown conversion '%%%c' (bpftrace's are d i o u x X c s p)", *c ? *c : ' ');
+		if (!*c || !strchr("diouxXcspr", *c))
+			return ERR(s, n, "printf: unknown conversion '%%%c' (bpftrace's are d i o u x X c s p r)", *c ? *c : ' ');
 		int ai = first_arg + nconv;
 
 		if (ai < (int)n->kids.n) {
 			const struct type *t = &n->kids.v[ai]->ty;
 
-			if (*c != 's' && (t->k == TY_STR || t->k == TY_TUPLE || t->k == TY_USTACK ||
+			if (*c == 'r' && t->k != TY_BUF)
+				return ERR(s, n->kids.v[ai], "printf: %%r specifier expects a buffer (buf())");
+			if (*c != 's' && *c != 'r' && (t->k == TY_STR || t->k == TY_TUPLE || t->k == TY_USTACK ||
 					   t->k == TY_KSTACK))
 				return ERR(s, n->kids.v[ai], "printf: %%%c specifier expects an integer", *c);
 		}
@@ -794,6 +861,7 @@ static int call(struct sema *s, struct node *n)
 		{ "sizeof", F_SIZEOF, 1, 1 }, { "has_key", F_HAS_KEY, 2, 17 }, { "strcontains", F_STRCONTAINS, 2, 2 },
 		{ "errorf", F_ERRORF, 1, 17 }, { "bswap", F_BSWAP, 1, 1 }, { "join", F_JOIN, 1, 2 },
 		{ "ntop", F_NTOP, 1, 2 }, { "kaddr", F_KADDR, 1, 1 }, { "strftime", F_STRFTIME, 2, 2 },
+		{ "reg", F_REG, 1, 1 }, { "uaddr", F_UADDR, 1, 1 }, { "buf", F_BUF, 1, 2 },
 	};
 	int nargs = (int)n->kids.n, err;
 
@@ -810,8 +878,8 @@ static int call(struct sema *s, struct node *n)
 		}
 	}
 	if (!n->op) {
-		static const char *const later[] = { "buf", "uaddr", "cgroupid",
-						     "macaddr", "path", "reg", "override", "kptr", "uptr", "percpu_kaddr",
+		static const char *const later[] = { "uaddr", "cgroupid",
+						     "macaddr", "path", "override", "kptr", "uptr", "percpu_kaddr",
 						     "skboutput", "pton", "offsetof", "len", "unwatch", "debugf", "nsecs",
 						     "cgroup_path", "socket_cookie", NULL };
 
@@ -1061,6 +1129,70 @@ static int call(struct sema *s, struct node *n)
 			return ERR(s, n->kids.v[1], "strftime() takes a time in nanoseconds (nsecs)");
 		n->ty = (struct type){ .k = TY_TIMESTAMP, .size = 8, .strfmt = n->kids.v[0]->str };
 		return 0;
+	case F_REG: {
+		static const char *const regs[] = { "r15", "r14", "r13", "r12", "bp", "bx", "r11", "r10", "r9", "r8",
+						    "ax", "cx", "dx", "si", "di", "orig_ax", "ip", "cs", "flags",
+						    "sp", "ss", NULL };
+		struct node *a = n->kids.v[0];
+
+		if (a->k != N_STR)
+			return ERR(s, a, "reg() takes a register's name (\"ip\", \"sp\", \"di\"...)");
+		if (!block_only(s, PT_UPROBE, PT_URETPROBE, PT_USDT) && !block_only(s, PT_PROFILE, PT_SOFTWARE, PT_PROFILE))
+			return ERR(s, n, "reg() is available in uprobe, uretprobe, usdt, profile and software blocks");
+		n->num = -1;
+		for (int i = 0; regs[i]; i++)
+			if (!strcmp(regs[i], a->str))
+				n->num = i * 8;
+		if (n->num < 0)
+			return ERR(s, a, "reg(\"%s\"): not an x86-64 register name", a->str);
+		n->ty = t_int(64, false);
+		return 0;
+	}
+	case F_UADDR: {
+		struct node *a = n->kids.v[0];
+		struct elf_syms *es = NULL;
+
+		if (a->k != N_STR)
+			return ERR(s, a, "uaddr() takes a symbol's name");
+		for (int i = 0; i < s->b->nprobes && !es; i++) {
+			struct tp_probe *pr = &s->p->probes.v[s->b->first_probe + i];
+
+			if (pr->type == PT_UPROBE || pr->type == PT_URETPROBE || pr->type == PT_USDT)
+				es = sym_elf_path(s->p->sym, pr->target);
+		}
+		if (!es)
+			return ERR(s, n, "uaddr() is available in uprobe, uretprobe and usdt blocks");
+		for (int pass = 0; pass < 2; pass++) {
+			VEC(struct elf_sym) *v = pass ? (void *)&es->aliases : (void *)&es->syms;
+
+			for (size_t i = 0; i < v->n; i++) {
+				if (strcmp(v->v[i].name, a->str))
+					continue;
+				n->k = N_INT;
+				n->num = (int64_t)v->v[i].addr;
+				n->ty = t_int(64, false);
+				n->ty.elem_size = (uint8_t)(v->v[i].size >= 8 || !v->v[i].size ? 8 :
+							    v->v[i].size >= 4 ? 4 : v->v[i].size >= 2 ? 2 : 1);
+				n->ty.elem_sign = true;
+				if (es->elf_type == 3 /* ET_DYN */)
+					return ERR(s, a, "uaddr(\"%s\"): the binary is position-independent: its address "
+						   "is known only in a process (not supported yet)", a->str);
+				return 0;
+			}
+		}
+		return ERR(s, a, "uaddr(\"%s\"): no such symbol in the probed binary", a->str);
+	}
+	case F_BUF: {
+		int64_t len = s->p->strlen_max;
+
+		if (n->kids.v[0]->ty.k != TY_INT && n->kids.v[0]->ty.k != TY_STR)
+			return ERR(s, n->kids.v[0], "buf() takes an address");
+		if (nargs == 2 && (!tp_const_int(s->p, n->kids.v[1], &len) || len < 1 || len > 1024))
+			return ERR(s, n->kids.v[1], "buf()'s length must be a constant from 1 to 1024");
+		n->num = len;
+		n->ty = (struct type){ .k = TY_BUF, .size = (uint16_t)(8 + ((len + 7) & ~7)) };
+		return 0;
+	}
 	case F_BSWAP:
 		if (n->kids.v[0]->ty.k != TY_INT)
 			return ERR(s, n->kids.v[0], "bswap() takes an integer");

@@ -47,6 +47,7 @@ enum ty_kind {
 	TY_INET,      /* ntop(): {family, 16 address bytes} */
 	TY_TIMESTAMP, /* nsecs shown as a time */
 	TY_STRUCT,    /* a kernel struct in place: its address (btf_id) */
+	TY_BUF,       /* buf(): {length, bytes} */
 };
 
 #define TY_MAX_ELEMS 16
@@ -64,6 +65,9 @@ struct type {
 	uint16_t *off;        /* TY_TUPLE: offsets */
 	uint32_t btf_id;      /* TY_INT pointers to, and TY_STRUCT: a kernel type */
 	const char *strfmt;   /* TY_TIMESTAMP: strftime's format */
+	uint8_t elem_size;    /* TY_INT pointers: what p[i] reads (0: cannot index) */
+	uint8_t elem_sign;
+	uint32_t elem_btf;    /* ... or a kernel type */
 };
 
 /* A tracepoint field's layout in some of a block's tracepoints. */
@@ -97,7 +101,7 @@ enum {
 	F_PRINTF = 1, F_PRINT, F_CLEAR, F_ZERO, F_DELETE, F_EXIT, F_COUNT, F_SUM, F_AVG, F_MIN, F_MAX,
 	F_STATS, F_HIST, F_LHIST, F_STR, F_STRNCMP, F_KSYM, F_USYM, F_KSTACK, F_USTACK, F_TIME, F_SIGNAL,
 	F_SYSTEM, F_CAT, F_SIZEOF, F_HAS_KEY, F_STRCONTAINS, F_ERRORF, F_NSECS, F_BSWAP, F_JOIN, F_NTOP,
-	F_KADDR, F_STRFTIME,
+	F_KADDR, F_STRFTIME, F_REG, F_UADDR, F_BUF,
 };
 
 /* Operators beyond single characters. */
