@@ -63,3 +63,11 @@ check "trace -lv: a tracepoint and its arguments (bundled flags)" sh -c "head -1
 # interval + print of a map while probes run; exit() ends it.
 "$BPFPROF" trace 'profile:hz:99 { @n = count(); } interval:ms:200 { @i++; print(@i); if (@i == 3) { exit(); } }' > "$OUT/tl_iv.txt" 2>&1
 check "trace: interval blocks with a counter and exit() (prints 1, 2, 3)" eq "$(grep -c '^@i: [123]$' "$OUT/tl_iv.txt")" 4
+
+# C definitions in the program: a struct laid out as C, read from user
+# memory through a cast (sleep's timespec at clock_nanosleep), an enum.
+"$BPFPROF" trace -c "/usr/bin/sleep 0.25" 'struct ts { long sec; long nsec; }; enum e { A, B = 5, C }; uprobe:libc:clock_nanosleep /pid == cpid/ { $t = (struct ts *)arg2; printf("%d.%09d %d %d\n", $t->sec, $t->nsec, sizeof(struct ts), C); }' > "$OUT/tl_cdef.txt" 2>&1
+check "trace: a struct defined in the program, read through a cast (0.25 s, 16 bytes, C = 6)" grep -qx '0.250000000 16 6' "$OUT/tl_cdef.txt"
+# Kernel structs (BTF): curtask's fields and its parent's, a char array indexed.
+"$BPFPROF" trace 'BEGIN { printf("%d %s %d %c\n", curtask->pid == pid, curtask->comm, curtask->real_parent->tgid > 0, curtask->comm[0]); exit(); }' > "$OUT/tl_btf.txt" 2>&1
+check "trace: kernel struct fields through curtask (BTF)" grep -qx '1 bpfprof 1 b' "$OUT/tl_btf.txt"

@@ -99,18 +99,50 @@ static uint32_t skip_mods(const struct btf *b, uint32_t id)
 	}
 }
 
+/* The program's own types (cdefs.c): ids with this bit set. */
+#define USER_ID 0x40000000u
+static struct btf *user_btf;
+
+void tp_ktype_user(struct btf *b)
+{
+	user_btf = b;
+}
+
+/* The BTF an id belongs to, and the id in it. */
+static struct btf *btf_of(uint32_t *id)
+{
+	if (*id & USER_ID) {
+		*id &= ~USER_ID;
+		return user_btf;
+	}
+	return kernel_btf();
+}
+
+static uint32_t tag(const struct btf *b, uint32_t id)
+{
+	return b && b == user_btf && id ? id | USER_ID : id;
+}
+
 int tp_ktype_struct(const char *name)
 {
-	struct btf *b = kernel_btf();
 	const char *n = name;
 	int id;
 
-	if (!b)
-		return -ENOENT;
 	if (!strncmp(n, "struct ", 7))
 		n += 7;
 	else if (!strncmp(n, "union ", 6))
 		n += 6;
+	if (user_btf) {
+		id = btf__find_by_name_kind(user_btf, n, BTF_KIND_STRUCT);
+		if (id < 0)
+			id = btf__find_by_name_kind(user_btf, n, BTF_KIND_UNION);
+		if (id > 0)
+			return (int)(id | USER_ID);
+	}
+	struct btf *b = kernel_btf();
+
+	if (!b)
+		return -ENOENT;
 	id = btf__find_by_name_kind(b, n, BTF_KIND_STRUCT);
 	if (id < 0)
 		id = btf__find_by_name_kind(b, n, BTF_KIND_UNION);
@@ -188,32 +220,47 @@ static int find_member(const struct btf *b, uint32_t id, const char *name, uint3
 	return -ENOENT;
 }
 
+static void tag_member(const struct btf *b, struct tp_kmember *m)
+{
+	m->type_id = tag(b, m->type_id);
+	m->target_id = tag(b, m->target_id);
+}
+
 int tp_ktype_member(int struct_id, const char *name, struct tp_kmember *out)
 {
-	struct btf *b = kernel_btf();
+	uint32_t id = (uint32_t)struct_id;
+	struct btf *b = btf_of(&id);
+	int err;
 
 	if (!b)
 		return -ENOENT;
 	memset(out, 0, sizeof(*out));
-	return find_member(b, (uint32_t)struct_id, name, 0, out);
+	err = find_member(b, id, name, 0, out);
+	tag_member(b, out);
+	return err;
 }
 
-const char *tp_ktype_name(int id)
+const char *tp_ktype_name(int type_id)
 {
-	struct btf *b = kernel_btf();
-	const struct btf_type *t = b ? btf__type_by_id(b, (uint32_t)id) : NULL;
+	uint32_t id = (uint32_t)type_id;
+	struct btf *b = btf_of(&id);
+	const struct btf_type *t = b ? btf__type_by_id(b, id) : NULL;
 
 	return t ? btf__name_by_offset(b, t->name_off) : "?";
 }
 
-int tp_ktype_pointee(int ptr_or_struct, struct tp_kmember *out)
+int tp_ktype_pointee(int type_id, struct tp_kmember *out)
 {
-	struct btf *b = kernel_btf();
+	uint32_t id = (uint32_t)type_id;
+	struct btf *b = btf_of(&id);
+	int err;
 
 	if (!b)
 		return -ENOENT;
 	memset(out, 0, sizeof(*out));
-	return classify(b, (uint32_t)ptr_or_struct, out);
+	err = classify(b, id, out);
+	tag_member(b, out);
+	return err;
 }
 
 /* ---- kernel symbols ------------------------------------------------------------- */

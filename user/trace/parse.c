@@ -6,6 +6,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <string.h>
+#include <bpf/btf.h>
 
 static struct node *mk(struct parser *ps, enum node_kind k, int pos, int len)
 {
@@ -161,7 +162,31 @@ static int parse_primary(struct parser *ps, struct node **out)
 		if (lex_is(ps, "(")) {
 			n = mk(ps, N_CALL, t.pos, t.len);
 			n->str = keep_str(ps, t.text, t.len);
-			if ((err = lex_next(ps)) || (err = parse_list(ps, n, ")")))
+			if ((err = lex_next(ps)))
+				return err;
+			if (!strcmp(t.text, "sizeof") && ps->t.kind == T_IDENT && is_type_word(ps->t.text)) {
+				/* sizeof(TYPE): the type's words */
+				char text[256] = "";
+				struct node *ty = mk(ps, N_BUILTIN, ps->t.pos, 0);
+
+				while (!lex_is(ps, ")") && ps->t.kind != T_END) {
+					if (strlen(text) + strlen(ps->t.text) + 2 < sizeof(text)) {
+						if (text[0] && ps->t.kind == T_IDENT)
+							strcat(text, " ");
+						strcat(text, ps->t.text);
+					}
+					if ((err = lex_next(ps)))
+						return err;
+				}
+				ty->str = keep_str(ps, text, (int)strlen(text));
+				vec_push(&n->kids, ty);
+				if ((err = lex_expect(ps, ")")))
+					return err;
+				span_to(ps, n);
+				*out = n;
+				return 0;
+			}
+			if ((err = parse_list(ps, n, ")")))
 				return err;
 			span_to(ps, n);
 		} else {
@@ -657,22 +682,7 @@ static int parse_preamble_item(struct parser *ps, bool *done)
 	}
 	if ((!strncmp(s, "struct", 6) || !strncmp(s, "union", 5) || !strncmp(s, "enum", 4) ||
 	     !strncmp(s, "typedef", 7)) && !strchr(":", s[strcspn(s, " \t\n:{")])) {
-		/* a C definition, for casts: skipped to its ';' (its types are
-		 * taken from BTF and DWARF when a cast names them) */
-		int depth = 0, i = ps->pos;
-
-		for (; ps->s[i]; i++) {
-			if (ps->s[i] == '{')
-				depth++;
-			else if (ps->s[i] == '}')
-				depth--;
-			else if (ps->s[i] == ';' && depth == 0)
-				break;
-		}
-		if (!ps->s[i])
-			return parse_error_at(ps, ps->pos, 1, "syntax error: a C definition without its ';'");
-		ps->pos = i + 1;
-		return 0;
+		return tp_cdefs_parse(ps);
 	}
 	if (!strncmp(s, "macro", 5) && isspace((unsigned char)s[5]))
 		return parse_error_at(ps, ps->pos, 5, "macros are not supported yet");
@@ -728,6 +738,11 @@ void tp_free(struct tp_program *p)
 	}
 	for (size_t i = 0; i < p->allocs.n; i++)
 		free(p->allocs.v[i]);
+	if (p->ubtf) {
+		tp_ktype_user(NULL);
+		btf__free(p->ubtf);
+		p->ubtf = NULL;
+	}
 	for (size_t i = 0; i < p->fmts.n; i++)
 		free(p->fmts.v[i].fmt);
 	vec_free(&p->nodes);

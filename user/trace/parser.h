@@ -42,6 +42,10 @@ int lex_expect(struct parser *ps, const char *punct);
  * resolved (globs expanded, files and offsets found) and added. */
 int probes_parse_word(struct parser *ps);
 
+/* A C definition (struct, union, enum) at ps->pos, into the program's own
+ * BTF (structs) or its constants (enums). */
+int tp_cdefs_parse(struct parser *ps);
+
 /* A file's USDT notes (provider, name), allocated into *out; their count. */
 struct usdt_note {
 	char provider[128];

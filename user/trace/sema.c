@@ -1093,6 +1093,19 @@ static int call(struct sema *s, struct node *n)
 					return 0;
 				}
 			}
+			if (strchr(a->str, '*')) {
+				n->num = 8;
+				return 0;
+			}
+			if (!strncmp(a->str, "struct ", 7) || !strncmp(a->str, "union ", 6)) {
+				int id = tp_ktype_struct(a->str);
+				struct tp_kmember m;
+
+				if (id <= 0 || tp_ktype_pointee(id, &m) < 0)
+					return ERR(s, a, "sizeof: no type %s (in the program or the kernel)", a->str);
+				n->num = m.size;
+				return 0;
+			}
 			if ((err = expr(s, a)))
 				return err;
 		}

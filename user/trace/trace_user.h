@@ -14,6 +14,8 @@
 #include "symbols/symbolize.h"
 #include "trace.h"
 
+struct btf;
+
 enum tp_type { PT_BEGIN, PT_END, PT_PROFILE, PT_INTERVAL, PT_TRACEPOINT, PT_UPROBE, PT_URETPROBE,
 	       PT_USDT, PT_SOFTWARE };
 
@@ -194,6 +196,7 @@ struct tp_program {
 	VEC(void *) allocs;       /* types' arrays, strings */
 	VEC(char *) params;       /* positional parameters $1..$N */
 	VEC(struct tp_macro) macros;
+	struct btf *ubtf;         /* C definitions of the program (cdefs.c) */
 	int strlen_max;           /* config max_strlen (64) */
 	int map_keys_max;         /* config max_map_keys (4096) */
 	pid_t pid;                /* -p: uprobes in this process, events filtered */
@@ -237,6 +240,8 @@ struct tp_kmember {
 	uint32_t target_id;       /* TKM_PTR: pointee; TKM_ARRAY/CHARS: element */
 };
 int tp_ktype_struct(const char *name);
+/* The program's own definitions, searched first (NULL: none). */
+void tp_ktype_user(struct btf *b);
 int tp_ktype_member(int struct_id, const char *name, struct tp_kmember *out);
 int tp_ktype_pointee(int type_id, struct tp_kmember *out);
 const char *tp_ktype_name(int id);
