@@ -124,7 +124,7 @@ reject "printf arguments" 'BEGIN { printf("%d %s\\n", 1); }' "2 conversions but 
 reject kprobe 'kprobe:do_sys_open { @ = count(); }' "kprobe probes are not supported"
 reject kfunc 'kfunc:vfs_read { @ = count(); }' "not supported"
 reject "map type mismatch" 'BEGIN { @x = count(); @x = "s"; }' "type mismatch for @x"
-reject cast 'profile:hz:99 { @ = sum((struct task_struct *)curtask); }' "cast to 'struct task_struct*' is not supported yet"
+reject cast 'profile:hz:99 { @ = sum((struct nosuch_type *)curtask); }' "the kernel has no type struct nosuch_type"
 reject "string compare" 'profile:hz:99 /pid == "x"/ { @ = count(); }' "strings are compared with == and != only, with strings"
 reject "syntax error" 'profile:hz:99 { @ = count( }' "syntax error"
 reject "unknown function" 'profile:hz:99 { @ = quantize(pid); }' "unknown function: 'quantize'"

@@ -93,6 +93,37 @@ static void ld_map(struct cg *c, int dst, int fd)
 	emit(c, 0, 0, 0, 0, 0);
 }
 
+static int frame_alloc(struct cg *c);
+static void frame_free(struct cg *c);
+
+/* stats[slot]++ (this CPU's): a loss counted, as every command counts them. */
+static void stat_inc(struct cg *c, int slot)
+{
+	int t = frame_alloc(c);
+	size_t miss;
+
+	ST_I(c, BPF_W, FP, t, slot);
+	ld_map(c, R1, c->fds->stats);
+	MOV_R(c, R2, FP);
+	ALU_I(c, BPF_ADD, R2, t);
+	CALL(c, BPF_FUNC_map_lookup_elem);
+	miss = JMP_I(c, BPF_JEQ, R0, 0);
+	LDX(c, BPF_DW, R1, R0, 0);
+	ALU_I(c, BPF_ADD, R1, 1);
+	STX(c, BPF_DW, R0, R1, 0);
+	c->ins.v[miss].off = 3;
+	frame_free(c);
+}
+
+/* After a helper whose failure (r0 != 0) is a loss of kind slot. */
+static void count_failure(struct cg *c, int slot)
+{
+	size_t ok = JMP_I(c, BPF_JEQ, R0, 0);
+
+	stat_inc(c, slot);
+	c->ins.v[ok].off = (int16_t)(c->ins.n - ok - 1);
+}
+
 /* A jump's target: here. */
 static void patch(struct cg *c, size_t at)
 {
@@ -295,7 +326,11 @@ static void lookup_or_init(struct cg *c, struct tp_map *m, int koff, int voff, s
 	ld_map(c, R1, m->fd);
 	scr_addr(c, R2, koff);
 	CALL(c, BPF_FUNC_map_lookup_elem);
-	*miss = JMP_I(c, BPF_JEQ, R0, 0);
+	size_t got = JMP_I(c, BPF_JNE, R0, 0);
+
+	stat_inc(c, STAT_MAP_FULL); /* no room for a new key: counted */
+	*miss = JA(c);
+	patch(c, got);
 	patch(c, found);
 }
 
@@ -1010,6 +1045,7 @@ static int gen_record(struct cg *c, struct node *n, int first_arg, bool ret_afte
 	MOV_I(c, R3, (int32_t)f->size);
 	MOV_I(c, R4, 0);
 	CALL(c, BPF_FUNC_ringbuf_output);
+	count_failure(c, STAT_RINGBUF_FULL);
 	c->scr = save;
 	if (ret_after)
 		vec_push(&c->returns, JA(c));
@@ -1149,6 +1185,7 @@ static int gen_map_assign(struct cg *c, struct node *t, struct node *v, int op, 
 		scr_addr(c, R3, voff);
 		MOV_I(c, R4, BPF_ANY);
 		CALL(c, BPF_FUNC_map_update_elem);
+		count_failure(c, STAT_MAP_FULL);
 		c->scr = save;
 		return 0;
 	}
@@ -1268,6 +1305,7 @@ static int gen_call_stmt(struct cg *c, struct node *n)
 		MOV_I(c, R3, (int32_t)f->size);
 		MOV_I(c, R4, 0);
 		CALL(c, BPF_FUNC_ringbuf_output);
+	count_failure(c, STAT_RINGBUF_FULL);
 		c->scr = save;
 		vec_push(&c->returns, JA(c));
 		return 0;
@@ -1308,6 +1346,7 @@ static int gen_call_stmt(struct cg *c, struct node *n)
 		MOV_I(c, R3, (int32_t)f->size);
 		MOV_I(c, R4, 0);
 		CALL(c, BPF_FUNC_ringbuf_output);
+	count_failure(c, STAT_RINGBUF_FULL);
 		frame_free(c);
 		frame_free(c);
 		c->scr = save;

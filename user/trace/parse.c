@@ -602,7 +602,8 @@ static int parse_config(struct parser *ps)
 {
 	int err;
 
-	if ((err = lex_next(ps)) || (err = lex_expect(ps, "=")) || (err = lex_expect(ps, "{")))
+	if ((err = lex_next(ps)) || (err = lex_next(ps)) || (err = lex_expect(ps, "=")) ||
+	    (err = lex_expect(ps, "{")))
 		return err;
 	while (!lex_is(ps, "}")) {
 		struct tok key = ps->t;

@@ -702,13 +702,9 @@ static void print_map(struct tp_printer *pr, int mi, int64_t top, int64_t div)
 	if (top > 0 && (size_t)top < v.n)
 		from = v.n - (size_t)top;
 	if (pr->json) {
-		const char *type = hist ? "hist" : m->agg == AG_STATS ? "stats" : "map";
+		/* bpftrace 0.17's types: avg() is a "stats" too */
+		const char *type = hist ? "hist" : m->agg == AG_STATS || m->agg == AG_AVG ? "stats" : "map";
 
-		if (!v.n && keyed) {
-			fprintf(out, "{\"type\": \"%s\", \"data\": {", type);
-			json_string_as(out, m->name, false);
-			fputs(": {}}}\n", out);
-		}
 		if (!v.n) {
 			free_shown(&v);
 			return;
