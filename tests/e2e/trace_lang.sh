@@ -84,3 +84,11 @@ check "trace: a struct defined in the program, read through a cast (0.25 s, 16 b
 # Kernel structs (BTF): curtask's fields and its parent's, a char array indexed.
 "$BPFPROF" trace 'BEGIN { printf("%d %s %d %c\n", curtask->pid == pid, curtask->comm, curtask->real_parent->tgid > 0, curtask->comm[0]); exit(); }' > "$OUT/tl_btf.txt" 2>&1
 check "trace: kernel struct fields through curtask (BTF)" grep -qx '1 bpfprof 1 b' "$OUT/tl_btf.txt"
+
+# for loops over maps (bpftrace 0.19's): keys, values, tuple keys, break,
+# a variable summed across the body.
+"$BPFPROF" trace 'BEGIN { @m[1] = 10; @m[2] = 20; @m[3] = 30; $tot = 0; for ($kv : @m) { $tot += $kv.1; } @c[7, "z"] = count(); for ($x : @c) { printf("key %d %s value %d\n", $x.0.0, $x.0.1, $x.1); } $n = 0; for ($kv : @m) { $n++; break; } printf("total %d, %d before break\n", $tot, $n); exit(); }' > "$OUT/tl_for.txt" 2>&1
+check "trace: for loops over a map (sum, tuple key, break)" sh -c "grep -qx 'key 7 z value 1' '$OUT/tl_for.txt' && grep -qx 'total 60, 1 before break' '$OUT/tl_for.txt'"
+"$BPFPROF" trace 'tracepoint:syscalls:sys_enter_read { @r[tid] = 1; for ($kv : @r) { @s = sum(args->count); } }' > /dev/null 2> "$OUT/tl_for.err"
+check "trace: a for loop's body cannot read the probe's context (exit 2)" eq "$?" 2
+check "trace: ... and says why" grep -q "args cannot be used in a for loop's body" "$OUT/tl_for.err"

@@ -37,6 +37,14 @@ struct pt_regs {
 
 struct loop {
 	VEC(size_t) breaks, continues;
+	bool callback;        /* a for loop's body: break returns 1, continue 0 */
+};
+
+/* A for loop's body, emitted after the program as a callback of
+ * bpf_for_each_map_elem. */
+struct pending_cb {
+	struct node *n;
+	size_t ld_at;         /* the instruction loading its address */
 };
 
 struct cg {
@@ -50,7 +58,11 @@ struct cg {
 	int scr;              /* scratch bytes in use (variables, then temps) */
 	int scr_vars;
 	VEC(size_t) returns;  /* jumps to the epilogue */
+	VEC(struct pending_cb) callbacks;
+	VEC(uint32_t) subprogs; /* where each callback starts */
 	struct loop *loop;
+	bool in_callback;
+	struct loop *cb_loop;  /* the callback's own exits */
 	int err;
 	uint64_t start_ns;
 };
@@ -710,7 +722,7 @@ static int gen_int(struct cg *c, struct node *n)
 	case N_FIELD:
 		if (n->kfield)
 			return gen_kfield(c, n, -1);
-		if (n->a->k == N_BUILTIN && !strcmp(n->a->str, "args"))
+		if (n->nfvar)
 			return gen_field(c, n, -1);
 		{
 			int save = c->scr, off = scr_alloc(c, n, n->a->ty.size);
@@ -967,10 +979,12 @@ static int gen_value(struct cg *c, struct node *n, int off)
 			CALL(c, BPF_FUNC_probe_read_str);
 			return 0;
 		}
-		case N_FIELD: /* args.FIELD as a string */
+		case N_FIELD: /* args.FIELD or a kernel struct's char array (tuples: below) */
 			if (n->kfield)
 				return gen_kfield(c, n, off);
-			return gen_field(c, n, off);
+			if (n->nfvar)
+				return gen_field(c, n, off);
+			break;
 		default:
 			break;
 		}
@@ -1249,7 +1263,10 @@ static int gen_var_assign(struct cg *c, struct node *t, struct node *v, int op, 
 	} else {
 		ld_imm64(c, R1, (uint64_t)delta);
 	}
-	LDX(c, BPF_DW, R0, FP, var->off);
+	if (var->in_scratch)
+		LDX(c, BPF_DW, R0, R7, var->off);
+	else
+		LDX(c, BPF_DW, R0, FP, var->off);
 	switch (op) {
 	case '+': ALU_R(c, BPF_ADD, R0, R1); break;
 	case '-': ALU_R(c, BPF_SUB, R0, R1); break;
@@ -1262,7 +1279,10 @@ static int gen_var_assign(struct cg *c, struct node *t, struct node *v, int op, 
 	case OP_SHL: ALU_R(c, BPF_LSH, R0, R1); break;
 	case OP_SHR: ALU_R(c, var->ty.sign ? BPF_ARSH : BPF_RSH, R0, R1); break;
 	}
-	STX(c, BPF_DW, FP, R0, var->off);
+	if (var->in_scratch)
+		STX(c, BPF_DW, R7, R0, var->off);
+	else
+		STX(c, BPF_DW, FP, R0, var->off);
 	return 0;
 }
 
@@ -1433,6 +1453,19 @@ static int gen_stmt(struct cg *c, struct node *n)
 		vec_free(&l.continues);
 		return 0;
 	}
+	case N_FOR: {
+		struct pending_cb cb = { .n = n };
+		struct tp_map *m = &c->p->maps.v[n->b->slot];
+
+		ld_map(c, R1, m->fd);
+		cb.ld_at = emit(c, BPF_LD | BPF_DW | BPF_IMM, R2, BPF_PSEUDO_FUNC, 0, 0);
+		emit(c, 0, 0, 0, 0, 0);
+		MOV_I(c, R3, 0);
+		MOV_I(c, R4, 0);
+		CALL(c, BPF_FUNC_for_each_map_elem);
+		vec_push(&c->callbacks, cb);
+		return 0;
+	}
 	case N_UNROLL:
 		for (int64_t i = 0; i < n->num; i++)
 			if ((err = gen_block(c, n->b)))
@@ -1444,8 +1477,11 @@ static int gen_stmt(struct cg *c, struct node *n)
 	case N_CONTINUE:
 		vec_push(&c->loop->continues, JA(c));
 		return 0;
-	case N_RETURN:
-		vec_push(&c->returns, JA(c));
+	case N_RETURN: /* in a for loop's body: the loop ends */
+		if (c->in_callback)
+			vec_push(&c->cb_loop->breaks, JA(c));
+		else
+			vec_push(&c->returns, JA(c));
 		return 0;
 	case N_LET:
 		if (!n->b) {
@@ -1489,7 +1525,80 @@ static int gen_stmt(struct cg *c, struct node *n)
 	}
 }
 
-int tp_codegen(struct tp_program *p, int block, int kind, const struct tp_fds *fds, void **insns, size_t *n)
+/* r7 = this CPU's scratch, r8 = its event; jumps (to patch) when missing. */
+static void lookup_slots(struct cg *c, size_t *fail1, size_t *fail2)
+{
+	ST_I(c, BPF_W, FP, -8, c->kind == TK_PERF ? 1 : 0);
+	ST_I(c, BPF_W, FP, -4, 0);
+	ld_map(c, R1, c->fds->scratch);
+	MOV_R(c, R2, FP);
+	ALU_I(c, BPF_ADD, R2, -8);
+	CALL(c, BPF_FUNC_map_lookup_elem);
+	*fail1 = JMP_I(c, BPF_JEQ, R0, 0);
+	MOV_R(c, R7, R0);
+	ld_map(c, R1, c->fds->event);
+	MOV_R(c, R2, FP);
+	ALU_I(c, BPF_ADD, R2, -8);
+	CALL(c, BPF_FUNC_map_lookup_elem);
+	*fail2 = JMP_I(c, BPF_JEQ, R0, 0);
+	MOV_R(c, R8, R0);
+}
+
+/* A for loop's body as a callback: (map, key, value, ctx) -> 0 to go on,
+ * 1 to stop. The loop variable gets the entry's key and value. */
+static int gen_callback(struct cg *c, const struct pending_cb *cb)
+{
+	struct node *n = cb->n;
+	struct tp_map *m = &c->p->maps.v[n->b->slot];
+	struct tp_var *v = &c->p->vars.v[n->a->slot];
+	struct loop l = { .callback = true }, *outer = c->loop, *outer_cb = c->cb_loop;
+	int saved_frame = c->frame, saved_max = c->frame_max, err;
+	size_t f1, f2, start = c->ins.n;
+	int ksize = m->npart <= 0 ? 8 : (int)m->key.size;
+	int vsize = m->agg == AG_NONE ? (int)((m->val.size + 7) & ~7) : 8;
+
+	c->ins.v[cb->ld_at].imm = (int32_t)(start - cb->ld_at - 1);
+	vec_push(&c->subprogs, (uint32_t)start);
+	c->frame = 8;
+	c->frame_max = 8;
+	MOV_R(c, R6, R2); /* the key */
+	MOV_R(c, R9, R3); /* the value */
+	lookup_slots(c, &f1, &f2);
+	copy_to_scr(c, R6, 0, v->off + v->ty.off[0], ksize);
+	copy_to_scr(c, R9, 0, v->off + v->ty.off[1], vsize);
+	c->loop = &l;
+	c->cb_loop = &l;
+	c->in_callback = true;
+	err = gen_block(c, n->c);
+	c->in_callback = false;
+	c->loop = outer;
+	c->cb_loop = outer_cb;
+	if (err)
+		return err;
+	/* continue */
+	patch(c, f1);
+	patch(c, f2);
+	for (size_t i = 0; i < l.continues.n; i++)
+		patch(c, l.continues.v[i]);
+	MOV_I(c, R0, 0);
+	emit(c, BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+	if (l.breaks.n) { /* (an exit nothing jumps to would be refused) */
+		for (size_t i = 0; i < l.breaks.n; i++)
+			patch(c, l.breaks.v[i]);
+		MOV_I(c, R0, 1);
+		emit(c, BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+	}
+	vec_free(&l.breaks);
+	vec_free(&l.continues);
+	if (c->frame_max > FRAME_MAX)
+		return ERRN(c, n, "the loop's body needs more than %d bytes of BPF stack", FRAME_MAX);
+	c->frame = saved_frame;
+	c->frame_max = saved_max;
+	return 0;
+}
+
+int tp_codegen(struct tp_program *p, int block, int kind, const struct tp_fds *fds, void **insns, size_t *n,
+	       uint32_t **subprogs, size_t *nsubprogs)
 {
 	struct cg c = { .p = p, .b = &p->blocks.v[block], .kind = kind, .fds = fds };
 	struct tp_block *b = c.b;
@@ -1505,10 +1614,10 @@ int tp_codegen(struct tp_program *p, int block, int kind, const struct tp_fds *f
 
 		if (v->block != block)
 			continue;
-		if (v->ty.k == TY_INT) {
+		if (v->ty.k == TY_INT && !b->has_for) {
 			v->in_scratch = false;
 			v->off = frame_alloc(&c);
-		} else {
+		} else { /* (a for loop's body, a callback, sees scratch, not this frame) */
 			v->in_scratch = true;
 			v->off = c.scr;
 			c.scr += (v->ty.size + 7) & ~7;
@@ -1517,20 +1626,7 @@ int tp_codegen(struct tp_program *p, int block, int kind, const struct tp_fds *f
 	c.scr_vars = c.scr;
 	/* prologue: ctx, this CPU's scratch and event */
 	MOV_R(&c, R6, R1);
-	ST_I(&c, BPF_W, FP, -8, kind == TK_PERF ? 1 : 0);
-	ST_I(&c, BPF_W, FP, -4, 0);
-	ld_map(&c, R1, fds->scratch);
-	MOV_R(&c, R2, FP);
-	ALU_I(&c, BPF_ADD, R2, -8);
-	CALL(&c, BPF_FUNC_map_lookup_elem);
-	fail1 = JMP_I(&c, BPF_JEQ, R0, 0);
-	MOV_R(&c, R7, R0);
-	ld_map(&c, R1, fds->event);
-	MOV_R(&c, R2, FP);
-	ALU_I(&c, BPF_ADD, R2, -8);
-	CALL(&c, BPF_FUNC_map_lookup_elem);
-	fail2 = JMP_I(&c, BPF_JEQ, R0, 0);
-	MOV_R(&c, R8, R0);
+	lookup_slots(&c, &fail1, &fail2);
 	for (size_t i = 0; i < p->vars.n; i++) { /* the verifier wants them set */
 		struct tp_var *v = &p->vars.v[i];
 
@@ -1559,13 +1655,25 @@ int tp_codegen(struct tp_program *p, int block, int kind, const struct tp_fds *f
 	emit(&c, BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
 	if (c.frame_max > FRAME_MAX)
 		err = tp_error(p->src, b->pos, 1, "the block needs more than %d bytes of BPF stack", FRAME_MAX);
+	/* for loops' bodies, after the program (a body's own loops after it) */
+	for (size_t i = 0; !err && i < c.callbacks.n; i++) {
+		struct pending_cb cb = c.callbacks.v[i];
+
+		err = gen_callback(&c, &cb);
+	}
 out:
 	vec_free(&c.returns);
+	vec_free(&c.callbacks);
+	*subprogs = NULL;
+	*nsubprogs = 0;
 	if (err || c.err) {
+		vec_free(&c.subprogs);
 		vec_free(&c.ins);
 		return err ? err : c.err;
 	}
 	*insns = c.ins.v;
 	*n = c.ins.n;
+	*subprogs = c.subprogs.v;
+	*nsubprogs = c.subprogs.n;
 	return 0;
 }

@@ -442,8 +442,26 @@ static int parse_stmt(struct parser *ps, struct node **out, bool *needs_semi)
 		*out = n;
 		return 0;
 	}
-	if (lex_is_ident(ps, "for"))
-		return ERR_TOK(ps, "'for' loops are not supported yet; use while or unroll");
+	if (lex_is_ident(ps, "for")) {
+		n = mk(ps, N_FOR, t.pos, t.len);
+		if ((err = lex_next(ps)) || (err = lex_expect(ps, "(")))
+			return err;
+		if (ps->t.kind != T_VAR)
+			return ERR_TOK(ps, "syntax error: expected a $variable: for ($kv : @map)");
+		if ((err = parse_primary(ps, &n->a)) || (err = lex_expect(ps, ":")))
+			return err;
+		if (ps->t.kind != T_MAP)
+			return ERR_TOK(ps, "for loops iterate over a map: for ($kv : @map) (ranges are not supported yet)");
+		if ((err = parse_primary(ps, &n->b)))
+			return err;
+		if (n->b->kids.n)
+			return parse_error_at(ps, n->b->pos, n->b->len, "for loops take a whole map, without a key");
+		if ((err = lex_expect(ps, ")")) || (err = parse_block_body(ps, &n->c)))
+			return err;
+		*needs_semi = false;
+		*out = n;
+		return 0;
+	}
 	if (lex_is(ps, "{")) {
 		*needs_semi = false;
 		return parse_block_body(ps, out);

@@ -17,6 +17,7 @@ struct sema {
 	struct tp_block *b;
 	int pass;
 	int loop_depth;
+	int in_for;           /* inside a for loop's body (a callback: no probe context) */
 };
 
 #define ERR(s, n, ...) tp_error((s)->p->src, (n)->pos, (n)->len ? (n)->len : 1, __VA_ARGS__)
@@ -308,6 +309,10 @@ static int builtin(struct sema *s, struct node *n)
 			n->num = k;
 		}
 	}
+	if (s->in_for && (n->op == B_RETVAL || n->op == B_ARG || n->op == B_SARG || n->op == B_USTACK ||
+			  n->op == B_KSTACK || (n->op == B_FUNC && block_only(s, PT_PROFILE, PT_SOFTWARE, PT_PROFILE))))
+		return ERR(s, n, "%s cannot be used in a for loop's body (it runs once per map entry, outside the "
+			   "probe's context): copy it to a variable before the loop", w);
 	switch (n->op) {
 	case 0: {
 		int64_t v;
@@ -665,6 +670,9 @@ static int expr(struct sema *s, struct node *n)
 		if (n->a->k == N_BUILTIN && !strcmp(n->a->str, "args")) {
 			if (n->num >= 0 && !n->str[0])
 				return ERR(s, n, "args has named fields");
+			if (s->in_for)
+				return ERR(s, n, "args cannot be used in a for loop's body: copy the field to a variable "
+					   "before the loop");
 			return tp_field(s, n);
 		}
 		if ((err = expr(s, n->a)))
@@ -729,8 +737,8 @@ static int expr(struct sema *s, struct node *n)
 			name[strcspn(name, " ") + strcspn(name + strcspn(name, " ") + 1, " *") + 1] = 0;
 			id = tp_ktype_struct(name);
 			if (id <= 0)
-				return ERR(s, n, "cast to '%s': the kernel has no type %s (struct definitions in the "
-					   "program are not read yet)", n->str, name);
+				return ERR(s, n, "cast to '%s': the kernel has no type %s, and the program defines none",
+					   n->str, name);
 			if (n->a->ty.k != TY_INT)
 				return ERR(s, n, "only integers can be cast to %s", n->str);
 			n->ty = t_int(64, false);
@@ -1297,6 +1305,36 @@ static int stmt(struct sema *s, struct node *n)
 			return ERR(s, n->a, "unroll takes a constant from 1 to 100");
 		n->num = k;
 		return block(s, n->b);
+	}
+	case N_FOR: {
+		struct tp_map *m = find_map(s, n->b);
+		struct type el[2], tmp = { .k = TY_TUPLE, .nelem = 2 };
+		struct node fake = { .k = N_INT };
+
+		if (m->agg < 0) {
+			if (s->pass == 1)
+				return ERR(s, n->b, "undefined map: %s", m->name);
+			m = NULL;
+		}
+		if (m && (m->agg == AG_HIST || m->agg == AG_LHIST))
+			return ERR(s, n->b, "for loops over histograms are not supported");
+		if (!m)
+			el[0] = t_int(64, true), el[1] = t_int(64, true);
+		else {
+			el[0] = m->npart <= 0 ? t_int(64, true) : m->npart == 1 ? m->key.elem[0] : m->key;
+			el[1] = m->agg == AG_NONE ? m->val : t_int(64, true);
+		}
+		tmp.elem = el;
+		fake.ty = stored(s, &tmp);
+		if ((err = assign_var(s, n->a, &fake, true)))
+			return err;
+		s->b->has_for = true;
+		s->in_for++;
+		s->loop_depth++;
+		err = block(s, n->c);
+		s->loop_depth--;
+		s->in_for--;
+		return err;
 	}
 	case N_BREAK: case N_CONTINUE:
 		if (!s->loop_depth)

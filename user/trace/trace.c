@@ -6,6 +6,7 @@
  * stack-keyed maps as profiles (folded, pprof, svg, ...). */
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <bpf/btf.h>
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
@@ -432,6 +433,38 @@ static int probe_kind(enum tp_type ty)
 	}
 }
 
+/* BTF for a program with for-loop callbacks: the main function (global)
+ * and each callback (static), as bpf_for_each_map_elem requires. */
+static int describe_functions(const uint32_t *subs, size_t nsubs, struct btf **out, struct bpf_func_info **info)
+{
+	struct btf *b = btf__new_empty();
+	int i32, main_proto, cb_proto, main_fn, cb_fn, err;
+
+	if (libbpf_get_error(b))
+		return -ENOMEM;
+	i32 = btf__add_int(b, "long", 8, BTF_INT_SIGNED);
+	main_proto = btf__add_func_proto(b, i32);
+	btf__add_func_param(b, "ctx", i32);
+	cb_proto = btf__add_func_proto(b, i32);
+	btf__add_func_param(b, "map", i32);
+	btf__add_func_param(b, "key", i32);
+	btf__add_func_param(b, "value", i32);
+	btf__add_func_param(b, "ctx", i32);
+	main_fn = btf__add_func(b, "main", BTF_FUNC_GLOBAL, main_proto);
+	cb_fn = btf__add_func(b, "loop_body", BTF_FUNC_STATIC, cb_proto);
+	if (main_fn < 0 || cb_fn < 0 || (err = btf__load_into_kernel(b)) < 0) {
+		err = main_fn < 0 ? main_fn : cb_fn < 0 ? cb_fn : -errno;
+		btf__free(b);
+		return err ? err : -EINVAL;
+	}
+	*info = xcalloc(nsubs + 1, sizeof(**info));
+	(*info)[0] = (struct bpf_func_info){ .insn_off = 0, .type_id = (uint32_t)main_fn };
+	for (size_t i = 0; i < nsubs; i++)
+		(*info)[i + 1] = (struct bpf_func_info){ .insn_off = subs[i], .type_id = (uint32_t)cb_fn };
+	*out = b;
+	return 0;
+}
+
 /* Every block's programs: generated, then loaded as the entry program
  * that tail-calls them is (type and attach type must match). */
 static int load_blocks(struct trace *t)
@@ -454,13 +487,34 @@ static int load_blocks(struct trace *t)
 			b->prog_fd[k] = -1;
 			if (!(b->kinds & (1u << k)))
 				continue;
-			if ((err = tp_codegen(&t->prog, (int)bi, k, &fds, &insns, &n)) < 0)
+			uint32_t *subs = NULL;
+			size_t nsubs = 0;
+
+			if ((err = tp_codegen(&t->prog, (int)bi, k, &fds, &insns, &n, &subs, &nsubs)) < 0)
 				return err;
 			size_t log_size = t->verbose ? 16u << 20 : 0;
 			char *log = log_size ? xmalloc(log_size) : NULL;
 			LIBBPF_OPTS(bpf_prog_load_opts, o, .log_buf = log, .log_size = (uint32_t)log_size,
 				    .log_level = log ? 1 : 0,
 				    .expected_attach_type = entry ? bpf_program__expected_attach_type(entry) : 0);
+			struct btf *fbtf = NULL;
+			struct bpf_func_info *finfo = NULL;
+
+			/* for loops' callbacks: the kernel wants each function
+			 * described (BTF func_info), callbacks static */
+			if (nsubs && (err = describe_functions(subs, nsubs, &fbtf, &finfo)) < 0) {
+				err_msg("cannot describe block %zu's functions to the kernel: %s", bi + 1, strerror(-err));
+				free(subs);
+				free(insns);
+				return err;
+			}
+			if (fbtf) {
+				o.prog_btf_fd = btf__fd(fbtf);
+				o.func_info = finfo;
+				o.func_info_cnt = (uint32_t)nsubs + 1;
+				o.func_info_rec_size = sizeof(*finfo);
+			}
+			free(subs);
 			char name[16];
 
 			snprintf(name, sizeof(name), "tr_b%u", (unsigned)(bi % 100000));
@@ -488,6 +542,8 @@ static int load_blocks(struct trace *t)
 					strerror(-err), tail && *tail ? "\n" : "", tail ? tail : "");
 				free(log);
 				free(insns);
+				btf__free(fbtf);
+				free(finfo);
 				return err;
 			}
 			if (t->verbose)
@@ -495,6 +551,8 @@ static int load_blocks(struct trace *t)
 					k == TK_USER ? "user" : bpf_program__name(entry), n);
 			free(log);
 			free(insns);
+			btf__free(fbtf);
+			free(finfo);
 			b->prog_fd[k] = fd;
 		}
 	}

@@ -91,6 +91,7 @@ enum node_kind {
 	N_ASSIGN,     /* a = b; op: 0 or the compound operator */
 	N_INCDEC,     /* op: '+' or '-'; num: 1 prefix, 0 postfix */
 	N_IF, N_WHILE, N_UNROLL, N_BLOCK, N_EXPR, N_RETURN, N_BREAK, N_CONTINUE, N_LET,
+	N_FOR,        /* for ($kv : @map) { }: a = $kv, b = @map, c = the body */
 };
 
 /* Builtins (N_BUILTIN op) and functions (N_CALL op), set by sema. */
@@ -175,6 +176,7 @@ struct tp_block {
 	uint64_t next_ns;         /* next interval firing (run time) */
 	int prog_fd[TK_NKINDS];   /* the generated programs, one per kind */
 	bool ustack, kstack;      /* what the entry program takes for it */
+	bool has_for;             /* for loops: variables live in scratch memory */
 	int first_probe, nprobes;
 	int pos;
 };
@@ -262,8 +264,10 @@ struct tp_fds {
 };
 
 /* The block's program: instructions into *insns (owned by the caller),
- * their count into *n. */
-int tp_codegen(struct tp_program *p, int block, int kind, const struct tp_fds *fds, void **insns, size_t *n);
+ * their count into *n; where for-loop callbacks (subprograms) start into
+ * *subprogs (owned by the caller; the loader describes them in BTF). */
+int tp_codegen(struct tp_program *p, int block, int kind, const struct tp_fds *fds, void **insns, size_t *n,
+	       uint32_t **subprogs, size_t *nsubprogs);
 
 /* ---- output (print.c) ------------------------------------------------------ */
 
