@@ -48,6 +48,8 @@ PROG_ARRAY(progs_tp);
 PROG_ARRAY(progs_up);
 PROG_ARRAY(progs_uret);
 PROG_ARRAY(progs_usdt);
+PROG_ARRAY(progs_kp);
+PROG_ARRAY(progs_kret);
 
 /* This CPU's event (index 0), and one for a perf event that interrupts a
  * probe's program on the same CPU (index 1). */
@@ -164,6 +166,27 @@ int tr_uretprobe(struct pt_regs *ctx)
 
 	if (prepare(ctx, idx, 0))
 		bpf_tail_call(ctx, &progs_uret, idx);
+	return 0;
+}
+
+/* kprobes, where the kernel has them (loaded only then) */
+SEC("kprobe")
+int tr_kprobe(struct pt_regs *ctx)
+{
+	__u32 idx = bpf_get_attach_cookie(ctx);
+
+	if (prepare(ctx, idx, 0))
+		bpf_tail_call(ctx, &progs_kp, idx);
+	return 0;
+}
+
+SEC("kretprobe")
+int tr_kretprobe(struct pt_regs *ctx)
+{
+	__u32 idx = bpf_get_attach_cookie(ctx);
+
+	if (prepare(ctx, idx, 0))
+		bpf_tail_call(ctx, &progs_kret, idx);
 	return 0;
 }
 

@@ -46,6 +46,7 @@ struct tr_rec {
 };
 
 /* Probe kinds: which entry program, hence which program type. */
-enum tr_kind { TK_PERF, TK_TRACEPOINT, TK_UPROBE, TK_URETPROBE, TK_USDT, TK_USER, TK_NKINDS };
+enum tr_kind { TK_PERF, TK_TRACEPOINT, TK_UPROBE, TK_URETPROBE, TK_USDT, TK_USER, TK_KPROBE, TK_KRETPROBE,
+	       TK_NKINDS };
 
 #endif

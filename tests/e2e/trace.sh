@@ -121,8 +121,13 @@ reject() { # reject NAME PROGRAM EXPECTED-MESSAGE-PART
 }
 reject "undefined variable" 'profile:hz:99 { @ = sum($x); }' "undefined variable \$x"
 reject "printf arguments" 'BEGIN { printf("%d %s\\n", 1); }' "2 conversions but 1 argument"
-reject kprobe 'kprobe:do_sys_open { @ = count(); }' "kprobe probes are not supported"
-reject kfunc 'kfunc:vfs_read { @ = count(); }' "not supported"
+if [ -e /sys/bus/event_source/devices/kprobe/type ]; then
+	"$BPFPROF" trace -d 0.5 'kprobe:vfs_read { @ = count(); }' > "$OUT/tr_kp.txt" 2>&1
+	check "trace kprobe: attached where the kernel has kprobe events" grep -q '^Attaching 1 probe' "$OUT/tr_kp.txt"
+else
+	reject kprobe 'kprobe:do_sys_open { @ = count(); }' "kprobe probes are not available on this kernel"
+fi
+reject kfunc 'kfunc:vfs_read { @ = count(); }' "kfunc probes are not supported by bpfprof trace yet"
 reject "map type mismatch" 'BEGIN { @x = count(); @x = "s"; }' "type mismatch for @x"
 reject cast 'profile:hz:99 { @ = sum((struct nosuch_type *)curtask); }' "the kernel has no type struct nosuch_type"
 reject "string compare" 'profile:hz:99 /pid == "x"/ { @ = count(); }' "strings are compared with == and != only, with strings"

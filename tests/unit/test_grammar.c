@@ -151,7 +151,7 @@ static void rejected(void)
 		{ "BEGIN { print($nope); }", "stdin:1:15-20", "undefined variable $nope" },
 		{ "BEGIN { if (1) { break; } }", "stdin:1:18-23", "break outside a loop" },
 		{ "interval:s:0 { exit(); }", "stdin:1:1-13", "interval needs UNIT:N" },
-		{ "kprobe:do_sys_open { @ = count(); }", "stdin:1:1-", "not supported" },
+		{ "kfunc:do_sys_open { @ = count(); }", "stdin:1:1-", "not supported" },
 		{ "profile:hz:99 { @ = count(); }\nEND { print(@nope); }", "stdin:2:13-", "" },
 		{ "software:nosuch-event { @ = count(); }", "stdin:1:1-", "" },
 		{ "profile:hz:99 /pid == / { @ = count(); }", "stdin:1:", "" },

@@ -25,7 +25,7 @@ struct parser {
 	int no_div;              /* parsing a predicate: '/' ends it */
 };
 
-#define SUPPORTED_PROBES "BEGIN, END, profile, interval, tracepoint, uprobe, uretprobe, usdt, software"
+#define SUPPORTED_PROBES "BEGIN, END, profile, interval, tracepoint, uprobe, uretprobe, usdt, software, kprobe, kretprobe"
 
 /* An error at [pos, pos+len) of the source; returns -EINVAL. */
 #define parse_error_at(ps, pos, len, ...) tp_error((ps)->s, pos, len, __VA_ARGS__)

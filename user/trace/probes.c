@@ -235,6 +235,48 @@ static int uprobes(struct parser *ps, struct tp_probe *pr, int pos, int len)
 	return 0;
 }
 
+/* kprobe:FUNC[+OFF] (globs over the functions the kernel can probe). */
+static int kprobes(struct parser *ps, struct tp_probe *pr, const char *spec, bool ret, int pos, int len)
+{
+	char fn[256], *plus;
+	uint64_t off = 0;
+	int found = 0;
+
+	snprintf(fn, sizeof(fn), "%s", spec);
+	if ((plus = strchr(fn, '+'))) {
+		if (ret || !parse_u64(plus + 1, &off))
+			return parse_error_at(ps, pos, len, "kprobe: bad offset '%s'", plus + 1);
+		*plus = 0;
+	}
+	pr->type = ret ? PT_KRETPROBE : PT_KPROBE;
+	pr->offset = off;
+	if (!has_glob(fn)) {
+		snprintf(pr->name, sizeof(pr->name), "%s", fn);
+		snprintf(pr->text, sizeof(pr->text), "%s:%s", ret ? "kretprobe" : "kprobe", spec);
+		return add_probe(ps, pr);
+	}
+	FILE *f = fopen("/sys/kernel/tracing/available_filter_functions", "r");
+	char line[512];
+
+	if (!f)
+		return parse_error_at(ps, pos, len, "kprobe: cannot list the kernel's functions: %s", strerror(errno));
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, " \t\n")] = 0;
+		if (fnmatch(fn, line, 0) || strchr(line, '.'))
+			continue;
+		struct tp_probe one = *pr;
+
+		snprintf(one.name, sizeof(one.name), "%.255s", line);
+		snprintf(one.text, sizeof(one.text), "%s:%s", ret ? "kretprobe" : "kprobe", one.name);
+		add_probe(ps, &one);
+		found++;
+	}
+	fclose(f);
+	if (!found)
+		return parse_error_at(ps, pos, len, "kprobe: no kernel function matches %s", fn);
+	return 0;
+}
+
 /* perf software events by bpftrace's names, with default sample counts. */
 static bool software_event(const char *name, uint64_t *config, uint64_t *dflt)
 {
@@ -402,13 +444,21 @@ int probes_parse_word(struct parser *ps)
 		snprintf(pr.text, sizeof(pr.text), "software:%s:%s", parts[1], nparts == 3 ? parts[2] : "");
 		return add_probe(ps, &pr);
 	}
-	if (!strcmp(t, "kprobe") || !strcmp(t, "kretprobe") || !strcmp(t, "k") || !strcmp(t, "kr") ||
-	    !strcmp(t, "kfunc") || !strcmp(t, "kretfunc") || !strcmp(t, "fentry") || !strcmp(t, "fexit") ||
+	if (!strcmp(t, "kprobe") || !strcmp(t, "kretprobe") || !strcmp(t, "k") || !strcmp(t, "kr")) {
+		bool ret = !strcmp(t, "kretprobe") || !strcmp(t, "kr");
+
+		/* the running kernel's kprobe events, not assumed */
+		if (access("/sys/bus/event_source/devices/kprobe/type", F_OK) != 0)
+			return parse_error_at(ps, start, len, "%s probes are not available on this kernel (it has no "
+					      "kprobe events: CONFIG_KPROBE_EVENTS); use tracepoint:, uprobe: or profile:", t);
+		if (nparts != 2 && nparts != 3)
+			return parse_error_at(ps, start, len, "%s needs FUNCTION, e.g. kprobe:vfs_read", t);
+		return kprobes(ps, &pr, parts[nparts - 1], ret, start, len);
+	}
+	if (!strcmp(t, "kfunc") || !strcmp(t, "kretfunc") || !strcmp(t, "fentry") || !strcmp(t, "fexit") ||
 	    !strcmp(t, "f") || !strcmp(t, "fr"))
-		return parse_error_at(ps, start, len, "%s probes are not supported by bpfprof trace%s; use "
-				"tracepoint:, uprobe: or profile:", t,
-				access("/sys/bus/event_source/devices/kprobe", F_OK) == 0 ? ""
-				: " (and this kernel has no kprobe events)");
+		return parse_error_at(ps, start, len, "%s probes are not supported by bpfprof trace yet; use kprobe: "
+				      "(where the kernel has them), tracepoint: or uprobe:", t);
 	return parse_error_at(ps, start, len, "'%s' probes are not supported; supported: %s", t, SUPPORTED_PROBES);
 }
 
@@ -598,9 +648,27 @@ int tp_list(const char *pattern, bool verbose, pid_t pid)
 		}
 		return shown ? 0 : -ENOENT;
 	}
-	if (pattern && (!strncmp(pattern, "kprobe:", 7) || !strncmp(pattern, "kretprobe:", 10) ||
-			!strncmp(pattern, "kfunc:", 6) || !strncmp(pattern, "fentry:", 7))) {
-		err_msg("-l %s: %.*s probes are not supported by bpfprof trace", pattern, (int)(colon - pattern), pattern);
+	if (pattern && (!strncmp(pattern, "kprobe:", 7) || !strncmp(pattern, "kretprobe:", 10))) {
+		FILE *f = fopen("/sys/kernel/tracing/available_filter_functions", "r");
+		char line[512];
+		const char *fpat = colon + 1;
+
+		if (access("/sys/bus/event_source/devices/kprobe/type", F_OK) != 0 || !f) {
+			if (f)
+				fclose(f);
+			err_msg("-l %s: kprobes are not available on this kernel (no kprobe events)", pattern);
+			return -ENOTSUP;
+		}
+		while (fgets(line, sizeof(line), f)) {
+			line[strcspn(line, " \t\n")] = 0;
+			if (!fnmatch(fpat, line, 0))
+				printf("%.*s:%s\n", (int)(colon - pattern), pattern, line), shown++;
+		}
+		fclose(f);
+		return 0;
+	}
+	if (pattern && (!strncmp(pattern, "kfunc:", 6) || !strncmp(pattern, "fentry:", 7))) {
+		err_msg("-l %s: %.*s probes are not supported by bpfprof trace yet", pattern, (int)(colon - pattern), pattern);
 		return -ENOTSUP;
 	}
 	/* a pattern without a provider matches whole names, as bpftrace's */

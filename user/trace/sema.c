@@ -368,7 +368,7 @@ static int builtin(struct sema *s, struct node *n)
 		n->ty = (struct type){ .k = TY_PROBE, .size = 8 };
 		return 0;
 	case B_FUNC:
-		if (block_only(s, PT_UPROBE, PT_URETPROBE, PT_USDT))
+		if (block_only(s, PT_UPROBE, PT_URETPROBE, PT_USDT) || block_only(s, PT_KPROBE, PT_KRETPROBE, PT_KPROBE))
 			n->ty = (struct type){ .k = TY_FUNCNAME, .size = 8 };
 		else if (block_only(s, PT_PROFILE, PT_SOFTWARE, PT_PROFILE))
 			n->ty = (struct type){ .k = TY_USYM, .size = 16 };
@@ -376,13 +376,13 @@ static int builtin(struct sema *s, struct node *n)
 			return ERR(s, n, "func is available in uprobe, uretprobe, usdt, profile and software probes");
 		return 0;
 	case B_RETVAL:
-		if (!block_only(s, PT_URETPROBE, PT_URETPROBE, PT_URETPROBE))
-			return ERR(s, n, "retval is available in uretprobe blocks only");
+		if (!block_only(s, PT_URETPROBE, PT_KRETPROBE, PT_URETPROBE))
+			return ERR(s, n, "retval is available in uretprobe and kretprobe blocks only");
 		n->ty = t_int(64, false);
 		return 0;
 	case B_ARG: case B_SARG:
-		if (!block_only(s, PT_UPROBE, PT_USDT, PT_UPROBE))
-			return ERR(s, n, "%s is available in uprobe and usdt blocks (tracepoints: args.FIELD)", w);
+		if (!block_only(s, PT_UPROBE, PT_USDT, PT_KPROBE))
+			return ERR(s, n, "%s is available in uprobe, kprobe and usdt blocks (tracepoints: args.FIELD)", w);
 		if (n->op == B_ARG && n->num > 5 && block_has(s, PT_UPROBE))
 			return ERR(s, n, "uprobes read arg0..arg5 (registers); stack arguments: sarg0..");
 		n->ty = t_int(64, n->op == B_SARG);
@@ -1158,8 +1158,9 @@ static int call(struct sema *s, struct node *n)
 
 		if (a->k != N_STR)
 			return ERR(s, a, "reg() takes a register's name (\"ip\", \"sp\", \"di\"...)");
-		if (!block_only(s, PT_UPROBE, PT_URETPROBE, PT_USDT) && !block_only(s, PT_PROFILE, PT_SOFTWARE, PT_PROFILE))
-			return ERR(s, n, "reg() is available in uprobe, uretprobe, usdt, profile and software blocks");
+		if (!block_only(s, PT_UPROBE, PT_URETPROBE, PT_USDT) && !block_only(s, PT_PROFILE, PT_SOFTWARE, PT_PROFILE) &&
+		    !block_only(s, PT_KPROBE, PT_KRETPROBE, PT_KPROBE))
+			return ERR(s, n, "reg() is available in uprobe, kprobe, usdt, profile and software blocks");
 		n->num = -1;
 		for (int i = 0; regs[i]; i++)
 			if (!strcmp(regs[i], a->str))
@@ -1444,6 +1445,8 @@ static uint32_t block_kinds(struct tp_program *p, struct tp_block *b)
 		case PT_TRACEPOINT: k |= 1u << TK_TRACEPOINT; break;
 		case PT_UPROBE: k |= 1u << TK_UPROBE; break;
 		case PT_URETPROBE: k |= 1u << TK_URETPROBE; break;
+		case PT_KPROBE: k |= 1u << TK_KPROBE; break;
+		case PT_KRETPROBE: k |= 1u << TK_KRETPROBE; break;
 		case PT_USDT: k |= 1u << TK_USDT; break;
 		default: k |= 1u << TK_USER; break;
 		}

@@ -277,6 +277,15 @@ static int attach_probe(struct trace *t, const struct tp_probe *pr, uint32_t idx
 						    t->pid > 0 ? t->pid : -1, pr->target, pr->offset, &o);
 		break;
 	}
+	case PT_KPROBE:
+	case PT_KRETPROBE: {
+		LIBBPF_OPTS(bpf_kprobe_opts, o, .bpf_cookie = idx, .retprobe = pr->type == PT_KRETPROBE,
+			    .offset = (size_t)pr->offset);
+
+		l = bpf_program__attach_kprobe_opts(pr->type == PT_KRETPROBE ? t->skel->progs.tr_kretprobe
+									      : t->skel->progs.tr_kprobe, pr->name, &o);
+		break;
+	}
 	case PT_USDT: {
 		LIBBPF_OPTS(bpf_usdt_opts, o, .usdt_cookie = idx);
 
@@ -395,6 +404,7 @@ static const struct { enum bpf_prog_type type; } kind_types[TK_NKINDS] = {
 	[TK_PERF] = { BPF_PROG_TYPE_PERF_EVENT }, [TK_TRACEPOINT] = { BPF_PROG_TYPE_TRACEPOINT },
 	[TK_UPROBE] = { BPF_PROG_TYPE_KPROBE }, [TK_URETPROBE] = { BPF_PROG_TYPE_KPROBE },
 	[TK_USDT] = { BPF_PROG_TYPE_KPROBE }, [TK_USER] = { BPF_PROG_TYPE_RAW_TRACEPOINT },
+	[TK_KPROBE] = { BPF_PROG_TYPE_KPROBE }, [TK_KRETPROBE] = { BPF_PROG_TYPE_KPROBE },
 };
 
 static struct bpf_program *entry_prog(struct trace *t, int kind)
@@ -405,6 +415,8 @@ static struct bpf_program *entry_prog(struct trace *t, int kind)
 	case TK_UPROBE: return t->skel->progs.tr_uprobe;
 	case TK_URETPROBE: return t->skel->progs.tr_uretprobe;
 	case TK_USDT: return t->skel->progs.tr_usdt;
+	case TK_KPROBE: return t->skel->progs.tr_kprobe;
+	case TK_KRETPROBE: return t->skel->progs.tr_kretprobe;
 	default: return NULL;
 	}
 }
@@ -417,6 +429,8 @@ static struct bpf_map *prog_array(struct trace *t, int kind)
 	case TK_UPROBE: return t->skel->maps.progs_up;
 	case TK_URETPROBE: return t->skel->maps.progs_uret;
 	case TK_USDT: return t->skel->maps.progs_usdt;
+	case TK_KPROBE: return t->skel->maps.progs_kp;
+	case TK_KRETPROBE: return t->skel->maps.progs_kret;
 	default: return NULL;
 	}
 }
@@ -429,6 +443,8 @@ static int probe_kind(enum tp_type ty)
 	case PT_UPROBE: return TK_UPROBE;
 	case PT_URETPROBE: return TK_URETPROBE;
 	case PT_USDT: return TK_USDT;
+	case PT_KPROBE: return TK_KPROBE;
+	case PT_KRETPROBE: return TK_KRETPROBE;
 	default: return TK_USER;
 	}
 }
@@ -588,6 +604,8 @@ again:
 	bpf_program__set_autoload(skel->progs.tr_uprobe, have[TK_UPROBE]);
 	bpf_program__set_autoload(skel->progs.tr_uretprobe, have[TK_URETPROBE]);
 	bpf_program__set_autoload(skel->progs.tr_usdt, have[TK_USDT]);
+	bpf_program__set_autoload(skel->progs.tr_kprobe, have[TK_KPROBE]);
+	bpf_program__set_autoload(skel->progs.tr_kretprobe, have[TK_KRETPROBE]);
 	skel->rodata->cfg.pid = t->pid > 0;
 	skel->rodata->cfg.kt_enabled = uses_stack(p, true);
 	uint32_t na = p->probes.n ? (uint32_t)p->probes.n : 1;
@@ -600,6 +618,8 @@ again:
 	      bpf_map__set_max_entries(skel->maps.progs_up, na) ?:
 	      bpf_map__set_max_entries(skel->maps.progs_uret, na) ?:
 	      bpf_map__set_max_entries(skel->maps.progs_usdt, na) ?:
+	      bpf_map__set_max_entries(skel->maps.progs_kp, na) ?:
+	      bpf_map__set_max_entries(skel->maps.progs_kret, na) ?:
 	      bpf_map__set_max_entries(skel->maps.stacks, uses_stack(p, true) || uses_stack(p, false) ? 16384 : 1) ?:
 	      bpf_map__set_max_entries(skel->maps.target_pids, 1) ?:
 	      bpf_map__set_max_entries(skel->maps.target_tids, 1);
