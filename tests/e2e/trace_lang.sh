@@ -92,3 +92,7 @@ check "trace: for loops over a map (sum, tuple key, break)" sh -c "grep -qx 'key
 "$BPFPROF" trace 'tracepoint:syscalls:sys_enter_read { @r[tid] = 1; for ($kv : @r) { @s = sum(args->count); } }' > /dev/null 2> "$OUT/tl_for.err"
 check "trace: a for loop's body cannot read the probe's context (exit 2)" eq "$?" 2
 check "trace: ... and says why" grep -q "args cannot be used in a for loop's body" "$OUT/tl_for.err"
+
+# strcontains(), a glob in a uprobe's path.
+"$BPFPROF" trace -c /usr/bin/true 'uprobe:/usr/lib/x86_64-*/libc.so.6:exit /pid == cpid/ { printf("%s %d %d\n", probe, strcontains("hello world", "o w"), strcontains(comm, "xyz")); }' > "$OUT/tl_glob.txt" 2>&1
+check "trace: a glob in a uprobe's path; strcontains()" grep -qx 'uprobe:/usr/lib/x86_64-linux-gnu/libc.so.6:exit 1 0' "$OUT/tl_glob.txt"

@@ -773,6 +773,51 @@ static int gen_int(struct cg *c, struct node *n)
 				return err;
 			ALU_I(c, BPF_XOR, R0, 1); /* 0 when equal, as strncmp */
 			return 0;
+		case F_STRCONTAINS: { /* is needle in haystack: a bounded double loop */
+			int save = c->scr, sz = str_size(c);
+			int h = scr_alloc(c, n, sz), nd = scr_alloc(c, n, sz);
+
+			if ((err = gen_value(c, n->kids.v[0], h)) || (err = gen_value(c, n->kids.v[1], nd)))
+				return err;
+			MOV_I(c, R0, 0);
+			MOV_I(c, R2, 0);
+			size_t outer = c->ins.n;
+			size_t o_end = JMP_I(c, BPF_JGE, R2, sz);
+
+			MOV_I(c, R3, 0);
+			size_t inner = c->ins.n;
+			size_t i_full = JMP_I(c, BPF_JGE, R3, sz);
+
+			MOV_R(c, R4, R7);
+			ALU_I(c, BPF_ADD, R4, nd);
+			ALU_R(c, BPF_ADD, R4, R3);
+			LDX(c, BPF_B, R5, R4, 0);
+			size_t n_end = JMP_I(c, BPF_JEQ, R5, 0);
+
+			MOV_R(c, R4, R2);
+			ALU_R(c, BPF_ADD, R4, R3);
+			size_t past = JMP_I(c, BPF_JGE, R4, sz);
+
+			ALU_R(c, BPF_ADD, R4, R7);
+			ALU_I(c, BPF_ADD, R4, h);
+			LDX(c, BPF_B, R1, R4, 0);
+			size_t h_end = JMP_I(c, BPF_JEQ, R1, 0);
+			size_t differ = JMP_R(c, BPF_JNE, R1, R5);
+
+			ALU_I(c, BPF_ADD, R3, 1);
+			patch_to(c, JA(c), inner);
+			patch(c, past); /* the next start */
+			patch(c, differ);
+			ALU_I(c, BPF_ADD, R2, 1);
+			patch_to(c, JA(c), outer);
+			patch(c, i_full);
+			patch(c, n_end); /* the whole needle matched */
+			MOV_I(c, R0, 1);
+			patch(c, o_end);
+			patch(c, h_end);
+			c->scr = save;
+			return 0;
+		}
 		case F_SIZEOF:
 			MOV_I(c, R0, (int32_t)n->num);
 			return 0;

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
+#include <glob.h>
 #include <stdarg.h>
 #include <string.h>
 #include <unistd.h>
@@ -155,7 +156,32 @@ bool tp_resolve_binary(const char *name, pid_t pid, char *out, size_t n)
 	return false;
 }
 
+static int uprobes_in(struct parser *ps, struct tp_probe *pr, int pos, int len);
+
+/* A glob in the path (uprobe:/usr/lib/x86_64-*-gnu/libc.so.6:malloc): every file it names. */
 static int uprobes(struct parser *ps, struct tp_probe *pr, int pos, int len)
+{
+	glob_t g;
+	int err = 0;
+
+	if (!has_glob(pr->target) || !strchr(pr->target, '/'))
+		return uprobes_in(ps, pr, pos, len);
+	if (glob(pr->target, 0, NULL, &g) != 0 || !g.gl_pathc) {
+		globfree(&g);
+		return parse_error_at(ps, pos, len, "%s: no file matches %s",
+				      pr->type == PT_URETPROBE ? "uretprobe" : "uprobe", pr->target);
+	}
+	for (size_t i = 0; i < g.gl_pathc && !err; i++) {
+		struct tp_probe one = *pr;
+
+		snprintf(one.target, sizeof(one.target), "%s", g.gl_pathv[i]);
+		err = uprobes_in(ps, &one, pos, len);
+	}
+	globfree(&g);
+	return err;
+}
+
+static int uprobes_in(struct parser *ps, struct tp_probe *pr, int pos, int len)
 {
 	char path[PATH_MAX];
 	struct elf_syms *es;

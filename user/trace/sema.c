@@ -1046,8 +1046,6 @@ static int call(struct sema *s, struct node *n)
 			return ERR(s, n, "%s() compares strings", n->str);
 		if (n->op == F_STRNCMP && !tp_const_int(s->p, n->kids.v[2], &n->num))
 			return ERR(s, n->kids.v[2], "strncmp: the length must be a constant");
-		if (n->op == F_STRCONTAINS)
-			return ERR(s, n, "strcontains() is not supported yet");
 		n->ty = t_int(64, false);
 		return 0;
 	case F_KSYM: case F_USYM:
