@@ -229,6 +229,7 @@ static int parse_enum(struct parser *ps, struct cword *w)
 		struct tp_macro m = { 0 };
 		struct node *v = xcalloc(1, sizeof(*v));
 
+		vec_push(&ps->p->nodes, v); /* freed with the program, whatever happens */
 		if (!w->len)
 			return parse_error_at(ps, w->pos, 1, "unterminated enum");
 		snprintf(m.name, sizeof(m.name), "%.*s", w->len, w->s);
@@ -243,7 +244,6 @@ static int parse_enum(struct parser *ps, struct cword *w)
 		}
 		v->k = N_INT;
 		v->num = next++;
-		vec_push(&ps->p->nodes, v);
 		m.value = v;
 		vec_push(&ps->p->macros, m);
 		if (is(w, ","))
