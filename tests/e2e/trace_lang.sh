@@ -96,3 +96,22 @@ check "trace: ... and says why" grep -q "args cannot be used in a for loop's bod
 # strcontains(), a glob in a uprobe's path.
 "$BPFPROF" trace -c /usr/bin/true 'uprobe:/usr/lib/x86_64-*/libc.so.6:exit /pid == cpid/ { printf("%s %d %d\n", probe, strcontains("hello world", "o w"), strcontains(comm, "xyz")); }' > "$OUT/tl_glob.txt" 2>&1
 check "trace: a glob in a uprobe's path; strcontains()" grep -qx 'uprobe:/usr/lib/x86_64-linux-gnu/libc.so.6:exit 1 0' "$OUT/tl_glob.txt"
+
+# bpftrace's own tools that need only tracepoints, uprobes and profile run
+# unchanged (all at once, 1 s each, with some activity for them to see).
+tools="execsnoop opensnoop statsnoop runqlat syscount killsnoop pidpersec bitesize writeback cpuwalk setuids syncsnoop bashreadline gethostlatency"
+if [ -e /usr/sbin/execsnoop.bt ]; then
+	for tool in $tools; do
+		"$BPFPROF" trace -d 1.2 "/usr/sbin/$tool.bt" > "$OUT/tl_tool_$tool.txt" 2> "$OUT/tl_tool_$tool.err" &
+	done
+	sleep 0.6; for _ in 1 2 3; do sh -c 'cat /etc/hostname; stat /etc/passwd; sync' > /dev/null 2>&1; done
+	wait
+	for tool in $tools; do
+		check "bpftrace's $tool.bt runs unchanged (attached, exit 0, no error)" sh -c "grep -q '^Attaching [0-9]* probe' '$OUT/tl_tool_$tool.txt' && ! grep -q ERROR '$OUT/tl_tool_$tool.err'"
+	done
+	check "execsnoop.bt saw the shell's commands" grep -q 'cat /etc/hostname' "$OUT/tl_tool_execsnoop.txt"
+	check "opensnoop.bt saw /etc/hostname opened" grep -q '/etc/hostname' "$OUT/tl_tool_opensnoop.txt"
+	check "runqlat.bt drew its histogram" grep -q '^@usecs:' "$OUT/tl_tool_runqlat.txt"
+else
+	fail "bpftrace's tools" "/usr/sbin/execsnoop.bt is missing (make deps installs bpftrace)"
+fi
