@@ -50,6 +50,7 @@ PROG_ARRAY(progs_uret);
 PROG_ARRAY(progs_usdt);
 PROG_ARRAY(progs_kp);
 PROG_ARRAY(progs_kret);
+PROG_ARRAY(progs_rawtp);
 
 /* This CPU's event (index 0), and one for a perf event that interrupts a
  * probe's program on the same CPU (index 1). */
@@ -187,6 +188,17 @@ int tr_kretprobe(struct pt_regs *ctx)
 
 	if (prepare(ctx, idx, 0))
 		bpf_tail_call(ctx, &progs_kret, idx);
+	return 0;
+}
+
+/* raw tracepoints: the arguments as the kernel passes them (cookies: 6.10+) */
+SEC("raw_tp")
+int tr_rawtp(void *ctx)
+{
+	__u32 idx = bpf_get_attach_cookie(ctx);
+
+	if (prepare(ctx, idx, 0))
+		bpf_tail_call(ctx, &progs_rawtp, idx);
 	return 0;
 }
 

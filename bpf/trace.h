@@ -47,6 +47,6 @@ struct tr_rec {
 
 /* Probe kinds: which entry program, hence which program type. */
 enum tr_kind { TK_PERF, TK_TRACEPOINT, TK_UPROBE, TK_URETPROBE, TK_USDT, TK_USER, TK_KPROBE, TK_KRETPROBE,
-	       TK_NKINDS };
+	       TK_RAWTP, TK_NKINDS };
 
 #endif

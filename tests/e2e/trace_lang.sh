@@ -115,3 +115,8 @@ if [ -e /usr/sbin/execsnoop.bt ]; then
 else
 	fail "bpftrace's tools" "/usr/sbin/execsnoop.bt is missing (make deps installs bpftrace)"
 fi
+
+# rawtracepoint: the tracepoint's raw arguments (arg0..), with or without
+# its category.
+"$BPFPROF" trace -d 0.5 'rawtracepoint:sched_switch { @sw = count(); } rawtracepoint:sched:sched_wakeup { @wk = count(); }' > "$OUT/tl_rawtp.txt" 2>&1
+check "trace rawtracepoint: both attached and counted" sh -c "grep -q '^Attaching 2 probes' '$OUT/tl_rawtp.txt' && grep -q '^@sw: [1-9]' '$OUT/tl_rawtp.txt'"

@@ -276,7 +276,9 @@ static int gen_builtin(struct cg *c, struct node *n)
 		LDX(c, BPF_DW, R0, R6, offsetof(struct pt_regs, ax));
 		break;
 	case B_ARG:
-		if (c->kind == TK_USDT)
+		if (c->kind == TK_RAWTP) /* the tracepoint's arguments, as an array */
+			LDX(c, BPF_DW, R0, R6, 8 * n->num);
+		else if (c->kind == TK_USDT)
 			LDX(c, BPF_DW, R0, R8, offsetof(struct tr_event, args) + 8 * n->num);
 		else
 			LDX(c, BPF_DW, R0, R6, pt_regs_off((int)n->num));

@@ -454,8 +454,34 @@ int probes_parse_word(struct parser *ps)
 					      nparts == 4 ? ":" : "", parts[nparts - 1], path);
 		return 0;
 	}
-	if (!strcmp(t, "rawtracepoint") || !strcmp(t, "rt"))
-		return parse_error_at(ps, start, len, "rawtracepoint probes are not supported yet; use tracepoint:");
+	if (!strcmp(t, "rawtracepoint") || !strcmp(t, "rt")) {
+		char found[PATH_MAX];
+
+		if (nparts != 2 && nparts != 3)
+			return parse_error_at(ps, start, len, "rawtracepoint needs NAME, e.g. rawtracepoint:sched_switch");
+		/* a tracepoint of that name in some category */
+		found[0] = 0;
+		DIR *cd = opendir("/sys/kernel/tracing/events");
+		struct dirent *c;
+
+		while (cd && (c = readdir(cd)) && !found[0]) {
+			char path[PATH_MAX + 300];
+
+			if (c->d_name[0] == '.' || (nparts == 3 && strcmp(c->d_name, parts[1])))
+				continue;
+			snprintf(path, sizeof(path), "/sys/kernel/tracing/events/%s/%s", c->d_name, parts[nparts - 1]);
+			if (access(path, F_OK) == 0)
+				snprintf(found, sizeof(found), "%s", parts[nparts - 1]);
+		}
+		if (cd)
+			closedir(cd);
+		if (!found[0])
+			return parse_error_at(ps, start, len, "rawtracepoint: no tracepoint named %s", parts[nparts - 1]);
+		pr.type = PT_RAWTP;
+		snprintf(pr.name, sizeof(pr.name), "%s", found);
+		snprintf(pr.text, sizeof(pr.text), "rawtracepoint:%s", found);
+		return add_probe(ps, &pr);
+	}
 	if (!strcmp(t, "software") || !strcmp(t, "s")) {
 		if (nparts != 2 && nparts != 3)
 			return parse_error_at(ps, start, len, "software needs EVENT[:COUNT], e.g. software:page-faults:1");

@@ -381,8 +381,9 @@ static int builtin(struct sema *s, struct node *n)
 		n->ty = t_int(64, false);
 		return 0;
 	case B_ARG: case B_SARG:
-		if (!block_only(s, PT_UPROBE, PT_USDT, PT_KPROBE))
-			return ERR(s, n, "%s is available in uprobe, kprobe and usdt blocks (tracepoints: args.FIELD)", w);
+		if (!block_only(s, PT_UPROBE, PT_USDT, PT_KPROBE) && !block_only(s, PT_RAWTP, PT_RAWTP, PT_RAWTP))
+			return ERR(s, n, "%s is available in uprobe, kprobe, usdt and rawtracepoint blocks (tracepoints: "
+				   "args.FIELD)", w);
 		if (n->op == B_ARG && n->num > 5 && block_has(s, PT_UPROBE))
 			return ERR(s, n, "uprobes read arg0..arg5 (registers); stack arguments: sarg0..");
 		n->ty = t_int(64, n->op == B_SARG);
@@ -1445,6 +1446,7 @@ static uint32_t block_kinds(struct tp_program *p, struct tp_block *b)
 		case PT_URETPROBE: k |= 1u << TK_URETPROBE; break;
 		case PT_KPROBE: k |= 1u << TK_KPROBE; break;
 		case PT_KRETPROBE: k |= 1u << TK_KRETPROBE; break;
+		case PT_RAWTP: k |= 1u << TK_RAWTP; break;
 		case PT_USDT: k |= 1u << TK_USDT; break;
 		default: k |= 1u << TK_USER; break;
 		}

@@ -254,6 +254,29 @@ static int attach_perf(struct trace *t, const struct tp_probe *pr, uint32_t idx)
 	return perf_attach_all_cpus(t->skel->progs.tr_perf, &attr, idx, pr->text, &t->links, &t->pfds);
 }
 
+/* BPF_RAW_TRACEPOINT_OPEN with a cookie (Linux 6.10; libbpf 1.1 predates
+ * it): the attribute's layout, as the kernel's uapi has it. */
+static int rawtp_open(int prog_fd, const char *name, uint64_t cookie)
+{
+	union {
+		struct {
+			uint64_t name;
+			uint32_t prog_fd;
+			uint32_t pad;
+			uint64_t cookie;
+		} rt;
+		char raw[128];
+	} attr;
+	int fd;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.rt.name = (uint64_t)(uintptr_t)name;
+	attr.rt.prog_fd = (uint32_t)prog_fd;
+	attr.rt.cookie = cookie;
+	fd = (int)syscall(__NR_bpf, 17 /* BPF_RAW_TRACEPOINT_OPEN */, &attr, sizeof(attr.rt));
+	return fd < 0 ? -errno : fd;
+}
+
 static int attach_probe(struct trace *t, const struct tp_probe *pr, uint32_t idx)
 {
 	struct bpf_link *l = NULL;
@@ -285,6 +308,17 @@ static int attach_probe(struct trace *t, const struct tp_probe *pr, uint32_t idx
 		l = bpf_program__attach_kprobe_opts(pr->type == PT_KRETPROBE ? t->skel->progs.tr_kretprobe
 									      : t->skel->progs.tr_kprobe, pr->name, &o);
 		break;
+	}
+	case PT_RAWTP: {
+		int fd = rawtp_open(bpf_program__fd(t->skel->progs.tr_rawtp), pr->name, idx);
+
+		if (fd < 0) {
+			err_msg("cannot attach %s: %s%s", pr->text, strerror(-fd),
+				fd == -EINVAL ? " (raw tracepoints with cookies need Linux 6.10 or later)" : "");
+			return fd;
+		}
+		vec_push(&t->multi_fds, fd);
+		return 0;
 	}
 	case PT_USDT: {
 		LIBBPF_OPTS(bpf_usdt_opts, o, .usdt_cookie = idx);
@@ -405,6 +439,7 @@ static const struct { enum bpf_prog_type type; } kind_types[TK_NKINDS] = {
 	[TK_UPROBE] = { BPF_PROG_TYPE_KPROBE }, [TK_URETPROBE] = { BPF_PROG_TYPE_KPROBE },
 	[TK_USDT] = { BPF_PROG_TYPE_KPROBE }, [TK_USER] = { BPF_PROG_TYPE_RAW_TRACEPOINT },
 	[TK_KPROBE] = { BPF_PROG_TYPE_KPROBE }, [TK_KRETPROBE] = { BPF_PROG_TYPE_KPROBE },
+	[TK_RAWTP] = { BPF_PROG_TYPE_RAW_TRACEPOINT },
 };
 
 static struct bpf_program *entry_prog(struct trace *t, int kind)
@@ -417,6 +452,7 @@ static struct bpf_program *entry_prog(struct trace *t, int kind)
 	case TK_USDT: return t->skel->progs.tr_usdt;
 	case TK_KPROBE: return t->skel->progs.tr_kprobe;
 	case TK_KRETPROBE: return t->skel->progs.tr_kretprobe;
+	case TK_RAWTP: return t->skel->progs.tr_rawtp;
 	default: return NULL;
 	}
 }
@@ -431,6 +467,7 @@ static struct bpf_map *prog_array(struct trace *t, int kind)
 	case TK_USDT: return t->skel->maps.progs_usdt;
 	case TK_KPROBE: return t->skel->maps.progs_kp;
 	case TK_KRETPROBE: return t->skel->maps.progs_kret;
+	case TK_RAWTP: return t->skel->maps.progs_rawtp;
 	default: return NULL;
 	}
 }
@@ -445,6 +482,7 @@ static int probe_kind(enum tp_type ty)
 	case PT_USDT: return TK_USDT;
 	case PT_KPROBE: return TK_KPROBE;
 	case PT_KRETPROBE: return TK_KRETPROBE;
+	case PT_RAWTP: return TK_RAWTP;
 	default: return TK_USER;
 	}
 }
@@ -606,6 +644,7 @@ again:
 	bpf_program__set_autoload(skel->progs.tr_usdt, have[TK_USDT]);
 	bpf_program__set_autoload(skel->progs.tr_kprobe, have[TK_KPROBE]);
 	bpf_program__set_autoload(skel->progs.tr_kretprobe, have[TK_KRETPROBE]);
+	bpf_program__set_autoload(skel->progs.tr_rawtp, have[TK_RAWTP]);
 	skel->rodata->cfg.pid = t->pid > 0;
 	skel->rodata->cfg.kt_enabled = uses_stack(p, true);
 	uint32_t na = p->probes.n ? (uint32_t)p->probes.n : 1;
@@ -620,6 +659,7 @@ again:
 	      bpf_map__set_max_entries(skel->maps.progs_usdt, na) ?:
 	      bpf_map__set_max_entries(skel->maps.progs_kp, na) ?:
 	      bpf_map__set_max_entries(skel->maps.progs_kret, na) ?:
+	      bpf_map__set_max_entries(skel->maps.progs_rawtp, na) ?:
 	      bpf_map__set_max_entries(skel->maps.stacks, uses_stack(p, true) || uses_stack(p, false) ? 16384 : 1) ?:
 	      bpf_map__set_max_entries(skel->maps.target_pids, 1) ?:
 	      bpf_map__set_max_entries(skel->maps.target_tids, 1);

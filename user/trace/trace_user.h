@@ -17,7 +17,7 @@
 struct btf;
 
 enum tp_type { PT_BEGIN, PT_END, PT_PROFILE, PT_INTERVAL, PT_TRACEPOINT, PT_UPROBE, PT_URETPROBE,
-	       PT_USDT, PT_SOFTWARE, PT_KPROBE, PT_KRETPROBE };
+	       PT_USDT, PT_SOFTWARE, PT_KPROBE, PT_KRETPROBE, PT_RAWTP };
 
 /* One attachment (after globs are expanded). */
 struct tp_probe {
