@@ -288,8 +288,16 @@ static void format_printf(struct tp_printer *pr, const struct tp_fmt *f, const u
 			while (*c >= '0' && *c <= '9' && sn < 40)
 				spec[sn++] = *c++;
 		}
-		while (*c && strchr("hlzjt", *c))
+		/* the length modifier says how wide the value is, as C's printf
+		 * reads it (bpftrace hands the format to printf: "%d" of 2^32+5
+		 * prints 5, "%ld" 4294967301) */
+		int hs = 0, longs = 0;
+
+		while (*c && strchr("hlzjtq", *c)) {
+			hs += *c == 'h';
+			longs += *c != 'h';
 			c++;
+		}
 		char conv = *c ? *c++ : 's';
 
 		(void)start;
@@ -320,6 +328,12 @@ static void format_printf(struct tp_printer *pr, const struct tp_fmt *f, const u
 			spec[sn] = 0;
 			sb_add(b, spec, (void *)(uintptr_t)v);
 		} else {
+			bool sgn = conv == 'd' || conv == 'i';
+
+			if (!longs) /* int, short or char, as printf converts it */
+				v = hs >= 2 ? (sgn ? (int64_t)(int8_t)v : (int64_t)(uint8_t)v) :
+				    hs == 1 ? (sgn ? (int64_t)(int16_t)v : (int64_t)(uint16_t)v) :
+				    (sgn ? (int64_t)(int32_t)v : (int64_t)(uint32_t)v);
 			spec[sn++] = 'l';
 			spec[sn++] = 'l';
 			spec[sn++] = conv == 'i' ? 'd' : conv;
