@@ -120,3 +120,14 @@ fi
 # its category.
 "$BPFPROF" trace -d 0.5 'rawtracepoint:sched_switch { @sw = count(); } rawtracepoint:sched:sched_wakeup { @wk = count(); }' > "$OUT/tl_rawtp.txt" 2>&1
 check "trace rawtracepoint: both attached and counted" sh -c "grep -q '^Attaching 2 probes' '$OUT/tl_rawtp.txt' && grep -q '^@sw: [1-9]' '$OUT/tl_rawtp.txt'"
+
+# watchpoint: a hardware breakpoint on a global of -c's process (non-PIE:
+# its address is nm's). As many hits as perf counts on the same run (on
+# this VM's hypervisor breakpoints open but never fire: both say 0).
+waddr=0x$(nm "$TB/watched" | awk '/ counter$/ { print $1 }')
+"$BPFPROF" trace -c "$TB/watched 20" "watchpoint:$waddr:8:w { @w = count(); }" > "$OUT/tl_wp.txt" 2>&1
+check "trace watchpoint: attached to -c's process (exit 0)" sh -c "[ $? = 0 ] && grep -q '^Attaching 1 probe' '$OUT/tl_wp.txt'"
+if command -v perf > /dev/null; then
+	pw=$(perf stat -x, -e "mem:$waddr:w" -- "$TB/watched" 20 2>&1 >/dev/null | awk -F, '/mem:/ { print $1 + 0 }')
+	check "trace watchpoint: as many hits as perf counts ($pw)" eq "$(awk '/^@w: / { n = $2 } END { print n + 0 }' "$OUT/tl_wp.txt")" "${pw:-x}"
+fi

@@ -217,7 +217,11 @@ static int uprobes_in(struct parser *ps, struct tp_probe *pr, int pos, int len)
 		uint64_t addr;
 		struct tp_probe one = *pr;
 
-		if (!parse_u64(pr->name, &addr) || !elf_vaddr_to_offset(es, addr, &one.offset))
+		char *aend;
+
+		errno = 0;
+		addr = strtoull(pr->name, &aend, 0);
+		if (errno || *aend || !elf_vaddr_to_offset(es, addr, &one.offset))
 			return parse_error_at(ps, pos, len, "%s: %s is not an address in %s", kind, pr->name, path);
 		one.offset += extra;
 		snprintf(one.text, sizeof(one.text), "%s:%s:%s", kind, shown, pr->name);
@@ -453,6 +457,43 @@ int probes_parse_word(struct parser *ps)
 			return parse_error_at(ps, start, len, "usdt: no probe %s%s%s in %s", nparts == 4 ? parts[2] : "",
 					      nparts == 4 ? ":" : "", parts[nparts - 1], path);
 		return 0;
+	}
+	if (!strcmp(t, "watchpoint") || !strcmp(t, "w")) {
+		/* watchpoint:ADDR:LEN:MODE, in -p's or -c's process */
+		uint64_t addr, blen;
+		const char *mode = nparts == 4 ? parts[3] : "";
+
+		char *end = NULL;
+
+		if (nparts == 4) {
+			errno = 0;
+			addr = strtoull(parts[1], &end, 0);
+		}
+		if (nparts != 4 || errno || !end || *end || !isdigit((unsigned char)parts[1][0]) ||
+		    !parse_u64(parts[2], &blen))
+			return parse_error_at(ps, start, len, "watchpoint needs ADDRESS:LENGTH:MODE, e.g. "
+					      "watchpoint:0x601040:8:w");
+		if (blen != 1 && blen != 2 && blen != 4 && blen != 8)
+			return parse_error_at(ps, start, len, "watchpoint: the length must be 1, 2, 4 or 8");
+		pr.type = PT_WATCHPOINT;
+		pr.offset = addr;
+		pr.bp_len = (uint32_t)blen;
+		for (const char *m = mode; *m; m++) {
+			if (*m == 'r')
+				pr.bp_type |= 1; /* HW_BREAKPOINT_R */
+			else if (*m == 'w')
+				pr.bp_type |= 2; /* HW_BREAKPOINT_W */
+			else if (*m == 'x')
+				pr.bp_type |= 4; /* HW_BREAKPOINT_X */
+			else
+				return parse_error_at(ps, start, len, "watchpoint: mode '%s': use r, w, x or rw", mode);
+		}
+		if (!pr.bp_type || ((pr.bp_type & 4) && pr.bp_type != 4))
+			return parse_error_at(ps, start, len, "watchpoint: mode '%s': use r, w, rw or x (x alone)", mode);
+		if (pr.bp_type == 1)
+			return parse_error_at(ps, start, len, "watchpoint: x86 cannot watch reads alone: use rw");
+		snprintf(pr.text, sizeof(pr.text), "watchpoint:%s:%s:%s", parts[1], parts[2], mode);
+		return add_probe(ps, &pr);
 	}
 	if (!strcmp(t, "rawtracepoint") || !strcmp(t, "rt")) {
 		char found[PATH_MAX];

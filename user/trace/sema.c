@@ -1440,7 +1440,7 @@ static uint32_t block_kinds(struct tp_program *p, struct tp_block *b)
 
 	for (int i = 0; i < b->nprobes; i++) {
 		switch (p->probes.v[b->first_probe + i].type) {
-		case PT_PROFILE: case PT_SOFTWARE: k |= 1u << TK_PERF; break;
+		case PT_PROFILE: case PT_SOFTWARE: case PT_WATCHPOINT: k |= 1u << TK_PERF; break;
 		case PT_TRACEPOINT: k |= 1u << TK_TRACEPOINT; break;
 		case PT_UPROBE: k |= 1u << TK_UPROBE; break;
 		case PT_URETPROBE: k |= 1u << TK_URETPROBE; break;

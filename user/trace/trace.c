@@ -277,11 +277,46 @@ static int rawtp_open(int prog_fd, const char *name, uint64_t cookie)
 	return fd < 0 ? -errno : fd;
 }
 
+/* A hardware breakpoint on an address of the traced process (-p, -c). */
+static int attach_watchpoint(struct trace *t, const struct tp_probe *pr, uint32_t idx)
+{
+	struct perf_event_attr attr = { .size = sizeof(attr), .type = PERF_TYPE_BREAKPOINT, .sample_period = 1,
+					.bp_type = pr->bp_type, .bp_addr = pr->offset, .bp_len = pr->bp_len };
+	pid_t pid = t->pid > 0 ? t->pid : t->child;
+	LIBBPF_OPTS(bpf_perf_event_opts, o, .bpf_cookie = idx);
+	struct bpf_link *l;
+	int fd, err;
+
+	if (pid <= 0) {
+		err_msg("%s: a watchpoint watches one process: give -p PID or -c CMD", pr->text);
+		return -EINVAL;
+	}
+	fd = (int)syscall(__NR_perf_event_open, &attr, pid, -1, -1, PERF_FLAG_FD_CLOEXEC);
+	if (fd < 0) {
+		err = -errno;
+		err_msg("cannot attach %s: %s%s", pr->text, strerror(errno),
+			errno == ENOENT || errno == EOPNOTSUPP ? " (this kernel or machine has no hardware breakpoints)" : "");
+		return err;
+	}
+	l = bpf_program__attach_perf_event_opts(t->skel->progs.tr_perf, fd, &o);
+	if (!l) {
+		err = -errno;
+		close(fd);
+		err_msg("cannot attach %s: %s", pr->text, strerror(-err));
+		return err;
+	}
+	vec_push(&t->pfds, fd);
+	vec_push(&t->links, l);
+	return 0;
+}
+
 static int attach_probe(struct trace *t, const struct tp_probe *pr, uint32_t idx)
 {
 	struct bpf_link *l = NULL;
 
 	switch (pr->type) {
+	case PT_WATCHPOINT:
+		return attach_watchpoint(t, pr, idx);
 	case PT_PROFILE:
 	case PT_SOFTWARE:
 		return attach_perf(t, pr, idx);
@@ -475,7 +510,7 @@ static struct bpf_map *prog_array(struct trace *t, int kind)
 static int probe_kind(enum tp_type ty)
 {
 	switch (ty) {
-	case PT_PROFILE: case PT_SOFTWARE: return TK_PERF;
+	case PT_PROFILE: case PT_SOFTWARE: case PT_WATCHPOINT: return TK_PERF;
 	case PT_TRACEPOINT: return TK_TRACEPOINT;
 	case PT_UPROBE: return TK_UPROBE;
 	case PT_URETPROBE: return TK_URETPROBE;

@@ -17,7 +17,7 @@
 struct btf;
 
 enum tp_type { PT_BEGIN, PT_END, PT_PROFILE, PT_INTERVAL, PT_TRACEPOINT, PT_UPROBE, PT_URETPROBE,
-	       PT_USDT, PT_SOFTWARE, PT_KPROBE, PT_KRETPROBE, PT_RAWTP };
+	       PT_USDT, PT_SOFTWARE, PT_KPROBE, PT_KRETPROBE, PT_RAWTP, PT_WATCHPOINT };
 
 /* One attachment (after globs are expanded). */
 struct tp_probe {
@@ -29,7 +29,8 @@ struct tp_probe {
 	uint64_t hz, period_ns;   /* profile, interval */
 	uint64_t count;           /* software: events per sample */
 	uint64_t config;          /* software: the perf event */
-	uint64_t offset;          /* uprobe: file offset of the function */
+	uint64_t offset;          /* uprobe: file offset of the function; watchpoint: address */
+	uint32_t bp_len, bp_type; /* watchpoint: bytes watched, HW_BREAKPOINT_R/W/X */
 	int block;
 };
 
