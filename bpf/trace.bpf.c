@@ -130,77 +130,28 @@ static __always_inline struct tr_event *prepare(void *ctx, __u32 idx, __u32 slot
 	return ev;
 }
 
-SEC("perf_event")
-int tr_perf(struct bpf_perf_event_data *ctx)
-{
-	__u32 idx = bpf_get_attach_cookie(ctx);
+/* An entry program: the event prepared, then the block's program. Perf
+ * events get their own slot (they interrupt the others on one CPU). */
+#define ENTRY(name, sec, ctx_type, progs, slot)                                 \
+	SEC(sec)                                                                \
+	int name(ctx_type *ctx)                                                 \
+	{                                                                       \
+		__u32 idx = bpf_get_attach_cookie(ctx);                         \
+                                                                                \
+		if (prepare(ctx, idx, slot))                                    \
+			bpf_tail_call(ctx, &progs, idx);                        \
+		return 0;                                                       \
+	}
 
-	if (prepare(ctx, idx, 1))
-		bpf_tail_call(ctx, &progs_perf, idx);
-	return 0;
-}
-
-SEC("tracepoint")
-int tr_tracepoint(void *ctx)
-{
-	__u32 idx = bpf_get_attach_cookie(ctx);
-
-	if (prepare(ctx, idx, 0))
-		bpf_tail_call(ctx, &progs_tp, idx);
-	return 0;
-}
-
-SEC("uprobe")
-int tr_uprobe(struct pt_regs *ctx)
-{
-	__u32 idx = bpf_get_attach_cookie(ctx);
-
-	if (prepare(ctx, idx, 0))
-		bpf_tail_call(ctx, &progs_up, idx);
-	return 0;
-}
-
-SEC("uretprobe")
-int tr_uretprobe(struct pt_regs *ctx)
-{
-	__u32 idx = bpf_get_attach_cookie(ctx);
-
-	if (prepare(ctx, idx, 0))
-		bpf_tail_call(ctx, &progs_uret, idx);
-	return 0;
-}
-
+ENTRY(tr_perf, "perf_event", struct bpf_perf_event_data, progs_perf, 1)
+ENTRY(tr_tracepoint, "tracepoint", void, progs_tp, 0)
+ENTRY(tr_uprobe, "uprobe", struct pt_regs, progs_up, 0)
+ENTRY(tr_uretprobe, "uretprobe", struct pt_regs, progs_uret, 0)
 /* kprobes, where the kernel has them (loaded only then) */
-SEC("kprobe")
-int tr_kprobe(struct pt_regs *ctx)
-{
-	__u32 idx = bpf_get_attach_cookie(ctx);
-
-	if (prepare(ctx, idx, 0))
-		bpf_tail_call(ctx, &progs_kp, idx);
-	return 0;
-}
-
-SEC("kretprobe")
-int tr_kretprobe(struct pt_regs *ctx)
-{
-	__u32 idx = bpf_get_attach_cookie(ctx);
-
-	if (prepare(ctx, idx, 0))
-		bpf_tail_call(ctx, &progs_kret, idx);
-	return 0;
-}
-
+ENTRY(tr_kprobe, "kprobe", struct pt_regs, progs_kp, 0)
+ENTRY(tr_kretprobe, "kretprobe", struct pt_regs, progs_kret, 0)
 /* raw tracepoints: the arguments as the kernel passes them (cookies: 6.10+) */
-SEC("raw_tp")
-int tr_rawtp(void *ctx)
-{
-	__u32 idx = bpf_get_attach_cookie(ctx);
-
-	if (prepare(ctx, idx, 0))
-		bpf_tail_call(ctx, &progs_rawtp, idx);
-	return 0;
-}
+ENTRY(tr_rawtp, "raw_tp", void, progs_rawtp, 0)
 
 SEC("usdt")
 int tr_usdt(struct pt_regs *ctx)

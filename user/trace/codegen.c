@@ -211,6 +211,34 @@ static void trunc_int(struct cg *c, int reg, int bits, bool sign)
 	}
 }
 
+/* dst op= src, for the operators of expressions and compound assignments. */
+static void alu(struct cg *c, int op, int dst, int src, bool sign)
+{
+	switch (op) {
+	case '+': ALU_R(c, BPF_ADD, dst, src); break;
+	case '-': ALU_R(c, BPF_SUB, dst, src); break;
+	case '*': ALU_R(c, BPF_MUL, dst, src); break;
+	case '/': ALU_R(c, BPF_DIV, dst, src); break;
+	case '%': ALU_R(c, BPF_MOD, dst, src); break;
+	case '&': ALU_R(c, BPF_AND, dst, src); break;
+	case '|': ALU_R(c, BPF_OR, dst, src); break;
+	case '^': ALU_R(c, BPF_XOR, dst, src); break;
+	case OP_SHL: ALU_R(c, BPF_LSH, dst, src); break;
+	case OP_SHR: ALU_R(c, sign ? BPF_ARSH : BPF_RSH, dst, src); break;
+	}
+}
+
+/* size bytes at scratch off onto the ring buffer (a loss counted). */
+static void ring_output(struct cg *c, int off, int size)
+{
+	ld_map(c, R1, c->fds->ring);
+	scr_addr(c, R2, off);
+	MOV_I(c, R3, size);
+	MOV_I(c, R4, 0);
+	CALL(c, BPF_FUNC_ringbuf_output);
+	count_failure(c, STAT_RINGBUF_FULL);
+}
+
 static int gen_int(struct cg *c, struct node *n);
 static int str_size(struct cg *c);
 static int gen_value(struct cg *c, struct node *n, int off);
@@ -505,19 +533,7 @@ static int gen_binop(struct cg *c, struct node *n)
 		patch(c, end);
 		return 0;
 	}
-	switch (n->op) {
-	case '+': ALU_R(c, BPF_ADD, R0, R1); break;
-	case '-': ALU_R(c, BPF_SUB, R0, R1); break;
-	case '*': ALU_R(c, BPF_MUL, R0, R1); break;
-	case '/': ALU_R(c, BPF_DIV, R0, R1); break;
-	case '%': ALU_R(c, BPF_MOD, R0, R1); break;
-	case '&': ALU_R(c, BPF_AND, R0, R1); break;
-	case '|': ALU_R(c, BPF_OR, R0, R1); break;
-	case '^': ALU_R(c, BPF_XOR, R0, R1); break;
-	case OP_SHL: ALU_R(c, BPF_LSH, R0, R1); break;
-	case OP_SHR: ALU_R(c, n->a->ty.sign ? BPF_ARSH : BPF_RSH, R0, R1); break;
-	default: return ERRN(c, n, "operator not supported");
-	}
+	alu(c, n->op, R0, R1, n->a->ty.sign);
 	return 0;
 }
 
@@ -1101,12 +1117,7 @@ static int gen_record(struct cg *c, struct node *n, int first_arg, bool ret_afte
 	for (int i = 0; i < f->nargs; i++)
 		if ((err = gen_value(c, n->kids.v[first_arg + i], off + f->off[i])))
 			return err;
-	ld_map(c, R1, c->fds->ring);
-	scr_addr(c, R2, off);
-	MOV_I(c, R3, (int32_t)f->size);
-	MOV_I(c, R4, 0);
-	CALL(c, BPF_FUNC_ringbuf_output);
-	count_failure(c, STAT_RINGBUF_FULL);
+	ring_output(c, off, (int)f->size);
 	c->scr = save;
 	if (ret_after)
 		vec_push(&c->returns, JA(c));
@@ -1270,18 +1281,7 @@ static int gen_map_assign(struct cg *c, struct node *t, struct node *v, int op, 
 		emit(c, BPF_STX | BPF_ATOMIC | BPF_DW, R0, R1, 0, BPF_ADD);
 	} else {
 		LDX(c, BPF_DW, R2, R0, 0);
-		switch (op) {
-		case '+': ALU_R(c, BPF_ADD, R2, R1); break;
-		case '-': ALU_R(c, BPF_SUB, R2, R1); break;
-		case '*': ALU_R(c, BPF_MUL, R2, R1); break;
-		case '/': ALU_R(c, BPF_DIV, R2, R1); break;
-		case '%': ALU_R(c, BPF_MOD, R2, R1); break;
-		case '&': ALU_R(c, BPF_AND, R2, R1); break;
-		case '|': ALU_R(c, BPF_OR, R2, R1); break;
-		case '^': ALU_R(c, BPF_XOR, R2, R1); break;
-		case OP_SHL: ALU_R(c, BPF_LSH, R2, R1); break;
-		case OP_SHR: ALU_R(c, BPF_RSH, R2, R1); break;
-		}
+		alu(c, op, R2, R1, false);
 		STX(c, BPF_DW, R0, R2, 0);
 	}
 	patch(c, miss);
@@ -1314,18 +1314,7 @@ static int gen_var_assign(struct cg *c, struct node *t, struct node *v, int op, 
 		LDX(c, BPF_DW, R0, R7, var->off);
 	else
 		LDX(c, BPF_DW, R0, FP, var->off);
-	switch (op) {
-	case '+': ALU_R(c, BPF_ADD, R0, R1); break;
-	case '-': ALU_R(c, BPF_SUB, R0, R1); break;
-	case '*': ALU_R(c, BPF_MUL, R0, R1); break;
-	case '/': ALU_R(c, BPF_DIV, R0, R1); break;
-	case '%': ALU_R(c, BPF_MOD, R0, R1); break;
-	case '&': ALU_R(c, BPF_AND, R0, R1); break;
-	case '|': ALU_R(c, BPF_OR, R0, R1); break;
-	case '^': ALU_R(c, BPF_XOR, R0, R1); break;
-	case OP_SHL: ALU_R(c, BPF_LSH, R0, R1); break;
-	case OP_SHR: ALU_R(c, var->ty.sign ? BPF_ARSH : BPF_RSH, R0, R1); break;
-	}
+	alu(c, op, R0, R1, var->ty.sign);
 	if (var->in_scratch)
 		STX(c, BPF_DW, R7, R0, var->off);
 	else
@@ -1367,12 +1356,7 @@ static int gen_call_stmt(struct cg *c, struct node *n)
 		STX(c, BPF_DW, R7, R0, off + 8);
 		ST_I(c, BPF_W, R7, off, n->slot);
 		ST_I(c, BPF_W, R7, off + 4, 0);
-		ld_map(c, R1, c->fds->ring);
-		scr_addr(c, R2, off);
-		MOV_I(c, R3, (int32_t)f->size);
-		MOV_I(c, R4, 0);
-		CALL(c, BPF_FUNC_ringbuf_output);
-	count_failure(c, STAT_RINGBUF_FULL);
+		ring_output(c, off, (int)f->size);
 		c->scr = save;
 		vec_push(&c->returns, JA(c));
 		return 0;
@@ -1408,12 +1392,7 @@ static int gen_call_stmt(struct cg *c, struct node *n)
 		for (size_t i = 0; i < stop.n; i++)
 			patch(c, stop.v[i]);
 		vec_free(&stop);
-		ld_map(c, R1, c->fds->ring);
-		scr_addr(c, R2, off);
-		MOV_I(c, R3, (int32_t)f->size);
-		MOV_I(c, R4, 0);
-		CALL(c, BPF_FUNC_ringbuf_output);
-	count_failure(c, STAT_RINGBUF_FULL);
+		ring_output(c, off, (int)f->size);
 		frame_free(c);
 		frame_free(c);
 		c->scr = save;

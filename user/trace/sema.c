@@ -773,6 +773,18 @@ static int expr(struct sema *s, struct node *n)
 	}
 }
 
+/* A record's format into the program (second pass: the first pass only
+ * learns map types), its index into n->slot. */
+static void add_fmt(struct sema *s, struct node *n, struct tp_fmt *f)
+{
+	if (s->pass == 1) {
+		vec_push(&s->p->fmts, *f);
+		n->slot = (int)s->p->fmts.n - 1;
+	} else {
+		free(f->fmt);
+	}
+}
+
 /* printf's format: conversions checked against the arguments. */
 static int check_format(struct sema *s, struct node *n, const char *fmt, int first_arg)
 {
@@ -833,12 +845,7 @@ static int record(struct sema *s, struct node *n, int action, int first_arg, con
 	if (off > TR_SCRATCH_SIZE / 4)
 		return ERR(s, n, "the arguments take %u bytes: at most %d", off, TR_SCRATCH_SIZE / 4);
 	f.fmt = xstrdup(fmt ? fmt : "");
-	if (s->pass == 1) {
-		vec_push(&s->p->fmts, f);
-		n->slot = (int)s->p->fmts.n - 1;
-	} else {
-		free(f.fmt);
-	}
+	add_fmt(s, n, &f);
 	return 0;
 }
 
@@ -937,12 +944,7 @@ static int call(struct sema *s, struct node *n)
 		f.fmt = xstrdup(nargs == 2 ? n->kids.v[1]->str : " ");
 		f.nargs = 0;
 		f.size = sizeof(struct tr_rec) + 8 + TR_JOIN_MAX * ssz;
-		if (s->pass == 1) {
-			vec_push(&s->p->fmts, f);
-			n->slot = (int)s->p->fmts.n - 1;
-		} else {
-			free(f.fmt);
-		}
+		add_fmt(s, n, &f);
 		return 0;
 	}
 	case F_TIME: {
@@ -969,10 +971,7 @@ static int call(struct sema *s, struct node *n)
 			struct tp_fmt f = { .action = TR_ACT_PRINT_MAP, .map = n->kids.v[0]->slot, .top = top, .div = div,
 					    .size = sizeof(struct tr_rec) };
 
-			if (s->pass == 1) {
-				vec_push(&s->p->fmts, f);
-				n->slot = (int)s->p->fmts.n - 1;
-			}
+			add_fmt(s, n, &f);
 			return 0;
 		}
 		if (nargs > 1)
@@ -986,10 +985,7 @@ static int call(struct sema *s, struct node *n)
 		struct tp_fmt f = { .action = n->op == F_CLEAR ? TR_ACT_CLEAR : TR_ACT_ZERO, .map = n->kids.v[0]->slot,
 				    .size = sizeof(struct tr_rec) };
 
-		if (s->pass == 1) {
-			vec_push(&s->p->fmts, f);
-			n->slot = (int)s->p->fmts.n - 1;
-		}
+		add_fmt(s, n, &f);
 		return 0;
 	}
 	case F_DELETE:
@@ -1024,10 +1020,7 @@ static int call(struct sema *s, struct node *n)
 		f.off[0] = sizeof(struct tr_rec);
 		if (nargs && n->kids.v[0]->ty.k != TY_INT)
 			return ERR(s, n->kids.v[0], "exit() takes an integer exit code");
-		if (s->pass == 1) {
-			vec_push(&s->p->fmts, f);
-			n->slot = (int)s->p->fmts.n - 1;
-		}
+		add_fmt(s, n, &f);
 		return 0;
 	}
 	case F_COUNT: case F_SUM: case F_AVG: case F_MIN: case F_MAX: case F_STATS: case F_HIST: case F_LHIST:
