@@ -75,8 +75,20 @@ lines = [l.rsplit(' ', 2) for l in open('$OUT/diff.folded')]
 assert lines and all(len(l) == 3 for l in lines), lines[:2]
 assert any(';hot_spin' in s and int(o) > 50 and int(n) == 0 for s, o, n in lines)
 assert any(';mix' in s and int(o) == 0 and int(n) > 50 for s, o, n in lines)"
-"$BPFPROF" report "$OUT/inl.pb.gz" --base "$OUT/old.pb.gz" -f svg > /dev/null 2> "$OUT/diff.err"
-check "report --base -f svg: refused, exit 2, one line" eq "$?:$(wc -l < "$OUT/diff.err")" "2:1"
+# A differential flame graph: the same program sampled at twice the rate
+# (hot_spin grew: red), against another program (every frame new).
+"$BPFPROF" oncpu -F 199 -o "$OUT/new.pb.gz" -- "$TB/hot" 1 single > /dev/null 2>&1
+"$BPFPROF" report "$OUT/new.pb.gz" --base "$OUT/old.pb.gz" -f svg > "$OUT/diff.svg" 2> "$OUT/diff.err"
+check "report --base -f svg: a differential flame graph (hot_spin grew: red, titled with its growth)" python3 -c "
+import re
+svg = open('$OUT/diff.svg').read()
+assert 'differential' in svg and '\"diff\":true' in svg
+m = re.search(r'<title>hot_spin \(([^)]*)\), \+(\d+)[^<]*</title><rect [^>]*fill=\"hsl\((\d+),85%', svg)
+assert m and int(m.group(2)) > 30 and m.group(3) == '0', m and m.groups()"
+"$BPFPROF" report "$OUT/inl.pb.gz" --base "$OUT/old.pb.gz" -f svg > "$OUT/diff2.svg" 2>&1
+check "report --base -f svg: frames the base lacks are marked new" grep -q '<title>mix ([^)]*), new</title>' "$OUT/diff2.svg"
+"$BPFPROF" report "$OUT/inl.pb.gz" --base "$OUT/old.pb.gz" -f dot > /dev/null 2> "$OUT/diff.err"
+check "report --base -f dot: refused, exit 2, one line" eq "$?:$(wc -l < "$OUT/diff.err")" "2:1"
 (cd / && go tool pprof -raw "$OUT/inl.pb.gz") > "$OUT/inl.raw" 2>&1
 check "lines: Function.start_line set (mix begins at line 9, outer at 16: Go's PGO reads it)" \
 	bash -c "grep -q 'mix .*inl.c:1[12] s=9' '$OUT/inl.raw' && grep -q 'outer .*inl.c:2[01] s=16' '$OUT/inl.raw'"

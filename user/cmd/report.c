@@ -22,7 +22,8 @@ static void usage(FILE *out)
 		"      --lines              top, folded, dot, traces: a frame per source line\n"
 		"      --list REGEX         the source of matching functions, values per line\n"
 		"      --disasm REGEX       the instructions of matching functions, values per instruction\n"
-		"      --base OLD           differential: top/traces/json/pprof show FILE - OLD; folded\n"
+		"      --base OLD           differential: top/traces/json/pprof show FILE - OLD; svg colours\n"
+		"                           FILE's frames by their change (red grew, blue shrank); folded\n"
 		"                           prints \"stack OLD FILE\" (flamegraph.pl's differential input)\n"
 		"\nexit status: 0 ok, 1 runtime failure, 2 bad usage or a malformed file\n",
 		prog_name, renderer_names());
@@ -112,17 +113,17 @@ int report_main(int argc, char **argv)
 		 * others the difference, NEW - BASE, signed. */
 		const char *r = out.renderers[0]->name;
 
-		if (out.n != 1 || !strcmp(r, "svg") || !strcmp(r, "dot")) {
-			err_msg("--base: one output, in top, folded, traces, json or pprof (svg and dot are not "
-				"differential; flamegraph.pl draws folded's two columns)");
+		if (out.n != 1 || !strcmp(r, "dot")) {
+			err_msg("--base: one output, in top, folded, svg, traces, json or pprof (dot is not "
+				"differential)");
 			goto out;
 		}
 		if (!(base = pprof_read_file(base_file, why, sizeof(why)))) {
 			err_msg("%s: not a valid pprof profile: %s", base_file, why);
 			goto out;
 		}
-		ro.base = base; /* folded's first column; top's percentages */
-		if (strcmp(r, "folded") && profile_subtract(p, base) < 0) {
+		ro.base = base; /* folded's first column; svg's colours; top's percentages */
+		if (strcmp(r, "folded") && strcmp(r, "svg") && profile_subtract(p, base) < 0) {
 			err_msg("--base %s: no sample type in common with %s", base_file, file);
 			goto out;
 		}

@@ -1,4 +1,8 @@
-/* svg: a self-contained flame graph. The unzoomed frames are written as
+/* svg: a self-contained flame graph. With a base profile (report --base),
+ * a differential one: frames sized by the new profile, coloured by their
+ * change from the base (red grew, blue shrank, the deeper the more; new
+ * frames marked), as flamegraph.pl's and async-profiler's differential
+ * graphs. The unzoomed frames are written as
  * SVG (it draws without script: <img>, previews); the merged call tree is
  * also embedded as data, and a small script redraws the frames of the
  * current zoom (those wider than 0.1 px), so 50,000 distinct stacks stay
@@ -26,13 +30,15 @@ static const char script[] =
 " return String(v);}\n"
 "function color(n){var name=DATA.names[n[0]],h=0;for(var i=0;i<name.length;i++)h=(h*31+name.charCodeAt(i))>>>0;\n"
 " var f=(h%%1000)/1000;if(matchRe&&matchRe.test(name))return 'rgb(230,0,230)';\n"
+" if(DATA.diff){if(n[5])return 'hsl(0,100%%,42%%)';var g=Math.min(Math.abs(n[4])/(DATA.maxd||1),1);\n"
+"  if(!n[4])return 'hsl(0,0%%,88%%)';return 'hsl('+(n[4]>0?0:220)+',85%%,'+(94-44*g)+'%%)';}\n"
 " if(n[1]==1)return 'hsl('+(195+f*30)+',70%%,'+(62+f*12)+'%%)';\n"
 " if(n[1]==3)return 'hsl(40,10%%,'+(72+f*10)+'%%)';\n"
 " if(n[1]==2)return 'hsl('+(85+f*40)+',55%%,'+(55+f*10)+'%%)';\n"
 " return 'hsl('+(f*50)+',85%%,'+(55+f*10)+'%%)';}\n"
 "function init(evt){svg=document.documentElement;framesG=document.getElementById('frames');\n"
 " details=document.getElementById('details').firstChild;unit=DATA.unit;var raw=DATA.nodes;nodes=[];kids=[];\n"
-" for(var i=0;i<raw.length;i+=4){nodes.push([raw[i],raw[i+1],raw[i+2],raw[i+3]]);kids.push([]);}\n"
+" var st=DATA.diff?6:4;for(var i=0;i<raw.length;i+=st){nodes.push(raw.slice(i,i+st));kids.push([]);}\n"
 " for(var i=1;i<nodes.length;i++)kids[nodes[i][3]].push(i);\n"
 " H=+svg.getAttribute('height');\n"
 " document.getElementById('unzoom').addEventListener('click',function(){zoomTo(0);});\n"
@@ -43,7 +49,7 @@ static const char script[] =
 "function frame(i,x,w,depth,faded){var n=nodes[i],y=H-PB-(depth+1)*FH,name=DATA.names[n[0]];\n"
 " var g=el('g',{'class':'frame','data-node':i});if(faded)g.setAttribute('opacity','0.6');\n"
 " var total=nodes[0][2]||1,pct=(100*n[2]/total).toFixed(2);\n"
-" var t=el('title',{});t.textContent=name+' ('+fmt(n[2])+', '+pct+'%%)';g.appendChild(t);\n"
+" var t=el('title',{});t.textContent=name+' ('+fmt(n[2])+', '+pct+'%%)'+(DATA.diff?(n[5]?', new':', '+(n[4]>=0?'+':'')+fmt(n[4])):'');g.appendChild(t);\n"
 " g.appendChild(el('rect',{x:x.toFixed(2),y:y,width:Math.max(w-0.5,0.1).toFixed(2),height:FH-1,fill:color(n),rx:2,ry:2}));\n"
 " var chars=Math.floor((w-6)/7);if(chars>=3){var lab=name.length<=chars?name:name.substr(0,chars-2)+'..';\n"
 "  var tx=el('text',{x:(x+3).toFixed(2),y:y+FH-5});tx.textContent=lab;g.appendChild(tx);}\n"
@@ -70,12 +76,74 @@ static const char script[] =
 " try{matchRe=new RegExp(term);}catch(e){matchRe=new RegExp(term.replace(/[.*+?^${}()|[\\]\\\\]/g,'\\\\$&'));}\n"
 " document.getElementById('search').firstChild.nodeValue='Reset Search';draw();}\n";
 
+/* A differential graph: each node's change from the base, whether it is
+ * new, and the largest change (the colour scale). */
+struct ft_diff {
+	int64_t *delta;
+	bool *is_new;
+	int64_t maxd;
+};
+
+/* The base's node for each of t's nodes (same path from the root), by a
+ * walk from the root: a node's parent is always before it. */
+static void diff_build(struct ft_diff *d, const struct flametree *t, const struct flametree *base)
+{
+	struct hmap idx = { 0 };
+	int32_t *of = xcalloc(t->nodes.n, sizeof(*of));
+
+	d->delta = xcalloc(t->nodes.n, sizeof(*d->delta));
+	d->is_new = xcalloc(t->nodes.n, sizeof(*d->is_new));
+	d->maxd = 0;
+	for (size_t j = 1; j < base->nodes.n; j++) {
+		const struct ft_node *b = &base->nodes.v[j];
+		bool found;
+
+		hmap_upsert(&idx, (uint64_t)b->parent, hash_bytes(b->name, strlen(b->name)) ^ b->kind, j, &found);
+	}
+	of[0] = 0;
+	for (size_t i = 0; i < t->nodes.n; i++) {
+		const struct ft_node *nd = &t->nodes.v[i];
+		int64_t bv = 0;
+
+		if (i) {
+			int32_t bp = of[nd->parent];
+			uint64_t *j = bp < 0 ? NULL : hmap_get(&idx, (uint64_t)bp, hash_bytes(nd->name, strlen(nd->name)) ^ nd->kind);
+
+			of[i] = j && !strcmp(base->nodes.v[*j].name, nd->name) ? (int32_t)*j : -1;
+		}
+		if (of[i] >= 0)
+			bv = base->nodes.v[of[i]].value;
+		d->delta[i] = nd->value - bv;
+		d->is_new[i] = of[i] < 0;
+		if (i && (d->delta[i] > d->maxd || -d->delta[i] > d->maxd))
+			d->maxd = d->delta[i] < 0 ? -d->delta[i] : d->delta[i];
+	}
+	hmap_free(&idx);
+	free(of);
+}
+
 /* The script's color(): the same hash of the name, so frames keep their
- * colours when the script redraws them. */
-static void frame_color(char *buf, size_t n, const struct ft_node *nd, bool search_hit)
+ * colours when the script redraws them; in a differential graph, the
+ * change. */
+static void frame_color(char *buf, size_t n, const struct ft_node *nd, bool search_hit, const struct ft_diff *d,
+			size_t i)
 {
 	uint32_t h = 0;
 	double f;
+
+	if (d && !search_hit) {
+		double g = d->maxd ? (double)(d->delta[i] < 0 ? -d->delta[i] : d->delta[i]) / (double)d->maxd : 0;
+
+		if (g > 1)
+			g = 1;
+		if (d->is_new[i])
+			snprintf(buf, n, "hsl(0,100%%,42%%)");
+		else if (!d->delta[i])
+			snprintf(buf, n, "hsl(0,0%%,88%%)");
+		else
+			snprintf(buf, n, "hsl(%d,85%%,%g%%)", d->delta[i] > 0 ? 0 : 220, 94 - 44 * g);
+		return;
+	}
 
 	for (const unsigned char *c = (const unsigned char *)nd->name; *c; c++)
 		h = h * 31 + *c;
@@ -96,7 +164,7 @@ static void frame_color(char *buf, size_t n, const struct ft_node *nd, bool sear
  * no script runs (an <img>, previews, viewers). Laid out as the script's
  * draw() does; frames narrower than 0.1 px are left out (their children
  * are narrower still), as flamegraph.pl's minwidth. */
-static void static_frames(FILE *out, const struct flametree *t, int height, const char *unit)
+static void static_frames(FILE *out, const struct flametree *t, int height, const char *unit, const struct ft_diff *d)
 {
 	size_t n = t->nodes.n;
 	double *x = xcalloc(n, sizeof(double)), *cx = xcalloc(n, sizeof(double));
@@ -119,10 +187,19 @@ static void static_frames(FILE *out, const struct flametree *t, int height, cons
 		cx[i] = x[i];
 		if (w < 0.1)
 			continue;
-		frame_color(fill, sizeof(fill), nd, false);
+		frame_color(fill, sizeof(fill), nd, false, d, i);
 		fprintf(out, "<g class=\"frame\" data-node=\"%zu\"><title>", i);
 		xml_escape(out, nd->name);
 		format_value(val, sizeof(val), nd->value, unit);
+		if (d) {
+			char dv[64];
+
+			format_value(dv, sizeof(dv), d->delta[i], unit);
+			fprintf(out, " (%s, %.2f%%)%s%s%s", val, 100.0 * nd->value / total, d->is_new[i] ? ", new" : ", ",
+				d->is_new[i] ? "" : d->delta[i] >= 0 ? "+" : "", d->is_new[i] ? "" : dv);
+			fprintf(out, "</title><rect x=\"%.2f\" y=\"%d\" width=\"%.2f\" height=\"%d\" "
+				"fill=\"%s\" rx=\"2\" ry=\"2\"/>", x[i], y, w - 0.5 > 0.1 ? w - 0.5 : 0.1, FRAME_H - 1, fill);
+		} else
 		fprintf(out, " (%s, %.2f%%)</title><rect x=\"%.2f\" y=\"%d\" width=\"%.2f\" height=\"%d\" "
 			"fill=\"%s\" rx=\"2\" ry=\"2\"/>", val, 100.0 * nd->value / total, x[i], y,
 			w - 0.5 > 0.1 ? w - 0.5 : 0.1, FRAME_H - 1, fill);
@@ -161,11 +238,23 @@ int render_svg(const struct profile *p, const struct render_opts *o, FILE *out)
 	int height;
 	char total[64], title[1024];
 
+	struct ft_diff diff = { 0 }, *d = NULL;
+
 	flametree_build(&t, p, o->sample_index);
+	if (o->base) { /* differential: the base's tree, in the same sample type */
+		struct flametree bt;
+		int bi = profile_type_index(o->base, vt->type);
+
+		flametree_build(&bt, o->base, bi >= 0 ? bi : 0);
+		diff_build(&diff, &t, &bt);
+		flametree_free(&bt);
+		d = &diff;
+	}
 	height = PAD_TOP + PAD_BOTTOM + (t.max_depth + 1) * FRAME_H;
 	format_value(total, sizeof(total), t.nodes.v[0].value, vt->unit);
-	snprintf(title, sizeof(title), "bpfprof %s%s%s: %s (%s), total %s%s",
+	snprintf(title, sizeof(title), "bpfprof %s%s%s: %s (%s), total %s%s%s",
 		 p->command, p->target[0] ? " " : "", p->target, vt->type, vt->unit, total,
+		 d ? " - differential: red grew, blue shrank since the base" : "",
 		 profile_lost_total(p) ? ", some samples lost (see header of top)" : "");
 
 	fprintf(out, "<?xml version=\"1.0\" standalone=\"no\"?>\n"
@@ -184,12 +273,14 @@ int render_svg(const struct profile *p, const struct render_opts *o, FILE *out)
 		"<text id=\"details\" x=\"10\" y=\"%d\"> </text>\n"
 		"<text id=\"matched\" x=\"%d\" y=\"%d\" text-anchor=\"end\"> </text>\n"
 		"<g id=\"frames\">\n", WIDTH - 10, height - 12, WIDTH - 10, height - 12);
-	static_frames(out, &t, height, vt->unit);
+	static_frames(out, &t, height, vt->unit, d);
 	fputs("</g>\n", out);
 
 	/* Data: names once, then nodes as [name, kind, value, parent] quads. */
 	fputs("<script type=\"text/ecmascript\"><![CDATA[\nvar DATA={\"unit\":", out);
 	json_string(out, vt->unit);
+	if (d)
+		fprintf(out, ",\"diff\":true,\"maxd\":%" PRId64, d->maxd);
 	fputs(",\"names\":[", out);
 	for (size_t i = 0; i < t.nodes.n; i++) {
 		bool found;
@@ -208,6 +299,8 @@ int render_svg(const struct profile *p, const struct render_opts *o, FILE *out)
 
 		fprintf(out, "%s%" PRIu64 ",%d,%" PRId64 ",%d", i ? "," : "",
 			*hmap_get(&name_ids, (uintptr_t)nd->name, 0), nd->kind, nd->value, nd->parent);
+		if (d)
+			fprintf(out, ",%" PRId64 ",%d", d->delta[i], d->is_new[i]);
 		if (i % 64 == 63)
 			fputc('\n', out);
 	}
@@ -217,5 +310,7 @@ int render_svg(const struct profile *p, const struct render_opts *o, FILE *out)
 	hmap_free(&name_ids);
 	vec_free(&names);
 	flametree_free(&t);
+	free(diff.delta);
+	free(diff.is_new);
 	return ferror(out) ? -EIO : 0;
 }
