@@ -19,6 +19,7 @@
 #include "symbols/elfsym.h"
 
 #include "check.h"
+#include "symbols/rustv0.h"
 
 struct child {
 	pid_t pid;
@@ -176,6 +177,37 @@ static void test_cxx(const char *dir)
 	expect_sym(s, &c, "c++ demangled, without its parameter list (pprof's default)", "demo::Widget::spin(int)", "demo::Widget::spin", "symcxx");
 	stop_target(&c);
 	symbolizer_free(s);
+}
+
+/* Rust's v0 mangling: names as rustc's own 1.8x toolchain mangled them
+ * (std and a small crate), read back as Rust prints them (crate hashes
+ * left out), and a hostile input refused without harm. */
+static void test_rust_v0(void)
+{
+	static const struct { const char *sym, *want; } cases[] = {
+		{ "_RINvNtCskK7mfDs1mzF_1m5inner7genericNtB2_5ThingEB4_", "m::inner::generic::<m::inner::Thing>" },
+		{ "_RINvNtCsgEmfK2I1SDS_4core3ptr13drop_in_placeNCNvNtNtCsjrHSEGnQ3l9_3std3sys9backtrace10__print_fmt0EBO_",
+		  "core::ptr::drop_in_place::<std::sys::backtrace::_print_fmt::{closure#0}>" },
+		{ "_RNCNCNCNvNtCsjrHSEGnQ3l9_3std2rt19lang_start_internal00s_0B9_",
+		  "std::rt::lang_start_internal::{closure#0}::{closure#0}::{closure#1}" },
+		{ "_RINvNtNtCsjrHSEGnQ3l9_3std3sys9backtrace26___rust_end_short_backtraceNCNvNtB6_9panicking13panic_handler0zEB6_",
+		  "std::sys::backtrace::__rust_end_short_backtrace::<std::panicking::panic_handler::{closure#0}, !>" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *d = rust_v0_demangle(cases[i].sym);
+
+		check(d && !strcmp(d, cases[i].want), "rust v0 demangling", "%s: got %s, want %s", cases[i].sym,
+		      d ? d : "(null)", cases[i].want);
+		free(d);
+	}
+	char *bad = rust_v0_demangle("_RNvB0_B0_B0_");
+
+	check(!bad, "rust v0: a self-referencing back-reference is refused", "%s", bad ? bad : "");
+	free(bad);
+	bad = rust_v0_demangle("_ZN4core3fmt5write17h1f9a0c6de1d1b6b2E");
+	check(!bad, "rust v0: an Itanium name is not v0", "%s", bad ? bad : "");
+	free(bad);
 }
 
 /* Go: the built-in Go 1.19 layout of runtime.g (used for stripped
@@ -513,6 +545,7 @@ int main(int argc, char **argv)
 	test_binary(dir, "symtarget_nopie", false);
 	test_binary(dir, "symtarget_stripped", true);
 	test_cxx(dir);
+	test_rust_v0();
 	test_go(dir);
 	test_lines(dir);
 	test_kernel();

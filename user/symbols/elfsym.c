@@ -11,6 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "symbols/rustv0.h"
+
 /* From libstdc++ (the Itanium C++ ABI's demangler). */
 extern char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
 
@@ -835,7 +837,13 @@ const char *elf_sym_pretty(struct elf_syms *es, struct elf_sym *s)
 {
 	if (!s->demangled) {
 		s->demangled = s->name;
-		if (s->name[0] == '_' && s->name[1] == 'Z') {
+		if (s->name[0] == '_' && s->name[1] == 'R') { /* Rust's v0 mangling */
+			char *d = rust_v0_demangle(s->name);
+
+			if (d)
+				s->demangled = arena_strdup(&es->arena, d);
+			free(d);
+		} else if (s->name[0] == '_' && s->name[1] == 'Z') {
 			int status = 0;
 			char *d = __cxa_demangle(s->name, NULL, NULL, &status);
 
