@@ -1,14 +1,19 @@
-/* gen_profile OUT.pb.gz [stacks]: writes a synthetic oncpu-shaped pprof
- * profile with that many distinct stacks (default 50,000), for timing the
- * renderers. Deterministic: the same file every run. */
+/* gen_profile OUT.pb.gz [stacks] [lines]: writes a synthetic oncpu-shaped
+ * pprof profile with that many distinct stacks (default 50,000), for timing
+ * the renderers; with "lines", every frame has a source file and line and
+ * every third location two inlined callees (three lines), as a profile of
+ * -O2 -g code has (#18: lines and inlines must not make rendering more than
+ * 2x slower). Deterministic: the same file every run. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
-#include "render.h"
+#include "render/render.h"
 
 int main(int argc, char **argv)
 {
 	size_t nstacks = argc > 2 ? strtoul(argv[2], NULL, 10) : 50000;
+	int lines = argc > 3 && !strcmp(argv[3], "lines");
 	struct profile *p = profile_new("oncpu");
 	struct render_opts o = { 0 };
 	uint32_t funcs[5000], locs[64];
@@ -23,7 +28,27 @@ int main(int argc, char **argv)
 		char name[64];
 
 		snprintf(name, sizeof(name), "module%d::function_%d", i % 37, i);
-		funcs[i] = profile_add_frame(p, 0, 0x400000 + i * 64, PF_FRAME_USER, name);
+		if (!lines) {
+			funcs[i] = profile_add_frame(p, 0, 0x400000 + i * 64, PF_FRAME_USER, name);
+			continue;
+		}
+		char file[64], in1[64], in2[64];
+		struct pf_line l[3];
+		struct pf_location loc = { .addr = 0x400000 + i * 64, .kind = PF_FRAME_USER, .lines = l };
+
+		snprintf(file, sizeof(file), "src/module%d.c", i % 37);
+		snprintf(in1, sizeof(in1), "module%d::helper_%d", i % 37, i % 101);
+		snprintf(in2, sizeof(in2), "module%d::inner_%d", i % 37, i % 53);
+		if (i % 3 == 0) { /* two inlined callees, innermost first */
+			l[0] = (struct pf_line){ pf_str(p, in2), pf_str(p, file), 1000 + i % 97, 990 };
+			l[1] = (struct pf_line){ pf_str(p, in1), pf_str(p, file), 500 + i % 89, 480 };
+			l[2] = (struct pf_line){ pf_str(p, name), pf_str(p, file), 10 + i % 83, 5 };
+			loc.nlines = 3;
+		} else {
+			l[0] = (struct pf_line){ pf_str(p, name), pf_str(p, file), 10 + i % 83, 5 };
+			loc.nlines = 1;
+		}
+		funcs[i] = profile_add_location(p, &loc);
 	}
 	for (size_t s = 0; s < nstacks; s++) {
 		/* A shared trunk, then branches: a realistic tree shape. */

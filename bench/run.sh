@@ -517,6 +517,26 @@ for fmt in top folded pprof svg json dot; do
 	done
 	echo "| $fmt | $(awk '{ print $1 }' "$TMP/rt-$fmt" | median) | $(awk '{ print $1 }' "$TMP/rt-$fmt" | spread) | $(stat -c %s "$TMP/big-out.$ext") |" >> "$RES"
 done
+# The same stacks with source lines and inlined frames (#18): at most 2x.
+$B/gen_profile "$TMP/big-lines.pb.gz" 50000 lines
+{
+echo
+echo "The same $nstacks stacks with a source line on every frame and two inlined callees in every third"
+echo "location (three lines per location), side by side with the plain profile in the same run:"
+echo
+echo "| format | plain (s) | with lines and inlines (s) | ratio |"
+echo "|---|---|---|---|"
+} >> "$RES"
+for fmt in top folded pprof svg; do
+	ext=$fmt; [ $fmt = pprof ] && ext=pb.gz; [ $fmt = top ] && ext=txt
+	: > "$TMP/rl-plain-$fmt"; : > "$TMP/rl-lines-$fmt"
+	for r in $(seq 1 "$REPS"); do
+		RUSAGE_OUT=$TMP/rl-plain-$fmt $B/rusage "$BPFPROF" report "$TMP/big.pb.gz" -o "$TMP/rl.$ext" --top 0
+		RUSAGE_OUT=$TMP/rl-lines-$fmt $B/rusage "$BPFPROF" report "$TMP/big-lines.pb.gz" -o "$TMP/rl.$ext" --top 0
+	done
+	a=$(awk '{ print $1 }' "$TMP/rl-plain-$fmt" | median); b=$(awk '{ print $1 }' "$TMP/rl-lines-$fmt" | median)
+	echo "| $fmt | $a | $b | $(awk -v a="$a" -v b="$b" 'BEGIN { if (a + 0) printf "%.2fx", b / a; else print "n/a" }') |" >> "$RES"
+done
 if have go && HOME=$TMP go tool pprof -proto "$TMP/big.pb.gz" > "$TMP/go.pb.gz" 2>/dev/null; then
 	echo "| go tool pprof -proto (same profile) | | | $(stat -c %s "$TMP/go.pb.gz") |" >> "$RES"
 else

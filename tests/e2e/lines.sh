@@ -101,3 +101,38 @@ import re
 t = open('$OUT/demo.list').read()
 rows = [int(m.group(1)) for m in re.finditer(r'^\s+\S+\s+(\d+)\s+\d+:', t, re.M)]  # cum (burn() is inlined)
 assert 'No source information' not in t and rows and sum(rows) > 100, t[:500]"
+
+# --debuginfod: a binary without DWARF gets its lines from a debuginfod
+# server (here a local stand-in serving /buildid/ID/debuginfo); without the
+# option nothing is asked.
+objcopy --only-keep-debug "$TB/hot" "$OUT/hot.debug"
+objcopy --strip-debug "$TB/hot" "$OUT/hot-nodebug"
+bid=$(readelf -n "$TB/hot" | awk '/Build ID:/ { print $3 }')
+python3 - "$OUT/hot.debug" "$bid" > "$OUT/dinfod.port" 2> "$OUT/dinfod.log" <<'PY' &
+import http.server, sys
+debug, bid = sys.argv[1], sys.argv[2]
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        sys.stderr.write("GET %s\n" % self.path); sys.stderr.flush()
+        if self.path == "/buildid/%s/debuginfo" % bid:
+            data = open(debug, "rb").read()
+            self.send_response(200); self.send_header("Content-Length", str(len(data))); self.end_headers()
+            self.wfile.write(data)
+        else:
+            self.send_response(404); self.end_headers()
+    def log_message(self, *a): pass
+s = http.server.HTTPServer(("127.0.0.1", 0), H)
+print(s.server_address[1], flush=True)
+s.serve_forever()
+PY
+dsrv=$!
+for _ in $(seq 50); do [ -s "$OUT/dinfod.port" ] && break; sleep 0.1; done
+export DEBUGINFOD_URLS="http://127.0.0.1:$(cat "$OUT/dinfod.port")" DEBUGINFOD_CACHE_PATH="$OUT/dcache"
+"$BPFPROF" oncpu -o "$OUT/nodbg.pb.gz" -- "$OUT/hot-nodebug" 1 single > /dev/null 2>&1
+check "--debuginfod not given: no server asked" sh -c "! grep -q GET '$OUT/dinfod.log'"
+"$BPFPROF" oncpu --debuginfod -o "$OUT/dinfod.pb.gz" -- "$OUT/hot-nodebug" 1 single > /dev/null 2>&1
+(cd / && go tool pprof -raw "$OUT/dinfod.pb.gz") > "$OUT/dinfod.raw" 2>&1
+check "--debuginfod: the debug file fetched by build id" grep -q "GET /buildid/$bid/debuginfo" "$OUT/dinfod.log"
+check "--debuginfod: hot_spin has its source line" grep -qE 'hot_spin .*hot\.c:[0-9]+' "$OUT/dinfod.raw"
+kill "$dsrv" 2>/dev/null; wait "$dsrv" 2>/dev/null
+unset DEBUGINFOD_URLS DEBUGINFOD_CACHE_PATH

@@ -41,6 +41,8 @@ static const char common_help[] =
 	"                --top N              top: rows to print (default 40, 0 = all)\n"
 	"                --lines              top, folded, dot, traces: a frame per source line\n"
 	"                --full-names         C++ names with their parameter lists\n"
+	"                --debuginfod         fetch missing debug files (lines, symbols) from the\n"
+	"                                     servers in $DEBUGINFOD_URLS (off unless given)\n"
 	"  stacks    -U, --user-only          user stacks only\n"
 	"            -K, --kernel-only        kernel stacks only\n"
 	"                --max-depth N        frames kept per stack (default 127)\n"
@@ -59,6 +61,7 @@ static const char common_help[] =
 enum {
 	OPT_CGROUP = 0x1000, OPT_SAMPLE_INDEX, OPT_TOP, OPT_MAX_DEPTH, OPT_MAX_STACKS,
 	OPT_BTF, OPT_VERSION, OPT_FOLLOW, OPT_UNWIND, OPT_STACK_BYTES, OPT_TABLE_MEMORY, OPT_LINES, OPT_FULL_NAMES,
+	OPT_DEBUGINFOD,
 };
 
 static const struct option common_opts[] = {
@@ -74,6 +77,7 @@ static const struct option common_opts[] = {
 	{ "top", required_argument, 0, OPT_TOP },
 	{ "lines", no_argument, 0, OPT_LINES },
 	{ "full-names", no_argument, 0, OPT_FULL_NAMES },
+	{ "debuginfod", no_argument, 0, OPT_DEBUGINFOD },
 	{ "user-only", no_argument, 0, 'U' },
 	{ "kernel-only", no_argument, 0, 'K' },
 	{ "max-depth", required_argument, 0, OPT_MAX_DEPTH },
@@ -215,6 +219,7 @@ int cli_parse(struct session *s, int argc, char **argv)
 			break;
 		case OPT_LINES: s->o.lines = true; break;
 		case OPT_FULL_NAMES: elf_syms_full_names(true); break;
+		case OPT_DEBUGINFOD: sym_use_debuginfod(true); break;
 		case 'U': s->o.user_only = true; break;
 		case 'K': s->o.kernel_only = true; break;
 		case OPT_MAX_DEPTH:

@@ -6,6 +6,7 @@
 #include <elf.h>
 #include <limits.h>
 #include <errno.h>
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,6 +96,61 @@ void symbolizer_free(struct symbolizer *s)
 
 /* ---- ELF files ---------------------------------------------------------- */
 
+/* debuginfod (elfutils' client, loaded when asked: no link-time need, no
+ * network unless --debuginfod). */
+static bool debuginfod_on;
+
+void sym_use_debuginfod(bool on)
+{
+	debuginfod_on = on;
+}
+
+/* The debug file of a build id from $DEBUGINFOD_URLS: an open fd (its
+ * cached path into path), or -1. */
+static int debuginfod_fetch(const char *build_id, char *path, size_t n)
+{
+	static void *lib;
+	static void *client;
+	static void *(*begin)(void);
+	static int (*find)(void *, const unsigned char *, int, char **);
+	static bool tried, warned;
+	unsigned char id[64];
+	size_t len = strlen(build_id) / 2;
+	char *got = NULL;
+	int fd;
+
+	if (!tried) {
+		tried = true;
+		lib = dlopen("libdebuginfod.so.1", RTLD_NOW | RTLD_LOCAL);
+		if (lib) {
+			*(void **)&begin = dlsym(lib, "debuginfod_begin");
+			*(void **)&find = dlsym(lib, "debuginfod_find_debuginfo");
+			client = begin && find ? begin() : NULL;
+		}
+		if (!client)
+			warn_msg("--debuginfod: cannot use libdebuginfod.so.1 (apt install libdebuginfod1)");
+		else if (!getenv("DEBUGINFOD_URLS") && !warned)
+			warn_msg("--debuginfod: DEBUGINFOD_URLS is not set: only its local cache is searched");
+	}
+	if (!client || len == 0 || len > sizeof(id))
+		return -1;
+	for (size_t i = 0; i < len; i++) {
+		unsigned v;
+
+		if (sscanf(build_id + 2 * i, "%2x", &v) != 1)
+			return -1;
+		id[i] = (unsigned char)v;
+	}
+	fd = find(client, id, (int)len, &got);
+	if (fd < 0) {
+		free(got);
+		return -1;
+	}
+	snprintf(path, n, "%s", got ? got : "");
+	free(got);
+	return fd;
+}
+
 static struct elf_syms *elf_from_fd(struct symbolizer *s, int fd)
 {
 	struct elf_syms *es = xcalloc(1, sizeof(*es));
@@ -106,13 +162,15 @@ static struct elf_syms *elf_from_fd(struct symbolizer *s, int fd)
 	}
 	/* Distro binaries keep full symbols in a separate debug file found by
 	 * build id; use it when installed (e.g. libc6-dbg). */
-	if (!es->has_symtab && es->build_id[0]) {
+	if ((!es->has_symtab || (debuginfod_on && !es->has_dwarf)) && es->build_id[0]) {
 		char dbg[PATH_MAX];
 		int dfd;
 
 		snprintf(dbg, sizeof(dbg), "/usr/lib/debug/.build-id/%.2s/%s.debug",
 			 es->build_id, es->build_id + 2);
 		dfd = open(dbg, O_RDONLY | O_CLOEXEC);
+		if (dfd < 0 && debuginfod_on)
+			dfd = debuginfod_fetch(es->build_id, dbg, sizeof(dbg));
 		if (dfd >= 0) {
 			elf_syms_merge_fd(es, dfd);
 			close(dfd);

@@ -83,4 +83,8 @@ struct elf_syms *sym_elf_path(struct symbolizer *s, const char *path);
 size_t sym_evict_exited(struct symbolizer *s);
 
 
+/* --debuginfod: debug files not installed are fetched from the servers
+ * in $DEBUGINFOD_URLS (libdebuginfod, loaded then). */
+void sym_use_debuginfod(bool on);
+
 #endif
