@@ -136,3 +136,9 @@ check "--debuginfod: the debug file fetched by build id" grep -q "GET /buildid/$
 check "--debuginfod: hot_spin has its source line" grep -qE 'hot_spin .*hot\.c:[0-9]+' "$OUT/dinfod.raw"
 kill "$dsrv" 2>/dev/null; wait "$dsrv" 2>/dev/null
 unset DEBUGINFOD_URLS DEBUGINFOD_CACHE_PATH
+# .gnu_debuglink: the debug file beside the binary, found by name and CRC.
+mkdir -p "$OUT/dl" && cp "$OUT/hot.debug" "$OUT/dl/hot.debug"
+objcopy --strip-debug --add-gnu-debuglink="$OUT/dl/hot.debug" "$TB/hot" "$OUT/dl/hot-linked"
+"$BPFPROF" oncpu -o "$OUT/dl.pb.gz" -- "$OUT/dl/hot-linked" 1 single > /dev/null 2>&1
+(cd / && go tool pprof -raw "$OUT/dl.pb.gz") > "$OUT/dl.raw" 2>&1
+check ".gnu_debuglink: hot_spin's line from the debug file beside the binary" grep -qE 'hot_spin .*hot\.c:[0-9]+' "$OUT/dl.raw"

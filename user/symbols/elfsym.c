@@ -201,9 +201,14 @@ static void read_notes(struct elf_syms *es, Elf *elf)
 				es->is_go = true;
 			if (!strcmp(sname, ".debug_info") && sh.sh_type != SHT_NOBITS && sh.sh_size)
 				es->has_dwarf = true;
-			if (!strcmp(sname, ".gnu_debuglink") && (data = elf_getdata(scn, NULL)) && data->d_size)
-				snprintf(es->debuglink, sizeof(es->debuglink), "%.*s",
-					 (int)strnlen(data->d_buf, data->d_size), (char *)data->d_buf);
+			if (!strcmp(sname, ".gnu_debuglink") && (data = elf_getdata(scn, NULL)) && data->d_size) {
+				size_t nl = strnlen(data->d_buf, data->d_size), co = (nl + 1 + 3) & ~(size_t)3;
+
+				snprintf(es->debuglink, sizeof(es->debuglink), "%.*s", (int)nl, (char *)data->d_buf);
+				/* the debug file's CRC32 follows, 4-aligned */
+				if (co + 4 <= data->d_size)
+					memcpy(&es->debuglink_crc, (const char *)data->d_buf + co, 4);
+			}
 		}
 		if (sh.sh_type != SHT_NOTE || !(data = elf_getdata(scn, NULL)))
 			continue;

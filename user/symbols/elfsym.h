@@ -28,6 +28,7 @@ struct elf_syms {
 	VEC(struct elf_seg) segs;  /* PT_LOAD segments */
 	char build_id[41];         /* hex, "" when absent */
 	char debuglink[256];       /* .gnu_debuglink file name, "" when absent */
+	uint32_t debuglink_crc;    /* ... and the CRC32 of that file */
 	int elf_type;              /* ET_EXEC / ET_DYN */
 	bool has_symtab;           /* full .symtab (not only .dynsym) */
 	bool is_go;                /* has a .go.buildinfo / .gopclntab section */

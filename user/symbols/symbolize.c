@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <dlfcn.h>
 #include <fcntl.h>
+#include <zlib.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -151,7 +152,42 @@ static int debuginfod_fetch(const char *build_id, char *path, size_t n)
 	return fd;
 }
 
-static struct elf_syms *elf_from_fd(struct symbolizer *s, int fd)
+/* A .gnu_debuglink file where gdb looks for it (beside the file, in its
+ * .debug/, under /usr/lib/debug/ + its directory), its CRC32 checked: an
+ * open fd and its path, or -1. */
+static int debuglink_open(const struct elf_syms *es, const char *path, char *out, size_t n)
+{
+	char dir[PATH_MAX];
+	const char *slash = path ? strrchr(path, '/') : NULL;
+
+	if (!es->debuglink[0] || !slash || strchr(es->debuglink, '/'))
+		return -1;
+	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	for (int i = 0; i < 3; i++) {
+		static const char *const forms[] = { "%s/%s", "%s/.debug/%s", "/usr/lib/debug%s/%s" };
+		/* a container's /proc/PID/root prefix stays in front of /usr/lib/debug */
+		const char *d = dir, *root_end = NULL;
+
+		if (i == 2 && !strncmp(dir, "/proc/", 6) && (root_end = strstr(dir, "/root/")))
+			d = root_end + 5;
+		snprintf(out, n, forms[i], d, es->debuglink);
+		int fd = open(out, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+		unsigned char buf[65536];
+		uLong crc = crc32(0, NULL, 0);
+		ssize_t got;
+
+		if (fd < 0)
+			continue;
+		while ((got = read(fd, buf, sizeof(buf))) > 0)
+			crc = crc32(crc, buf, (uInt)got);
+		if (got == 0 && (uint32_t)crc == es->debuglink_crc && lseek(fd, 0, SEEK_SET) == 0)
+			return fd;
+		close(fd);
+	}
+	return -1;
+}
+
+static struct elf_syms *elf_from_fd(struct symbolizer *s, int fd, const char *path)
 {
 	struct elf_syms *es = xcalloc(1, sizeof(*es));
 
@@ -162,13 +198,15 @@ static struct elf_syms *elf_from_fd(struct symbolizer *s, int fd)
 	}
 	/* Distro binaries keep full symbols in a separate debug file found by
 	 * build id; use it when installed (e.g. libc6-dbg). */
-	if ((!es->has_symtab || (debuginfod_on && !es->has_dwarf)) && es->build_id[0]) {
+	if ((!es->has_symtab || !es->has_dwarf) && (es->build_id[0] || es->debuglink[0])) {
 		char dbg[PATH_MAX];
 		int dfd;
 
 		snprintf(dbg, sizeof(dbg), "/usr/lib/debug/.build-id/%.2s/%s.debug",
 			 es->build_id, es->build_id + 2);
 		dfd = open(dbg, O_RDONLY | O_CLOEXEC);
+		if (dfd < 0)
+			dfd = debuglink_open(es, path, dbg, sizeof(dbg));
 		if (dfd < 0 && debuginfod_on)
 			dfd = debuginfod_fetch(es->build_id, dbg, sizeof(dbg));
 		if (dfd >= 0) {
@@ -182,7 +220,7 @@ static struct elf_syms *elf_from_fd(struct symbolizer *s, int fd)
 }
 
 /* Opens a file once per (device, inode), whichever path reaches it. */
-static struct elf_syms *elf_cached_open(struct symbolizer *s, int fd)
+static struct elf_syms *elf_cached_open(struct symbolizer *s, int fd, const char *path)
 {
 	struct stat st;
 	bool found;
@@ -192,7 +230,7 @@ static struct elf_syms *elf_cached_open(struct symbolizer *s, int fd)
 		return NULL;
 	slot = hmap_upsert(&s->elfs, st.st_dev, st.st_ino, 0, &found);
 	if (!found)
-		*slot = (uintptr_t)elf_from_fd(s, fd);
+		*slot = (uintptr_t)elf_from_fd(s, fd, path);
 	return (struct elf_syms *)(uintptr_t)*slot;
 }
 
@@ -203,7 +241,7 @@ struct elf_syms *sym_elf_path(struct symbolizer *s, const char *path)
 
 	if (fd < 0)
 		return NULL;
-	es = elf_cached_open(s, fd);
+	es = elf_cached_open(s, fd, path);
 	close(fd);
 	return es;
 }
@@ -254,7 +292,9 @@ static struct elf_syms *open_mapped(struct symbolizer *s, pid_t pid, const struc
 	}
 	if (fd < 0)
 		return NULL;
-	es = elf_cached_open(s, fd);
+	/* (the path, for a .gnu_debuglink beside it, as the process sees it) */
+	snprintf(p, sizeof(p), "/proc/%d/root%s", pid, v->path);
+	es = elf_cached_open(s, fd, p);
 	close(fd);
 	return es;
 }
@@ -707,7 +747,7 @@ void sym_mmap_event(struct symbolizer *s, pid_t pid, uint64_t start, uint64_t le
 		if (fd >= 0) {
 			if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_ino == ino &&
 			    (uint64_t)st.st_dev == dev)
-				v.elf = elf_cached_open(s, fd);
+				v.elf = elf_cached_open(s, fd, path);
 			close(fd);
 		}
 	}
