@@ -241,6 +241,7 @@ static void ring_output(struct cg *c, int off, int size)
 
 static int gen_int(struct cg *c, struct node *n);
 static int str_size(struct cg *c);
+static int str_max(struct cg *c);
 static int gen_value(struct cg *c, struct node *n, int off);
 static int gen_stmt(struct cg *c, struct node *n);
 
@@ -416,7 +417,7 @@ static int gen_map_read(struct cg *c, struct node *n, int off)
 /* Two strings compared: r0 = 1 when equal (up to n bytes, or the NUL). */
 static int gen_str_eq(struct cg *c, struct node *a, struct node *b, int64_t limit)
 {
-	int save = c->scr, size = a->ty.k == TY_STR ? (int)((c->p->strlen_max + 7) & ~7) : 0;
+	int save = c->scr, size = a->ty.k == TY_STR ? str_size(c) : 0;
 	VEC(size_t) ne = { 0 };
 	size_t eq_jumps[2048];
 	int neq = 0, err;
@@ -554,7 +555,7 @@ static void gen_fvar(struct cg *c, const struct node *n, const struct tp_fvar *v
 			ALU_I(c, BPF_ADD, R3, v->off);
 		}
 		scr_addr(c, R1, off);
-		MOV_I(c, R2, v->is_str == 1 && v->size < str_size(c) ? v->size : str_size(c));
+		MOV_I(c, R2, v->is_str == 1 && v->size < str_max(c) ? v->size : str_max(c));
 		CALL(c, BPF_FUNC_probe_read_kernel_str);
 		return;
 	}
@@ -633,7 +634,7 @@ static int gen_kfield(struct cg *c, struct node *n, int off)
 		return 0;
 	}
 	case TKM_CHARS: {
-		int lim = n->field_size < str_size(c) ? n->field_size : str_size(c);
+		int lim = n->field_size < str_max(c) ? n->field_size : str_max(c);
 
 		MOV_R(c, R3, R0);
 		zero_scr(c, off, str_size(c));
@@ -902,7 +903,13 @@ static void gen_str_lit(struct cg *c, const char *s, int len, int off, int size)
 
 static int str_size(struct cg *c)
 {
-	return (c->p->strlen_max + 7) & ~7;
+	return tp_str_storage(c->p);
+}
+
+/* What a string holds at most, its NUL included (max_strlen). */
+static int str_max(struct cg *c)
+{
+	return c->p->strlen_max;
 }
 
 /* n's value, as stored (struct type size), at scratch off. */
@@ -1019,7 +1026,7 @@ static int gen_value(struct cg *c, struct node *n, int off)
 			return 0;
 		case N_CALL: { /* str() */
 			struct node *a = n->kids.v[0];
-			int64_t lim = str_size(c);
+			int64_t lim = str_max(c);
 
 			if (a->ty.k == TY_STR)
 				return gen_value(c, a, off);

@@ -164,6 +164,35 @@ static int parse_primary(struct parser *ps, struct node **out)
 			n->str = keep_str(ps, t.text, t.len);
 			if ((err = lex_next(ps)))
 				return err;
+			if (!strcmp(t.text, "offsetof") && ps->t.kind == T_IDENT && is_type_word(ps->t.text)) {
+				/* offsetof(struct X, field): the type's words, then the field */
+				char text[256] = "";
+				struct node *ty = mk(ps, N_BUILTIN, ps->t.pos, 0), *f;
+
+				while (!lex_is(ps, ",") && ps->t.kind != T_END) {
+					if (strlen(text) + strlen(ps->t.text) + 2 < sizeof(text)) {
+						if (text[0])
+							strcat(text, " ");
+						strcat(text, ps->t.text);
+					}
+					if ((err = lex_next(ps)))
+						return err;
+				}
+				if ((err = lex_expect(ps, ",")))
+					return err;
+				if (ps->t.kind != T_IDENT)
+					return ERR_TOK(ps, "syntax error: offsetof(TYPE, FIELD)");
+				ty->str = keep_str(ps, text, (int)strlen(text));
+				f = mk(ps, N_BUILTIN, ps->t.pos, ps->t.len);
+				f->str = keep_str(ps, ps->t.text, ps->t.len);
+				vec_push(&n->kids, ty);
+				vec_push(&n->kids, f);
+				if ((err = lex_next(ps)) || (err = lex_expect(ps, ")")))
+					return err;
+				span_to(ps, n);
+				*out = n;
+				return 0;
+			}
 			if (!strcmp(t.text, "sizeof") && ps->t.kind == T_IDENT && is_type_word(ps->t.text)) {
 				/* sizeof(TYPE): the type's words */
 				char text[256] = "";

@@ -350,7 +350,7 @@ void tp_printf(struct tp_printer *pr, const struct tp_fmt *f, const uint8_t *rec
 	sb_add(&b, "%s", "");
 	if (f->action == TR_ACT_JOIN) {
 		int64_t cnt = i64_at(rec + sizeof(struct tr_rec));
-		int ssz = (pr->p->strlen_max + 7) & ~7;
+		int ssz = tp_str_storage(pr->p);
 
 		for (int64_t i = 0; i < cnt && i < TR_JOIN_MAX; i++) {
 			const char *a = (const char *)rec + sizeof(struct tr_rec) + 8 + i * ssz;

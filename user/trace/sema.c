@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 struct sema {
 	struct tp_program *p;
@@ -29,7 +30,7 @@ static struct type t_int(int bits, bool sign)
 
 static struct type t_str(struct sema *s)
 {
-	return (struct type){ .k = TY_STR, .size = (uint16_t)((s->p->strlen_max + 7) & ~7) };
+	return (struct type){ .k = TY_STR, .size = (uint16_t)tp_str_storage(s->p) };
 }
 
 static bool block_has(struct sema *s, enum tp_type t)
@@ -90,7 +91,7 @@ static struct type stored(struct sema *s, const struct type *t)
 	struct type r = *t;
 
 	if (r.k == TY_STR)
-		r.size = (uint16_t)((s->p->strlen_max + 7) & ~7);
+		r.size = (uint16_t)tp_str_storage(s->p);
 	if (r.k == TY_TUPLE) {
 		struct type *el = xcalloc(r.nelem, sizeof(*el));
 		uint16_t *off = xcalloc(r.nelem, sizeof(*off));
@@ -112,6 +113,16 @@ static struct type stored(struct sema *s, const struct type *t)
 
 static int expr(struct sema *s, struct node *n);
 static int stmt(struct sema *s, struct node *n);
+
+/* Bytes a string value takes in maps, variables and records: max_strlen
+ * rounded to 8, and at least comm's 16 (bpftrace's strlen limits what
+ * str() reads, not comm or literals). */
+int tp_str_storage(const struct tp_program *p)
+{
+	int n = (p->strlen_max + 7) & ~7;
+
+	return n < 16 ? 16 : n;
+}
 
 /* A compile-time integer (lhist bounds, unroll counts, print's top). */
 bool tp_const_int(const struct tp_program *p, const struct node *n, int64_t *v)
@@ -878,6 +889,7 @@ static int call(struct sema *s, struct node *n)
 		{ "errorf", F_ERRORF, 1, 17 }, { "bswap", F_BSWAP, 1, 1 }, { "join", F_JOIN, 1, 2 },
 		{ "ntop", F_NTOP, 1, 2 }, { "kaddr", F_KADDR, 1, 1 }, { "strftime", F_STRFTIME, 2, 2 },
 		{ "reg", F_REG, 1, 1 }, { "uaddr", F_UADDR, 1, 1 }, { "buf", F_BUF, 1, 2 },
+		{ "cgroupid", F_CGROUPID, 1, 1 }, { "offsetof", F_OFFSETOF, 2, 2 },
 	};
 	int nargs = (int)n->kids.n, err;
 
@@ -894,9 +906,8 @@ static int call(struct sema *s, struct node *n)
 		}
 	}
 	if (!n->op) {
-		static const char *const later[] = { "uaddr", "cgroupid",
-						     "macaddr", "path", "override", "kptr", "uptr", "percpu_kaddr",
-						     "skboutput", "pton", "offsetof", "len", "unwatch", "debugf", "nsecs",
+		static const char *const later[] = { "macaddr", "path", "override", "kptr", "uptr", "percpu_kaddr",
+						     "skboutput", "pton", "len", "unwatch", "debugf", "nsecs",
 						     "cgroup_path", "socket_cookie", NULL };
 
 		for (int i = 0; later[i]; i++)
@@ -914,7 +925,7 @@ static int call(struct sema *s, struct node *n)
 		if ((n->op == F_KSTACK || n->op == F_USTACK) && a->k == N_BUILTIN &&
 		    (!strcmp(a->str, "perf") || !strcmp(a->str, "bpftrace") || !strcmp(a->str, "raw")))
 			continue;
-		if (n->op == F_SIZEOF && a->k == N_BUILTIN)
+		if ((n->op == F_SIZEOF || n->op == F_OFFSETOF) && a->k == N_BUILTIN)
 			continue;
 		if ((err = expr(s, a)))
 			return err;
@@ -935,7 +946,7 @@ static int call(struct sema *s, struct node *n)
 	}
 	case F_JOIN: {
 		struct tp_fmt f = { .action = TR_ACT_JOIN, .map = -1 };
-		int ssz = (s->p->strlen_max + 7) & ~7;
+		int ssz = tp_str_storage(s->p);
 
 		if (n->kids.v[0]->ty.k != TY_INT)
 			return ERR(s, n->kids.v[0], "join() takes an array of string pointers (char **)");
@@ -1073,9 +1084,46 @@ static int call(struct sema *s, struct node *n)
 	case F_SIGNAL:
 		if (!s->p->unsafe)
 			return ERR(s, n, "signal() needs --unsafe");
-		if (n->kids.v[0]->k == N_STR)
-			return ERR(s, n->kids.v[0], "signal(): use the signal's number");
+		if (n->kids.v[0]->k == N_STR) { /* "KILL", "SIGKILL" */
+			struct node *a = n->kids.v[0];
+			char name[64];
+			int64_t v;
+
+			snprintf(name, sizeof(name), "%s%s", strncmp(a->str, "SIG", 3) ? "SIG" : "", a->str);
+			if (!tp_known_constant(name, &v) || v < 1 || v > 64)
+				return ERR(s, a, "signal(): unknown signal \"%s\"", a->str);
+			a->k = N_INT;
+			a->num = v;
+			a->ty = t_int(64, true);
+		}
 		return 0;
+	case F_OFFSETOF: {
+		struct node *ty = n->kids.v[0], *f = n->kids.v[1];
+		int id = ty->k == N_BUILTIN ? tp_ktype_struct(ty->str) : -1;
+		struct tp_kmember m;
+
+		if (id <= 0)
+			return ERR(s, ty, "offsetof: no type %s (in the program or the kernel)", ty->str ? ty->str : "?");
+		if (f->k != N_BUILTIN || tp_ktype_member(id, f->str, &m) < 0)
+			return ERR(s, f, "offsetof: %s has no field %s", ty->str, f->str ? f->str : "?");
+		n->k = N_INT;
+		n->num = m.offset;
+		n->ty = t_int(64, false);
+		return 0;
+	}
+	case F_CGROUPID: { /* a cgroup v2 directory's id is its inode */
+		struct node *a = n->kids.v[0];
+		struct stat st;
+
+		if (a->k != N_STR)
+			return ERR(s, a, "cgroupid() takes a cgroup's path");
+		if (stat(a->str, &st) < 0 || !S_ISDIR(st.st_mode))
+			return ERR(s, a, "cgroupid(\"%s\"): not a cgroup directory", a->str);
+		n->k = N_INT;
+		n->num = (int64_t)st.st_ino;
+		n->ty = t_int(64, false);
+		return 0;
+	}
 	case F_SIZEOF: {
 		struct node *a = n->kids.v[0];
 

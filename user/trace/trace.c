@@ -1232,6 +1232,22 @@ int trace_main(int argc, char **argv)
 	if (strstr(t.src, "ustack"))
 		elf_syms_keep_elf(true);
 	t.sym = t.prog.sym = symbolizer_new();
+	/* bpftrace's environment settings (config = { } in the program wins) */
+	static const char *const strlen_env[] = { "BPFTRACE_MAX_STRLEN", "BPFTRACE_STRLEN", NULL };
+	static const char *const keys_env[] = { "BPFTRACE_MAX_MAP_KEYS", "BPFTRACE_MAP_KEYS_MAX", NULL };
+
+	for (int i = 0; strlen_env[i]; i++) {
+		uint64_t v;
+
+		if (getenv(strlen_env[i]) && parse_u64(getenv(strlen_env[i]), &v) && v >= 1 && v <= 1024)
+			t.prog.strlen_max = (int)v;
+	}
+	for (int i = 0; keys_env[i]; i++) {
+		uint64_t v;
+
+		if (getenv(keys_env[i]) && parse_u64(getenv(keys_env[i]), &v) && v >= 1 && v <= (1u << 24))
+			t.prog.map_keys_max = (int)v;
+	}
 	t.printer = (struct tp_printer){ .p = &t.prog, .sym = t.sym, .json = t.json, .out = stdout, .stacks_fd = -1 };
 	if (tp_parse(t.src, &t.prog) < 0 || tp_sema(&t.prog) < 0 || (t.profile_out && check_profile_out(&t) < 0))
 		return finish(&t, EXIT_USAGE);

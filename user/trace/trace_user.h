@@ -105,7 +105,7 @@ enum {
 	F_PRINTF = 1, F_PRINT, F_CLEAR, F_ZERO, F_DELETE, F_EXIT, F_COUNT, F_SUM, F_AVG, F_MIN, F_MAX,
 	F_STATS, F_HIST, F_LHIST, F_STR, F_STRNCMP, F_KSYM, F_USYM, F_KSTACK, F_USTACK, F_TIME, F_SIGNAL,
 	F_SYSTEM, F_CAT, F_SIZEOF, F_HAS_KEY, F_STRCONTAINS, F_ERRORF, F_NSECS, F_BSWAP, F_JOIN, F_NTOP,
-	F_KADDR, F_STRFTIME, F_REG, F_UADDR, F_BUF,
+	F_KADDR, F_STRFTIME, F_REG, F_UADDR, F_BUF, F_CGROUPID, F_OFFSETOF,
 };
 
 /* Operators beyond single characters. */
@@ -213,6 +213,7 @@ struct tp_program {
  * on them). */
 bool tp_const_int(const struct tp_program *p, const struct node *n, int64_t *v);
 const char *tp_type_name(const struct type *t, char *buf, size_t n);
+int tp_str_storage(const struct tp_program *p);
 
 /* Parses and checks src (types, maps); on error prints bpftrace-style
  * position, the line and a caret, and returns -EINVAL. */
