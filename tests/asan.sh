@@ -60,6 +60,9 @@ asan_run "stat -f json" "$BPFPROF" stat -f json -o "$F/stat.json" -- "$TB/waiter
 asan_run "trace: a map and a histogram" "$BPFPROF" trace -c "$TB/usdt 100" \
 	"usdt:$TB/usdt:bpfprof:tick { @[comm] = count(); @h = hist(arg0); @s = stats(arg0); }"
 asan_run "trace -f json, ustack key" "$BPFPROF" trace -f json -d 0.3 'profile:hz:99 { @[ustack, kstack] = count(); }'
+asan_run "trace: printf, variables, a for loop, a struct" "$BPFPROF" trace -c "$TB/usdt 50" \
+	'struct p { long a; }; usdt:'"$TB"'/usdt:bpfprof:tick { $x = arg0 * 2; if ($x > 90) { printf("%d %s\n", $x, comm); } @m[arg0 % 3] = count(); } END { for ($kv : @m) { printf("%d %d\n", $kv.0, $kv.1); } }'
+asan_run "timeline -- CMD" "$BPFPROF" timeline -o "$F/tl.json" -- "$TB/alternate" 3
 asan_reject "trace: a later statement fails" "$BPFPROF" trace 'BEGIN { @a = count(); @b = bogus(); }'
 asan_reject "trace: unknown probe" "$BPFPROF" trace 'nosuch:probe { @ = count(); }'
 asan_reject "report: not a profile" "$BPFPROF" report /etc/passwd

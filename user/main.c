@@ -20,6 +20,7 @@ extern const struct command dump_command;
 extern const struct command wall_command;
 extern const struct command stat_command;
 extern const struct command goroutines_command;
+extern const struct command timeline_command;
 
 static const struct command *const commands[] = {
 	&oncpu_command,
@@ -31,6 +32,7 @@ static const struct command *const commands[] = {
 	&dump_command,
 	&stat_command,
 	&goroutines_command,
+	&timeline_command,
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

@@ -131,3 +131,6 @@ if command -v perf > /dev/null; then
 	pw=$(perf stat -x, -e "mem:$waddr:w" -- "$TB/watched" 20 2>&1 >/dev/null | awk -F, '/mem:/ { print $1 + 0 }')
 	check "trace watchpoint: as many hits as perf counts ($pw)" eq "$(awk '/^@w: / { n = $2 } END { print n + 0 }' "$OUT/tl_wp.txt")" "${pw:-x}"
 fi
+# A for loop over a per-CPU aggregation sees every CPU's part (summed).
+"$BPFPROF" trace -c "$TB/usdt 100" "usdt:$TB/usdt:bpfprof:tick { @m[arg0 % 2] = count(); } END { for (\$kv : @m) { printf(\"k%d=%d\\n\", \$kv.0, \$kv.1); } }" > "$OUT/tl_forpc.txt" 2>&1
+check "trace: a for loop over a count() map sums the CPUs (50 and 50)" sh -c "grep -qx 'k0=50' '$OUT/tl_forpc.txt' && grep -qx 'k1=50' '$OUT/tl_forpc.txt'"

@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <linux/bpf.h>
+#include <bpf/libbpf.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -65,6 +66,7 @@ struct cg {
 	struct loop *cb_loop;  /* the callback's own exits */
 	int err;
 	uint64_t start_ns;
+	int ncpus;            /* possible CPUs (per-CPU maps' values) */
 };
 
 #define ERRN(c, n, ...) ((c)->err = tp_error((c)->p->src, (n)->pos, (n)->len ? (n)->len : 1, __VA_ARGS__))
@@ -1598,7 +1600,67 @@ static int gen_callback(struct cg *c, const struct pending_cb *cb)
 	MOV_R(c, R9, R3); /* the value */
 	lookup_slots(c, &f1, &f2);
 	copy_to_scr(c, R6, 0, v->off + v->ty.off[0], ksize);
-	copy_to_scr(c, R9, 0, v->off + v->ty.off[1], vsize);
+	if (m->percpu) {
+		/* an aggregation's value is every CPU's (the callback is handed
+		 * this CPU's): summed (count, sum, avg), or the least/greatest
+		 * set one (min, max) */
+		int voff = v->off + v->ty.off[1], acc = frame_alloc(c), cnt = frame_alloc(c);
+		bool minmax = m->agg == AG_MIN || m->agg == AG_MAX;
+
+		ST_I(c, BPF_DW, FP, acc, 0);
+		ST_I(c, BPF_DW, FP, cnt, 0);
+		for (int cpu = 0; cpu < c->ncpus; cpu++) {
+			ld_map(c, R1, m->fd);
+			MOV_R(c, R2, R6);
+			MOV_I(c, R3, cpu);
+			CALL(c, BPF_FUNC_map_lookup_percpu_elem);
+			size_t none = JMP_I(c, BPF_JEQ, R0, 0);
+
+			if (minmax) {
+				LDX(c, BPF_DW, R1, R0, 8); /* set? */
+				size_t unset = JMP_I(c, BPF_JEQ, R1, 0);
+
+				LDX(c, BPF_DW, R1, R0, 0);
+				LDX(c, BPF_DW, R2, FP, cnt);
+				size_t first = JMP_I(c, BPF_JEQ, R2, 0);
+
+				LDX(c, BPF_DW, R2, FP, acc);
+				size_t keep = JMP_R(c, m->agg == AG_MIN ? BPF_JSLE : BPF_JSGE, R2, R1);
+
+				patch(c, first);
+				STX(c, BPF_DW, FP, R1, acc);
+				ST_I(c, BPF_DW, FP, cnt, 1);
+				patch(c, keep);
+				patch(c, unset);
+			} else {
+				LDX(c, BPF_DW, R1, R0, 0);
+				LDX(c, BPF_DW, R2, FP, acc);
+				ALU_R(c, BPF_ADD, R2, R1);
+				STX(c, BPF_DW, FP, R2, acc);
+				if (m->agg == AG_AVG || m->agg == AG_STATS) {
+					LDX(c, BPF_DW, R1, R0, 8);
+					LDX(c, BPF_DW, R2, FP, cnt);
+					ALU_R(c, BPF_ADD, R2, R1);
+					STX(c, BPF_DW, FP, R2, cnt);
+				}
+			}
+			patch(c, none);
+		}
+		LDX(c, BPF_DW, R0, FP, acc);
+		if (m->agg == AG_AVG) { /* {count, total}: the average */
+			LDX(c, BPF_DW, R0, FP, cnt);
+			LDX(c, BPF_DW, R1, FP, acc);
+			size_t zero = JMP_I(c, BPF_JEQ, R1, 0);
+
+			ALU_R(c, BPF_DIV, R0, R1);
+			patch(c, zero);
+		}
+		STX(c, BPF_DW, R7, R0, voff);
+		frame_free(c);
+		frame_free(c);
+	} else {
+		copy_to_scr(c, R9, 0, v->off + v->ty.off[1], vsize);
+	}
 	c->loop = &l;
 	c->cb_loop = &l;
 	c->in_callback = true;
@@ -1639,6 +1701,9 @@ int tp_codegen(struct tp_program *p, int block, int kind, const struct tp_fds *f
 	int err = 0;
 
 	c.start_ns = (uint64_t)p->start_ns;
+	c.ncpus = libbpf_num_possible_cpus();
+	if (c.ncpus < 1)
+		c.ncpus = 1;
 	/* Variables: integers in the frame (below the lookup key at fp-8),
 	 * the rest in scratch, first. */
 	c.frame = 8;

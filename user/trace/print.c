@@ -88,9 +88,12 @@ static void add_stack(struct tp_printer *pr, struct sb *b, const struct type *ty
 			sym_kernel(pr->sym, ips[i], &f);
 		if (ty->mode == 2) /* raw */
 			sb_add(b, "%llx\n", (unsigned long long)ips[i]);
-		else if (ty->mode == 1) /* perf */
-			sb_add(b, "\t%llx %s+%llu\n", (unsigned long long)ips[i], f.func ? text_safe(f.func, safe, sizeof(safe)) : "[unknown]",
-			       (unsigned long long)f.sym_off);
+		else if (ty->mode == 1 && f.func) /* perf's: address, symbol+offset, (module) */
+			sb_add(b, "\t%llx %s+%llu (%s)\n", (unsigned long long)ips[i], text_safe(f.func, safe, sizeof(safe)),
+			       (unsigned long long)f.sym_off, f.module ? f.module : "[unknown]");
+		else if (ty->mode == 1)
+			sb_add(b, "\t%llx 0x%llx (%s)\n", (unsigned long long)ips[i], (unsigned long long)ips[i],
+			       f.module ? f.module : "[unknown]");
 		else if (f.func)
 			sb_add(b, "    %s+%llu\n", text_safe(f.func, safe, sizeof(safe)), (unsigned long long)f.sym_off);
 		else
