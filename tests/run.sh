@@ -16,7 +16,7 @@ export OUT
 LOG=$OUT/results
 : > "$LOG"
 
-make -s -C tests all >"$OUT/build.log" 2>&1 || { cat "$OUT/build.log"; echo "0 passed, 1 failed"; exit 1; }
+make -s -j"$(nproc)" -C tests all >"$OUT/build.log" 2>&1 || { cat "$OUT/build.log"; echo "0 passed, 1 failed"; exit 1; }
 
 # part NAME CMD...: runs CMD, its output to the terminal and the log; one
 # "not ok" when it exits non-zero or prints no end marker ("# end NAME").
@@ -52,7 +52,7 @@ fi
 # Fuzzing: each libFuzzer harness (tests/fuzz) for a few seconds on its
 # committed corpus; `make fuzz` runs them for as long as asked.
 if [ -z "${TESTS:-}" ] || [ "${TESTS}" = fuzz ]; then
-	if make -s -C tests fuzz >"$OUT/fuzz-build.log" 2>&1; then
+	if make -s -j"$(nproc)" -C tests fuzz >"$OUT/fuzz-build.log" 2>&1; then
 		part fuzz tests/fuzz/run.sh "${FUZZ_SECONDS:-3}"
 	else
 		cat "$OUT/fuzz-build.log"
@@ -68,7 +68,7 @@ done
 # Sanitizers: the unit tests and tests/asan.sh (every command, briefly).
 if [ -z "${TESTS:-}" ] || [ "${TESTS}" = asan ]; then
 	echo "# asan+ubsan" | tee -a "$LOG"
-	if make -s -C tests asan >"$OUT/asan-build.log" 2>&1; then
+	if make -s -j"$(nproc)" -C tests asan >"$OUT/asan-build.log" 2>&1; then
 		export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=99
 		export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:exitcode=98
 		part "asan: unit" tests/build/test_unit_asan tests/build
