@@ -579,5 +579,8 @@ source bench/golang.sh
 # ---- trace's language (#19) ------------------------------------------------------
 source bench/trace_lang.sh
 
+# ---- timeline (#21) ----------------------------------------------------------------
+source bench/timeline.sh
+
 cat "$RES"
 rm -rf "$TMP"
