@@ -21,11 +21,12 @@ make -s -j"$(nproc)" -C tests all >"$OUT/build.log" 2>&1 || { cat "$OUT/build.lo
 # part NAME CMD...: runs CMD, its output to the terminal and the log; one
 # "not ok" when it exits non-zero or prints no end marker ("# end NAME").
 part() {
-	local name=$1 rc
+	local name=$1 rc t0=$SECONDS
 	shift
 	{ "$@"; rc=$?; [ $rc -eq 0 ] && echo "# end $name"; exit $rc; } 2>&1 | tee "$OUT/part.log"
 	rc=${PIPESTATUS[0]}
 	cat "$OUT/part.log" >> "$LOG"
+	echo "$((SECONDS - t0)) $name" >> "$OUT/times"
 	if [ "$rc" -ne 0 ]; then
 		echo "not ok - $name: exited with status $rc" | tee -a "$LOG"
 	elif ! grep -qx "# end $name" "$OUT/part.log"; then
@@ -81,6 +82,8 @@ if [ -z "${TESTS:-}" ] || [ "${TESTS}" = asan ]; then
 	fi
 fi
 
+# Where the time went: the slowest parts (the suite must stay under 10 minutes).
+echo "# slowest parts (s): $(sort -rn "$OUT/times" 2>/dev/null | head -6 | awk '{ printf "%s%s %s", (NR > 1 ? ", " : ""), $2, $1 }')"
 passed=$(grep -c '^ok - ' "$LOG")
 failed=$(grep -c '^not ok - ' "$LOG")
 echo "# $(( $(date +%s) - start ))s, outputs in $OUT"
