@@ -9,6 +9,7 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include "dump.h"
+#include "task.bpf.h"
 
 /* Set by user space before each read of the iterator: the process. */
 __u32 target_tgid;
@@ -21,17 +22,6 @@ struct {
 	__type(value, struct dump_thread);
 } scratch SEC(".maps");
 
-/* Kernel 5.14 renamed task->state to __state. */
-struct task_struct___old {
-	long state;
-} __attribute__((preserve_access_index));
-
-static __always_inline __u32 task_state(struct task_struct *t)
-{
-	if (bpf_core_field_exists(t->__state))
-		return BPF_CORE_READ(t, __state);
-	return BPF_CORE_READ((struct task_struct___old *)t, state);
-}
 
 /* A task's runqueue, through its scheduling entity (group scheduling, on
  * by default: `runqueues` itself is not in every kernel's kallsyms). */
@@ -76,7 +66,7 @@ int dump_task(struct bpf_iter__task *ctx)
 		return 0;
 	d->pid = task->tgid;
 	d->tid = task->pid;
-	d->state = task_state(task);
+	d->state = task_state_of(task);
 	d->exit_state = task->exit_state;
 	d->start_ns = task->start_time;
 	pf = task->flags;

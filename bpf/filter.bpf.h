@@ -143,6 +143,13 @@ static __always_inline bool target_match(__u32 tgid, __u32 pid)
 	return target_filter(tgid, pid);
 }
 
+/* The same for a task other than the current one (a switch's prev/next, a
+ * wake-up's wakee). */
+static __always_inline bool task_is_target(struct task_struct *t)
+{
+	return target_match(BPF_CORE_READ(t, tgid), BPF_CORE_READ(t, pid));
+}
+
 /* The fork-following programs. The parent is current; a new thread of a
  * target (CLONE_THREAD) shares its tgid and needs nothing. A child that does
  * not fit in the map is counted (STAT_CHILD_LOST), its events not seen. */

@@ -10,6 +10,7 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include "offcpu.h"
+#include "task.bpf.h"
 #include "filter.bpf.h"
 #include "unwind.bpf.h"
 #include "ktables.bpf.h"
@@ -53,10 +54,6 @@ COUNT_SET(struct offcpu_key, struct offcpu_val)
  * threads' switches are not counted. */
 
 
-/* task_struct->__state was ->state before 5.14 */
-struct task_struct___old {
-	long state;
-} __attribute__((preserve_access_index));
 
 /* With tp_btf, task pointers are BTF-typed and read directly (no helper
  * call per field); raw_tp needs probe reads. `btf` is a constant at each
@@ -67,9 +64,7 @@ static __always_inline __u32 task_state(struct task_struct *t, bool btf)
 {
 	if (btf && bpf_core_field_exists(t->__state))
 		return t->__state;
-	if (bpf_core_field_exists(t->__state))
-		return BPF_CORE_READ(t, __state);
-	return BPF_CORE_READ((struct task_struct___old *)t, state);
+	return task_state_of(t);
 }
 
 static __always_inline __u8 classify(__u32 s)

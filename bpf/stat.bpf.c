@@ -13,6 +13,7 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include "stat.h"
+#include "task.bpf.h"
 #include "filter.bpf.h"
 #include "futex.bpf.h"
 
@@ -79,10 +80,6 @@ static __always_inline void total_max(__u32 slot, __u64 v)
 		t[slot] = v;
 }
 
-static __always_inline bool is_target(struct task_struct *t)
-{
-	return target_match(BPF_CORE_READ(t, tgid), BPF_CORE_READ(t, pid));
-}
 
 /* A thread's counters now, as its baseline. */
 static __always_inline void baseline(struct tinfo *ti, struct task_struct *t)
@@ -134,17 +131,6 @@ static __always_inline __u8 kind_of(__u32 state)
 	return K_OTHER;
 }
 
-/* task->__state was ->state before 5.14 */
-struct task_struct___old {
-	long state;
-} __attribute__((preserve_access_index));
-
-static __always_inline __u32 state_of(struct task_struct *t)
-{
-	if (bpf_core_field_exists(t->__state))
-		return BPF_CORE_READ(t, __state);
-	return BPF_CORE_READ((struct task_struct___old *)t, state);
-}
 
 SEC("tp_btf/sched_switch")
 int BPF_PROG(stat_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
@@ -152,10 +138,10 @@ int BPF_PROG(stat_switch, bool preempt, struct task_struct *prev, struct task_st
 	__u64 now = bpf_ktime_get_ns();
 	struct tinfo *ti;
 
-	if (BPF_CORE_READ(prev, pid) && is_target(prev) && (ti = info_of(prev, true))) {
+	if (BPF_CORE_READ(prev, pid) && task_is_target(prev) && (ti = info_of(prev, true))) {
 		/* The tracepoint's prev_state where the kernel passes it
 		 * (5.18+): task->__state can already be RUNNING again. */
-		__u32 st = preempt ? 0 : have_prev_state ? (__u32)ctx[3] : state_of(prev);
+		__u32 st = preempt ? 0 : have_prev_state ? (__u32)ctx[3] : task_state_of(prev);
 
 		ti->out_ts = now;
 		ti->kind = kind_of(st);
@@ -175,7 +161,7 @@ static __always_inline int woken(struct task_struct *p, bool new)
 	struct tinfo *ti;
 
 	if (new) {
-		if (!is_target(p) || !(ti = info_of(p, true)))
+		if (!task_is_target(p) || !(ti = info_of(p, true)))
 			return 0;
 		ti->kind = K_RUNNABLE;
 		ti->out_ts = now;

@@ -9,30 +9,17 @@
 #include <bpf/bpf_core_read.h>
 #include "timeline.h"
 #include "filter.bpf.h"
+#include "task.bpf.h"
 
 const volatile bool have_prev_state = false; /* sched_switch has prev_state (5.18+) */
 const volatile __u64 ring_bytes = 1 << 22;   /* the ring's size (set with it) */
 
-struct task_struct___old {
-	long state;
-} __attribute__((preserve_access_index));
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 1 << 22); /* sized by the loader */
 } events SEC(".maps");
 
-static __always_inline __u32 state_of(struct task_struct *t)
-{
-	if (bpf_core_field_exists(t->__state))
-		return BPF_CORE_READ(t, __state);
-	return BPF_CORE_READ((struct task_struct___old *)t, state);
-}
-
-static __always_inline bool is_target(struct task_struct *t)
-{
-	return target_match(BPF_CORE_READ(t, tgid), BPF_CORE_READ(t, pid));
-}
 
 /* One event about thread t (a full ring is counted, never silent). */
 static __always_inline void emit(struct task_struct *t, __u8 kind, __u32 other, __u32 state, __u8 preempt)
@@ -62,22 +49,22 @@ static __always_inline void emit(struct task_struct *t, __u8 kind, __u32 other, 
 SEC("tp_btf/sched_switch")
 int BPF_PROG(tl_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
-	if (BPF_CORE_READ(prev, pid) && is_target(prev)) {
+	if (BPF_CORE_READ(prev, pid) && task_is_target(prev)) {
 		/* the tracepoint's prev_state where the kernel passes it:
 		 * task->__state can already be RUNNING again */
-		__u32 st = preempt ? 0 : have_prev_state ? (__u32)ctx[3] : state_of(prev);
+		__u32 st = preempt ? 0 : have_prev_state ? (__u32)ctx[3] : task_state_of(prev);
 
 		stat_inc(STAT_EVENTS);
 		emit(prev, TL_OUT, 0, st, preempt);
 	}
-	if (BPF_CORE_READ(next, pid) && is_target(next))
+	if (BPF_CORE_READ(next, pid) && task_is_target(next))
 		emit(next, TL_IN, 0, 0, 0);
 	return 0;
 }
 
 static __always_inline int woken(struct task_struct *p, __u8 kind)
 {
-	if (is_target(p))
+	if (task_is_target(p))
 		emit(p, kind, (__u32)bpf_get_current_pid_tgid(), 0, 0);
 	return 0;
 }

@@ -7,7 +7,7 @@
 set -e
 cd "$(dirname "$0")/.."
 PKGS="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libdw-dev libmicrohttpd-dev libcapstone-dev libclang-rt-14-dev pkg-config
-      golang-go util-linux procps curl graphviz python3 python3-jsonschema chromium libjemalloc2 bpftrace redis-server redis-tools libc6-dbg binutils $*"
+      golang-go util-linux procps curl graphviz python3 python3-jsonschema chromium libjemalloc2 bpftrace redis-server redis-tools libc6-dbg binutils libdebuginfod1 $*"
 
 missing=""
 for p in $PKGS; do

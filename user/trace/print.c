@@ -495,7 +495,7 @@ static void collect(struct tp_printer *pr, const struct tp_map *m, shown_vec *ou
 
 	out->n = 0;
 	while (bpf_map_get_next_key(m->fd, first ? NULL : key, next) == 0) {
-		char *kt, *jk;
+		char *kt;
 		bool found;
 		uint64_t *slot;
 
@@ -503,16 +503,16 @@ static void collect(struct tp_printer *pr, const struct tp_map *m, shown_vec *ou
 		memcpy(key, next, m->key_size);
 		if (bpf_map_lookup_elem(m->fd, key, val) != 0)
 			continue;
-		key_text(pr, m, key, false, &kt);
-		key_text(pr, m, key, true, &jk);
+		/* one text per key (a stack key is symbolized once): JSON's
+		 * joined by ",", the text's by ", " */
+		key_text(pr, m, key, pr->json, &kt);
 		slot = hmap_upsert(&idx, hash_bytes(kt, strlen(kt)), strlen(kt), out->n, &found);
 		if (!found) {
-			struct shown s = { .key = kt, .jkey = jk };
+			struct shown s = { .key = kt, .jkey = kt };
 
 			vec_push(out, s);
 		} else {
 			free(kt);
-			free(jk);
 		}
 		struct shown *s = &out->v[*slot];
 
@@ -563,8 +563,7 @@ static void collect(struct tp_printer *pr, const struct tp_map *m, shown_vec *ou
 static void free_shown(shown_vec *v)
 {
 	for (size_t i = 0; i < v->n; i++) {
-		free(v->v[i].key);
-		free(v->v[i].jkey);
+		free(v->v[i].key); /* jkey is the same text */
 		free(v->v[i].val);
 		vec_free(&v->v[i].buckets);
 	}
