@@ -143,6 +143,21 @@ static __always_inline bool target_match(__u32 tgid, __u32 pid)
 	return target_filter(tgid, pid);
 }
 
+#ifndef FILTER_NO_FOLLOW
+/* The same for a task iterator's task (sleepable iterators may use no
+ * cgroup array: with --cgroup, which tests current only, none passes). */
+static __always_inline bool iter_task_is_target(__u32 tgid, __u32 tid)
+{
+	if (!tid || cfg.cgroup)
+		return false;
+	if (cfg.pid && !bpf_map_lookup_elem(&target_pids, &tgid))
+		return false;
+	if (cfg.tid && !bpf_map_lookup_elem(&target_tids, &tid))
+		return false;
+	return !(cfg.root_child && tgid == cfg.root_child && !exec_gen(tgid)); /* -- CMD before its exec */
+}
+#endif
+
 /* The same for a task other than the current one (a switch's prev/next, a
  * wake-up's wakee). */
 static __always_inline bool task_is_target(struct task_struct *t)

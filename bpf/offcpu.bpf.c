@@ -273,14 +273,8 @@ int offcpu_seed(struct bpf_iter__task *ctx)
 		return 0;
 	tid = task->pid;
 	tgid = task->tgid;
-	if (!tid || cfg.cgroup) /* the cgroup test is for current only */
+	if (!iter_task_is_target(tgid, tid))
 		return 0;
-	if (cfg.pid && !bpf_map_lookup_elem(&target_pids, &tgid))
-		return 0;
-	if (cfg.tid && !bpf_map_lookup_elem(&target_tids, &tid))
-		return 0;
-	if (cfg.root_child && tgid == cfg.root_child && !exec_gen(tgid))
-		return 0; /* -- CMD before its exec: our launcher, held */
 	if (bpf_map_lookup_elem(&go_procs, &tgid))
 		return 0; /* a Go target: measured by its goroutines */
 	st = task->__state;

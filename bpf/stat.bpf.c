@@ -312,11 +312,7 @@ int stat_iter(struct bpf_iter__task *ctx)
 		return 0;
 	tgid = t->tgid;
 	tid = t->pid;
-	if (cfg.pid && !bpf_map_lookup_elem(&target_pids, &tgid))
-		return 0;
-	if (cfg.tid && !bpf_map_lookup_elem(&target_tids, &tid))
-		return 0;
-	if (cfg.root_child && tgid == cfg.root_child && !exec_gen(tgid))
+	if (!iter_task_is_target(tgid, tid))
 		return 0;
 	if (!flushing) {
 		ti = bpf_task_storage_get(&tinfo, t, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);

@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /* timeline: every switch in and out of the targets' threads (with the state
- * they left in: blocked or preempted), and every wake-up of one (with the
- * waker), sent as they happen for a per-thread timeline. The targets and
- * the threads and processes they start are followed (filter.bpf.h). */
+ * they left in: blocked or preempted, and the stacks they left from), every
+ * wake-up of one (with the waker), and cpu-clock samples of them running
+ * (with stacks), sent as they happen for a per-thread timeline. The targets
+ * and the threads and processes they start are followed (filter.bpf.h).
+ * Stacks are walked as oncpu and offcpu walk them: the unwind tables where
+ * a binary has them loaded (ktables.bpf.h), else the kernel's frame-pointer
+ * walk. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
@@ -10,10 +14,15 @@
 #include "timeline.h"
 #include "filter.bpf.h"
 #include "task.bpf.h"
+#include "unwind.bpf.h"
+#include "ktables.bpf.h"
 
 const volatile bool have_prev_state = false; /* sched_switch has prev_state (5.18+) */
 const volatile __u64 ring_bytes = 1 << 22;   /* the ring's size (set with it) */
 
+#define PF_KTHREAD 0x00200000
+
+struct stack_store stacks SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -22,7 +31,8 @@ struct {
 
 
 /* One event about thread t (a full ring is counted, never silent). */
-static __always_inline void emit(struct task_struct *t, __u8 kind, __u32 other, __u32 state, __u8 preempt)
+static __always_inline void emit(struct task_struct *t, __u8 kind, __u32 other, __u32 state, __u8 preempt,
+				 __s32 ustack, __s32 kstack, __u32 exec)
 {
 	struct tl_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 
@@ -35,6 +45,9 @@ static __always_inline void emit(struct task_struct *t, __u8 kind, __u32 other, 
 	e->tid = BPF_CORE_READ(t, pid);
 	e->other = other;
 	e->state = state;
+	e->ustack = ustack;
+	e->kstack = kstack;
+	e->exec = exec;
 	e->cpu = (__u16)bpf_get_smp_processor_id();
 	e->kind = kind;
 	e->preempt = preempt;
@@ -46,6 +59,23 @@ static __always_inline void emit(struct task_struct *t, __u8 kind, __u32 other, 
 				  BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
 }
 
+/* The current task's user stack, from its user registers: those of the
+ * sample if it was in user space, else those saved at its kernel entry. */
+static __always_inline __s32 user_stack(void *ctx, struct pt_regs *sampled, __u32 tgid, __u32 exec)
+{
+	struct pt_regs regs;
+
+	if (!cfg.kt_enabled || !kt_ready(tgid, exec))
+		return stack_get(ctx, BPF_F_USER_STACK, &stacks, STAT_USTACK_FAILED);
+	if (sampled) {
+		__builtin_memcpy(&regs, sampled, sizeof(regs));
+	} else if (bpf_probe_read_kernel(&regs, sizeof(regs), (void *)bpf_task_pt_regs(bpf_get_current_task_btf()))) {
+		stat_inc(STAT_USTACK_FAILED);
+		return STACK_LOST;
+	}
+	return kt_walk_stack(&regs, false, tgid, exec, &stacks);
+}
+
 SEC("tp_btf/sched_switch")
 int BPF_PROG(tl_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
@@ -53,19 +83,24 @@ int BPF_PROG(tl_switch, bool preempt, struct task_struct *prev, struct task_stru
 		/* the tracepoint's prev_state where the kernel passes it:
 		 * task->__state can already be RUNNING again */
 		__u32 st = preempt ? 0 : have_prev_state ? (__u32)ctx[3] : task_state_of(prev);
+		__u32 tgid = prev->tgid, exec = exec_gen(tgid);
+		/* current is still prev: the stacks it leaves the CPU from */
+		__s32 us = cfg.user_stacks && !(prev->flags & PF_KTHREAD) ?
+			   user_stack(ctx, NULL, tgid, exec) : STACK_NONE;
+		__s32 ks = cfg.kernel_stacks ? stack_get(ctx, 0, &stacks, STAT_KSTACK_FAILED) : STACK_NONE;
 
 		stat_inc(STAT_EVENTS);
-		emit(prev, TL_OUT, 0, st, preempt);
+		emit(prev, TL_OUT, 0, st, preempt, us, ks, exec);
 	}
 	if (BPF_CORE_READ(next, pid) && task_is_target(next))
-		emit(next, TL_IN, 0, 0, 0);
+		emit(next, TL_IN, 0, 0, 0, STACK_NONE, STACK_NONE, 0);
 	return 0;
 }
 
 static __always_inline int woken(struct task_struct *p, __u8 kind)
 {
 	if (task_is_target(p))
-		emit(p, kind, (__u32)bpf_get_current_pid_tgid(), 0, 0);
+		emit(p, kind, (__u32)bpf_get_current_pid_tgid(), 0, 0, STACK_NONE, STACK_NONE, 0);
 	return 0;
 }
 
@@ -82,6 +117,90 @@ SEC("tp_btf/sched_wakeup_new")
 int BPF_PROG(tl_wakeup_new, struct task_struct *p)
 {
 	return woken(p, TL_NEW);
+}
+
+/* Every sample_period of CPU time (a cpu-clock event on each CPU): the
+ * running target thread's stacks. */
+SEC("perf_event")
+int tl_sample(struct bpf_perf_event_data *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32, tid = (__u32)id, exec;
+	struct task_struct *task = bpf_get_current_task_btf();
+	bool in_kernel = (long)PT_REGS_IP(&ctx->regs) < 0; /* kernel text: the upper half */
+	__s32 us = STACK_NONE, ks = STACK_NONE;
+
+	if (!tid || !target_match(tgid, tid))
+		return 0;
+	stat_inc(STAT_EVENTS);
+	exec = exec_gen(tgid);
+	if (cfg.user_stacks && !(task->flags & PF_KTHREAD))
+		us = user_stack(ctx, in_kernel ? NULL : &ctx->regs, tgid, exec);
+	if (cfg.kernel_stacks && in_kernel)
+		ks = stack_get(ctx, 0, &stacks, STAT_KSTACK_FAILED);
+	emit(task, TL_SAMPLE, 0, 0, 0, us, ks, exec);
+	return 0;
+}
+
+/* Once at start (the loader reads this iterator after attaching): every
+ * target thread as it is now. Sleepable for bpf_get_task_stack of another
+ * task; its ring buffer record holds the stack (no per-CPU scratch, which a
+ * sleepable program could share with another after a migration). */
+SEC("iter.s/task")
+int tl_seed(struct bpf_iter__task *ctx)
+{
+	struct task_struct *task = ctx->task;
+	struct tl_seed *r;
+	__u32 st;
+	long n;
+
+	if (!task || !iter_task_is_target(task->tgid, task->pid))
+		return 0;
+	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+	if (!r) {
+		stat_inc(STAT_RINGBUF_FULL);
+		return 0;
+	}
+	__builtin_memset(r, 0, sizeof(*r));
+	st = task->__state;
+	r->e.ts = bpf_ktime_get_ns();
+	r->e.pid = task->tgid;
+	r->e.tid = task->pid;
+	r->e.state = st;
+	r->e.preempt = task->on_cpu ? 1 : 0;
+	r->e.kind = TL_SEED;
+	r->e.ustack = STACK_NONE;
+	r->e.kstack = STACK_NONE;
+	r->e.exec = exec_gen(task->tgid);
+	r->e.cpu = (__u16)task->wake_cpu;
+	bpf_probe_read_kernel_str(r->e.comm, sizeof(r->e.comm), task->comm);
+	if (st && !task->on_cpu) { /* blocked: its stacks stay put while it sleeps */
+		if (cfg.kernel_stacks && (n = bpf_get_task_stack(task, r->kips, sizeof(r->kips), 0)) < 0)
+			stat_inc(STAT_KSTACK_FAILED);
+		if (cfg.user_stacks && !(task->flags & PF_KTHREAD)) {
+			struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+
+			r->regs[0] = regs->ax;
+			r->regs[1] = regs->dx;
+			r->regs[2] = regs->cx;
+			r->regs[3] = regs->bx;
+			r->regs[4] = regs->si;
+			r->regs[5] = regs->di;
+			r->regs[6] = regs->bp;
+			r->regs[7] = regs->sp;
+			r->regs[8] = regs->r8;
+			r->regs[9] = regs->r9;
+			r->regs[10] = regs->r10;
+			r->regs[11] = regs->r11;
+			r->regs[12] = regs->r12;
+			r->regs[13] = regs->r13;
+			r->regs[14] = regs->r14;
+			r->regs[15] = regs->r15;
+			r->regs[16] = regs->ip;
+		}
+	}
+	bpf_ringbuf_submit(r, 0);
+	return 0;
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -4,12 +4,15 @@
 #define BPFPROF_TIMELINE_H
 
 #include "common.h"
+#include "unwind.h"
 
 enum tl_kind {
 	TL_IN = 1,      /* the thread got a CPU */
 	TL_OUT,         /* it left it: state says blocked or preempted */
 	TL_WAKE,        /* it was woken (other: by whom) */
 	TL_NEW,         /* a new thread was woken for the first time */
+	TL_SAMPLE,      /* a cpu-clock sample of it running (with its stacks) */
+	TL_SEED,        /* at start: how it is now (a struct tl_seed) */
 };
 
 struct tl_event {
@@ -17,10 +20,26 @@ struct tl_event {
 	__u32 pid, tid;
 	__u32 other;    /* TL_WAKE/TL_NEW: the waker's tid (0: interrupt or idle) */
 	__u32 state;    /* TL_OUT: prev_state (0: preempted, runnable) */
+	__s32 ustack;   /* TL_OUT, TL_SAMPLE: stack ids (stacks.bpf.h), else STACK_NONE */
+	__s32 kstack;
+	__u32 exec;     /* the process's image (filter.bpf.h's exec_gen), for ustack */
 	__u16 cpu;
 	__u8 kind;
 	__u8 preempt;
 	char comm[16];
+};
+
+/* At start, each target thread's state (threads blocked since before the
+ * run would otherwise appear only when woken: a hung one never). state is
+ * the task's state (0: runnable), preempt 1 if it is on a CPU. A blocked
+ * thread's kernel stack is here, and its user registers, from which user
+ * space unwinds its user stack while it still sleeps. */
+#define TL_SEED_DEPTH 64
+
+struct tl_seed {
+	struct tl_event e;
+	__u64 regs[UW_NREGS];      /* DWARF numbering; all 0: none */
+	__u64 kips[TL_SEED_DEPTH]; /* leaf first, zero-terminated */
 };
 
 #endif

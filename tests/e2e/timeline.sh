@@ -34,7 +34,76 @@ starts = {e["id"]: e["tid"] for e in ev if e["ph"] == "s"}
 cross = [e for e in ev if e["ph"] == "f" and e["id"] in starts and starts[e["id"]] in workers
          and e["tid"] in workers and starts[e["id"]] != e["tid"]]
 assert len(cross) >= 10, ("waker -> wakee arrows between the workers", len(cross))
+# stacks (the trace-event format's stackFrames, "sf" on events): every
+# reference resolves, and the frames say where each thread was
+frames = d["stackFrames"]
+assert frames, "no stackFrames"
+for k, f in frames.items():
+    assert "name" in f and ("parent" not in f or f["parent"] in frames), (k, f)
+for e in ev:
+    if "sf" in e:
+        assert str(e["sf"]) in frames, e
+def stack(e):
+    out, n = [], str(e["sf"]) if "sf" in e else None
+    while n:
+        out.append(frames[n]["name"]); n = frames[n].get("parent")
+    return out
+samples = [e for e in ev if e.get("cat") == "sample" and e["tid"] in workers]
+assert d["otherData"]["samples"] >= len(samples) >= 25, len(samples)  # 400 ms on CPU at 99 Hz
+spin = [e for e in samples if "spin_ms" in stack(e) and "worker" in stack(e)]
+assert len(spin) >= 0.9 * len(samples), ("on-CPU samples in spin_ms <- worker", [stack(e) for e in samples[:3]])
+assert samples[0]["args"]["stack"] == stack(samples[0]), "args.stack is the sf stack, leaf first"
+waits = [x for x in ev if x["ph"] == "X" and x["tid"] in workers and x["name"].startswith("blocked") and x["dur"] > 10000]
+withstack = [x for x in waits if "worker" in stack(x) and "pthread_cond_wait" in stack(x) and "schedule" in stack(x)]
+assert len(withstack) >= 0.8 * len(waits), ("blocked in pthread_cond_wait <- worker", [stack(x) for x in waits[:3]])
 PY
+
+# Derived profiles: a window of a saved timeline as on-CPU, off-CPU and
+# scheduler-latency profiles, next to oncpu and offcpu run over the same
+# seconds of the same process (one thread always spinning, the others
+# waiting: the main thread in join since before the start).
+start_target "$TB/alternate" 150
+alt=$TPID
+"$BPFPROF" timeline -p "$alt" -d 2 -o "$OUT/tlw.json" 2> "$OUT/tlw.err" &
+t1=$!
+"$BPFPROF" oncpu -p "$alt" -d 2 -f folded --sample-index cpu -o "$OUT/tlw-on.txt" 2> /dev/null &
+t2=$!
+"$BPFPROF" offcpu -p "$alt" -d 2 -f folded -o "$OUT/tlw-off.txt" 2> /dev/null
+wait $t1 $t2
+stop_targets
+"$BPFPROF" report "$OUT/tlw.json" -f folded > "$OUT/tlw-cpu.txt"
+check "report trace.json: exit 0" eq "$?" 0
+"$BPFPROF" report "$OUT/tlw.json" -f folded --sample-index offcpu > "$OUT/tlw-offcpu.txt"
+"$BPFPROF" report "$OUT/tlw.json" -f folded --sample-index offcpu --from 0.5s --to 1500ms > "$OUT/tlw-win.txt"
+"$BPFPROF" report "$OUT/tlw.json" -f folded --sample-index cpu --from 0.5 --to 1.5 > "$OUT/tlw-wincpu.txt"
+"$BPFPROF" report "$OUT/tlw.json" --sample-index sched -o "$OUT/tlw-sched.pb.gz"
+check "report trace.json: the window's profiles match oncpu/offcpu within 10%" python3 - "$OUT" <<'PY'
+import sys
+o = sys.argv[1]
+def tot(f, pat):
+    s = 0
+    for l in open(f"{o}/{f}"):
+        st, v = l.rsplit(" ", 1)
+        if pat in st.split(";"):
+            s += int(v)
+    return s
+def near(a, b, what):
+    assert a > 0 and abs(a - b) <= 0.1 * a, (what, a, b)
+near(tot("tlw-on.txt", "spin_ms"), tot("tlw-cpu.txt", "spin_ms"), "cpu in spin_ms")
+near(tot("tlw-off.txt", "worker"), tot("tlw-offcpu.txt", "worker"), "the workers' time off CPU")
+near(tot("tlw-off.txt", "main"), tot("tlw-offcpu.txt", "main"), "main's join, blocked since before the start")
+near(1e9, tot("tlw-win.txt", "main"), "a 1 s window of main's join")
+near(1e9, tot("tlw-wincpu.txt", "spin_ms"), "a 1 s window of one thread spinning")
+PY
+check "report trace.json: pprof output with the three sample types" sh -c \
+	"'$BPFPROF' report '$OUT/tlw-sched.pb.gz' --sample-index sched -f top | grep -q 'sched total'"
+"$BPFPROF" report "$OUT/tlw.json" --from 2s --to 1s > /dev/null 2> "$OUT/tlw-bad.err"
+check "report --to before --from: exit 2, one line" eq "$?:$(wc -l < "$OUT/tlw-bad.err")" "2:1"
+printf '{"traceEvents": [' > "$OUT/tl-trunc.json"
+"$BPFPROF" report "$OUT/tl-trunc.json" > /dev/null 2> "$OUT/tl-trunc.err"
+check "report of a truncated timeline: exit 2, one line" eq "$?:$(wc -l < "$OUT/tl-trunc.err")" "2:1"
+"$BPFPROF" report "$OUT/tlw-sched.pb.gz" --from 1s > /dev/null 2> "$OUT/tl-notjson.err"
+check "report --from on a pprof file: exit 2" eq "$?" 2
 # Three spinners on this machine's CPUs (more spinners than CPUs): they
 # wait runnable, preempted, for a CPU.
 n=$(( $(nproc) + 1 ))

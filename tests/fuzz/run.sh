@@ -10,7 +10,7 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(mktemp -d /tmp/bpfprof-fuzz.XXXXXX)
 status=0
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
-for name in pprof trace elf perfmap unwind serve; do
+for name in pprof timeline trace elf perfmap unwind serve; do
 	bin=$ROOT/tests/build/fuzz_$name
 	mkdir -p "$work/$name"
 	if [ ! -x "$bin" ]; then

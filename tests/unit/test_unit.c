@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/json.h"
 #include "render/pprof.h"
 #include "render/render.h"
 #include "symbols/probepoint.h"
@@ -533,11 +534,38 @@ static void test_probe_place(void)
 	}
 }
 
+/* The JSON reader (report's timeline input): values, escapes, errors. */
+static void test_json(void)
+{
+	static const char ok[] = " {\"a\": [1, -2.5e3, true, false, null], \"s\": \"x\\u00e9\\ud83d\\ude00\\n\\\"\", "
+				 "\"o\": {}, \"e\": []} ";
+	static const char *const bad[] = { "", "{", "[1,]", "{\"a\" 1}", "\"\\x\"", "tru", "1 2", "[\"\x01\"]",
+					   "{\"a\":1,}", "[1e999]", "-", "\"\\u12\"" };
+	struct arena a = { 0 };
+	char why[128];
+	const struct json *j = json_parse(ok, sizeof(ok) - 1, &a, why, sizeof(why)), *arr;
+	int rejected = 0;
+
+	check(j && j->type == JSON_OBJECT && j->n == 4, "json: an object of four members", "%s", j ? "" : why);
+	arr = json_get(j, "a");
+	check(arr && arr->type == JSON_ARRAY && arr->n == 5 && arr->items[1].num == -2500 &&
+	      arr->items[2].type == JSON_TRUE && arr->items[4].type == JSON_NULL, "json: an array's values", "");
+	check(!strcmp(json_str(j, "s", ""), "x\xc3\xa9\xf0\x9f\x98\x80\n\""), "json: escapes and surrogate pairs to UTF-8",
+	      "%s", json_str(j, "s", "?"));
+	check(json_uint(arr, "x", 9) == 0 && json_num(j, "missing", 7) == 7, "json: absent members give the default", "");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		rejected += json_parse(bad[i], strlen(bad[i]), &a, why, sizeof(why)) == NULL;
+	check(rejected == (int)(sizeof(bad) / sizeof(bad[0])), "json: malformed texts rejected", "%d of %zu", rejected,
+	      sizeof(bad) / sizeof(bad[0]));
+	arena_free(&a);
+}
+
 int main(int argc, char **argv)
 {
 	const char *dir = argc > 1 ? argv[1] : "tests/build";
 
 	test_util();
+	test_json();
 	test_render();
 	test_pprof_fuzz();
 	test_probe_place();

@@ -1,11 +1,16 @@
 /* bpfprof report FILE: renders a saved pprof profile (ours or any other
- * tool's) in any format. Needs no privileges. */
+ * tool's) in any format, or the profile of a window of a saved timeline
+ * (trace-event JSON: --from/--to). Needs no privileges. */
+#include <fcntl.h>
 #include <getopt.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <errno.h>
 #include <string.h>
 
 #include "render/output.h"
 #include "render/pprof.h"
+#include "render/timeline_read.h"
 #include "cmd/report.h"
 #include "cmd/disasm.h"
 #include "core/cli.h"
@@ -14,7 +19,9 @@ static void usage(FILE *out)
 {
 	fprintf(out, "usage: %s report FILE [options]\n"
 		"Renders a pprof profile (gzipped or not), e.g. one written with -o x.pb.gz or\n"
-		"by Go's runtime/pprof.\n\n"
+		"by Go's runtime/pprof; or, from a timeline (bpfprof timeline -o trace.json), the\n"
+		"profile of a window: sample types cpu (default), offcpu and sched (runnable,\n"
+		"waiting for a CPU), chosen with --sample-index.\n\n"
 		"  -f, --format FORMAT      %s (default: top)\n"
 		"  -o, --output FILE        format from the extension; repeatable\n"
 		"      --sample-index NAME  which value to show (default: the profile's)\n"
@@ -22,11 +29,78 @@ static void usage(FILE *out)
 		"      --lines              top, folded, dot, traces: a frame per source line\n"
 		"      --list REGEX         the source of matching functions, values per line\n"
 		"      --disasm REGEX       the instructions of matching functions, values per instruction\n"
+		"      --from T, --to T     timeline: the window, from the trace's start (e.g. 1.5s,\n"
+		"                           250ms; a bare number is seconds; default: all of it)\n"
 		"      --base OLD           differential: top/traces/json/pprof show FILE - OLD; svg colours\n"
 		"                           FILE's frames by their change (red grew, blue shrank); folded\n"
 		"                           prints \"stack OLD FILE\" (flamegraph.pl's differential input)\n"
 		"\nexit status: 0 ok, 1 runtime failure, 2 bad usage or a malformed file\n",
 		prog_name, renderer_names());
+}
+
+/* A window's bound: a duration from the trace's start; -1 if absent,
+ * -2 (after a one-line error) if malformed. */
+static int64_t window_bound(const char *arg, const char *opt)
+{
+	int64_t ns;
+
+	if (!arg)
+		return -1;
+	if ((ns = parse_duration_ns(arg, "s")) < 0) {
+		err_msg("%s '%s': not a time from the trace's start (e.g. 1.5s, 250ms, 0)", opt, arg);
+		return -2;
+	}
+	return ns;
+}
+
+/* Whether path is a regular file that begins as JSON does (a timeline). */
+static bool file_is_json(const char *path)
+{
+	uint8_t head[256];
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode) || (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return false;
+	n = read(fd, head, sizeof(head));
+	close(fd);
+	return n > 0 && timeline_is_json(head, (size_t)n);
+}
+
+/* FILE as a profile: a pprof file, or a timeline's window. NULL after a
+ * one-line error, *status set. */
+static struct profile *read_profile(const char *file, const char *from_arg, const char *to_arg, int *status)
+{
+	int64_t from = window_bound(from_arg, "--from"), to = window_bound(to_arg, "--to");
+	struct profile *p = NULL;
+	char why[256];
+	size_t len = 0;
+	char *data;
+
+	*status = EXIT_USAGE;
+	if (from == -2 || to == -2)
+		return NULL;
+	if (to >= 0 && from >= 0 && to <= from) {
+		err_msg("--to %s is not after --from %s", to_arg, from_arg);
+		return NULL;
+	}
+	if (!file_is_json(file)) {
+		if (from_arg || to_arg)
+			err_msg("--from/--to: %s is not a timeline (bpfprof timeline -o trace.json)", file);
+		else if (!(p = pprof_read_file(file, why, sizeof(why))))
+			err_msg("%s: not a valid pprof profile: %s", file, why);
+		return p;
+	}
+	if (!(data = read_whole_file(file, &len))) {
+		err_msg("%s: %s", file, strerror(errno));
+		*status = EXIT_RUNTIME;
+		return NULL;
+	}
+	if (!(p = timeline_read(data, len, from < 0 ? 0 : from, to, why, sizeof(why))))
+		err_msg("%s: not a valid timeline (trace-event JSON): %s", file, why);
+	free(data);
+	return p;
 }
 
 int report_main(int argc, char **argv)
@@ -40,10 +114,13 @@ int report_main(int argc, char **argv)
 		{ "list", required_argument, 0, 'l' },
 		{ "disasm", required_argument, 0, 'D' },
 		{ "base", required_argument, 0, 'B' },
+		{ "from", required_argument, 0, 'F' },
+		{ "to", required_argument, 0, 'U' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0 },
 	};
 	const char *format = NULL, *index = NULL, *file = NULL, *list = NULL, *disasm = NULL, *base_file = NULL;
+	const char *from_arg = NULL, *to_arg = NULL;
 	struct profile *base = NULL;
 	VEC(const char *) outs = { 0 };
 	struct render_opts ro = { .top_n = 40 };
@@ -68,6 +145,8 @@ int report_main(int argc, char **argv)
 		case 'l': list = optarg; break;
 		case 'D': disasm = optarg; break;
 		case 'B': base_file = optarg; break;
+		case 'F': from_arg = optarg; break;
+		case 'U': to_arg = optarg; break;
 		case 'h': usage(stdout); status = EXIT_OK; goto out;
 		default: goto out; /* cli_getopt said why */
 		}
@@ -84,11 +163,8 @@ int report_main(int argc, char **argv)
 	}
 	if (output_setup(&out, format, outs.v, outs.n) < 0)
 		goto out;
-	p = pprof_read_file(file, why, sizeof(why));
-	if (!p) {
-		err_msg("%s: not a valid pprof profile: %s", file, why);
+	if (!(p = read_profile(file, from_arg, to_arg, &status)))
 		goto out;
-	}
 	ro.sample_index = p->default_type;
 	if (index && (ro.sample_index = profile_type_index(p, index)) < 0) {
 		char names[256] = "";

@@ -12,10 +12,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "core/cli.h"
 #include "core/cmdbase.h"
 #include "core/session.h"
+#include "core/stackread.h"
 #include "core/sysinfo.h"
+#include "symbols/stacks.h"
 #include "render/render.h"
 #include "render/output.h"
 #include "timeline.h"
@@ -31,18 +35,43 @@ struct tl_thread {
 	uint64_t since;
 	uint32_t cpu, block_state, waker;
 	bool preempted;
+	uint32_t stack;             /* the stack it left the CPU from (a stackFrames id, 0: none) */
 	uint64_t flow;              /* a wake-up's arrow to end when it runs (0: none) */
 };
 
 typedef VEC(struct tl_thread) thread_vec;
+
+/* A thread blocked at start: its stacks (TL_SEED's event names it by index). */
+struct tl_seed_stacks {
+	uint64_t kips[TL_SEED_DEPTH];
+	uint64_t uips[128];
+	size_t nu;
+};
 
 struct tl_cmd {
 	struct cmd_base base;       /* first: the shared part (cmdbase.h) */
 	struct timeline_bpf *skel;
 	struct ring_buffer *rb;
 	const char *path;           /* -o, or NULL for stdout */
+	uint64_t freq;              /* -F: on-CPU samples per second per CPU */
 	VEC(struct tl_event) events;
+	VEC(struct tl_seed_stacks) seeds;
+	struct hmap seen;           /* (pid, exec) noted for symbols and unwind tables */
 };
+
+static const struct option tl_opts[] = {
+	{ "frequency", required_argument, 0, 'F' },
+	{ 0 },
+};
+
+static int tl_parse(struct session *s, int opt, const char *arg)
+{
+	struct tl_cmd *t = s->priv;
+
+	if (opt == 'F')
+		return cli_parse_frequency(arg, &t->freq);
+	return -EINVAL;
+}
 
 static int tl_validate(struct session *s)
 {
@@ -65,6 +94,12 @@ static int tl_validate(struct session *s)
 		err_msg("timeline: name the target: -p PID, -t TID, --follow COMM or -- CMD");
 		return -EINVAL;
 	}
+	if (s->o.unwind == UNWIND_COPY) {
+		err_msg("timeline: --unwind copy is not supported (the stacks are walked in BPF: tables or fp)");
+		return -EINVAL;
+	}
+	if (!t->freq)
+		t->freq = 99;
 	t->path = s->o.outputs.n ? s->o.outputs.v[0] : NULL;
 	if (t->path && output_check_path(t->path) < 0)
 		return -EINVAL;
@@ -77,11 +112,62 @@ static void tl_describe(struct session *s, struct profile *p)
 
 static int on_event(void *ctx, void *data, size_t size)
 {
-	struct tl_cmd *t = ctx;
+	struct session *s = ctx;
+	struct tl_cmd *t = s->priv;
+	const struct tl_event *e = data;
+	bool found;
 
-	if (size >= sizeof(struct tl_event))
-		vec_push(&t->events, *(const struct tl_event *)data);
+	if (size < sizeof(*e))
+		return 0;
+	if (e->kind == TL_SEED) {
+		const struct tl_seed *sd = data;
+		struct tl_seed_stacks st = { 0 };
+		struct tl_event ev = *e;
+		bool complete, unreadable;
+
+		if (size < sizeof(*sd))
+			return 0;
+		memcpy(st.kips, sd->kips, sizeof(st.kips));
+		if (sd->regs[16]) { /* blocked: its user stack, unwound while it still sleeps */
+			session_note_pid(s, (pid_t)e->pid, e->exec);
+			st.nu = uw_unwind_live(s->sym, (pid_t)e->pid, e->exec, (const uint64_t *)sd->regs, UW_MAX_STACK, st.uips,
+					       sizeof(st.uips) / sizeof(st.uips[0]) - 1, &complete, &unreadable);
+		}
+		ev.other = (uint32_t)t->seeds.n;
+		vec_push(&t->seeds, st);
+		vec_push(&t->events, ev);
+		return 0;
+	}
+	vec_push(&t->events, *e);
+	/* a process seen with a stack: its mappings kept for the symbols,
+	 * its unwind tables loaded for the next walks */
+	if (e->ustack != STACK_NONE && (hmap_upsert(&t->seen, e->pid, e->exec, 0, &found), !found))
+		cmd_note(s, (pid_t)e->pid, e->exec);
 	return 0;
+}
+
+/* Runs the seed iterator once, after attaching (no switch is missed): each
+ * target thread's state now, a blocked one's stacks (bpf/timeline.bpf.c),
+ * read at once so its user stack is unwound while it still sleeps. Not
+ * fatal: a thread then starts at its first switch. */
+static void run_seed(struct tl_cmd *t)
+{
+	struct bpf_link *link = bpf_program__attach_iter(t->skel->progs.tl_seed, NULL);
+	char buf[256];
+	int fd;
+
+	if (!link) {
+		warn_msg("timeline: cannot list the threads at start (they appear at their first switch): %s",
+			 strerror(errno));
+		return;
+	}
+	if ((fd = bpf_iter_create(bpf_link__fd(link))) >= 0) {
+		while (read(fd, buf, sizeof(buf)) > 0)
+			;
+		close(fd);
+	}
+	bpf_link__destroy(link);
+	ring_buffer__consume(t->rb);
 }
 
 static int tl_start(struct session *s)
@@ -94,6 +180,8 @@ static int tl_start(struct session *s)
 		return err;
 	t->skel->rodata->have_prev_state = session_tp_nargs(s, "sched_switch") >= 4;
 	t->skel->rodata->ring_bytes = bpf_map__max_entries(t->skel->maps.events);
+	bpf_program__set_autoattach(t->skel->progs.tl_sample, false);
+	bpf_program__set_autoattach(t->skel->progs.tl_seed, false);
 	session_btf_release(s);
 	if ((err = cmd_prepare(s, &t->base, NULL, 0)) < 0 ||
 	    (err = cmd_loaded(s, &t->base, timeline_bpf__load(t->skel), &rec)) < 0)
@@ -102,12 +190,16 @@ static int tl_start(struct session *s)
 		err_msg("timeline: cannot attach to the scheduler's tracepoints: %s", strerror(-err));
 		return err;
 	}
-	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), on_event, t, NULL);
+	if ((err = perf_attach_cpu_clock(t->skel->progs.tl_sample, 1000000000ULL / t->freq, &t->base.links,
+					 &t->base.fds)) < 0)
+		return err;
+	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), on_event, s, NULL);
 	if (!t->rb) {
 		err = -errno;
 		err_msg("timeline: cannot read its ring buffer: %s", strerror(-err));
 		return err;
 	}
+	run_seed(t);
 	return 0;
 }
 
@@ -117,8 +209,141 @@ static bool tl_poll(struct session *s, int timeout_ms)
 
 	if (!t->rb)
 		return false;
+	if (cmd_poll(s, 0)) /* mappings, and a -- CMD's unwind tables as it execs */
+		timeout_ms = 0;
 	ring_buffer__poll(t->rb, timeout_ms);
 	return true;
+}
+
+/* ---- stacks: the trace-event format's stackFrames ---------------------------
+ * Every stack is a path in one tree of frames (a node per function, under
+ * its caller), written once as "stackFrames": {"id": {"name", "category",
+ * "parent"}}; an event names its leaf with "sf". Inlined functions are
+ * frames of their own, as in the flame graphs. */
+struct tl_frame {
+	uint32_t parent;            /* 0: a root */
+	const char *name, *category; /* interned in the writer's profile */
+};
+
+struct tl_writer {
+	FILE *out;
+	uint64_t t0;
+	bool first;                 /* no event written yet (no comma before it) */
+	struct profile *p;          /* holds the symbols' locations and strings */
+	struct stack_builder b;
+	struct stack_reader *sr;
+	VEC(struct tl_frame) frames; /* node id - 1 */
+	struct hmap frame_idx;      /* (parent, name) -> id */
+	struct hmap stack_idx;      /* (ustack, kstack), (pid, exec) -> id + 1 (0: no stack) */
+};
+
+static uint32_t frame_child(struct tl_writer *w, uint32_t parent, const char *name, const char *category)
+{
+	bool found;
+	uint64_t *slot = hmap_upsert(&w->frame_idx, parent, (uintptr_t)name, w->frames.n + 1, &found);
+
+	if (!found) {
+		struct tl_frame f = { parent, name, category };
+
+		vec_push(&w->frames, f);
+	}
+	return (uint32_t)*slot;
+}
+
+static const char *location_category(struct tl_writer *w, const struct pf_location *loc)
+{
+	const char *file, *base;
+
+	if (loc->kind == PF_FRAME_KERNEL)
+		return pf_str(w->p, "kernel");
+	if (!loc->mapping || !(file = w->p->mappings.v[loc->mapping - 1].file))
+		return pf_str(w->p, "unknown");
+	base = strrchr(file, '/');
+	return pf_str(w->p, base ? base + 1 : file);
+}
+
+/* The leaf frame id of the stack in w->b (0: empty). */
+static uint32_t built_stack(struct tl_writer *w)
+{
+	uint32_t node = 0;
+
+	for (size_t i = w->b.locs.n; i-- > 0;) { /* root first */
+		const struct pf_location *loc = &w->p->locations.v[w->b.locs.v[i]];
+		const char *cat = location_category(w, loc);
+
+		if (!loc->nlines) {
+			char addr[32];
+
+			snprintf(addr, sizeof(addr), "0x%llx", (unsigned long long)loc->addr);
+			node = frame_child(w, node, pf_str(w->p, addr), cat);
+		}
+		for (uint32_t l = loc->nlines; l-- > 0;) /* the caller, then what it inlined */
+			node = frame_child(w, node, loc->lines[l].func, cat);
+	}
+	return node;
+}
+
+/* The leaf frame id of event e's stacks (0: it has none). */
+static uint32_t stack_of(struct tl_writer *w, const struct tl_event *e)
+{
+	uint64_t k1 = (uint64_t)(uint32_t)e->ustack << 32 | (uint32_t)e->kstack;
+	uint64_t k2 = (uint64_t)e->pid << 32 | e->exec;
+	uint32_t node;
+	bool found;
+	uint64_t *slot;
+
+	if ((e->ustack == STACK_NONE && e->kstack == STACK_NONE) || !w->sr)
+		return 0;
+	slot = hmap_upsert(&w->stack_idx, k1, k2, 0, &found);
+	if (found)
+		return (uint32_t)*slot;
+	stack_begin(&w->b);
+	stack_reader_add(w->sr, &w->b, e->kstack, 0, 0, STACK_KERNEL);
+	stack_reader_add(w->sr, &w->b, e->ustack, (pid_t)e->pid, e->exec, STACK_USER);
+	node = built_stack(w);
+	/* the map may have grown: look the slot up again */
+	*hmap_get(&w->stack_idx, k1, k2) = node;
+	return node;
+}
+
+/* The same for a thread blocked at start (its stacks came with the seed). */
+static uint32_t seed_stack(struct tl_writer *w, const struct tl_event *e, const struct tl_seed_stacks *st)
+{
+	stack_begin(&w->b);
+	stack_add_kernel(&w->b, st->kips, TL_SEED_DEPTH);
+	if (st->nu)
+		stack_add_user(&w->b, (pid_t)e->pid, e->exec, st->uips, st->nu);
+	return built_stack(w);
+}
+
+/* ,"sf":ID and, with args, the stack leaf first in args "stack" (what
+ * Perfetto shows when the event is clicked). */
+static void write_stack_args(struct tl_writer *w, uint32_t node)
+{
+	fputs(",\"stack\":[", w->out);
+	for (uint32_t n = node, i = 0; n && i < 512; n = w->frames.v[n - 1].parent, i++) {
+		if (i)
+			fputc(',', w->out);
+		json_string(w->out, w->frames.v[n - 1].name);
+	}
+	fputc(']', w->out);
+}
+
+static void write_frames(struct tl_writer *w)
+{
+	fputs(",\n\"stackFrames\":{", w->out);
+	for (size_t i = 0; i < w->frames.n; i++) {
+		const struct tl_frame *f = &w->frames.v[i];
+
+		fprintf(w->out, "%s\n\"%zu\":{\"name\":", i ? "," : "", i + 1);
+		json_string(w->out, f->name);
+		fputs(",\"category\":", w->out);
+		json_string(w->out, f->category);
+		if (f->parent)
+			fprintf(w->out, ",\"parent\":\"%u\"", f->parent);
+		fputc('}', w->out);
+	}
+	fputs("}", w->out);
 }
 
 /* ---- the trace-event JSON ---------------------------------------------------- */
@@ -158,8 +383,18 @@ static double us(uint64_t ns, uint64_t t0)
 	return ns >= t0 ? (double)(ns - t0) / 1000.0 : 0;
 }
 
+/* An event's start: ",\n{" but for the first. */
+static void begin_event(struct tl_writer *w)
+{
+	fputs(w->first ? "\n{" : ",\n{", w->out);
+	w->first = false;
+}
+
+/* Blocked stretches this long carry their stack in args too. */
+#define STACK_ARGS_MIN_NS 1000000
+
 /* Closes th's current stretch at ts as a slice. */
-static void close_slice(FILE *out, const struct tl_thread *th, uint64_t ts, uint64_t t0, bool *first)
+static void close_slice(struct tl_writer *w, const struct tl_thread *th, uint64_t ts)
 {
 	const char *name;
 
@@ -168,28 +403,58 @@ static void close_slice(FILE *out, const struct tl_thread *th, uint64_t ts, uint
 	name = th->state == TS_RUNNING ? "running" : th->state == TS_RUNNABLE ?
 	       (th->preempted ? "runnable (preempted)" : "runnable (woken, waiting for a CPU)") :
 	       state_name(th->block_state);
-	fprintf(out, "%s\n{\"name\":\"%s\",\"cat\":\"sched\",\"ph\":\"X\",\"pid\":%u,\"tid\":%u,\"ts\":%.3f,"
-		"\"dur\":%.3f,\"args\":{", *first ? "" : ",", name, th->pid, th->tid, us(th->since, t0),
-		(double)(ts - th->since) / 1000.0);
+	begin_event(w);
+	fprintf(w->out, "\"name\":\"%s\",\"cat\":\"sched\",\"ph\":\"X\",\"pid\":%u,\"tid\":%u,\"ts\":%.3f,"
+		"\"dur\":%.3f", name, th->pid, th->tid, us(th->since, w->t0), (double)(ts - th->since) / 1000.0);
+	if (th->state != TS_RUNNING && th->stack)
+		fprintf(w->out, ",\"sf\":%u", th->stack);
+	fputs(",\"args\":{", w->out);
 	if (th->state == TS_RUNNING)
-		fprintf(out, "\"cpu\":%u", th->cpu);
+		fprintf(w->out, "\"cpu\":%u", th->cpu);
 	else if (th->state == TS_BLOCKED)
-		fprintf(out, "\"state\":%u%s", th->block_state, th->waker ? "" : "");
-	else
-		fprintf(out, "\"preempted\":%s", th->preempted ? "true" : "false");
+		fprintf(w->out, "\"state\":%u", th->block_state);
+	else if (th->preempted)
+		fputs("\"preempted\":true", w->out);
+	else /* woken: the state it was blocked in, for the off-CPU profile of a window */
+		fprintf(w->out, "\"preempted\":false,\"state\":%u", th->block_state);
 	if (th->state == TS_BLOCKED && th->waker)
-		fprintf(out, ",\"woken_by\":%u", th->waker);
-	fputs("}}", out);
-	*first = false;
+		fprintf(w->out, ",\"woken_by\":%u", th->waker);
+	if (th->state == TS_BLOCKED && th->stack && ts - th->since >= STACK_ARGS_MIN_NS)
+		write_stack_args(w, th->stack);
+	fputs("}}", w->out);
 }
 
-static void write_chrome(struct tl_cmd *t, FILE *out, uint64_t end_ns, uint64_t lost)
+static void write_flow(struct tl_writer *w, char ph, uint64_t id, uint32_t pid, uint32_t tid, uint64_t ts)
 {
+	begin_event(w);
+	fprintf(w->out, "\"name\":\"wakeup\",\"cat\":\"wakeup\",\"ph\":\"%c\",%s\"id\":%llu,\"pid\":%u,\"tid\":%u,"
+		"\"ts\":%.3f}", ph, ph == 'f' ? "\"bp\":\"e\"," : "", (unsigned long long)id, pid, tid, us(ts, w->t0));
+}
+
+static void write_sample(struct tl_writer *w, const struct tl_event *e, uint32_t node)
+{
+	begin_event(w);
+	fprintf(w->out, "\"name\":\"cpu sample\",\"cat\":\"sample\",\"ph\":\"i\",\"s\":\"t\",\"pid\":%u,\"tid\":%u,"
+		"\"ts\":%.3f", e->pid, e->tid, us(e->ts, w->t0));
+	if (node)
+		fprintf(w->out, ",\"sf\":%u", node);
+	fprintf(w->out, ",\"args\":{\"cpu\":%u", e->cpu);
+	if (node)
+		write_stack_args(w, node);
+	fputs("}}", w->out);
+}
+
+static void write_chrome(struct session *s, FILE *out, uint64_t end_ns, struct profile *counters)
+{
+	struct tl_cmd *t = s->priv;
 	struct hmap idx = { 0 };
 	thread_vec threads = { 0 };
-	uint64_t t0 = t->events.n ? t->events.v[0].ts : end_ns, flows = 0;
-	bool first = true;
+	struct tl_writer w = { .out = out, .first = true, .p = profile_new("timeline") };
+	uint64_t flows = 0, samples = 0, lost = 0;
 
+	w.t0 = t->events.n ? t->events.v[0].ts : end_ns;
+	stack_builder_init(&w.b, w.p, s->sym, s->o.max_depth);
+	w.sr = stack_reader_new(t->skel->maps.stacks, s->o.max_depth);
 	fputs("{\"traceEvents\":[", out);
 	for (size_t i = 0; i < t->events.n; i++) {
 		const struct tl_event *e = &t->events.v[i];
@@ -197,11 +462,9 @@ static void write_chrome(struct tl_cmd *t, FILE *out, uint64_t end_ns, uint64_t 
 
 		switch (e->kind) {
 		case TL_IN:
-			close_slice(out, th, e->ts, t0, &first);
+			close_slice(&w, th, e->ts);
 			if (th->flow) { /* the wake-up's arrow ends where it runs */
-				fprintf(out, ",\n{\"name\":\"wakeup\",\"cat\":\"wakeup\",\"ph\":\"f\",\"bp\":\"e\",\"id\":%llu,"
-					"\"pid\":%u,\"tid\":%u,\"ts\":%.3f}", (unsigned long long)th->flow, th->pid, th->tid,
-					us(e->ts, t0));
+				write_flow(&w, 'f', th->flow, th->pid, th->tid, e->ts);
 				th->flow = 0;
 			}
 			th->state = TS_RUNNING;
@@ -210,34 +473,47 @@ static void write_chrome(struct tl_cmd *t, FILE *out, uint64_t end_ns, uint64_t 
 			break;
 		case TL_OUT:
 			if (th->state == TS_RUNNING)
-				close_slice(out, th, e->ts, t0, &first);
+				close_slice(&w, th, e->ts);
 			th->since = e->ts;
 			th->preempted = e->preempt || !e->state;
 			th->state = th->preempted ? TS_RUNNABLE : TS_BLOCKED;
 			th->block_state = e->state;
 			th->waker = 0;
+			th->stack = stack_of(&w, e);
+			break;
+		case TL_SEED: /* how it was at start, unless it switched already */
+			if (th->state != TS_UNKNOWN)
+				break;
+			th->since = e->ts;
+			th->cpu = e->cpu;
+			th->state = e->preempt ? TS_RUNNING : !e->state ? TS_RUNNABLE : TS_BLOCKED;
+			th->preempted = !e->preempt && !e->state;
+			th->block_state = e->state;
+			if (th->state == TS_BLOCKED && e->other < t->seeds.n)
+				th->stack = seed_stack(&w, e, &t->seeds.v[e->other]);
+			break;
+		case TL_SAMPLE:
+			samples++;
+			write_sample(&w, e, stack_of(&w, e));
 			break;
 		case TL_WAKE:
 		case TL_NEW: {
-			uint64_t *w = hmap_get(&idx, e->other, 0);
+			uint64_t *wk = hmap_get(&idx, e->other, 0);
 
 			if (th->state == TS_BLOCKED) {
 				th->waker = e->other;
-				close_slice(out, th, e->ts, t0, &first);
+				close_slice(&w, th, e->ts);
 			} else if (th->state == TS_RUNNING) {
 				break; /* woken while still on its CPU: nothing changes */
 			}
 			th->state = TS_RUNNABLE;
 			th->preempted = false;
 			th->since = e->ts;
-			if (w) { /* an arrow from the waker (a thread of the targets) */
-				const struct tl_thread *wt = &threads.v[*w];
+			if (wk) { /* an arrow from the waker (a thread of the targets) */
+				const struct tl_thread *wt = &threads.v[*wk];
 
 				th->flow = ++flows;
-				fprintf(out, "%s\n{\"name\":\"wakeup\",\"cat\":\"wakeup\",\"ph\":\"s\",\"id\":%llu,\"pid\":%u,"
-					"\"tid\":%u,\"ts\":%.3f}", first ? "" : ",", (unsigned long long)th->flow, wt->pid,
-					wt->tid, us(e->ts, t0));
-				first = false;
+				write_flow(&w, 's', th->flow, wt->pid, wt->tid, e->ts);
 			}
 			break;
 		}
@@ -245,24 +521,52 @@ static void write_chrome(struct tl_cmd *t, FILE *out, uint64_t end_ns, uint64_t 
 	}
 	/* the stretches still open at the end */
 	for (size_t i = 0; i < threads.n; i++)
-		close_slice(out, &threads.v[i], end_ns, t0, &first);
+		close_slice(&w, &threads.v[i], end_ns);
 	/* names: a process track each, a thread track each */
 	for (size_t i = 0; i < threads.n; i++) {
 		const struct tl_thread *th = &threads.v[i];
 
-		fprintf(out, "%s\n{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":%u,\"tid\":%u,\"args\":{\"name\":",
-			first ? "" : ",", th->pid, th->tid);
+		begin_event(&w);
+		fprintf(out, "\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":%u,\"tid\":%u,\"args\":{\"name\":",
+			th->pid, th->tid);
 		json_string(out, th->comm);
 		fputs("}}", out);
-		first = false;
 		if (th->pid == th->tid) {
 			fprintf(out, ",\n{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":%u,\"args\":{\"name\":", th->pid);
 			json_string(out, th->comm);
 			fputs("}}", out);
 		}
 	}
-	fprintf(out, "\n],\"displayTimeUnit\":\"ms\",\"otherData\":{\"tool\":\"bpfprof timeline\",\"events\":%zu,"
-		"\"lost\":%llu}}\n", t->events.n, (unsigned long long)lost);
+	fputs("\n]", out);
+	write_frames(&w);
+	/* what was recorded, and what was lost (the programs' counters by name) */
+	stack_reader_report(w.sr, counters);
+	for (size_t i = 0; i < counters->counters.n; i++)
+		if (strstr(counters->counters.v[i].name, "ring buffer"))
+			lost += counters->counters.v[i].value;
+	fprintf(out, ",\n\"displayTimeUnit\":\"ms\",\"otherData\":{\"tool\":\"bpfprof timeline\",\"events\":%zu,"
+		"\"lost\":%llu,\"samples\":%llu,\"sample_period_ns\":%llu,\"duration_ns\":%llu,\"target\":", t->events.n,
+		(unsigned long long)lost, (unsigned long long)samples, (unsigned long long)(1000000000ULL / t->freq),
+		(unsigned long long)(end_ns - w.t0));
+	session_describe_target(s, w.p);
+	json_string(out, w.p->target);
+	fputs(",\"counters\":{", out);
+	for (size_t i = 0, n = 0; i < counters->counters.n; i++) {
+		const struct pf_counter *c = &counters->counters.v[i];
+
+		if (!c->value)
+			continue;
+		fputs(n++ ? "," : "", out);
+		json_string(out, c->name);
+		fprintf(out, ":%llu", (unsigned long long)c->value);
+	}
+	fputs("}}}\n", out);
+	stack_reader_free(w.sr);
+	stack_builder_free(&w.b);
+	profile_free(w.p);
+	vec_free(&w.frames);
+	hmap_free(&w.frame_idx);
+	hmap_free(&w.stack_idx);
 	hmap_free(&idx);
 	vec_free(&threads);
 }
@@ -270,8 +574,8 @@ static void write_chrome(struct tl_cmd *t, FILE *out, uint64_t end_ns, uint64_t 
 static int tl_summary(struct session *s, uint64_t seq)
 {
 	struct tl_cmd *t = s->priv;
-	struct profile *p = profile_new("timeline");
-	uint64_t lost = 0, end = now_ns(CLOCK_MONOTONIC);
+	struct profile *counters = profile_new("timeline");
+	uint64_t end = now_ns(CLOCK_MONOTONIC);
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *mem;
@@ -279,16 +583,20 @@ static int tl_summary(struct session *s, uint64_t seq)
 
 	if (t->rb)
 		ring_buffer__consume(t->rb);
-	cmd_report(&t->base, p);
-	for (size_t i = 0; i < p->counters.n; i++)
-		lost += p->counters.v[i].value;
-	if (lost)
-		warn_msg("timeline: %llu events lost (the ring buffer was full): the timeline has gaps",
-			 (unsigned long long)lost);
-	profile_free(p);
-	if (!(mem = open_memstream(&buf, &len)))
+	cmd_report(&t->base, counters);
+	if (!(mem = open_memstream(&buf, &len))) {
+		profile_free(counters);
 		return -ENOMEM;
-	write_chrome(t, mem, end, lost);
+	}
+	write_chrome(s, mem, end, counters);
+	for (size_t i = 0; i < counters->counters.n; i++) {
+		const struct pf_counter *c = &counters->counters.v[i];
+
+		if (c->value)
+			warn_msg("timeline: %llu %s%s", (unsigned long long)c->value, c->name,
+				 strstr(c->name, "ring buffer") ? ": the timeline has gaps" : "");
+	}
+	profile_free(counters);
 	err = fclose(mem) ? -ENOMEM : output_write_buffer(t->path, buf, len);
 	if (err < 0)
 		err_msg("timeline: cannot write %s: %s", t->path ? t->path : "to stdout", strerror(-err));
@@ -305,12 +613,19 @@ static void tl_stop(struct session *s)
 	cmd_stop(&t->base);
 	timeline_bpf__destroy(t->skel);
 	vec_free(&t->events);
+	vec_free(&t->seeds);
+	hmap_free(&t->seen);
 }
 
 const struct command timeline_command = {
 	.name = "timeline",
 	.summary = "Record the targets' threads' scheduling (run, block, wait, wake-ups) as a timeline "
 		   "that Perfetto and chrome://tracing load (-o trace.json).",
+	.options_help =
+		"  -F, --frequency HZ   on-CPU samples (with stacks) per second per CPU (default 99)\n",
+	.long_opts = tl_opts,
+	.short_opts = "F:",
+	.parse_opt = tl_parse,
 	.validate = tl_validate,
 	.start = tl_start,
 	.stop = tl_stop,
@@ -318,5 +633,6 @@ const struct command timeline_command = {
 	.describe = tl_describe,
 	.summary_out = tl_summary,
 	.default_format = "chrome",
+	.unwind_tables = true,
 	.priv_size = sizeof(struct tl_cmd),
 };
