@@ -56,8 +56,13 @@ $(BUILD)/syscall_names.h: $(UNISTD) | $(BUILD)
 	$(call msg,GEN,$@)
 	$(Q)awk '$$1 == "#define" && $$2 ~ /^__NR_/ { sub(/^__NR_/, "", $$2); printf "[%s] = \"%s\",\n", $$3, $$2 }' $< > $@
 
+# The HTML timeline's page as a C string (render/timeline_html.c).
+$(BUILD)/timeline_html.inc: user/render/timeline.html | $(BUILD)
+	$(call msg,GEN,$@)
+	$(Q)sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $< > $@
+
 # Headers from -MMD; the skeletons must exist before any user file compiles.
-$(BUILD)/obj/%.o: user/%.c | $(SKELS) $(BUILD)/syscall_names.h $(BUILD)
+$(BUILD)/obj/%.o: user/%.c | $(SKELS) $(BUILD)/syscall_names.h $(BUILD)/timeline_html.inc $(BUILD)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(REQ_CFLAGS) $(CFLAGS) -c $< -o $@

@@ -104,6 +104,17 @@ printf '{"traceEvents": [' > "$OUT/tl-trunc.json"
 check "report of a truncated timeline: exit 2, one line" eq "$?:$(wc -l < "$OUT/tl-trunc.err")" "2:1"
 "$BPFPROF" report "$OUT/tlw-sched.pb.gz" --from 1s > /dev/null 2> "$OUT/tl-notjson.err"
 check "report --from on a pprof file: exit 2" eq "$?" 2
+# The self-contained page (-o X.html), in headless Chromium: a lane per
+# thread, zoom, a clicked slice's stack, a window's flame graph.
+"$BPFPROF" timeline -o "$OUT/tl.html" -- "$TB/alternate" 10 > /dev/null 2>&1
+check "timeline -o X.html: exit 0, a page" contains "$OUT/tl.html" '<script type="application/json" id="trace">'
+if [ -x /usr/bin/chromium ] && [ -d "$ROOT/tests/browser/node_modules/playwright-core" ]; then
+	node "$ROOT/tests/browser/timeline_check.js" "$OUT/tl.html" pthread_cond_wait spin_ms ||
+		fail "html timeline: browser checks" "node exited $?"
+else
+	fail "html timeline: browser checks" "chromium or playwright-core missing (make deps installs them)"
+fi
+
 # Three spinners on this machine's CPUs (more spinners than CPUs): they
 # wait runnable, preempted, for a CPU.
 n=$(( $(nproc) + 1 ))

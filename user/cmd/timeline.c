@@ -22,6 +22,7 @@
 #include "symbols/stacks.h"
 #include "render/render.h"
 #include "render/output.h"
+#include "render/timeline_html.h"
 #include "timeline.h"
 #include "timeline.skel.h"
 
@@ -35,6 +36,7 @@ struct tl_thread {
 	uint64_t since;
 	uint32_t cpu, block_state, waker;
 	bool preempted;
+	bool ran;                   /* cpu is where it last ran */
 	uint32_t stack;             /* the stack it left the CPU from (a stackFrames id, 0: none) */
 	uint64_t flow;              /* a wake-up's arrow to end when it runs (0: none) */
 };
@@ -53,6 +55,7 @@ struct tl_cmd {
 	struct timeline_bpf *skel;
 	struct ring_buffer *rb;
 	const char *path;           /* -o, or NULL for stdout */
+	bool html;                  /* -f html or -o X.html: the page, else the JSON */
 	uint64_t freq;              /* -F: on-CPU samples per second per CPU */
 	VEC(struct tl_event) events;
 	VEC(struct tl_seed_stacks) seeds;
@@ -85,9 +88,10 @@ static int tl_validate(struct session *s)
 		err_msg("timeline: one -o at most");
 		return -EINVAL;
 	}
-	if (s->o.format && strcmp(s->o.format, "chrome") && strcmp(s->o.format, "json")) {
-		err_msg("timeline: unknown format '%s' (valid: chrome, the trace-event JSON Perfetto loads)",
-			s->o.format);
+	if (s->o.format && strcmp(s->o.format, "chrome") && strcmp(s->o.format, "json") &&
+	    strcmp(s->o.format, "html")) {
+		err_msg("timeline: unknown format '%s' (valid: chrome, the trace-event JSON Perfetto loads; html, "
+			"a page that draws it)", s->o.format);
 		return -EINVAL;
 	}
 	if (!s->o.pids.n && !s->o.tids.n && !s->o.cmd && !s->o.follow) {
@@ -101,6 +105,13 @@ static int tl_validate(struct session *s)
 	if (!t->freq)
 		t->freq = 99;
 	t->path = s->o.outputs.n ? s->o.outputs.v[0] : NULL;
+	if (s->o.format)
+		t->html = !strcmp(s->o.format, "html");
+	else if (t->path) {
+		const char *dot = strrchr(t->path, '.');
+
+		t->html = dot && (!strcmp(dot, ".html") || !strcmp(dot, ".htm"));
+	}
 	if (t->path && output_check_path(t->path) < 0)
 		return -EINVAL;
 	return 0;
@@ -467,9 +478,16 @@ static void write_chrome(struct session *s, FILE *out, uint64_t end_ns, struct p
 				write_flow(&w, 'f', th->flow, th->pid, th->tid, e->ts);
 				th->flow = 0;
 			}
+			if (th->ran && th->cpu != e->cpu) { /* a migration: runs on another CPU than last time */
+				begin_event(&w);
+				fprintf(out, "\"name\":\"migrate\",\"cat\":\"sched\",\"ph\":\"i\",\"s\":\"t\",\"pid\":%u,"
+					"\"tid\":%u,\"ts\":%.3f,\"args\":{\"from_cpu\":%u,\"to_cpu\":%u}}", th->pid, th->tid,
+					us(e->ts, w.t0), th->cpu, e->cpu);
+			}
 			th->state = TS_RUNNING;
 			th->since = e->ts;
 			th->cpu = e->cpu;
+			th->ran = true;
 			break;
 		case TL_OUT:
 			if (th->state == TS_RUNNING)
@@ -597,7 +615,25 @@ static int tl_summary(struct session *s, uint64_t seq)
 				 strstr(c->name, "ring buffer") ? ": the timeline has gaps" : "");
 	}
 	profile_free(counters);
-	err = fclose(mem) ? -ENOMEM : output_write_buffer(t->path, buf, len);
+	err = fclose(mem) ? -ENOMEM : 0;
+	if (!err && t->html) { /* the page, with the JSON inside */
+		char *page = NULL;
+		size_t plen = 0;
+
+		if (!(mem = open_memstream(&page, &plen)))
+			err = -ENOMEM;
+		else if ((err = timeline_html_write(mem, buf, len)), fclose(mem) || err < 0)
+			err = err < 0 ? err : -ENOMEM;
+		if (err < 0) {
+			free(page);
+		} else {
+			free(buf);
+			buf = page;
+			len = plen;
+		}
+	}
+	if (!err)
+		err = output_write_buffer(t->path, buf, len);
 	if (err < 0)
 		err_msg("timeline: cannot write %s: %s", t->path ? t->path : "to stdout", strerror(-err));
 	free(buf);
