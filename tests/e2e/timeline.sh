@@ -66,9 +66,9 @@ start_target "$TB/alternate" 150
 alt=$TPID
 "$BPFPROF" timeline -p "$alt" -d 2 -o "$OUT/tlw.json" 2> "$OUT/tlw.err" &
 t1=$!
-"$BPFPROF" oncpu -p "$alt" -d 2 -f folded --sample-index cpu -o "$OUT/tlw-on.txt" 2> /dev/null &
+"$BPFPROF" oncpu -p "$alt" -d 2 --sample-index cpu -o "$OUT/tlw-on.folded" -o "$OUT/tlw-on.json" 2> /dev/null &
 t2=$!
-"$BPFPROF" offcpu -p "$alt" -d 2 -f folded -o "$OUT/tlw-off.txt" 2> /dev/null
+"$BPFPROF" offcpu -p "$alt" -d 2 -o "$OUT/tlw-off.folded" -o "$OUT/tlw-off.json" 2> /dev/null
 wait $t1 $t2
 stop_targets
 "$BPFPROF" report "$OUT/tlw.json" -f folded > "$OUT/tlw-cpu.txt"
@@ -77,8 +77,10 @@ check "report trace.json: exit 0" eq "$?" 0
 "$BPFPROF" report "$OUT/tlw.json" -f folded --sample-index offcpu --from 0.5s --to 1500ms > "$OUT/tlw-win.txt"
 "$BPFPROF" report "$OUT/tlw.json" -f folded --sample-index cpu --from 0.5 --to 1.5 > "$OUT/tlw-wincpu.txt"
 "$BPFPROF" report "$OUT/tlw.json" --sample-index sched -o "$OUT/tlw-sched.pb.gz"
+# The three runs start a few hundred ms apart and each lasts its own 2 s:
+# compared as time per second of each run (the target is steady).
 check "report trace.json: the window's profiles match oncpu/offcpu within 10%" python3 - "$OUT" <<'PY'
-import sys
+import sys, json
 o = sys.argv[1]
 def tot(f, pat):
     s = 0
@@ -87,11 +89,15 @@ def tot(f, pat):
         if pat in st.split(";"):
             s += int(v)
     return s
+def dur(f):
+    d = json.load(open(f"{o}/{f}"))
+    return d["duration_nanos"] if "duration_nanos" in d else d["otherData"]["duration_ns"]
 def near(a, b, what):
     assert a > 0 and abs(a - b) <= 0.1 * a, (what, a, b)
-near(tot("tlw-on.txt", "spin_ms"), tot("tlw-cpu.txt", "spin_ms"), "cpu in spin_ms")
-near(tot("tlw-off.txt", "worker"), tot("tlw-offcpu.txt", "worker"), "the workers' time off CPU")
-near(tot("tlw-off.txt", "main"), tot("tlw-offcpu.txt", "main"), "main's join, blocked since before the start")
+on, off, tl = dur("tlw-on.json"), dur("tlw-off.json"), dur("tlw.json")
+near(tot("tlw-on.folded", "spin_ms") / on, tot("tlw-cpu.txt", "spin_ms") / tl, "cpu in spin_ms per second")
+near(tot("tlw-off.folded", "worker") / off, tot("tlw-offcpu.txt", "worker") / tl, "the workers' time off CPU per second")
+near(tot("tlw-off.folded", "main") / off, tot("tlw-offcpu.txt", "main") / tl, "main's join (blocked since before the start)")
 near(1e9, tot("tlw-win.txt", "main"), "a 1 s window of main's join")
 near(1e9, tot("tlw-wincpu.txt", "spin_ms"), "a 1 s window of one thread spinning")
 PY
