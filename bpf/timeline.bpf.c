@@ -20,15 +20,40 @@
 const volatile bool have_prev_state = false; /* sched_switch has prev_state (5.18+) */
 const volatile __u64 ring_bytes = 1 << 22;   /* the ring's size (set with it) */
 
+const volatile __u64 min_syscall_ns = 0;     /* system calls this long are sent (0: none) */
+bool at_end = false;                         /* tl_seed's second run: the calls still in progress */
+
 #define PF_KTHREAD 0x00200000
 
 struct stack_store stacks SEC(".maps");
+
+/* A target thread's system call in progress: since when, which. */
+struct sc_start {
+	__u64 ts;
+	__u32 nr;
+	__u32 seeded;
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct sc_start);
+} sc_starts SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 1 << 22); /* sized by the loader */
 } events SEC(".maps");
 
+
+/* No wake-up per event (the reader polls every 100 ms): a reader woken at
+ * every switch would take the CPU from the threads it watches. Woken when
+ * the ring is a quarter full. */
+static __always_inline void submit(void *r)
+{
+	bpf_ringbuf_submit(r, bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > ring_bytes / 4 ?
+				      BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+}
 
 /* One event about thread t (a full ring is counted, never silent). */
 static __always_inline void emit(struct task_struct *t, __u8 kind, __u32 other, __u32 state, __u8 preempt,
@@ -52,11 +77,7 @@ static __always_inline void emit(struct task_struct *t, __u8 kind, __u32 other, 
 	e->kind = kind;
 	e->preempt = preempt;
 	BPF_CORE_READ_STR_INTO(&e->comm, t, comm);
-	/* No wake-up per event (the reader polls every 100 ms): a reader woken
-	 * at every switch would take the CPU from the threads it watches.
-	 * Woken when the ring is a quarter full. */
-	bpf_ringbuf_submit(e, bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > ring_bytes / 4 ?
-				  BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+	submit(e);
 }
 
 /* The current task's user stack, from its user registers: those of the
@@ -142,6 +163,65 @@ int tl_sample(struct bpf_perf_event_data *ctx)
 	return 0;
 }
 
+/* System calls: entry time per thread; at exit, one that took
+ * min_syscall_ns or more is sent with the user stack it was called from
+ * (the user registers are still the entry's). */
+SEC("tp_btf/sys_enter")
+int BPF_PROG(tl_sys_enter, struct pt_regs *regs, long id)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct sc_start *sc;
+
+	if (!target_match(t->tgid, t->pid))
+		return 0;
+	sc = bpf_task_storage_get(&sc_starts, t, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!sc)
+		return 0;
+	sc->ts = bpf_ktime_get_ns();
+	sc->nr = (__u32)id;
+	sc->seeded = 0;
+	return 0;
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(tl_sys_exit, struct pt_regs *regs, long ret)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct sc_start *sc = bpf_task_storage_get(&sc_starts, t, 0, 0);
+	__u64 now = bpf_ktime_get_ns(), start;
+	struct tl_syscall *r;
+	__u32 tgid;
+
+	if (!sc || !sc->ts)
+		return 0;
+	start = sc->ts;
+	sc->ts = 0;
+	if (now - start < min_syscall_ns)
+		return 0;
+	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+	if (!r) {
+		stat_inc(STAT_RINGBUF_FULL);
+		return 0;
+	}
+	tgid = t->tgid;
+	r->e.ts = now;
+	r->e.pid = tgid;
+	r->e.tid = t->pid;
+	r->e.other = sc->nr;
+	r->e.state = sc->seeded;
+	r->e.exec = exec_gen(tgid);
+	r->e.ustack = cfg.user_stacks ? user_stack(ctx, NULL, tgid, r->e.exec) : STACK_NONE;
+	r->e.kstack = STACK_NONE;
+	r->e.cpu = (__u16)bpf_get_smp_processor_id();
+	r->e.kind = TL_SYSCALL;
+	r->e.preempt = 0;
+	bpf_get_current_comm(r->e.comm, sizeof(r->e.comm));
+	r->ret = ret;
+	r->start = start;
+	submit(r);
+	return 0;
+}
+
 /* Once at start (the loader reads this iterator after attaching): every
  * target thread as it is now. Sleepable for bpf_get_task_stack of another
  * task; its ring buffer record holds the stack (no per-CPU scratch, which a
@@ -151,11 +231,17 @@ int tl_seed(struct bpf_iter__task *ctx)
 {
 	struct task_struct *task = ctx->task;
 	struct tl_seed *r;
+	struct sc_start *sc = NULL;
 	__u32 st;
 	long n;
 
 	if (!task || !iter_task_is_target(task->tgid, task->pid))
 		return 0;
+	if (at_end) { /* only the threads in a system call that long already */
+		sc = bpf_task_storage_get(&sc_starts, task, 0, 0);
+		if (!sc || !sc->ts || bpf_ktime_get_ns() - sc->ts < min_syscall_ns)
+			return 0;
+	}
 	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
 	if (!r) {
 		stat_inc(STAT_RINGBUF_FULL);
@@ -168,17 +254,31 @@ int tl_seed(struct bpf_iter__task *ctx)
 	r->e.tid = task->pid;
 	r->e.state = st;
 	r->e.preempt = task->on_cpu ? 1 : 0;
-	r->e.kind = TL_SEED;
+	r->e.kind = at_end ? TL_OPEN_SYSCALL : TL_SEED;
+	if (sc) {
+		r->e.other = sc->nr;
+		r->start = sc->ts;
+		r->e.preempt = (__u8)sc->seeded; /* began before the run */
+	}
 	r->e.ustack = STACK_NONE;
 	r->e.kstack = STACK_NONE;
 	r->e.exec = exec_gen(task->tgid);
 	r->e.cpu = (__u16)task->wake_cpu;
 	bpf_probe_read_kernel_str(r->e.comm, sizeof(r->e.comm), task->comm);
-	if (st && !task->on_cpu) { /* blocked: its stacks stay put while it sleeps */
-		if (cfg.kernel_stacks && (n = bpf_get_task_stack(task, r->kips, sizeof(r->kips), 0)) < 0)
+	if (at_end || (st && !task->on_cpu)) { /* blocked: its stacks stay put while it sleeps */
+		if (!at_end && cfg.kernel_stacks && (n = bpf_get_task_stack(task, r->kips, sizeof(r->kips), 0)) < 0)
 			stat_inc(STAT_KSTACK_FAILED);
 		if (cfg.user_stacks && !(task->flags & PF_KTHREAD)) {
 			struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+			long nr = (long)regs->orig_ax;
+
+			/* asleep in a system call: it shows from now to its exit */
+			if (!at_end && min_syscall_ns && nr >= 0 &&
+			    (sc = bpf_task_storage_get(&sc_starts, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE)) && !sc->ts) {
+				sc->ts = r->e.ts;
+				sc->nr = (__u32)nr;
+				sc->seeded = 1;
+			}
 
 			r->regs[0] = regs->ax;
 			r->regs[1] = regs->dx;

@@ -13,6 +13,8 @@ enum tl_kind {
 	TL_NEW,         /* a new thread was woken for the first time */
 	TL_SAMPLE,      /* a cpu-clock sample of it running (with its stacks) */
 	TL_SEED,        /* at start: how it is now (a struct tl_seed) */
+	TL_SYSCALL,     /* a system call that took min_syscall_ns or more (a struct tl_syscall) */
+	TL_OPEN_SYSCALL, /* at the end: one still in progress that long (a struct tl_seed) */
 };
 
 struct tl_event {
@@ -38,8 +40,17 @@ struct tl_event {
 
 struct tl_seed {
 	struct tl_event e;
+	__u64 start;               /* TL_OPEN_SYSCALL: the call's entry (other: its number) */
 	__u64 regs[UW_NREGS];      /* DWARF numbering; all 0: none */
 	__u64 kips[TL_SEED_DEPTH]; /* leaf first, zero-terminated */
+};
+
+/* A long system call, sent at its exit (ts): other is its number, ustack
+ * where it was called from. state 1: it began before the run (seeded). */
+struct tl_syscall {
+	struct tl_event e;
+	__s64 ret;
+	__u64 start;               /* its entry (or the seed's time) */
 };
 
 #endif

@@ -56,6 +56,13 @@ assert samples[0]["args"]["stack"] == stack(samples[0]), "args.stack is the sf s
 waits = [x for x in ev if x["ph"] == "X" and x["tid"] in workers and x["name"].startswith("blocked") and x["dur"] > 10000]
 withstack = [x for x in waits if "worker" in stack(x) and "pthread_cond_wait" in stack(x) and "schedule" in stack(x)]
 assert len(withstack) >= 0.8 * len(waits), ("blocked in pthread_cond_wait <- worker", [stack(x) for x in waits[:3]])
+# long system calls (1 ms and more by default): the workers' futex waits,
+# ~20 ms each, called from worker
+ends = {e["id"]: e["ts"] for e in ev if e.get("cat") == "syscall" and e["ph"] == "e"}
+calls = [(e, ends[e["id"]] - e["ts"]) for e in ev if e.get("cat") == "syscall" and e["ph"] == "b" and e["id"] in ends]
+for w in workers:
+    fx = [d / 1000 for e, d in calls if e["tid"] == w and e["name"] == "futex" and "worker" in stack(e) and d > 10000]
+    assert len(fx) >= 6 and 18 <= statistics.median(fx) <= 22, ("futex calls of ~20 ms from worker", w, fx)
 PY
 
 # Derived profiles: a window of a saved timeline as on-CPU, off-CPU and
@@ -101,7 +108,14 @@ near(tot("tlw-off.folded", "main") / off, tot("tlw-offcpu.txt", "main") / tl, "m
 near(1e9, tot("tlw-win.txt", "main"), "a 1 s window of main's join")
 near(1e9, tot("tlw-wincpu.txt", "spin_ms"), "a 1 s window of one thread spinning")
 PY
-check "report trace.json: pprof output with the three sample types" sh -c \
+check "timeline -p: main's join, in futex since before the start, is a system call from the start" python3 -c "
+import json
+d = json.load(open('$OUT/tlw.json'))
+b = [e for e in d['traceEvents'] if e.get('cat') == 'syscall' and e['ph'] == 'b' and e['tid'] == $alt]
+assert any(e['name'] == 'futex' and e['args'].get('began_before_start') and e['ts'] < 1000 for e in b), b[:3]"
+"$BPFPROF" report "$OUT/tlw.json" --sample-index syscall -f folded > "$OUT/tlw-sys.txt"
+check "report --sample-index syscall: the join's futex from main" sh -c "grep -q ';main;.*1\$' '$OUT/tlw-sys.txt' || grep -q 'main' '$OUT/tlw-sys.txt'"
+check "report trace.json: pprof output with the sample types" sh -c \
 	"'$BPFPROF' report '$OUT/tlw-sched.pb.gz' --sample-index sched -f top | grep -q 'sched total'"
 "$BPFPROF" report "$OUT/tlw.json" --from 2s --to 1s > /dev/null 2> "$OUT/tlw-bad.err"
 check "report --to before --from: exit 2, one line" eq "$?:$(wc -l < "$OUT/tlw-bad.err")" "2:1"

@@ -19,6 +19,7 @@
 #include "core/session.h"
 #include "core/stackread.h"
 #include "core/sysinfo.h"
+#include "base/syscalls.h"
 #include "symbols/stacks.h"
 #include "render/render.h"
 #include "render/output.h"
@@ -43,6 +44,16 @@ struct tl_thread {
 
 typedef VEC(struct tl_thread) thread_vec;
 
+/* An event as kept until the end: what BPF sent, and for a system call its
+ * return value and entry. */
+struct tl_rec {
+	struct tl_event e;
+	int64_t ret;
+	uint64_t start;
+	int32_t seed;               /* its stacks in seeds (TL_SEED, a call open at the end), or -1 */
+	bool open;                  /* a system call still in progress at the end */
+};
+
 /* A thread blocked at start: its stacks (TL_SEED's event names it by index). */
 struct tl_seed_stacks {
 	uint64_t kips[TL_SEED_DEPTH];
@@ -57,13 +68,19 @@ struct tl_cmd {
 	const char *path;           /* -o, or NULL for stdout */
 	bool html;                  /* -f html or -o X.html: the page, else the JSON */
 	uint64_t freq;              /* -F: on-CPU samples per second per CPU */
-	VEC(struct tl_event) events;
+	VEC(struct tl_rec) events;
 	VEC(struct tl_seed_stacks) seeds;
+	int64_t min_syscall_ns;     /* --min-syscall (default 1 ms); -1: --no-syscalls */
+	bool min_syscall_set;
 	struct hmap seen;           /* (pid, exec) noted for symbols and unwind tables */
 };
 
+enum { OPT_MIN_SYSCALL = 0x2000, OPT_NO_SYSCALLS };
+
 static const struct option tl_opts[] = {
 	{ "frequency", required_argument, 0, 'F' },
+	{ "min-syscall", required_argument, 0, OPT_MIN_SYSCALL },
+	{ "no-syscalls", no_argument, 0, OPT_NO_SYSCALLS },
 	{ 0 },
 };
 
@@ -71,8 +88,21 @@ static int tl_parse(struct session *s, int opt, const char *arg)
 {
 	struct tl_cmd *t = s->priv;
 
-	if (opt == 'F')
+	switch (opt) {
+	case 'F':
 		return cli_parse_frequency(arg, &t->freq);
+	case OPT_MIN_SYSCALL:
+		if ((t->min_syscall_ns = parse_duration_ns(arg, "ms")) < 0) {
+			err_msg("--min-syscall '%s': not a duration (e.g. 1ms, 200us, 0 for every call)", arg);
+			return -EINVAL;
+		}
+		t->min_syscall_set = true;
+		return 0;
+	case OPT_NO_SYSCALLS:
+		t->min_syscall_ns = -1;
+		t->min_syscall_set = true;
+		return 0;
+	}
 	return -EINVAL;
 }
 
@@ -104,6 +134,8 @@ static int tl_validate(struct session *s)
 	}
 	if (!t->freq)
 		t->freq = 99;
+	if (!t->min_syscall_set)
+		t->min_syscall_ns = 1000000;
 	t->path = s->o.outputs.n ? s->o.outputs.v[0] : NULL;
 	if (s->o.format)
 		t->html = !strcmp(s->o.format, "html");
@@ -130,26 +162,44 @@ static int on_event(void *ctx, void *data, size_t size)
 
 	if (size < sizeof(*e))
 		return 0;
-	if (e->kind == TL_SEED) {
+	if (e->kind == TL_SYSCALL) {
+		const struct tl_syscall *sc = data;
+		struct tl_rec rec = { .e = *e, .seed = -1 };
+
+		if (size < sizeof(*sc))
+			return 0;
+		rec.ret = sc->ret;
+		rec.start = sc->start;
+		vec_push(&t->events, rec);
+		if (e->ustack != STACK_NONE && (hmap_upsert(&t->seen, e->pid, e->exec, 0, &found), !found))
+			cmd_note(s, (pid_t)e->pid, e->exec);
+		return 0;
+	}
+	if (e->kind == TL_SEED || e->kind == TL_OPEN_SYSCALL) {
 		const struct tl_seed *sd = data;
 		struct tl_seed_stacks st = { 0 };
-		struct tl_event ev = *e;
+		struct tl_rec rec = { .e = *e, .seed = (int32_t)t->seeds.n };
 		bool complete, unreadable;
 
 		if (size < sizeof(*sd))
 			return 0;
 		memcpy(st.kips, sd->kips, sizeof(st.kips));
-		if (sd->regs[16]) { /* blocked: its user stack, unwound while it still sleeps */
+		if (sd->regs[16]) { /* asleep: its user stack, unwound while it still sleeps */
 			session_note_pid(s, (pid_t)e->pid, e->exec);
-			st.nu = uw_unwind_live(s->sym, (pid_t)e->pid, e->exec, (const uint64_t *)sd->regs, UW_MAX_STACK, st.uips,
-					       sizeof(st.uips) / sizeof(st.uips[0]) - 1, &complete, &unreadable);
+			st.nu = uw_unwind_live(s->sym, (pid_t)e->pid, e->exec, (const uint64_t *)sd->regs, UW_MAX_STACK,
+					       st.uips, sizeof(st.uips) / sizeof(st.uips[0]) - 1, &complete, &unreadable);
 		}
-		ev.other = (uint32_t)t->seeds.n;
+		if (e->kind == TL_OPEN_SYSCALL) { /* a call in progress: from its entry to now */
+			rec.e.kind = TL_SYSCALL;
+			rec.e.state = e->preempt; /* began before the run */
+			rec.start = sd->start;
+			rec.open = true;
+		}
 		vec_push(&t->seeds, st);
-		vec_push(&t->events, ev);
+		vec_push(&t->events, rec);
 		return 0;
 	}
-	vec_push(&t->events, *e);
+	vec_push(&t->events, ((struct tl_rec){ .e = *e, .seed = -1 }));
 	/* a process seen with a stack: its mappings kept for the symbols,
 	 * its unwind tables loaded for the next walks */
 	if (e->ustack != STACK_NONE && (hmap_upsert(&t->seen, e->pid, e->exec, 0, &found), !found))
@@ -157,18 +207,21 @@ static int on_event(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-/* Runs the seed iterator once, after attaching (no switch is missed): each
- * target thread's state now, a blocked one's stacks (bpf/timeline.bpf.c),
- * read at once so its user stack is unwound while it still sleeps. Not
- * fatal: a thread then starts at its first switch. */
-static void run_seed(struct tl_cmd *t)
+/* Runs the seed iterator: at start, after attaching (no switch is missed),
+ * each target thread's state now and a blocked one's stacks; at the end, the
+ * long system calls still in progress (bpf/timeline.bpf.c). Read at once, so
+ * a user stack is unwound while its thread still sleeps. Not fatal: a
+ * thread then starts at its first switch; a call in progress is left out. */
+static void run_seed(struct tl_cmd *t, bool at_end)
 {
-	struct bpf_link *link = bpf_program__attach_iter(t->skel->progs.tl_seed, NULL);
+	struct bpf_link *link;
 	char buf[256];
 	int fd;
 
-	if (!link) {
-		warn_msg("timeline: cannot list the threads at start (they appear at their first switch): %s",
+	t->skel->bss->at_end = at_end;
+	if (!(link = bpf_program__attach_iter(t->skel->progs.tl_seed, NULL))) {
+		warn_msg("timeline: cannot list the threads at %s%s: %s", at_end ? "the end" : "start",
+			 at_end ? " (system calls in progress are left out)" : " (they appear at their first switch)",
 			 strerror(errno));
 		return;
 	}
@@ -190,6 +243,10 @@ static int tl_start(struct session *s)
 	if ((err = CMD_OPEN(s, &t->base, timeline, &t->skel)) < 0)
 		return err;
 	t->skel->rodata->have_prev_state = session_tp_nargs(s, "sched_switch") >= 4;
+	/* 0 sends every call: the BPF side's 0 means none, so 1 ns */
+	t->skel->rodata->min_syscall_ns = t->min_syscall_ns < 0 ? 0 : t->min_syscall_ns ? t->min_syscall_ns : 1;
+	bpf_program__set_autoload(t->skel->progs.tl_sys_enter, t->min_syscall_ns >= 0);
+	bpf_program__set_autoload(t->skel->progs.tl_sys_exit, t->min_syscall_ns >= 0);
 	t->skel->rodata->ring_bytes = bpf_map__max_entries(t->skel->maps.events);
 	bpf_program__set_autoattach(t->skel->progs.tl_sample, false);
 	bpf_program__set_autoattach(t->skel->progs.tl_seed, false);
@@ -210,7 +267,7 @@ static int tl_start(struct session *s)
 		err_msg("timeline: cannot read its ring buffer: %s", strerror(-err));
 		return err;
 	}
-	run_seed(t);
+	run_seed(t, false);
 	return 0;
 }
 
@@ -455,20 +512,59 @@ static void write_sample(struct tl_writer *w, const struct tl_event *e, uint32_t
 	fputs("}}", w->out);
 }
 
+/* A long system call: an async slice of the process (the thread's track
+ * holds its scheduling slices, which a call does not nest with), args
+ * naming the thread. */
+static void write_syscall(struct tl_writer *w, const struct tl_rec *r, uint32_t node, uint64_t id)
+{
+	const char *name = syscall_name(r->e.other);
+	char nbuf[32];
+
+	if (!name) {
+		snprintf(nbuf, sizeof(nbuf), "syscall %u", r->e.other);
+		name = nbuf;
+	}
+	begin_event(w);
+	fprintf(w->out, "\"name\":\"%s\",\"cat\":\"syscall\",\"ph\":\"b\",\"id\":%llu,\"pid\":%u,\"tid\":%u,"
+		"\"ts\":%.3f", name, (unsigned long long)id, r->e.pid, r->e.tid, us(r->start, w->t0));
+	if (node)
+		fprintf(w->out, ",\"sf\":%u", node);
+	fprintf(w->out, ",\"args\":{\"tid\":%u,\"nr\":%u", r->e.tid, r->e.other);
+	if (r->open)
+		fputs(",\"in_progress_at_end\":true", w->out);
+	else
+		fprintf(w->out, ",\"ret\":%lld", (long long)r->ret);
+	if (r->e.state)
+		fputs(",\"began_before_start\":true", w->out);
+	if (node)
+		write_stack_args(w, node);
+	fputs("}}", w->out);
+	begin_event(w);
+	fprintf(w->out, "\"name\":\"%s\",\"cat\":\"syscall\",\"ph\":\"e\",\"id\":%llu,\"pid\":%u,\"tid\":%u,"
+		"\"ts\":%.3f}", name, (unsigned long long)id, r->e.pid, r->e.tid, us(r->e.ts, w->t0));
+}
+
 static void write_chrome(struct session *s, FILE *out, uint64_t end_ns, struct profile *counters)
 {
 	struct tl_cmd *t = s->priv;
 	struct hmap idx = { 0 };
 	thread_vec threads = { 0 };
 	struct tl_writer w = { .out = out, .first = true, .p = profile_new("timeline") };
-	uint64_t flows = 0, samples = 0, lost = 0;
+	uint64_t flows = 0, samples = 0, lost = 0, syscalls = 0;
 
-	w.t0 = t->events.n ? t->events.v[0].ts : end_ns;
+	w.t0 = end_ns;
+	for (size_t i = 0; i < t->events.n; i++) { /* a system call's entry can come before the first event */
+		const struct tl_rec *r = &t->events.v[i];
+		uint64_t ts = r->e.kind == TL_SYSCALL && r->start < r->e.ts ? r->start : r->e.ts;
+
+		if (ts < w.t0)
+			w.t0 = ts;
+	}
 	stack_builder_init(&w.b, w.p, s->sym, s->o.max_depth);
 	w.sr = stack_reader_new(t->skel->maps.stacks, s->o.max_depth);
 	fputs("{\"traceEvents\":[", out);
 	for (size_t i = 0; i < t->events.n; i++) {
-		const struct tl_event *e = &t->events.v[i];
+		const struct tl_event *e = &t->events.v[i].e;
 		struct tl_thread *th = thread_of(&idx, &threads, e);
 
 		switch (e->kind) {
@@ -507,8 +603,12 @@ static void write_chrome(struct session *s, FILE *out, uint64_t end_ns, struct p
 			th->state = e->preempt ? TS_RUNNING : !e->state ? TS_RUNNABLE : TS_BLOCKED;
 			th->preempted = !e->preempt && !e->state;
 			th->block_state = e->state;
-			if (th->state == TS_BLOCKED && e->other < t->seeds.n)
-				th->stack = seed_stack(&w, e, &t->seeds.v[e->other]);
+			if (th->state == TS_BLOCKED && t->events.v[i].seed >= 0)
+				th->stack = seed_stack(&w, e, &t->seeds.v[t->events.v[i].seed]);
+			break;
+		case TL_SYSCALL:
+			write_syscall(&w, &t->events.v[i], t->events.v[i].seed >= 0 ?
+				      seed_stack(&w, e, &t->seeds.v[t->events.v[i].seed]) : stack_of(&w, e), ++syscalls);
 			break;
 		case TL_SAMPLE:
 			samples++;
@@ -599,8 +699,11 @@ static int tl_summary(struct session *s, uint64_t seq)
 	FILE *mem;
 	int err;
 
-	if (t->rb)
+	if (t->rb) {
 		ring_buffer__consume(t->rb);
+		if (t->min_syscall_ns >= 0)
+			run_seed(t, true); /* the long system calls still in progress */
+	}
 	cmd_report(&t->base, counters);
 	if (!(mem = open_memstream(&buf, &len))) {
 		profile_free(counters);
@@ -658,7 +761,9 @@ const struct command timeline_command = {
 	.summary = "Record the targets' threads' scheduling (run, block, wait, wake-ups) as a timeline "
 		   "that Perfetto and chrome://tracing load (-o trace.json).",
 	.options_help =
-		"  -F, --frequency HZ   on-CPU samples (with stacks) per second per CPU (default 99)\n",
+		"  -F, --frequency HZ   on-CPU samples (with stacks) per second per CPU (default 99)\n"
+		"      --min-syscall D  system calls that take D or more (default 1ms; 0: all)\n"
+		"      --no-syscalls    none\n",
 	.long_opts = tl_opts,
 	.short_opts = "F:",
 	.parse_opt = tl_parse,

@@ -6,7 +6,10 @@
  *           then runnable until it ran, or preempted), by the stack it left
  *           the CPU from, labelled with the state as `offcpu` labels it;
  *   sched   of those, the part spent runnable, waiting for a CPU (Go's
- *           scheduler-latency profile, `go tool trace -pprof=sched`).
+ *           scheduler-latency profile, `go tool trace -pprof=sched`);
+ *   syscall the part in the window of the long system calls the timeline
+ *           kept, by the stack that made them, labelled with the call
+ *           (`go tool trace -pprof=syscall`).
  * Stacks come from the trace's "stackFrames" tree ("sf" names the leaf).
  * Samples are merged by (stack, thread, state). */
 #include <stdio.h>
@@ -16,7 +19,7 @@
 #include "base/json.h"
 #include "render/timeline_read.h"
 
-enum { T_CPU, T_OFFCPU, T_SCHED, T_N };
+enum { T_CPU, T_OFFCPU, T_SCHED, T_SYSCALL, T_N };
 
 struct tl_read {
 	struct profile *p;
@@ -118,7 +121,8 @@ static const char *off_state(const struct json *ev)
 	return "other";
 }
 
-static void add(struct tl_read *r, const struct json *ev, const char *state, int type, int64_t value)
+static void add(struct tl_read *r, const struct json *ev, const char *label, const char *state, int type,
+		int64_t value)
 {
 	char buf[32];
 	const char *sf = id_text(json_get(ev, "sf"), buf, sizeof(buf));
@@ -128,7 +132,9 @@ static void add(struct tl_read *r, const struct json *ev, const char *state, int
 	uint64_t k1 = (uint64_t)(leaf ? leaf - r->frames->items + 1 : 0) << 32 | tid;
 	bool found;
 	int64_t *v;
-	uint64_t *slot = hmap_upsert(&r->merged, k1, (uint64_t)(uintptr_t)st ^ ((uint64_t)pid << 48), 0, &found);
+	uint64_t *slot = hmap_upsert(&r->merged, k1, (uint64_t)(uintptr_t)st ^ ((uint64_t)pid << 48) ^
+				     (uint64_t)(type == T_SYSCALL) << 63,
+				     0, &found);
 
 	if (!found) {
 		int64_t values[T_N] = { 0 };
@@ -137,7 +143,7 @@ static void add(struct tl_read *r, const struct json *ev, const char *state, int
 			{ .key = pf_str(r->p, "pid"), .num = pid },
 			{ .key = pf_str(r->p, "tid"), .num = tid },
 			{ .key = pf_str(r->p, "comm"), .str = name ? (const char *)(uintptr_t)*name : pf_str(r->p, "?") },
-			{ .key = pf_str(r->p, "state"), .str = st },
+			{ .key = pf_str(r->p, label), .str = st },
 		};
 
 		stack_locations(r, sf);
@@ -166,6 +172,7 @@ struct profile *timeline_read(const char *data, size_t len, int64_t from_ns, int
 	double period_ns, from_us = (double)from_ns / 1000.0, to_us = to_ns < 0 ? 1e300 : (double)to_ns / 1000.0;
 	char note[160];
 	double end_us, last_us = 0;
+	struct hmap ends = { 0 };      /* a system call's id -> its end (a double's bits) */
 
 	if (!root)
 		goto fail;
@@ -190,15 +197,23 @@ struct profile *timeline_read(const char *data, size_t len, int64_t from_ns, int
 	profile_add_type(r.p, "cpu", "nanoseconds");
 	profile_add_type(r.p, "offcpu", "nanoseconds");
 	profile_add_type(r.p, "sched", "nanoseconds");
+	profile_add_type(r.p, "syscall", "nanoseconds");
 	r.p->default_type = T_CPU;
 	r.p->period_type.type = pf_str(r.p, "cpu");
 	r.p->period_type.unit = pf_str(r.p, "nanoseconds");
 	r.p->period = (int64_t)period_ns;
-	/* thread names first (metadata events come last in ours) */
+	/* thread names first (metadata events come last in ours), and the
+	 * system calls' ends by id */
 	for (uint32_t i = 0; i < events->n; i++) {
 		const struct json *ev = &events->items[i];
 		bool found;
 
+		if (!strcmp(json_str(ev, "ph", ""), "e") && !strcmp(json_str(ev, "cat", ""), "syscall")) {
+			double ts = json_num(ev, "ts", 0);
+
+			memcpy(hmap_upsert(&ends, json_uint(ev, "id", UINT64_MAX), 0, 0, &found), &ts, sizeof(ts));
+			continue;
+		}
 		if (!strcmp(json_str(ev, "ph", ""), "M") && !strcmp(json_str(ev, "name", ""), "thread_name"))
 			*hmap_upsert(&r.names, json_uint(ev, "pid", UINT32_MAX), json_uint(ev, "tid", UINT32_MAX), 0,
 				     &found) = (uintptr_t)pf_str(r.p, json_str(json_get(ev, "args"), "name", "?"));
@@ -214,20 +229,32 @@ struct profile *timeline_read(const char *data, size_t len, int64_t from_ns, int
 			last_us = ts + json_num(ev, "dur", 0);
 		if (!strcmp(json_str(ev, "cat", ""), "sample") && (!strcmp(ph, "i") || !strcmp(ph, "I") || !strcmp(ph, "P"))) {
 			if (ts >= from_us && ts < to_us)
-				add(&r, ev, NULL, T_CPU, (int64_t)period_ns);
+				add(&r, ev, NULL, NULL, T_CPU, (int64_t)period_ns);
 			continue;
 		}
-		if (strcmp(ph, "X") || strcmp(json_str(ev, "cat", ""), "sched") || !strcmp(name, "running"))
+		if (!strcmp(ph, "b") && !strcmp(json_str(ev, "cat", ""), "syscall")) {
+			uint64_t *e = hmap_get(&ends, json_uint(ev, "id", UINT64_MAX), 0);
+
+			end = ts;
+			if (e)
+				memcpy(&end, e, sizeof(end));
+		} else if (strcmp(ph, "X") || strcmp(json_str(ev, "cat", ""), "sched") || !strcmp(name, "running")) {
 			continue;
-		end = ts + json_num(ev, "dur", 0);
+		} else {
+			end = ts + json_num(ev, "dur", 0);
+		}
 		overlap = (end < to_us ? end : to_us) - (ts > from_us ? ts : from_us);
 		if (!(overlap > 0))
 			continue;
 		if (overlap > 1e12) /* a made-up file's: kept in range */
 			overlap = 1e12;
-		add(&r, ev, off_state(ev), T_OFFCPU, (int64_t)(overlap * 1000.0));
+		if (*ph == 'b') {
+			add(&r, ev, "syscall", name, T_SYSCALL, (int64_t)(overlap * 1000.0));
+			continue;
+		}
+		add(&r, ev, "state", off_state(ev), T_OFFCPU, (int64_t)(overlap * 1000.0));
 		if (!strncmp(name, "runnable", 8))
-			add(&r, ev, off_state(ev), T_SCHED, (int64_t)(overlap * 1000.0));
+			add(&r, ev, "state", off_state(ev), T_SCHED, (int64_t)(overlap * 1000.0));
 	}
 	if (to_ns < 0)
 		snprintf(note, sizeof(note), "window: from %.3f ms to the end of the timeline", from_us / 1000.0);
@@ -243,6 +270,7 @@ struct profile *timeline_read(const char *data, size_t len, int64_t from_ns, int
 		profile_add_counter(r.p, "events lost while recording (ring buffer full)",
 				    json_uint(other, "lost", UINT64_MAX / 2));
 fail:
+	hmap_free(&ends);
 	hmap_free(&r.frame_idx);
 	hmap_free(&r.frame_locs);
 	hmap_free(&r.mappings);
