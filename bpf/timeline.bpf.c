@@ -222,6 +222,97 @@ int BPF_PROG(tl_sys_exit, struct pt_regs *regs, long ret)
 	return 0;
 }
 
+/* ---- Go: goroutines -------------------------------------------------------
+ * Entry uprobes on the runtime's scheduler functions (never a return probe:
+ * it crashes Go); the goroutine's g is in RAX (the function's first
+ * argument) or R14 (the current g). tl_go: the Go targets, with the offset
+ * of goid in runtime.g. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 256);
+	__type(key, __u32);   /* tgid */
+	__type(value, __u32); /* offsetof(runtime.g, goid) */
+} tl_go SEC(".maps");
+
+static __always_inline __u32 goid_of(__u32 tgid, __u64 g)
+{
+	__u32 *off = bpf_map_lookup_elem(&tl_go, &tgid);
+	__u64 id = 0;
+
+	if (!off || !g)
+		return 0;
+	bpf_probe_read_user(&id, sizeof(id), (void *)(g + *off));
+	return (__u32)id;
+}
+
+static __always_inline int go_event(struct pt_regs *ctx, __u8 kind, __u64 g, __u32 state, bool stack)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32, tid = (__u32)id;
+	struct tl_event *e;
+
+	if (!target_match(tgid, tid))
+		return 0;
+	stat_inc(STAT_EVENTS);
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		stat_inc(STAT_RINGBUF_FULL);
+		return 0;
+	}
+	e->ts = bpf_ktime_get_ns();
+	e->pid = tgid;
+	e->tid = tid;
+	e->other = goid_of(tgid, g);
+	e->state = state;
+	e->exec = exec_gen(tgid);
+	e->ustack = STACK_NONE;
+	e->kstack = STACK_NONE;
+	/* where it parks: at the function's entry (the caller's return
+	 * address at [sp]: the walker's entry mode) */
+	if (stack && cfg.user_stacks) {
+		if (cfg.kt_enabled && kt_ready(tgid, e->exec))
+			e->ustack = kt_walk_stack(ctx, true, tgid, e->exec, &stacks);
+		else
+			e->ustack = stack_get(ctx, BPF_F_USER_STACK, &stacks, STAT_USTACK_FAILED);
+	}
+	e->cpu = (__u16)bpf_get_smp_processor_id();
+	e->kind = kind;
+	e->preempt = 0;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	submit(e);
+	return 0;
+}
+
+SEC("uprobe")
+int tl_gopark(struct pt_regs *ctx)
+{
+	return go_event(ctx, TL_GO_PARK, ctx->r14, (__u8)ctx->cx, true);
+}
+
+SEC("uprobe")
+int tl_goexecute(struct pt_regs *ctx)
+{
+	return go_event(ctx, TL_GO_RUN, ctx->ax, 0, false);
+}
+
+SEC("uprobe")
+int tl_goready(struct pt_regs *ctx)
+{
+	return go_event(ctx, TL_GO_READY, ctx->ax, goid_of(bpf_get_current_pid_tgid() >> 32, ctx->r14), false);
+}
+
+SEC("uprobe")
+int tl_gosched(struct pt_regs *ctx)
+{
+	return go_event(ctx, TL_GO_YIELD, ctx->ax, 0, false);
+}
+
+SEC("uprobe")
+int tl_goexit(struct pt_regs *ctx)
+{
+	return go_event(ctx, TL_GO_EXIT, ctx->ax, 0, false);
+}
+
 /* Once at start (the loader reads this iterator after attaching): every
  * target thread as it is now. Sleepable for bpf_get_task_stack of another
  * task; its ring buffer record holds the stack (no per-CPU scratch, which a

@@ -15,6 +15,13 @@ enum tl_kind {
 	TL_SEED,        /* at start: how it is now (a struct tl_seed) */
 	TL_SYSCALL,     /* a system call that took min_syscall_ns or more (a struct tl_syscall) */
 	TL_OPEN_SYSCALL, /* at the end: one still in progress that long (a struct tl_seed) */
+	/* Go targets' goroutines (other: the goroutine's id, low 32 bits;
+	 * tid: the thread it happens on) */
+	TL_GO_RUN,      /* runtime.execute: it runs on tid */
+	TL_GO_PARK,     /* runtime.gopark: it waits (state: the wait reason; ustack) */
+	TL_GO_READY,    /* runtime.ready: it is runnable (state: the waker's goroutine id, 0: none) */
+	TL_GO_YIELD,    /* runtime.goschedImpl: preempted or yielded, runnable */
+	TL_GO_EXIT,     /* runtime.goexit0: it ended */
 };
 
 struct tl_event {

@@ -112,7 +112,7 @@ check "timeline -p: main's join, in futex since before the start, is a system ca
 import json
 d = json.load(open('$OUT/tlw.json'))
 b = [e for e in d['traceEvents'] if e.get('cat') == 'syscall' and e['ph'] == 'b' and e['tid'] == $alt]
-assert any(e['name'] == 'futex' and e['args'].get('began_before_start') and e['ts'] < 1000 for e in b), b[:3]"
+assert any(e['name'] == 'futex' and e['args'].get('began_before_start') and e['ts'] < 50000 for e in b), b[:3]"
 "$BPFPROF" report "$OUT/tlw.json" --sample-index syscall -f folded > "$OUT/tlw-sys.txt"
 check "report --sample-index syscall: the join's futex from main" sh -c "grep -q ';main;.*1\$' '$OUT/tlw-sys.txt' || grep -q 'main' '$OUT/tlw-sys.txt'"
 check "report trace.json: pprof output with the sample types" sh -c \
@@ -146,3 +146,34 @@ pre = [e for e in ev if e['ph'] == 'X' and e['name'] == 'runnable (preempted)' a
 assert len(pre) >= 5, len(pre)"
 "$BPFPROF" timeline -d 0.2 > /dev/null 2> "$OUT/tl-notarget.err"
 check "timeline without a target: exit 2, one line" eq "$?:$(wc -l < "$OUT/tl-notarget.err")" "2:1"
+
+# Go: a lane per goroutine (gopark/execute/goready/goschedImpl/goexit0
+# entry probes). goblock: 40 goroutines wait ~1 s on a channel in
+# main.barChanWait that main closes, twice.
+"$BPFPROF" timeline -o "$OUT/tl-go.json" -- "$TB/goblock" "$OUT/tl-gob" > /dev/null 2> "$OUT/tl-go.err"
+check "timeline -- goblock: exit 0" eq "$?" 0
+check "timeline: goroutine lanes, chan waits of ~1 s at main.barChanWait, readied by main" python3 - "$OUT/tl-go.json" <<'PY'
+import json, sys, statistics
+d = json.load(open(sys.argv[1]))
+ev, frames = d["traceEvents"], d["stackFrames"]
+def stack(e):
+    out, n = [], str(e["sf"]) if "sf" in e else None
+    while n:
+        out.append(frames[n]["name"]); n = frames[n].get("parent")
+    return out
+names = {e["tid"]: e["args"]["name"] for e in ev if e["name"] == "thread_name"}
+lanes = [t for t, n in names.items() if n.startswith("goroutine ")]
+assert len(lanes) >= 60, len(lanes)
+g = [e for e in ev if e.get("cat") == "goroutine"]
+waits = [e for e in g if e["name"] == "waiting (chan receive)" and "main.barChanWait" in stack(e)]
+assert len(waits) >= 70, len(waits)
+assert 0.9 <= statistics.median(e["dur"] for e in waits) / 1e6 <= 1.1, statistics.median(e["dur"] for e in waits)
+by_main = [e for e in waits if e["args"].get("woken_by_goroutine") == 1]
+assert len(by_main) >= 0.9 * len(waits), ("readied by goroutine 1 (main)", len(by_main), len(waits))
+starts = {e["id"]: e for e in ev if e["ph"] == "s" and e["tid"] in lanes}
+arrows = [e for e in ev if e["ph"] == "f" and e["id"] in starts and starts[e["id"]]["tid"] == min(lanes)]
+assert len(arrows) >= 70, ("arrows from main's lane", len(arrows))
+threads = {t for t in names if t not in lanes}
+running = [e for e in g if e["name"] == "running"]
+assert running and all(e["args"]["thread"] in threads for e in running), "running on one of the process's threads"
+PY

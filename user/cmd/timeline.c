@@ -16,6 +16,8 @@
 
 #include "core/cli.h"
 #include "core/cmdbase.h"
+#include "core/goprobes.h"
+#include "core/gotargets.h"
 #include "core/session.h"
 #include "core/stackread.h"
 #include "core/sysinfo.h"
@@ -73,6 +75,7 @@ struct tl_cmd {
 	int64_t min_syscall_ns;     /* --min-syscall (default 1 ms); -1: --no-syscalls */
 	bool min_syscall_set;
 	struct hmap seen;           /* (pid, exec) noted for symbols and unwind tables */
+	struct go_targets go;       /* Go targets: their goroutines get lanes */
 };
 
 enum { OPT_MIN_SYSCALL = 0x2000, OPT_NO_SYSCALLS };
@@ -207,6 +210,46 @@ static int on_event(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+/* The Go targets' goroutines: entry probes on the runtime's scheduler
+ * (gopark and execute needed; goready, goschedImpl and goexit0 where the
+ * binary has them) and where goid is in runtime.g. A binary whose g layout
+ * is unknown has no goroutine lanes (said once). */
+static int attach_go(struct session *s, struct tl_cmd *t)
+{
+	/* goready runs on the waker's goroutine (ready, on the system stack,
+	 * no longer knows it): ready only where goready was inlined */
+	static const char *const optional[] = { "runtime.goready", "runtime.goschedImpl", "runtime.goexit0" };
+	struct bpf_program *opt_progs[] = { t->skel->progs.tl_goready, t->skel->progs.tl_gosched,
+					    t->skel->progs.tl_goexit };
+	int err;
+
+	for (size_t i = 0; i < t->go.v.n; i++) {
+		struct go_target_info *g = &t->go.v.v[i];
+		struct elf_syms *es = sym_elf_path(s->sym, g->exe);
+		__u32 pid = g->pid, off = g->bin.layout_from && g->bin.g.g_goid > 0 ? (__u32)g->bin.g.g_goid : 0;
+
+		if (!es || !off) {
+			warn_msg("timeline: pid %d: where %s keeps goroutine ids is unknown: no goroutine lanes",
+				 g->pid, g->exe);
+			continue;
+		}
+		bpf_map_update_elem(bpf_map__fd(t->skel->maps.tl_go), &pid, &off, BPF_ANY);
+		if ((err = go_probe_attach(s, t->skel->progs.tl_gopark, g->pid, g->exe, es, "runtime.gopark",
+					   &t->base.links)) < 0 ||
+		    (err = go_probe_attach(s, t->skel->progs.tl_goexecute, g->pid, g->exe, es, "runtime.execute",
+					   &t->base.links)) < 0)
+			return err;
+		for (size_t j = 0; j < sizeof(optional) / sizeof(optional[0]); j++) {
+			err = go_probe_attach(s, opt_progs[j], g->pid, g->exe, es, optional[j], &t->base.links);
+			if (err == -ENOENT && j == 0)
+				err = go_probe_attach(s, opt_progs[j], g->pid, g->exe, es, "runtime.ready", &t->base.links);
+			if (err < 0 && err != -ENOENT)
+				return err;
+		}
+	}
+	return 0;
+}
+
 /* Runs the seed iterator: at start, after attaching (no switch is missed),
  * each target thread's state now and a blocked one's stacks; at the end, the
  * long system calls still in progress (bpf/timeline.bpf.c). Read at once, so
@@ -250,6 +293,17 @@ static int tl_start(struct session *s)
 	t->skel->rodata->ring_bytes = bpf_map__max_entries(t->skel->maps.events);
 	bpf_program__set_autoattach(t->skel->progs.tl_sample, false);
 	bpf_program__set_autoattach(t->skel->progs.tl_seed, false);
+	go_targets_find(s, &t->go, "runtime.gopark");
+	{
+		struct bpf_program *gp[] = { t->skel->progs.tl_gopark, t->skel->progs.tl_goexecute,
+					     t->skel->progs.tl_goready, t->skel->progs.tl_gosched,
+					     t->skel->progs.tl_goexit };
+
+		for (size_t i = 0; i < sizeof(gp) / sizeof(gp[0]); i++) {
+			bpf_program__set_autoload(gp[i], t->go.v.n > 0);
+			bpf_program__set_autoattach(gp[i], false);
+		}
+	}
 	session_btf_release(s);
 	if ((err = cmd_prepare(s, &t->base, NULL, 0)) < 0 ||
 	    (err = cmd_loaded(s, &t->base, timeline_bpf__load(t->skel), &rec)) < 0)
@@ -259,7 +313,8 @@ static int tl_start(struct session *s)
 		return err;
 	}
 	if ((err = perf_attach_cpu_clock(t->skel->progs.tl_sample, 1000000000ULL / t->freq, &t->base.links,
-					 &t->base.fds)) < 0)
+					 &t->base.fds)) < 0 ||
+	    (err = attach_go(s, t)) < 0)
 		return err;
 	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), on_event, s, NULL);
 	if (!t->rb) {
@@ -544,6 +599,158 @@ static void write_syscall(struct tl_writer *w, const struct tl_rec *r, uint32_t 
 		"\"ts\":%.3f}", name, (unsigned long long)id, r->e.pid, r->e.tid, us(r->e.ts, w->t0));
 }
 
+/* ---- goroutine lanes --------------------------------------------------------
+ * A Go target's goroutines, each a track of its process (tid GO_TID_BASE +
+ * goid: above any thread id), sorted after the threads: running (on which
+ * thread), runnable, waiting (Go's wait reason, the stack it parked at),
+ * with arrows from the goroutine that readied it. */
+#define GO_TID_BASE 1000000000u
+
+enum go_state { GS_UNKNOWN, GS_RUNNING, GS_RUNNABLE, GS_WAITING, GS_DEAD };
+
+struct tl_gor {
+	uint32_t pid, goid, tid;    /* tid: the thread it runs on */
+	enum go_state state;
+	uint64_t since, flow;
+	uint32_t reason, stack, waker;
+	bool yielded;
+};
+
+static const char *go_reason_text(struct tl_cmd *t, uint32_t pid, uint32_t reason, char *buf, size_t n)
+{
+	struct go_target_info *g = go_targets_get(&t->go, (pid_t)pid);
+	const char *r = g ? go_wait_reason(&g->bin, reason) : NULL;
+
+	if (!r) {
+		snprintf(buf, n, "wait reason %u", reason);
+		return buf;
+	}
+	return r;
+}
+
+static void close_go(struct tl_writer *w, struct tl_cmd *t, const struct tl_gor *g, uint64_t ts)
+{
+	char rbuf[32];
+
+	if (g->state == GS_UNKNOWN || g->state == GS_DEAD || ts < g->since)
+		return;
+	begin_event(w);
+	fputs("\"name\":", w->out);
+	if (g->state == GS_WAITING) {
+		char name[96];
+
+		snprintf(name, sizeof(name), "waiting (%s)", go_reason_text(t, g->pid, g->reason, rbuf, sizeof(rbuf)));
+		json_string(w->out, name);
+	} else {
+		fputs(g->state == GS_RUNNING ? "\"running\"" : g->yielded ? "\"runnable (preempted or yielded)\"" :
+		      "\"runnable\"", w->out);
+	}
+	fprintf(w->out, ",\"cat\":\"goroutine\",\"ph\":\"X\",\"pid\":%u,\"tid\":%u,\"ts\":%.3f,\"dur\":%.3f",
+		g->pid, GO_TID_BASE + g->goid, us(g->since, w->t0), (double)(ts - g->since) / 1000.0);
+	if (g->state == GS_WAITING && g->stack)
+		fprintf(w->out, ",\"sf\":%u", g->stack);
+	fprintf(w->out, ",\"args\":{\"goroutine\":%u", g->goid);
+	if (g->state == GS_RUNNING)
+		fprintf(w->out, ",\"thread\":%u", g->tid);
+	if (g->state == GS_WAITING && g->waker)
+		fprintf(w->out, ",\"woken_by_goroutine\":%u", g->waker);
+	if (g->state == GS_WAITING && g->stack && ts - g->since >= STACK_ARGS_MIN_NS)
+		write_stack_args(w, g->stack);
+	fputs("}}", w->out);
+}
+
+struct go_lanes {
+	struct hmap idx;            /* (pid, goid) -> index in v */
+	VEC(struct tl_gor) v;
+	struct hmap running;        /* tid -> goid + 1 running on it */
+};
+
+static struct tl_gor *gor_of(struct go_lanes *gl, uint32_t pid, uint32_t goid)
+{
+	bool found;
+	uint64_t *slot = hmap_upsert(&gl->idx, pid, goid, gl->v.n, &found);
+
+	if (!found) {
+		struct tl_gor g = { .pid = pid, .goid = goid };
+
+		vec_push(&gl->v, g);
+	}
+	return &gl->v.v[*slot];
+}
+
+/* One goroutine event; flows numbers the wake-up arrows (shared with the threads'). */
+static void go_event(struct tl_writer *w, struct tl_cmd *t, struct go_lanes *gl, const struct tl_event *e,
+		     uint64_t *flows)
+{
+	struct tl_gor *g;
+	uint64_t *cur;
+	bool found;
+
+	if (!e->other)
+		return; /* g0 or an unreadable g: not a goroutine */
+	g = gor_of(gl, e->pid, e->other);
+	if (g->state == GS_DEAD && e->kind != TL_GO_RUN)
+		return;
+	switch (e->kind) {
+	case TL_GO_RUN:
+		cur = hmap_upsert(&gl->running, e->tid, 0, 0, &found);
+		if (found && *cur && *cur - 1 != e->other) { /* what ran on this thread stopped without parking */
+			struct tl_gor *prev = gor_of(gl, e->pid, (uint32_t)(*cur - 1));
+
+			g = gor_of(gl, e->pid, e->other); /* the vector may have moved */
+			if (prev->state == GS_RUNNING && prev->tid == e->tid) {
+				close_go(w, t, prev, e->ts);
+				prev->state = GS_RUNNABLE;
+				prev->yielded = true;
+				prev->since = e->ts;
+			}
+		}
+		*hmap_get(&gl->running, e->tid, 0) = (uint64_t)e->other + 1;
+		close_go(w, t, g, e->ts);
+		if (g->flow) {
+			write_flow(w, 'f', g->flow, g->pid, GO_TID_BASE + g->goid, e->ts);
+			g->flow = 0;
+		}
+		g->state = GS_RUNNING;
+		g->tid = e->tid;
+		g->since = e->ts;
+		break;
+	case TL_GO_PARK:
+		close_go(w, t, g, e->ts);
+		g->state = GS_WAITING;
+		g->reason = e->state;
+		g->waker = 0;
+		g->since = e->ts;
+		g->stack = stack_of(w, e);
+		if ((cur = hmap_get(&gl->running, e->tid, 0)) && *cur == (uint64_t)e->other + 1)
+			*cur = 0;
+		break;
+	case TL_GO_READY:
+		if (g->state == GS_RUNNING)
+			break;
+		if (g->state == GS_WAITING)
+			g->waker = e->state;
+		close_go(w, t, g, e->ts);
+		g->state = GS_RUNNABLE;
+		g->yielded = false;
+		g->since = e->ts;
+		if (e->state && hmap_get(&gl->idx, e->pid, e->state)) { /* an arrow from the waker's lane */
+			g->flow = ++*flows;
+			write_flow(w, 's', g->flow, e->pid, GO_TID_BASE + e->state, e->ts);
+		}
+		break;
+	case TL_GO_YIELD:
+	case TL_GO_EXIT:
+		close_go(w, t, g, e->ts);
+		g->state = e->kind == TL_GO_EXIT ? GS_DEAD : GS_RUNNABLE;
+		g->yielded = true;
+		g->since = e->ts;
+		if ((cur = hmap_get(&gl->running, e->tid, 0)) && *cur == (uint64_t)e->other + 1)
+			*cur = 0;
+		break;
+	}
+}
+
 static void write_chrome(struct session *s, FILE *out, uint64_t end_ns, struct profile *counters)
 {
 	struct tl_cmd *t = s->priv;
@@ -551,6 +758,7 @@ static void write_chrome(struct session *s, FILE *out, uint64_t end_ns, struct p
 	thread_vec threads = { 0 };
 	struct tl_writer w = { .out = out, .first = true, .p = profile_new("timeline") };
 	uint64_t flows = 0, samples = 0, lost = 0, syscalls = 0;
+	struct go_lanes gl = { 0 };
 
 	w.t0 = end_ns;
 	for (size_t i = 0; i < t->events.n; i++) { /* a system call's entry can come before the first event */
@@ -610,6 +818,13 @@ static void write_chrome(struct session *s, FILE *out, uint64_t end_ns, struct p
 			write_syscall(&w, &t->events.v[i], t->events.v[i].seed >= 0 ?
 				      seed_stack(&w, e, &t->seeds.v[t->events.v[i].seed]) : stack_of(&w, e), ++syscalls);
 			break;
+		case TL_GO_RUN:
+		case TL_GO_PARK:
+		case TL_GO_READY:
+		case TL_GO_YIELD:
+		case TL_GO_EXIT:
+			go_event(&w, t, &gl, e, &flows);
+			break;
 		case TL_SAMPLE:
 			samples++;
 			write_sample(&w, e, stack_of(&w, e));
@@ -640,6 +855,17 @@ static void write_chrome(struct session *s, FILE *out, uint64_t end_ns, struct p
 	/* the stretches still open at the end */
 	for (size_t i = 0; i < threads.n; i++)
 		close_slice(&w, &threads.v[i], end_ns);
+	for (size_t i = 0; i < gl.v.n; i++) {
+		const struct tl_gor *g = &gl.v.v[i];
+
+		close_go(&w, t, g, end_ns);
+		begin_event(&w);
+		fprintf(out, "\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":%u,\"tid\":%u,\"args\":{\"name\":"
+			"\"goroutine %u\"}}", g->pid, GO_TID_BASE + g->goid, g->goid);
+		begin_event(&w); /* after the threads (their sort index is their tid) */
+		fprintf(out, "\"name\":\"thread_sort_index\",\"ph\":\"M\",\"pid\":%u,\"tid\":%u,"
+			"\"args\":{\"sort_index\":%u}}", g->pid, GO_TID_BASE + g->goid, GO_TID_BASE + g->goid);
+	}
 	/* names: a process track each, a thread track each */
 	for (size_t i = 0; i < threads.n; i++) {
 		const struct tl_thread *th = &threads.v[i];
@@ -687,6 +913,9 @@ static void write_chrome(struct session *s, FILE *out, uint64_t end_ns, struct p
 	hmap_free(&w.stack_idx);
 	hmap_free(&idx);
 	vec_free(&threads);
+	hmap_free(&gl.idx);
+	hmap_free(&gl.running);
+	vec_free(&gl.v);
 }
 
 static int tl_summary(struct session *s, uint64_t seq)
@@ -754,6 +983,7 @@ static void tl_stop(struct session *s)
 	vec_free(&t->events);
 	vec_free(&t->seeds);
 	hmap_free(&t->seen);
+	go_targets_free(&t->go);
 }
 
 const struct command timeline_command = {
