@@ -177,3 +177,10 @@ threads = {t for t in names if t not in lanes}
 running = [e for e in g if e["name"] == "running"]
 assert running and all(e["args"]["thread"] in threads for e in running), "running on one of the process's threads"
 PY
+
+# Field by field (Perfetto's trace processor is not in the package
+# registries): the schema in docs/, and the pairs, frames and tracks.
+for f in tl tlw tl-go tl-over; do
+	check "timeline $f.json: docs/timeline.schema.json, ids paired, frames resolved, tracks named" \
+		python3 "$ROOT/tests/check_trace.py" "$ROOT/docs/timeline.schema.json" "$OUT/$f.json"
+done
