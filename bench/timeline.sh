@@ -16,11 +16,13 @@ if [ -z "${BPFPROF:-}" ]; then
 	TLB_ALONE=1
 fi
 TLB_OUT=$TMP/timeline.md
-: > "$TMP/tlb-none"; : > "$TMP/tlb-bpfprof"; : > "$TMP/tlb-perf"; : > "$TMP/tlb-events"; : > "$TMP/tlb-lost"; : > "$TMP/tlb-bytes"
+: > "$TMP/tlb-none"; : > "$TMP/tlb-bpfprof"; : > "$TMP/tlb-lean"; : > "$TMP/tlb-perf"; : > "$TMP/tlb-events"; : > "$TMP/tlb-lost"; : > "$TMP/tlb-bytes"
 for _ in $(seq 1 "$REPS"); do
 	taskset -c 0 $B/pingpong "$SECS" | awk '/ops_per_sec/ { print $2 }' >> "$TMP/tlb-none"
 	"$BPFPROF" timeline -o "$TMP/tlb.json" -- taskset -c 0 $B/pingpong "$SECS" > "$TMP/tlb.out" 2> "$TMP/tlb.err"
 	awk '/ops_per_sec/ { print $2 }' "$TMP/tlb.out" >> "$TMP/tlb-bpfprof"
+	"$BPFPROF" timeline --min-block-stack 0 -o "$TMP/tlb-lean.json" -- taskset -c 0 $B/pingpong "$SECS" 2> /dev/null |
+		awk '/ops_per_sec/ { print $2 }' >> "$TMP/tlb-lean"
 	python3 -c "import json,sys; d=json.load(open(sys.argv[1]))['otherData']; print(d['events'], d['lost'])" "$TMP/tlb.json" > "$TMP/tlb.n"
 	awk -v s="$SECS" '{ print $1 / s }' "$TMP/tlb.n" >> "$TMP/tlb-events"
 	awk '{ print $2 }' "$TMP/tlb.n" >> "$TMP/tlb-lost"
@@ -37,15 +39,15 @@ done
 	echo
 	echo "| recorder | round trips/s | vs unrecorded | added per round trip |"
 	echo "|---|---:|---:|---:|"
-	for t in none bpfprof perf; do
+	for t in none bpfprof lean perf; do
 		[ -s "$TMP/tlb-$t" ] || continue
 		m=$(median < "$TMP/tlb-$t")
-		name=$t; [ $t = none ] && name="unrecorded"; [ $t = bpfprof ] && name="bpfprof timeline"; [ $t = perf ] && name="perf sched record"
+		name=$t; [ $t = none ] && name="unrecorded"; [ $t = bpfprof ] && name="bpfprof timeline (default: stacks for blocks of 1 ms and more, system calls of 1 ms and more, 99 Hz samples)"; [ $t = lean ] && name="bpfprof timeline --min-block-stack 0 (every block's stacks, walked at the switch)"; [ $t = perf ] && name="perf sched record"
 		echo "| $name | $m | $(awk -v m="$m" -v b="$base" 'BEGIN { printf "%.0f%%", 100 * m / b }') | $(awk -v m="$m" -v b="$base" 'BEGIN { if (m + 0 && b + 0) printf "%.2f us", 1e6 / m - 1e6 / b; else print "n/a" }') |"
 	done
 	echo
 	echo "bpfprof timeline recorded $(median < "$TMP/tlb-events") events/s ($(median < "$TMP/tlb-lost") lost) into"
-	echo "$(median < "$TMP/tlb-bytes" | awk '{ printf "%.0f", $1 / 1e6 }') MB of JSON per million events (48 bytes each in the ring);"
+	echo "$(median < "$TMP/tlb-bytes" | awk '{ printf "%.0f", $1 / 1e6 }') MB of JSON per million events (64 bytes each in the ring, 80 for a system call);"
 	[ -s "$TMP/tlb-perfbytes" ] && echo "perf sched record's file: $(median < "$TMP/tlb-perfbytes" | awk '{ printf "%.1f", $1 / 1e6 }') MB for the same run."
 	echo
 } > "$TLB_OUT"

@@ -112,4 +112,22 @@ static __always_inline __s32 stack_get(void *ctx, __u64 flags, void *stacks, __u
 	return stack_keep((__u32)(len / sizeof(__u64)), stacks);
 }
 
+/* The same for the kernel stack of a task that is not running (a sleeping
+ * one: its stack stays put until it runs). */
+static __always_inline __s32 stack_get_task(struct task_struct *task, void *stacks, __u32 fail_slot)
+{
+	__u32 zero = 0;
+	struct stored_stack *st = bpf_map_lookup_elem(&stack_scratch, &zero);
+	long len;
+
+	if (!st)
+		return STACK_LOST;
+	len = bpf_get_task_stack(task, st->ips, sizeof(st->ips), 0);
+	if (len <= 0) {
+		stat_inc(fail_slot);
+		return STACK_LOST;
+	}
+	return stack_keep((__u32)(len / sizeof(__u64)), stacks);
+}
+
 #endif

@@ -21,17 +21,23 @@ const volatile bool have_prev_state = false; /* sched_switch has prev_state (5.1
 const volatile __u64 ring_bytes = 1 << 22;   /* the ring's size (set with it) */
 
 const volatile __u64 min_syscall_ns = 0;     /* system calls this long are sent (0: none) */
+const volatile __u64 min_stack_block_ns = 0; /* blocks this long get stacks (0: all, walked at the switch) */
 bool at_end = false;                         /* tl_seed's second run: the calls still in progress */
 
 #define PF_KTHREAD 0x00200000
 
 struct stack_store stacks SEC(".maps");
 
-/* A target thread's system call in progress: since when, which. */
+/* A target thread's system call in progress (since when, which), and its
+ * block's stacks still to take. */
 struct sc_start {
 	__u64 ts;
 	__u32 nr;
 	__u32 seeded;
+	__u64 out_ts;           /* blocked since (min_stack_block_ns), 0: not blocked */
+	__u32 want_ustack;      /* woken from a long block: walk its user stack at the call's exit */
+	__u32 pad;
+	__u64 in_ts;            /* on a CPU since (min_stack_block_ns) */
 };
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
@@ -97,6 +103,12 @@ static __always_inline __s32 user_stack(void *ctx, struct pt_regs *sampled, __u3
 	return kt_walk_stack(&regs, false, tgid, exec, &stacks);
 }
 
+/* A stack of tid's last block (TL_BLOCK_STACK). */
+static __always_inline void emit_block_stack(struct task_struct *t, __s32 us, __s32 ks, __u32 exec)
+{
+	emit(t, TL_BLOCK_STACK, 0, 0, 0, us, ks, exec);
+}
+
 SEC("tp_btf/sched_switch")
 int BPF_PROG(tl_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
@@ -105,23 +117,61 @@ int BPF_PROG(tl_switch, bool preempt, struct task_struct *prev, struct task_stru
 		 * task->__state can already be RUNNING again */
 		__u32 st = preempt ? 0 : have_prev_state ? (__u32)ctx[3] : task_state_of(prev);
 		__u32 tgid = prev->tgid, exec = exec_gen(tgid);
-		/* current is still prev: the stacks it leaves the CPU from */
-		__s32 us = cfg.user_stacks && !(prev->flags & PF_KTHREAD) ?
-			   user_stack(ctx, NULL, tgid, exec) : STACK_NONE;
-		__s32 ks = cfg.kernel_stacks ? stack_get(ctx, 0, &stacks, STAT_KSTACK_FAILED) : STACK_NONE;
+		__s32 us = STACK_NONE, ks = STACK_NONE;
+		struct sc_start *th;
+
+		/* A block's stacks cost microseconds at every switch; with
+		 * min_stack_block_ns they are taken only for the blocks that
+		 * last: the kernel stack at the wake-up, the user stack at the
+		 * system call's exit (it is the same while the thread sleeps). */
+		if (min_stack_block_ns && st &&
+		    (th = bpf_task_storage_get(&sc_starts, prev, 0, BPF_LOCAL_STORAGE_GET_F_CREATE))) {
+			th->out_ts = bpf_ktime_get_ns();
+			th->want_ustack = 0;
+		} else if (min_stack_block_ns && !st && (th = bpf_task_storage_get(&sc_starts, prev, 0, 0)) &&
+			   bpf_ktime_get_ns() - th->in_ts < min_stack_block_ns) {
+			/* preempted after a short run (a wake-up preempting it,
+			 * as in a ping-pong): no stacks. One that ran long (a
+			 * CPU-bound thread at a tick) has them. */
+		} else {
+			/* current is still prev: the stacks it leaves the CPU from */
+			if (cfg.user_stacks && !(prev->flags & PF_KTHREAD))
+				us = user_stack(ctx, NULL, tgid, exec);
+			if (cfg.kernel_stacks)
+				ks = stack_get(ctx, 0, &stacks, STAT_KSTACK_FAILED);
+		}
 
 		stat_inc(STAT_EVENTS);
 		emit(prev, TL_OUT, 0, st, preempt, us, ks, exec);
 	}
-	if (BPF_CORE_READ(next, pid) && task_is_target(next))
+	if (BPF_CORE_READ(next, pid) && task_is_target(next)) {
+		struct sc_start *th;
+
 		emit(next, TL_IN, 0, 0, 0, STACK_NONE, STACK_NONE, 0);
+		if (min_stack_block_ns && (th = bpf_task_storage_get(&sc_starts, next, 0, BPF_LOCAL_STORAGE_GET_F_CREATE)))
+			th->in_ts = bpf_ktime_get_ns();
+	}
 	return 0;
 }
 
 static __always_inline int woken(struct task_struct *p, __u8 kind)
 {
-	if (task_is_target(p))
-		emit(p, kind, (__u32)bpf_get_current_pid_tgid(), 0, 0, STACK_NONE, STACK_NONE, 0);
+	struct sc_start *th;
+
+	if (!task_is_target(p))
+		return 0;
+	emit(p, kind, (__u32)bpf_get_current_pid_tgid(), 0, 0, STACK_NONE, STACK_NONE, 0);
+	/* a block that lasted: its stacks, now it ends */
+	if (min_stack_block_ns && (th = bpf_task_storage_get(&sc_starts, p, 0, 0)) && th->out_ts) {
+		if (bpf_ktime_get_ns() - th->out_ts >= min_stack_block_ns) {
+			__s32 ks = cfg.kernel_stacks ? stack_get_task(p, &stacks, STAT_KSTACK_FAILED) : STACK_NONE;
+
+			th->want_ustack = cfg.user_stacks && !(p->flags & PF_KTHREAD);
+			if (ks != STACK_NONE)
+				emit_block_stack(p, STACK_NONE, ks, 0);
+		}
+		th->out_ts = 0;
+	}
 	return 0;
 }
 
@@ -180,6 +230,7 @@ int BPF_PROG(tl_sys_enter, struct pt_regs *regs, long id)
 	sc->ts = bpf_ktime_get_ns();
 	sc->nr = (__u32)id;
 	sc->seeded = 0;
+	sc->want_ustack = 0; /* a block since was not in a system call: its user stack is gone */
 	return 0;
 }
 
@@ -192,7 +243,14 @@ int BPF_PROG(tl_sys_exit, struct pt_regs *regs, long ret)
 	struct tl_syscall *r;
 	__u32 tgid;
 
-	if (!sc || !sc->ts)
+	if (!sc)
+		return 0;
+	if (sc->want_ustack) { /* the call blocked long: the user stack it blocked at */
+		sc->want_ustack = 0;
+		tgid = t->tgid;
+		emit_block_stack(t, user_stack(ctx, NULL, tgid, exec_gen(tgid)), STACK_NONE, exec_gen(tgid));
+	}
+	if (!sc->ts || !min_syscall_ns)
 		return 0;
 	start = sc->ts;
 	sc->ts = 0;

@@ -15,6 +15,9 @@ enum tl_kind {
 	TL_SEED,        /* at start: how it is now (a struct tl_seed) */
 	TL_SYSCALL,     /* a system call that took min_syscall_ns or more (a struct tl_syscall) */
 	TL_OPEN_SYSCALL, /* at the end: one still in progress that long (a struct tl_seed) */
+	TL_BLOCK_STACK, /* the stacks of tid's last block (its TL_OUT had none), once it
+			 * lasted min_stack_block_ns: kstack at the wake-up, ustack at the
+			 * system call's exit (separate events) */
 	/* Go targets' goroutines (other: the goroutine's id, low 32 bits;
 	 * tid: the thread it happens on) */
 	TL_GO_RUN,      /* runtime.execute: it runs on tid */

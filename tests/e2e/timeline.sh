@@ -54,8 +54,11 @@ spin = [e for e in samples if "spin_ms" in stack(e) and "worker" in stack(e)]
 assert len(spin) >= 0.9 * len(samples), ("on-CPU samples in spin_ms <- worker", [stack(e) for e in samples[:3]])
 assert samples[0]["args"]["stack"] == stack(samples[0]), "args.stack is the sf stack, leaf first"
 waits = [x for x in ev if x["ph"] == "X" and x["tid"] in workers and x["name"].startswith("blocked") and x["dur"] > 10000]
-withstack = [x for x in waits if "worker" in stack(x) and "pthread_cond_wait" in stack(x) and "schedule" in stack(x)]
-assert len(withstack) >= 0.8 * len(waits), ("blocked in pthread_cond_wait <- worker", [stack(x) for x in waits[:3]])
+# (the kernel stack taken at the wake-up, the user stack at the call's exit)
+withstack = [x for x in waits if "worker" in stack(x) and "do_futex" in stack(x) and
+             ("pthread_cond_wait" in stack(x) or "pthread_mutex_lock" in stack(x))]
+assert len(withstack) >= 0.8 * len(waits), ("blocked in a futex <- pthread_cond_wait|mutex_lock <- worker",
+                                            [stack(x) for x in waits[:3]])
 # long system calls (1 ms and more by default): the workers' futex waits,
 # ~20 ms each, called from worker
 ends = {e["id"]: e["ts"] for e in ev if e.get("cat") == "syscall" and e["ph"] == "e"}

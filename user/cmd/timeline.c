@@ -74,16 +74,19 @@ struct tl_cmd {
 	VEC(struct tl_seed_stacks) seeds;
 	int64_t min_syscall_ns;     /* --min-syscall (default 1 ms); -1: --no-syscalls */
 	bool min_syscall_set;
+	int64_t min_block_stack_ns; /* --min-block-stack (default 1 ms) */
+	bool min_block_stack_set;
 	struct hmap seen;           /* (pid, exec) noted for symbols and unwind tables */
 	struct go_targets go;       /* Go targets: their goroutines get lanes */
 };
 
-enum { OPT_MIN_SYSCALL = 0x2000, OPT_NO_SYSCALLS };
+enum { OPT_MIN_SYSCALL = 0x2000, OPT_NO_SYSCALLS, OPT_MIN_BLOCK_STACK };
 
 static const struct option tl_opts[] = {
 	{ "frequency", required_argument, 0, 'F' },
 	{ "min-syscall", required_argument, 0, OPT_MIN_SYSCALL },
 	{ "no-syscalls", no_argument, 0, OPT_NO_SYSCALLS },
+	{ "min-block-stack", required_argument, 0, OPT_MIN_BLOCK_STACK },
 	{ 0 },
 };
 
@@ -100,6 +103,13 @@ static int tl_parse(struct session *s, int opt, const char *arg)
 			return -EINVAL;
 		}
 		t->min_syscall_set = true;
+		return 0;
+	case OPT_MIN_BLOCK_STACK:
+		if ((t->min_block_stack_ns = parse_duration_ns(arg, "ms")) < 0) {
+			err_msg("--min-block-stack '%s': not a duration (e.g. 1ms, 100us, 0 for every block)", arg);
+			return -EINVAL;
+		}
+		t->min_block_stack_set = true;
 		return 0;
 	case OPT_NO_SYSCALLS:
 		t->min_syscall_ns = -1;
@@ -139,6 +149,8 @@ static int tl_validate(struct session *s)
 		t->freq = 99;
 	if (!t->min_syscall_set)
 		t->min_syscall_ns = 1000000;
+	if (!t->min_block_stack_set)
+		t->min_block_stack_ns = 1000000;
 	t->path = s->o.outputs.n ? s->o.outputs.v[0] : NULL;
 	if (s->o.format)
 		t->html = !strcmp(s->o.format, "html");
@@ -288,8 +300,10 @@ static int tl_start(struct session *s)
 	t->skel->rodata->have_prev_state = session_tp_nargs(s, "sched_switch") >= 4;
 	/* 0 sends every call: the BPF side's 0 means none, so 1 ns */
 	t->skel->rodata->min_syscall_ns = t->min_syscall_ns < 0 ? 0 : t->min_syscall_ns ? t->min_syscall_ns : 1;
-	bpf_program__set_autoload(t->skel->progs.tl_sys_enter, t->min_syscall_ns >= 0);
-	bpf_program__set_autoload(t->skel->progs.tl_sys_exit, t->min_syscall_ns >= 0);
+	t->skel->rodata->min_stack_block_ns = t->min_block_stack_ns;
+	/* the system call hooks: long calls, and a long block's user stack */
+	bpf_program__set_autoload(t->skel->progs.tl_sys_enter, t->min_syscall_ns >= 0 || t->min_block_stack_ns);
+	bpf_program__set_autoload(t->skel->progs.tl_sys_exit, t->min_syscall_ns >= 0 || t->min_block_stack_ns);
 	t->skel->rodata->ring_bytes = bpf_map__max_entries(t->skel->maps.events);
 	bpf_program__set_autoattach(t->skel->progs.tl_sample, false);
 	bpf_program__set_autoattach(t->skel->progs.tl_seed, false);
@@ -599,6 +613,35 @@ static void write_syscall(struct tl_writer *w, const struct tl_rec *r, uint32_t 
 		"\"ts\":%.3f}", name, (unsigned long long)id, r->e.pid, r->e.tid, us(r->e.ts, w->t0));
 }
 
+/* A long block's stacks come after its switch-out (the kernel stack at the
+ * wake-up, the user stack at the system call's exit): given to that
+ * switch-out, the thread's last one that blocked, before the JSON is
+ * written. */
+static void attach_block_stacks(struct tl_cmd *t)
+{
+	struct hmap last = { 0 }; /* tid -> index + 1 of its last blocking TL_OUT */
+	bool found;
+
+	for (size_t i = 0; i < t->events.n; i++) {
+		struct tl_event *e = &t->events.v[i].e;
+		uint64_t *slot;
+
+		if (e->kind == TL_OUT && e->state && !e->preempt) {
+			*hmap_upsert(&last, e->tid, 0, 0, &found) = i + 1;
+		} else if (e->kind == TL_BLOCK_STACK && (slot = hmap_get(&last, e->tid, 0)) && *slot) {
+			struct tl_event *out = &t->events.v[*slot - 1].e;
+
+			if (e->kstack != STACK_NONE)
+				out->kstack = e->kstack;
+			if (e->ustack != STACK_NONE) {
+				out->ustack = e->ustack;
+				out->exec = e->exec;
+			}
+		}
+	}
+	hmap_free(&last);
+}
+
 /* ---- goroutine lanes --------------------------------------------------------
  * A Go target's goroutines, each a track of its process (tid GO_TID_BASE +
  * goid: above any thread id), sorted after the threads: running (on which
@@ -770,6 +813,7 @@ static void write_chrome(struct session *s, FILE *out, uint64_t end_ns, struct p
 	}
 	stack_builder_init(&w.b, w.p, s->sym, s->o.max_depth);
 	w.sr = stack_reader_new(t->skel->maps.stacks, s->o.max_depth);
+	attach_block_stacks(t);
 	fputs("{\"traceEvents\":[", out);
 	for (size_t i = 0; i < t->events.n; i++) {
 		const struct tl_event *e = &t->events.v[i].e;
@@ -993,7 +1037,9 @@ const struct command timeline_command = {
 	.options_help =
 		"  -F, --frequency HZ   on-CPU samples (with stacks) per second per CPU (default 99)\n"
 		"      --min-syscall D  system calls that take D or more (default 1ms; 0: all)\n"
-		"      --no-syscalls    none\n",
+		"      --no-syscalls    none\n"
+		"      --min-block-stack D  stacks for blocks that last D or more (default 1ms; 0: every\n"
+		"                       block, walked at each switch: microseconds per switch)\n",
 	.long_opts = tl_opts,
 	.short_opts = "F:",
 	.parse_opt = tl_parse,
