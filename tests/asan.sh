@@ -63,6 +63,10 @@ asan_run "trace -f json, ustack key" "$BPFPROF" trace -f json -d 0.3 'profile:hz
 asan_run "trace: printf, variables, a for loop, a struct" "$BPFPROF" trace -c "$TB/usdt 50" \
 	'struct p { long a; }; usdt:'"$TB"'/usdt:bpfprof:tick { $x = arg0 * 2; if ($x > 90) { printf("%d %s\n", $x, comm); } @m[arg0 % 3] = count(); } END { for ($kv : @m) { printf("%d %d\n", $kv.0, $kv.1); } }'
 asan_run "timeline -- CMD" "$BPFPROF" timeline -o "$F/tl.json" -- "$TB/alternate" 3
+asan_run "timeline -o X.html, every block's stacks, every system call" "$BPFPROF" timeline --min-block-stack 0 \
+	--min-syscall 0 -o "$F/tl.html" -- "$TB/alternate" 2
+asan_run "report trace.json --from --to -f svg" "$BPFPROF" report "$F/tl.json" --from 10ms --to 0.1 -f svg -o "$F/tlw.svg"
+asan_run "timeline of a Go program (goroutine lanes)" "$BPFPROF" timeline -o "$F/tlgo.json" -- "$TB/gohot" 1
 asan_reject "trace: a later statement fails" "$BPFPROF" trace 'BEGIN { @a = count(); @b = bogus(); }'
 asan_reject "trace: unknown probe" "$BPFPROF" trace 'nosuch:probe { @ = count(); }'
 asan_reject "report: not a profile" "$BPFPROF" report /etc/passwd
