@@ -20,6 +20,8 @@ struct vma {
 	uint64_t start, end, pgoff;
 	const char *path;      /* in symbolizer's string pool */
 	struct elf_syms *elf;  /* NULL when it could not be read */
+	uint64_t ino;          /* the file's inode (0: unknown) */
+	bool retried;          /* elf was looked for again at a lookup */
 };
 
 struct perf_map_entry {
@@ -412,7 +414,7 @@ int sym_snapshot(struct symbolizer *s, pid_t pid, uint32_t exec)
 		if (!procmaps_parse_line(line, &m) || m.perms[2] != 'x')
 			continue;
 		vec_push(&pr->vmas, ((struct vma){ m.start, m.end, m.pgoff,
-						   strpool_intern(&s->strings, m.path), NULL }));
+						   strpool_intern(&s->strings, m.path), NULL, m.ino }));
 	}
 	free(text);
 	/* Open the files now, while the process (and its mount namespace and
@@ -429,10 +431,32 @@ static const struct vma *find_vma(struct proc *pr, uint64_t addr)
 	return i && addr < pr->vmas.v[i - 1].end ? &pr->vmas.v[i - 1] : NULL;
 }
 
+/* A mapping whose file could not be opened when it was recorded (the
+ * process between two states of an exec, a transient error), looked for
+ * once more: through the process if it lives, else at the same path here if
+ * it is the same inode. One retry per mapping. */
+static void retry_open(struct symbolizer *s, pid_t pid, struct vma *v)
+{
+	struct stat st;
+	int fd;
+
+	v->retried = true;
+	if ((v->elf = open_mapped(s, pid, v)) || v->path[0] != '/' || !v->ino)
+		return;
+	if ((fd = open(v->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0)
+		return;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_ino == v->ino)
+		v->elf = elf_cached_open(s, fd, v->path);
+	close(fd);
+}
+
 struct elf_syms *sym_user_vaddr(struct symbolizer *s, pid_t pid, uint32_t exec, uint64_t addr, uint64_t *vaddr)
 {
 	struct proc *pr = proc_image(s, pid, exec);
-	const struct vma *v = pr ? find_vma(pr, addr) : NULL;
+	struct vma *v = pr ? (struct vma *)find_vma(pr, addr) : NULL;
+
+	if (v && !v->elf && !v->retried)
+		retry_open(s, pid, v);
 
 	if (!v || !v->elf || !elf_offset_to_vaddr(v->elf, addr - v->start + v->pgoff, vaddr))
 		return NULL;
@@ -592,9 +616,11 @@ static void src_frames(struct elf_syms *es, uint64_t vaddr, struct sym_frame *f)
 void sym_user(struct symbolizer *s, pid_t pid, uint32_t exec, uint64_t addr, struct sym_frame *f)
 {
 	struct proc *pr = proc_image(s, pid, exec);
-	const struct vma *v = pr ? find_vma(pr, addr) : NULL;
+	struct vma *v = pr ? (struct vma *)find_vma(pr, addr) : NULL;
 	uint64_t vaddr;
 
+	if (v && !v->elf && !v->retried)
+		retry_open(s, pid, v);
 	memset(f, 0, sizeof(*f));
 	f->kind = PF_FRAME_USER;
 	if (v) {
@@ -727,7 +753,7 @@ void sym_mmap_event(struct symbolizer *s, pid_t pid, uint64_t start, uint64_t le
 		    uint64_t pgoff, const char *path, uint64_t dev, uint64_t ino)
 {
 	struct proc *pr = proc_get(s, pid, true);
-	struct vma v = { start, start + len, pgoff, strpool_intern(&s->strings, path), NULL };
+	struct vma v = { start, start + len, pgoff, strpool_intern(&s->strings, path), NULL, ino };
 	size_t j = 0;
 
 	/* A new mapping replaces whatever it overlaps. */
