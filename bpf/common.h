@@ -47,6 +47,7 @@ struct prog_cfg {
 	_Bool follow_children;    /* -- CMD: its child processes are targets */
 	__u32 root_child;         /* -- CMD's own pid: never removed */
 	char follow_comm[TASK_COMM_LEN]; /* --follow NAME: a process that execs it is a target */
+	__u64 cgroup_id;          /* --cgroup: the directory's id (its inode), for tasks other than current */
 	/* stacks */
 	_Bool user_stacks, kernel_stacks; /* not -K / not -U */
 	_Bool kt_enabled;         /* --unwind tables: user stacks walked with .eh_frame tables */

@@ -143,27 +143,50 @@ static __always_inline bool target_match(__u32 tgid, __u32 pid)
 	return target_filter(tgid, pid);
 }
 
-#ifndef FILTER_NO_FOLLOW
-/* The same for a task iterator's task (sleepable iterators may use no
- * cgroup array: with --cgroup, which tests current only, none passes). */
-static __always_inline bool iter_task_is_target(__u32 tgid, __u32 tid)
+/* Whether task t is in the --cgroup directory or below it: one of its
+ * (cgroup v2) cgroup's ancestors, itself included, has the directory's id.
+ * For tasks other than current, which bpf_current_task_under_cgroup cannot
+ * test (a switch's next, a wake-up's wakee, an iterator's task). */
+#define CGROUP_MAX_DEPTH 32
+static __always_inline bool task_in_target_cgroup(struct task_struct *t)
 {
-	if (!tid || cfg.cgroup)
-		return false;
-	if (cfg.pid && !bpf_map_lookup_elem(&target_pids, &tgid))
-		return false;
-	if (cfg.tid && !bpf_map_lookup_elem(&target_tids, &tid))
-		return false;
-	return !(cfg.root_child && tgid == cfg.root_child && !exec_gen(tgid)); /* -- CMD before its exec */
-}
-#endif
+	struct cgroup *cg = BPF_CORE_READ(t, cgroups, dfl_cgrp);
+	int level = BPF_CORE_READ(cg, level);
 
+	for (int i = 0; i < CGROUP_MAX_DEPTH; i++) {
+		struct cgroup *a = NULL;
+
+		if (i > level)
+			break;
+		bpf_core_read(&a, sizeof(a), &cg->ancestors[i]);
+		if (a && BPF_CORE_READ(a, kn, id) == cfg.cgroup_id)
+			return true;
+	}
+	return false;
+}
+
+#ifndef FILTER_NO_FOLLOW
 /* The same for a task other than the current one (a switch's prev/next, a
- * wake-up's wakee). */
+ * wake-up's wakee, an iterator's task: sleepable iterators may use no
+ * cgroup array, so the cgroup is tested on the task). */
 static __always_inline bool task_is_target(struct task_struct *t)
 {
-	return target_match(BPF_CORE_READ(t, tgid), BPF_CORE_READ(t, pid));
+	__u32 tgid = BPF_CORE_READ(t, tgid), pid = BPF_CORE_READ(t, pid);
+
+	if (cfg.root_child && tgid == cfg.root_child && !exec_gen(tgid))
+		return false; /* -- CMD before its exec: our launcher, held */
+	if (cfg.pid && !bpf_map_lookup_elem(&target_pids, &tgid))
+		return false;
+	if (cfg.tid && !bpf_map_lookup_elem(&target_tids, &pid))
+		return false;
+	return !cfg.cgroup || task_in_target_cgroup(t);
 }
+
+static __always_inline bool iter_task_is_target(struct task_struct *t)
+{
+	return BPF_CORE_READ(t, pid) && task_is_target(t);
+}
+#endif
 
 /* The fork-following programs. The parent is current; a new thread of a
  * target (CLONE_THREAD) shares its tgid and needs nothing. A child that does

@@ -273,7 +273,7 @@ int offcpu_seed(struct bpf_iter__task *ctx)
 		return 0;
 	tid = task->pid;
 	tgid = task->tgid;
-	if (!iter_task_is_target(tgid, tid))
+	if (!iter_task_is_target(task))
 		return 0;
 	if (bpf_map_lookup_elem(&go_procs, &tgid))
 		return 0; /* a Go target: measured by its goroutines */

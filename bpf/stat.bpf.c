@@ -306,13 +306,10 @@ int stat_iter(struct bpf_iter__task *ctx)
 	struct task_struct *t = ctx->task;
 	struct tinfo *ti;
 	__u64 now = bpf_ktime_get_ns();
-	__u32 tgid, tid;
 
 	if (!t || !t->pid || (t->flags & PF_KTHREAD))
 		return 0;
-	tgid = t->tgid;
-	tid = t->pid;
-	if (!iter_task_is_target(tgid, tid))
+	if (!iter_task_is_target(t))
 		return 0;
 	if (!flushing) {
 		ti = bpf_task_storage_get(&tinfo, t, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);

@@ -384,7 +384,7 @@ int tl_seed(struct bpf_iter__task *ctx)
 	__u32 st;
 	long n;
 
-	if (!task || !iter_task_is_target(task->tgid, task->pid))
+	if (!task || !iter_task_is_target(task))
 		return 0;
 	if (at_end) { /* only the threads in a system call that long already */
 		sc = bpf_task_storage_get(&sc_starts, task, 0, 0);

@@ -137,8 +137,8 @@ static int tl_validate(struct session *s)
 			"a page that draws it)", s->o.format);
 		return -EINVAL;
 	}
-	if (!s->o.pids.n && !s->o.tids.n && !s->o.cmd && !s->o.follow) {
-		err_msg("timeline: name the target: -p PID, -t TID, --follow COMM or -- CMD");
+	if (!s->o.pids.n && !s->o.tids.n && !s->o.cmd && !s->o.follow && !s->o.cgroup) {
+		err_msg("timeline: name the target: -p PID, -t TID, --cgroup DIR, --follow COMM or -- CMD");
 		return -EINVAL;
 	}
 	if (s->o.unwind == UNWIND_COPY) {

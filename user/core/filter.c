@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 int filter_configure(struct session *s, volatile struct prog_cfg *cfg, struct bpf_map *pids,
 		     struct bpf_map *tids)
@@ -14,6 +15,12 @@ int filter_configure(struct session *s, volatile struct prog_cfg *cfg, struct bp
 	cfg->pid = s->o.pids.n > 0 || s->o.follow;
 	cfg->tid = s->o.tids.n > 0;
 	cfg->cgroup = s->o.cgroup != NULL;
+	if (s->o.cgroup && s->cgroup_fd >= 0) { /* a cgroup v2 directory's inode is its cgroup id */
+		struct stat st;
+
+		if (fstat(s->cgroup_fd, &st) == 0)
+			cfg->cgroup_id = st.st_ino;
+	}
 	cfg->follow_children = s->o.cmd != NULL;
 	cfg->root_child = s->o.cmd ? (uint32_t)s->child : 0;
 	if (s->o.follow)
