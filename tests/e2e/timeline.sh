@@ -108,8 +108,8 @@ on, off, tl = dur("tlw-on.json"), dur("tlw-off.json"), dur("tlw.json")
 def total(f):
     return sum(int(l.rsplit(" ", 1)[1]) for l in open(f"{o}/{f}"))
 # on-CPU: the profile's shape (spin_ms's share) within 10%, its rate within
-# 15% (oncpu, next to two other recorders, has taken 0-10% fewer samples
-# than 99 Hz would give: a sampling shortfall of its own, not the window's)
+# 15% (the three runs' windows are not the same seconds, and each one's
+# start-up competes with the spinning thread in the others' windows)
 near(tot("tlw-on.folded", "spin_ms") / total("tlw-on.folded"), tot("tlw-cpu.txt", "spin_ms") / total("tlw-cpu.txt"),
      "spin_ms's share of on-CPU time")
 r1, r2 = tot("tlw-on.folded", "spin_ms") / on, tot("tlw-cpu.txt", "spin_ms") / tl
