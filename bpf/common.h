@@ -27,6 +27,8 @@ enum stat_slot {
 	STAT_UNWIND_READ,       /* --unwind tables: the stack could not be read where a rule said */
 	STAT_UNWIND_DEPTH,      /* --unwind tables: a stack deeper than 127 frames, truncated */
 	STAT_UNWIND_NO_TABLE,   /* --unwind tables: a process whose tables were not loaded yet (frame pointers) */
+	STAT_ALLOC_FAILED,      /* a map without preallocation had no memory at hand (-ENOMEM: an NMI
+				 * or a section with interrupts off while its per-CPU cache refills) */
 	STAT_NSLOTS,
 };
 

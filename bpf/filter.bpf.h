@@ -7,6 +7,7 @@
 
 #ifndef EEXIST
 #define E2BIG 7
+#define ENOMEM 12
 #define EFAULT 14
 #define EEXIST 17
 #endif
@@ -62,7 +63,7 @@ static __always_inline void *lookup_or_init(void *map, const void *key, const vo
 		return v;
 	err = bpf_map_update_elem(map, key, zero, BPF_NOEXIST);
 	if (err && err != -EEXIST) {
-		stat_inc(STAT_MAP_FULL);
+		stat_inc(err == -ENOMEM ? STAT_ALLOC_FAILED : STAT_MAP_FULL);
 		return NULL;
 	}
 	return bpf_map_lookup_elem(map, key);

@@ -74,6 +74,7 @@ static __always_inline __s32 stack_keep(__u32 n, void *stacks)
 	__u32 zero = 0, id;
 	struct stored_stack *st = bpf_map_lookup_elem(&stack_scratch, &zero), *old;
 	__u64 h;
+	int err; /* the helper returns long; the errno fits an int */
 
 	if (!st)
 		return STACK_LOST;
@@ -86,8 +87,8 @@ static __always_inline __s32 stack_keep(__u32 n, void *stacks)
 		stat_inc(STAT_STACK_COLLISION);
 		return STACK_LOST;
 	}
-	if (bpf_map_update_elem(stacks, &id, st, BPF_NOEXIST) && !bpf_map_lookup_elem(stacks, &id)) {
-		stat_inc(STAT_MAP_FULL);
+	if ((err = bpf_map_update_elem(stacks, &id, st, BPF_NOEXIST)) && !bpf_map_lookup_elem(stacks, &id)) {
+		stat_inc(err == -ENOMEM ? STAT_ALLOC_FAILED : STAT_MAP_FULL);
 		return STACK_LOST;
 	}
 	return id;

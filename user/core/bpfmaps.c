@@ -156,6 +156,7 @@ static const char *const stat_names[STAT_NSLOTS] = {
 	[STAT_UNWIND_READ] = "walks stopped by an unreadable stack",
 	[STAT_UNWIND_DEPTH] = "stacks truncated at 127 frames",
 	[STAT_UNWIND_NO_TABLE] = "stacks walked by frame pointers (no table loaded)",
+	[STAT_ALLOC_FAILED] = "entries not stored (no memory at hand in the kernel's atomic context)",
 };
 
 void stats_report(struct stat_snapshot *st, struct bpf_map *stats, struct profile *p)
