@@ -189,6 +189,22 @@ running = [e for e in g if e["name"] == "running"]
 assert running and all(e["args"]["thread"] in threads for e in running), "running on one of the process's threads"
 PY
 
+# A window's goroutine waits (report --sample-index gowait) against the
+# block profile goblock wrote itself in the same run: main.barChanWait's
+# 80 goroutine-seconds within 10%; the runtime's own goroutines left out.
+"$BPFPROF" report "$OUT/tl-go.json" --sample-index gowait -f folded > "$OUT/tl-gowait.folded"
+"$BPFPROF" report "$OUT/tl-gob-block.pb.gz" --sample-index delay -f folded > "$OUT/tl-gob-block.folded"
+check "report trace.json --sample-index gowait: main.barChanWait within 10% of Go's block profile" python3 - "$OUT" <<'PY'
+import sys
+o = sys.argv[1]
+def under(f, fn):
+    return sum(int(l.rsplit(" ", 1)[1]) for l in open(f"{o}/{f}") if fn in l.rsplit(" ", 1)[0].split(";"))
+ours, go = under("tl-gowait.folded", "main.barChanWait"), under("tl-gob-block.folded", "main.barChanWait")
+assert go > 0 and abs(ours - go) <= 0.1 * go, (ours, go)
+text = open(f"{o}/tl-gowait.folded").read()
+assert text and "runtime.bgsweep" not in text and "runtime.gcBgMarkWorker" not in text, "runtime goroutines"
+PY
+
 # --cgroup: the tasks in it only, though a switch's next and a wake-up's
 # wakee are not the current task (tested on the task's own cgroup), and the
 # threads blocked at start are seeded (the iterator tests the task too).

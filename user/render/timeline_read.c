@@ -9,7 +9,12 @@
  *           scheduler-latency profile, `go tool trace -pprof=sched`);
  *   syscall the part in the window of the long system calls the timeline
  *           kept, by the stack that made them, labelled with the call
- *           (`go tool trace -pprof=syscall`).
+ *           (`go tool trace -pprof=syscall`);
+ *   gowait  Go: the goroutines' waits in the window, by the stack they
+ *           parked at, labelled with Go's wait reason (as offcpu's goroutine
+ *           view and Go's block profile; the runtime's own goroutines left
+ *           out, as Go leaves them out);
+ *   gosched Go: the goroutines' time runnable, waiting for a thread.
  * Stacks come from the trace's "stackFrames" tree ("sf" names the leaf).
  * Samples are merged by (stack, thread, state). */
 #include <stdio.h>
@@ -19,7 +24,7 @@
 #include "base/json.h"
 #include "render/timeline_read.h"
 
-enum { T_CPU, T_OFFCPU, T_SCHED, T_SYSCALL, T_N };
+enum { T_CPU, T_OFFCPU, T_SCHED, T_SYSCALL, T_GOWAIT, T_GOSCHED, T_N };
 
 struct tl_read {
 	struct profile *p;
@@ -154,6 +159,25 @@ static void add(struct tl_read *r, const struct json *ev, const char *label, con
 	*v = *v > INT64_MAX - value ? INT64_MAX : *v + value; /* a made-up file's sums saturate */
 }
 
+/* Whether a goroutine's wait is one of the runtime's own goroutines (GC
+ * workers, the sweeper, the scavenger): its entry function, the frame
+ * under runtime.goexit at the root, is in package runtime (runtime.main is
+ * the program's main goroutine). */
+static bool runtime_goroutine(struct tl_read *r, const struct json *ev)
+{
+	char buf[32];
+	const struct json *f = frame_by_id(r, id_text(json_get(ev, "sf"), buf, sizeof(buf)));
+	const char *root = NULL, *below = NULL, *entry;
+
+	for (int depth = 0; f && depth < 1024; depth++) {
+		below = root;
+		root = json_str(f, "name", "");
+		f = frame_by_id(r, id_text(json_get(f, "parent"), buf, sizeof(buf)));
+	}
+	entry = root && !strcmp(root, "runtime.goexit") ? below : root;
+	return entry && !strncmp(entry, "runtime.", 8) && strcmp(entry, "runtime.main");
+}
+
 bool timeline_is_json(const uint8_t *data, size_t len)
 {
 	size_t i = 0;
@@ -198,6 +222,8 @@ struct profile *timeline_read(const char *data, size_t len, int64_t from_ns, int
 	profile_add_type(r.p, "offcpu", "nanoseconds");
 	profile_add_type(r.p, "sched", "nanoseconds");
 	profile_add_type(r.p, "syscall", "nanoseconds");
+	profile_add_type(r.p, "gowait", "nanoseconds");
+	profile_add_type(r.p, "gosched", "nanoseconds");
 	r.p->default_type = T_CPU;
 	r.p->period_type.type = pf_str(r.p, "cpu");
 	r.p->period_type.unit = pf_str(r.p, "nanoseconds");
@@ -238,6 +264,10 @@ struct profile *timeline_read(const char *data, size_t len, int64_t from_ns, int
 			end = ts;
 			if (e)
 				memcpy(&end, e, sizeof(end));
+		} else if (!strcmp(ph, "X") && !strcmp(json_str(ev, "cat", ""), "goroutine")) {
+			if (!strcmp(name, "running") || (!strncmp(name, "waiting", 7) && runtime_goroutine(&r, ev)))
+				continue;
+			end = ts + json_num(ev, "dur", 0);
 		} else if (strcmp(ph, "X") || strcmp(json_str(ev, "cat", ""), "sched") || !strcmp(name, "running")) {
 			continue;
 		} else {
@@ -250,6 +280,18 @@ struct profile *timeline_read(const char *data, size_t len, int64_t from_ns, int
 			overlap = 1e12;
 		if (*ph == 'b') {
 			add(&r, ev, "syscall", name, T_SYSCALL, (int64_t)(overlap * 1000.0));
+			continue;
+		}
+		if (!strcmp(json_str(ev, "cat", ""), "goroutine")) { /* "waiting (chan receive)": the reason */
+			char reason[96];
+			const char *open = strchr(name, '(');
+
+			snprintf(reason, sizeof(reason), "%s", open ? open + 1 : name);
+			reason[strcspn(reason, ")")] = 0;
+			if (!strncmp(name, "waiting", 7))
+				add(&r, ev, "state", reason, T_GOWAIT, (int64_t)(overlap * 1000.0));
+			else
+				add(&r, ev, "state", "runnable", T_GOSCHED, (int64_t)(overlap * 1000.0));
 			continue;
 		}
 		add(&r, ev, "state", off_state(ev), T_OFFCPU, (int64_t)(overlap * 1000.0));
