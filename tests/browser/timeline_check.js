@@ -7,7 +7,7 @@ const { chromium } = require('playwright-core');
 const fs = require('fs');
 const path = require('path');
 
-const [file, waitFunc, cpuFunc] = process.argv.slice(2);
+const [file, waitFunc, cpuFunc, goWait] = process.argv.slice(2); // goWait: "gowait=FUNC" for a Go page
 const ok = (name, cond, why) => console.log(cond ? `ok - html timeline: ${name}` : `not ok - html timeline: ${name}: ${why}`);
 
 // The trace inside the page, read here independently of the page's code.
@@ -60,7 +60,7 @@ const threads = new Set(trace.traceEvents.filter(e => e.name === 'thread_name').
   }
 
   // Shift+drag across the middle half: the window's on-CPU flame graph.
-  const y = cv.y + await page.evaluate(t => bpfprofTimeline.yOf(bpfprofTimeline.rowOf(t)) + 9, lanes[lanes.length - 1]);
+  const y = cv.y + await page.evaluate(t => bpfprofTimeline.yOf(bpfprofTimeline.rowOf(t)) + 9, lanes[0]); // in view
   await page.keyboard.down('Shift');
   await page.mouse.move(cv.x + cv.w * 0.25, y);
   await page.mouse.down();
@@ -75,6 +75,12 @@ const threads = new Set(trace.traceEvents.filter(e => e.name === 'thread_name').
   const fgOff = await page.$$eval('#flame .fg', ds => ds.map(d => d.textContent));
   ok(`the off-CPU flame graph of the window shows ${waitFunc}`, fgOff.includes(waitFunc), `frames: ${fgOff.slice(0, 8).join(', ')}`);
 
+  if (goWait) { // a Go page: the goroutines' waits of the window
+    const fn = goWait.split('=')[1];
+    await page.check('input[name=wt][value=gowait]');
+    const fgGo = await page.$$eval('#flame .fg', ds => ds.map(d => d.textContent));
+    ok(`the goroutines' waits of the window show ${fn}`, fgGo.includes(fn), `frames: ${fgGo.slice(0, 8).join(', ')}`);
+  }
   ok('no console errors', errors.length === 0, errors.join('; '));
   ok('no network requests', requests.length === 0, requests.join(' '));
   await browser.close();

@@ -161,8 +161,14 @@ check "timeline without a target: exit 2, one line" eq "$?:$(wc -l < "$OUT/tl-no
 # Go: a lane per goroutine (gopark/execute/goready/goschedImpl/goexit0
 # entry probes). goblock: 40 goroutines wait ~1 s on a channel in
 # main.barChanWait that main closes, twice.
-"$BPFPROF" timeline -o "$OUT/tl-go.json" -- "$TB/goblock" "$OUT/tl-gob" > /dev/null 2> "$OUT/tl-go.err"
+# (written as the page; the trace inside it read back as tl-go.json)
+"$BPFPROF" timeline -o "$OUT/tl-go.html" -- "$TB/goblock" "$OUT/tl-gob" > /dev/null 2> "$OUT/tl-go.err"
 check "timeline -- goblock: exit 0" eq "$?" 0
+python3 - "$OUT/tl-go.html" "$OUT/tl-go.json" <<'PY'
+import re, sys
+m = re.search(r'<script type="application/json" id="trace">(.*?)</script>', open(sys.argv[1]).read(), re.S)
+open(sys.argv[2], "w").write(m.group(1).replace("<\\/", "</"))
+PY
 check "timeline: goroutine lanes, chan waits of ~1 s at main.barChanWait, readied by main" python3 - "$OUT/tl-go.json" <<'PY'
 import json, sys, statistics
 d = json.load(open(sys.argv[1]))
@@ -204,6 +210,10 @@ assert go > 0 and abs(ours - go) <= 0.1 * go, (ours, go)
 text = open(f"{o}/tl-gowait.folded").read()
 assert text and "runtime.bgsweep" not in text and "runtime.gcBgMarkWorker" not in text, "runtime goroutines"
 PY
+if [ -x /usr/bin/chromium ] && [ -d "$ROOT/tests/browser/node_modules/playwright-core" ]; then
+	node "$ROOT/tests/browser/timeline_check.js" "$OUT/tl-go.html" runtime.chanrecv main.hotLoop gowait=main.barChanWait |
+		grep -E "lane per thread|goroutines' waits|console errors" || fail "html timeline, Go: browser checks" "node exited $?"
+fi
 
 # --cgroup: the tasks in it only, though a switch's next and a wake-up's
 # wakee are not the current task (tested on the task's own cgroup), and the
