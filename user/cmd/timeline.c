@@ -962,6 +962,9 @@ static void write_chrome(struct session *s, FILE *out, uint64_t end_ns, struct p
 	vec_free(&gl.v);
 }
 
+/* A page this big takes a browser tens of seconds to parse and draw. */
+#define PAGE_WARN_BYTES (200u << 20)
+
 static int tl_summary(struct session *s, uint64_t seq)
 {
 	struct tl_cmd *t = s->priv;
@@ -1006,6 +1009,9 @@ static int tl_summary(struct session *s, uint64_t seq)
 			free(buf);
 			buf = page;
 			len = plen;
+			if (len > PAGE_WARN_BYTES) /* the page parses the whole trace at once */
+				warn_msg("timeline: the page holds %zu MB of trace: a browser may take long to open it; "
+					 "for long or busy recordings, -o trace.json into ui.perfetto.dev", len >> 20);
 		}
 	}
 	if (!err)
