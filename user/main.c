@@ -49,7 +49,7 @@ static void usage(FILE *out)
 	fprintf(out, "usage: %s COMMAND [options] [-- CMD ARGS...]\n\ncommands:\n", prog_name);
 	for (size_t i = 0; i < NCOMMANDS; i++)
 		fprintf(out, "  %-13s %s\n", commands[i]->name, commands[i]->summary);
-	fprintf(out, "  %-13s %s\n", "report", "Render a saved pprof profile (ours or Go's) in any format.");
+	fprintf(out, "  %-13s %s\n", "report", "Render a saved pprof profile (ours or Go's) in any format, or a window of a timeline.");
 	fprintf(out, "  %-13s %s\n", "serve", "Serve Go-style /debug/pprof/ endpoints for any process.");
 	fprintf(out, "  %-13s %s\n", "trace", "Run a bpftrace-style one-liner (no compiler at run time).");
 	fprintf(out, "\n'%s COMMAND --help' lists a command's options. Exit status: 0 ok,"

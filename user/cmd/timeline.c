@@ -1038,14 +1038,15 @@ static void tl_stop(struct session *s)
 
 const struct command timeline_command = {
 	.name = "timeline",
-	.summary = "Record the targets' threads' scheduling (run, block, wait, wake-ups) as a timeline "
-		   "that Perfetto and chrome://tracing load (-o trace.json).",
+	.summary = "A timeline of threads and goroutines (run, block, wait, wake-ups, stacks, system calls): "
+		   "-o trace.json for Perfetto, -o trace.html for a page.",
 	.options_help =
-		"  -F, --frequency HZ   on-CPU samples (with stacks) per second per CPU (default 99)\n"
-		"      --min-syscall D  system calls that take D or more (default 1ms; 0: all)\n"
-		"      --no-syscalls    none\n"
+		"  -F, --frequency HZ       on-CPU samples (with stacks) per second per CPU (default 99)\n"
+		"      --min-syscall D      system calls that take D or more (default 1ms; 0: all)\n"
+		"      --no-syscalls        no system calls\n"
 		"      --min-block-stack D  stacks for blocks that last D or more (default 1ms; 0: every\n"
-		"                       block, walked at each switch: microseconds per switch)\n",
+		"                           block, walked at each switch: microseconds per switch)\n"
+		"  -o FILE.json | FILE.html trace-event JSON (Perfetto, chrome://tracing) or the page\n",
 	.long_opts = tl_opts,
 	.short_opts = "F:",
 	.parse_opt = tl_parse,
