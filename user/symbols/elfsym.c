@@ -201,7 +201,8 @@ static void read_notes(struct elf_syms *es, Elf *elf)
 				es->is_go = true;
 			if (!strcmp(sname, ".debug_info") && sh.sh_type != SHT_NOBITS && sh.sh_size)
 				es->has_dwarf = true;
-			if (!strcmp(sname, ".gnu_debuglink") && (data = elf_getdata(scn, NULL)) && data->d_size) {
+			if (!strcmp(sname, ".gnu_debuglink") && sh.sh_type != SHT_NOBITS &&
+			    (data = elf_getdata(scn, NULL)) && data->d_buf && data->d_size) {
 				size_t nl = strnlen(data->d_buf, data->d_size), co = (nl + 1 + 3) & ~(size_t)3;
 
 				snprintf(es->debuglink, sizeof(es->debuglink), "%.*s", (int)nl, (char *)data->d_buf);
