@@ -308,13 +308,10 @@ int offcpu_seed(struct bpf_iter__task *ctx)
 	if (cfg.user_stacks && !s.kthread) {
 		struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
 		__u64 bp = regs->bp, frame[2];
-		struct seed_regs_val rv = {
-			.regs = { regs->ax, regs->dx, regs->cx, regs->bx, regs->si, regs->di, regs->bp,
-				  regs->sp, regs->r8, regs->r9, regs->r10, regs->r11, regs->r12, regs->r13,
-				  regs->r14, regs->r15, regs->ip },
-		};
+		struct seed_regs_val rv;
 		int i = 1;
 
+		UW_DWARF_REGS(rv.regs, regs);
 		bpf_map_update_elem(&seed_regs, &tid, &rv, BPF_ANY);
 		__builtin_memset(b->ips, 0, sizeof(b->ips));
 		b->ips[0] = regs->ip;

@@ -429,23 +429,7 @@ int tl_seed(struct bpf_iter__task *ctx)
 				sc->seeded = 1;
 			}
 
-			r->regs[0] = regs->ax;
-			r->regs[1] = regs->dx;
-			r->regs[2] = regs->cx;
-			r->regs[3] = regs->bx;
-			r->regs[4] = regs->si;
-			r->regs[5] = regs->di;
-			r->regs[6] = regs->bp;
-			r->regs[7] = regs->sp;
-			r->regs[8] = regs->r8;
-			r->regs[9] = regs->r9;
-			r->regs[10] = regs->r10;
-			r->regs[11] = regs->r11;
-			r->regs[12] = regs->r12;
-			r->regs[13] = regs->r13;
-			r->regs[14] = regs->r14;
-			r->regs[15] = regs->r15;
-			r->regs[16] = regs->ip;
+			UW_DWARF_REGS(r->regs, regs);
 		}
 	}
 	bpf_ringbuf_submit(r, 0);

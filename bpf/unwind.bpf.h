@@ -25,6 +25,19 @@ struct {
 } uw_events SEC(".maps");
 
 /* Whether this process's user stacks go to user space for DWARF unwinding. */
+/* x86-64 user registers in DWARF numbering (0-15; 16 is the pc), the order
+ * user space unwinds from (struct uw_record). A macro: pr is a stack copy
+ * or a task's pt_regs read directly (iterators). */
+#define UW_DWARF_REGS(out, pr)                                                              \
+	do {                                                                                \
+		(out)[0] = (pr)->ax;   (out)[1] = (pr)->dx;   (out)[2] = (pr)->cx;           \
+		(out)[3] = (pr)->bx;   (out)[4] = (pr)->si;   (out)[5] = (pr)->di;           \
+		(out)[6] = (pr)->bp;   (out)[7] = (pr)->sp;   (out)[8] = (pr)->r8;           \
+		(out)[9] = (pr)->r9;   (out)[10] = (pr)->r10; (out)[11] = (pr)->r11;         \
+		(out)[12] = (pr)->r12; (out)[13] = (pr)->r13; (out)[14] = (pr)->r14;         \
+		(out)[15] = (pr)->r15; (out)[16] = (pr)->ip;                                 \
+	} while (0)
+
 static __always_inline bool uw_wanted(__u32 tgid)
 {
 	return cfg.uw_stack_bytes != 0;
@@ -63,11 +76,7 @@ static __always_inline void uw_capture(void *ctx, struct uw_record *r, struct pt
 		r->flags |= UW_F_NO_USER;
 		return;
 	}
-	r->regs[0] = pr.ax;  r->regs[1] = pr.dx;  r->regs[2] = pr.cx;  r->regs[3] = pr.bx;
-	r->regs[4] = pr.si;  r->regs[5] = pr.di;  r->regs[6] = pr.bp;  r->regs[7] = pr.sp;
-	r->regs[8] = pr.r8;  r->regs[9] = pr.r9;  r->regs[10] = pr.r10; r->regs[11] = pr.r11;
-	r->regs[12] = pr.r12; r->regs[13] = pr.r13; r->regs[14] = pr.r14; r->regs[15] = pr.r15;
-	r->regs[16] = pr.ip;
+	UW_DWARF_REGS(r->regs, &pr);
 	sp = pr.sp;
 	for (int i = 0; i < UW_MAX_STACK / UW_PAGE + 1; i++) {
 		__u64 chunk;
